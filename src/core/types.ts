@@ -1,0 +1,68 @@
+// Shared vocabulary of the core. Names here are part of the MCP contract.
+
+export const TASK_TYPES = [
+  'code_generation',
+  'code_review',
+  'chat',
+  'analysis',
+  'summarization',
+  'data_extraction',
+  'embeddings',
+] as const;
+export type TaskType = (typeof TASK_TYPES)[number];
+
+export type KeyStatus = 'healthy' | 'resting' | 'disabled';
+
+/** Where a key came from. `env` keys are read from the environment and never copied into a vault. */
+export type KeySource = 'vault' | 'env';
+
+/** Non-secret metadata about one stored key. Never contains key material beyond the mask. */
+export interface KeyMeta {
+  id: string;
+  provider: string;
+  label?: string;
+  masked: string;
+  source: KeySource;
+  envVar?: string;
+  createdAt: string;
+  rotatedAt?: string;
+  lastValidatedAt?: string;
+  lastValidation?: ValidationOutcome;
+  status: KeyStatus;
+  /** While resting: when the key may be used again (ISO time). */
+  restingUntil?: string;
+  expiresAt?: string;
+  /** A key that was rotated out and is kept for rollback until this time. */
+  retiredUntil?: string;
+}
+
+export type ValidationOutcome = 'valid' | 'invalid' | 'rate_limited' | 'unreachable' | 'format_invalid';
+
+/** One recorded request, as given to track_request. Costs are in USD. */
+export interface UsageEvent {
+  at: string; // ISO time
+  provider: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costUsd: number;
+  success: boolean;
+  latencyMs?: number;
+  taskType?: TaskType;
+  error?: string;
+}
+
+export interface CostBreakdown {
+  model: string;
+  provider: string;
+  inputCost: number;
+  outputCost: number;
+  cacheReadCost: number;
+  cacheWriteCost: number;
+  totalCost: number;
+  currency: 'USD';
+  /** Where the price came from: the pricing database or a user override. */
+  source: 'genai-prices' | 'override';
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// Runs a mocha test module inside a REAL VS Code extension host:
+//   code-server (VS Code 1.139 server on Node 24)  <— websocket —>  headless Debian Chromium (workbench)
+// The workbench URL payload names this repo as the development extension and the test module as
+// extensionTestsPath; the test result comes back through window.codeAutomationExit.
+//
+// Usage: node test/host/run.mjs --tests out/test/integration/index.js
+//          [--folder DIR] [--timeout 300] [--screenshot] [--keep] [--verbose]
+// Exit: the runner's code (0 pass, 1 failures), 124 timeout, 2 driver error, 3 browser error,
+//       4 code-server did not start.
+import { mkdirSync, rmSync, cpSync, createWriteStream, mkdtempSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { format } from 'node:util';
+import { createRequire } from 'node:module';
+import { ensureHost, startCodeServer, workbenchUrl, chromiumPath, CHROMIUM_ARGS, REPO } from './codeServer.mjs';
+
+const require = createRequire(import.meta.url);
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const opt = (name, dflt) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : dflt; };
+
+const testsPath = resolve(opt('tests', join(REPO, 'out/test/integration/index.js')));
+const timeoutMs = Number(opt('timeout', 300)) * 1000;
+const outDir = resolve(process.env.AIKM_TEST_OUTPUT || join(REPO, 'test-results'));
+const logDir = join(outDir, 'host-logs');
+const verbose = flag('verbose');
+const t0 = Date.now();
+const ts = () => `[+${((Date.now() - t0) / 1000).toFixed(1)}s]`;
+const say = (m) => process.stdout.write(`[host] ${m}\n`);
+// Workbench chatter that is not from our extension host; kept in workbench.log, out of stdout.
+const NOISE = /^(\[(ChatModelSelection|AgentHost|AgentHost:remote|AccountPolicyGate|reconnection-grace-time|Service Worker)\]|Creating a socket|Resolving connection token|Resolved connection token|Updating additional builtin extensions cache|DialogService: Dialog requested during smoke test|getaddrinfo ENOTFOUND|Timed out waiting for authentication provider|Error while getting the latest version)/;
+
+if (!existsSync(testsPath)) { console.error(`[host] test module not found: ${testsPath} (build with 'node esbuild.mjs --tests')`); process.exit(2); }
+rmSync(logDir, { recursive: true, force: true });
+mkdirSync(logDir, { recursive: true });
+
+let server;
+let browser;
+let exitCode = 2;
+let stopping = false;
+const shutdown = async () => {
+  if (stopping) return; stopping = true;
+  if (browser) await browser.close().catch(() => {});
+  if (server) {
+    await server.stop();
+    cpSync(join(server.runDir, 'user-data', 'logs'), join(logDir, 'server-logs'), { recursive: true, force: true, errorOnExist: false });
+    cpSync(server.logFile, join(logDir, 'code-server.log'));
+    if (!flag('keep')) rmSync(server.runDir, { recursive: true, force: true });
+  }
+};
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { shutdown().finally(() => process.exit(130)); });
+
+try {
+  const host = ensureHost();
+  const folder = opt('folder') ? resolve(opt('folder')) : mkdtempSync(join(tmpdir(), 'aikm-ws-'));
+  server = await startCodeServer({
+    host,
+    env: { AIKM_TEST_OUTPUT: outDir, AIKM_TEST_SCREENSHOT: flag('screenshot') ? '1' : '' },
+  });
+  say(`VS Code ${host.versions.VSCODE_VERSION} (code-server ${host.versions.CODE_SERVER_VERSION}) at ${server.url} after ${Date.now() - t0} ms`);
+  const { chromium } = require('playwright-core');
+  try {
+    browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS });
+  } catch (e) {
+    throw Object.assign(new Error(`Headless Chromium did not start: ${e.message}`), { exitCode: 3 });
+  }
+  const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+  const browserLog = createWriteStream(join(logDir, 'browser-console.log'));
+  const workbenchLog = createWriteStream(join(logDir, 'workbench.log'));
+  let done;
+  const finished = new Promise((r) => (done = r));
+  page.on('console', (m) => browserLog.write(`${ts()} [${m.type()}] ${m.text()}\n`));
+  page.on('pageerror', (e) => browserLog.write(`${ts()} [pageerror] ${e?.stack ?? e}\n`));
+  page.on('crash', () => { console.error(`${ts()} [host] the workbench page crashed in Chromium`); done(3); });
+  await page.exposeFunction('codeAutomationLog', (type, logArgs) => {
+    const line = format(...(Array.isArray(logArgs) ? logArgs : [logArgs]));
+    workbenchLog.write(`${ts()} [${type}] ${line}\n`);
+    if (!verbose && NOISE.test(line)) return;
+    (type === 'error' ? process.stderr : process.stdout).write(line + '\n');
+  });
+  await page.exposeFunction('codeAutomationExit', async (code) => {
+    if (process.env.AIKM_TEST_SCREENSHOT === '1' || flag('screenshot')) {
+      const shot = join(outDir, 'workbench.png');
+      await page.screenshot({ path: shot }).then(() => say(`screenshot: ${shot}`), (e) => say(`screenshot failed: ${e.message}`));
+    }
+    done(code);
+  });
+  const timer = setTimeout(() => { console.error(`${ts()} [host] TIMEOUT: the tests did not finish within ${timeoutMs / 1000}s (see ${logDir})`); done(124); }, timeoutMs);
+  const url = workbenchUrl(server.url, { folder, testsPath });
+  if (verbose) say(`opening ${url}`);
+  try {
+    await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+  } catch (e) {
+    throw Object.assign(new Error(`The browser could not open the workbench: ${e.message}`), { exitCode: 3 });
+  }
+  exitCode = await finished;
+  clearTimeout(timer);
+  browserLog.end(); workbenchLog.end();
+} catch (e) {
+  console.error(`[host] ${e.message}`);
+  exitCode = e.exitCode ?? 2;
+} finally {
+  await shutdown();
+}
+say(`exit ${exitCode} after ${((Date.now() - t0) / 1000).toFixed(1)}s (logs: ${logDir})`);
+process.exit(typeof exitCode === 'number' ? exitCode : 1);

@@ -1,0 +1,12 @@
+import * as vscode from 'vscode';
+import * as assert from 'node:assert/strict';
+import type { AiKeyManagerApi } from '../../src/extension';
+
+export const EXTENSION_ID = 'aikm.ai-key-manager';
+
+export async function activateExtension(): Promise<{ ext: vscode.Extension<AiKeyManagerApi>; api: AiKeyManagerApi }> {
+  const ext = vscode.extensions.getExtension<AiKeyManagerApi>(EXTENSION_ID);
+  assert.ok(ext, `extension ${EXTENSION_ID} is not known to the host`);
+  const api = await ext.activate();
+  return { ext, api };
+}
