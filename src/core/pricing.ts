@@ -1,0 +1,426 @@
+// USD cost of a request, from the @pydantic/genai-prices database or user overrides.
+
+import type * as GenaiPrices from '@pydantic/genai-prices';
+import type { CostBreakdown } from './types';
+
+/**
+ * Token counts of one request. `inputTokens` excludes cached tokens (like Anthropic's
+ * `usage.input_tokens`); cache reads and writes are counted separately at their own rates.
+ */
+export interface TokenCounts {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+}
+
+/** A user-set price in USD per million tokens. Wins over the database. */
+export interface PriceOverride {
+  model: string;
+  provider?: string;
+  inputPerMTok: number;
+  outputPerMTok: number;
+  /** Defaults to `inputPerMTok`. */
+  cacheReadPerMTok?: number;
+  /** Defaults to `inputPerMTok`. */
+  cacheWritePerMTok?: number;
+}
+
+export class UnknownModelError extends Error {
+  override readonly name = 'UnknownModelError';
+  readonly suggestions: string[];
+  readonly model: string;
+  readonly provider: string | undefined;
+
+  constructor(model: string, provider: string | undefined, suggestions: string[]) {
+    const where = provider ? ` for provider ${provider}` : '';
+    const hint = suggestions.length > 0 ? ` Did you mean: ${suggestions.join(', ')}?` : '';
+    super(`No price known for model "${model}"${where}.${hint} Check the model name, or add a price override for it.`);
+    this.model = model;
+    this.provider = provider;
+    this.suggestions = suggestions;
+  }
+}
+
+type Genai = typeof GenaiPrices;
+type PriceValue = GenaiPrices.ModelPrice[string];
+
+let genai: Genai | undefined;
+
+/** The price database is large: load it on first use so extension activation stays fast. */
+function db(): Genai {
+  genai ??= require('@pydantic/genai-prices') as Genai;
+  return genai;
+}
+
+/** Our provider ids → genai-prices provider ids. `local` (Ollama) is not priced: it is free. */
+const GENAI_PROVIDER: Readonly<Record<string, string>> = {
+  anthropic: 'anthropic',
+  openai: 'openai',
+  google: 'google',
+  gemini: 'google',
+  openrouter: 'openrouter',
+  groq: 'groq',
+  mistral: 'mistral',
+  deepseek: 'deepseek',
+};
+const OUR_PROVIDER: Readonly<Record<string, string>> = {
+  anthropic: 'anthropic',
+  openai: 'openai',
+  google: 'google',
+  openrouter: 'openrouter',
+  groq: 'groq',
+  mistral: 'mistral',
+  deepseek: 'deepseek',
+};
+const LOCAL_PROVIDERS = new Set(['local', 'ollama']);
+/** Tried in this order when no provider is given and the database cannot infer one. */
+const SEARCH_ORDER = ['anthropic', 'openai', 'google', 'mistral', 'deepseek', 'groq', 'openrouter'];
+
+const INFER_RULES: ReadonlyArray<readonly [RegExp, string]> = [
+  [/claude/, 'anthropic'],
+  [/^(gpt-|chatgpt|o[1345](-|$)|text-embedding|davinci|babbage|whisper|tts-|dall-e)/, 'openai'],
+  [/gemini/, 'google'],
+  [/^deepseek/, 'deepseek'],
+  [/^(mistral|mixtral|codestral|pixtral|magistral|ministral|devstral|voxtral|open-mistral|open-mixtral)/, 'mistral'],
+];
+
+interface Counts {
+  input: number;
+  output: number;
+  cacheRead: number;
+  cacheWrite: number;
+}
+
+interface DbMatch {
+  calc: GenaiPrices.PriceCalculation;
+  provider: string;
+}
+
+export class PricingService {
+  private overrides: PriceOverride[] = [];
+  private readonly now: () => Date;
+  private readonly nameCache = new Map<string, string[]>();
+
+  constructor(opts: { overrides?: PriceOverride[]; now?: () => Date } = {}) {
+    this.now = opts.now ?? (() => new Date());
+    if (opts.overrides) this.setOverrides(opts.overrides);
+  }
+
+  setOverrides(overrides: PriceOverride[]): void {
+    for (const o of overrides) validateOverride(o);
+    this.overrides = overrides.map((o) => ({ ...o }));
+  }
+
+  /** USD cost; throws UnknownModelError (with close matches) for an unknown model. */
+  estimate(model: string, tokens: TokenCounts, provider?: string): CostBreakdown {
+    const counts = validateTokens(tokens);
+    const name = validateModel(model);
+    const prov = normalizeProvider(provider) ?? inferProvider(name);
+
+    const override = this.findOverride(name, prov);
+    if (override) return overrideCost(name, override.provider ?? prov ?? 'unknown', override, counts);
+
+    if (prov !== undefined && LOCAL_PROVIDERS.has(prov)) {
+      // Local models cost nothing; 'genai-prices' is the only non-override source the type allows.
+      return breakdown(name, 'local', 0, 0, 0, 0, 0, 'genai-prices');
+    }
+
+    const match = this.lookup(name, prov, counts);
+    if (!match) throw new UnknownModelError(name, prov, this.suggest(name, prov));
+    // A given provider (e.g. openrouter priced at the vendor's rate) is who was actually called.
+    return dbCost(match, normalizeProvider(provider) ?? match.provider, counts);
+  }
+
+  /** Close matches for a model name (edit distance / substring), best first. */
+  suggest(model: string, provider?: string, limit = 5): string[] {
+    const query = modelKey(model);
+    if (query === '' || limit <= 0) return [];
+    const prov = normalizeProvider(provider);
+    if (prov !== undefined && LOCAL_PROVIDERS.has(prov)) return [];
+
+    const candidates = new Set<string>();
+    for (const o of this.overrides) {
+      if (!prov || !o.provider || normalizeProvider(o.provider) === prov) candidates.add(o.model);
+    }
+    const providers = prov ? [GENAI_PROVIDER[prov] ?? prov] : SEARCH_ORDER;
+    for (const p of providers) for (const n of this.modelNames(p)) candidates.add(n);
+
+    const ranked = [...candidates]
+      .map((c) => ({ c, key: modelKey(c), score: similarity(query, modelKey(c)) }))
+      .filter((x) => x.score < 0.45)
+      .sort((a, b) => a.score - b.score || a.c.length - b.c.length || a.c.localeCompare(b.c));
+    // One name per model: "claude-3.5-sonnet" and "anthropic/claude-3-5-sonnet" are the same suggestion.
+    const seen = new Set<string>();
+    const out: string[] = [];
+    for (const { c, key } of ranked) {
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(c);
+      if (out.length === limit) break;
+    }
+    return out;
+  }
+
+  /** Whether a model is priced (override or database). */
+  has(model: string, provider?: string): boolean {
+    const name = model.trim();
+    if (name === '') return false;
+    const prov = normalizeProvider(provider) ?? inferProvider(name);
+    if (this.findOverride(name, prov)) return true;
+    if (prov !== undefined && LOCAL_PROVIDERS.has(prov)) return true;
+    return this.lookup(name, prov, { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }) !== undefined;
+  }
+
+  /** The best override for a model: provider-specific beats generic, exact name beats normalized. */
+  private findOverride(model: string, prov: string | undefined): PriceOverride | undefined {
+    const lower = model.toLowerCase();
+    const key = modelKey(model);
+    let best: { o: PriceOverride; rank: number } | undefined;
+    for (const o of this.overrides) {
+      const oProv = normalizeProvider(o.provider);
+      if (oProv && prov && oProv !== prov) continue;
+      const nameRank = o.model.trim().toLowerCase() === lower ? 2 : modelKey(o.model) === key ? 1 : 0;
+      if (nameRank === 0) continue;
+      const provRank = oProv ? (prov ? 2 : 0) : 1;
+      const rank = provRank * 3 + nameRank;
+      if (!best || rank > best.rank) best = { o, rank };
+    }
+    return best?.o;
+  }
+
+  private lookup(model: string, prov: string | undefined, counts: Counts): DbMatch | undefined {
+    const { calcPrice } = db();
+    const usage: GenaiPrices.Usage = {
+      // genai-prices counts input_tokens as the total, cache reads and writes included.
+      input_tokens: counts.input + counts.cacheRead + counts.cacheWrite,
+      cache_read_tokens: counts.cacheRead,
+      cache_write_tokens: counts.cacheWrite,
+      output_tokens: counts.output,
+    };
+    const timestamp = this.now();
+    for (const [name, providerId] of candidates(model, prov)) {
+      const calc = calcPrice(usage, name, { providerId, timestamp });
+      if (calc) return { calc, provider: OUR_PROVIDER[calc.provider.id] ?? calc.provider.id };
+    }
+    return undefined;
+  }
+
+  /** Names a provider's models are known by in the database (ids and literal match patterns). */
+  private modelNames(genaiProvider: string): string[] {
+    let names = this.nameCache.get(genaiProvider);
+    if (!names) {
+      const found = new Set<string>();
+      const p = db().findProvider({ providerId: genaiProvider });
+      for (const m of p?.models ?? []) {
+        found.add(m.id);
+        collectLiterals(m.match, found);
+      }
+      names = [...found];
+      this.nameCache.set(genaiProvider, names);
+    }
+    return names;
+  }
+}
+
+/** (model name, genai provider id) pairs to try, most literal first. */
+function candidates(model: string, prov: string | undefined): Array<[string, string | undefined]> {
+  const out: Array<[string, string | undefined]> = [];
+  const add = (name: string, p: string | undefined): void => {
+    if (!out.some(([n, q]) => n === name && q === p)) out.push([name, p]);
+  };
+  const genaiProv = prov ? (GENAI_PROVIDER[prov] ?? prov) : undefined;
+  const bare = model.replace(/^models\//i, '');
+  add(model, genaiProv);
+  add(bare, genaiProv);
+
+  const slash = bare.indexOf('/');
+  const vendor = slash > 0 ? bare.slice(0, slash).toLowerCase() : undefined;
+  const rest = slash > 0 ? bare.slice(slash + 1) : bare;
+  // "anthropic/claude-…": a vendor prefix names the provider, unless routed through OpenRouter.
+  if (vendor && GENAI_PROVIDER[vendor] && prov !== 'openrouter' && (!prov || GENAI_PROVIDER[vendor] === genaiProv)) {
+    add(rest, GENAI_PROVIDER[vendor]);
+  }
+  if (prov === 'openrouter') {
+    // Not in OpenRouter's list: fall back to the vendor's direct price.
+    const direct = vendor ? GENAI_PROVIDER[vendor] : GENAI_PROVIDER[inferProvider(rest) ?? ''];
+    if (direct) add(rest, direct);
+  }
+  if (!prov) {
+    for (const p of SEARCH_ORDER) {
+      add(bare, p);
+      add(rest, p);
+    }
+  }
+  return out;
+}
+
+function dbCost({ calc }: DbMatch, provider: string, c: Counts): CostBreakdown {
+  const price = calc.model_price;
+  const totalInput = c.input + c.cacheRead + c.cacheWrite;
+  const inputRate = rate(price.input_mtok, totalInput);
+  // Without a cache rate, genai-prices charges cached tokens at the input rate.
+  const cacheReadRate = price.cache_read_mtok === undefined ? inputRate : rate(price.cache_read_mtok, totalInput);
+  const cacheWriteRate = price.cache_write_mtok === undefined ? inputRate : rate(price.cache_write_mtok, totalInput);
+  const cacheReadCost = (c.cacheRead * cacheReadRate) / 1e6;
+  const cacheWriteCost = (c.cacheWrite * cacheWriteRate) / 1e6;
+  const inputCost = Math.max(0, calc.input_price - cacheReadCost - cacheWriteCost);
+  return breakdown(
+    calc.model.id,
+    provider,
+    inputCost,
+    calc.output_price,
+    cacheReadCost,
+    cacheWriteCost,
+    calc.total_price,
+    'genai-prices',
+  );
+}
+
+/** Per-MTok rate; a tiered price applies the tier reached by the request's total input tokens. */
+function rate(value: PriceValue, totalInputTokens: number): number {
+  if (value === undefined) return 0;
+  if (typeof value === 'number') return value;
+  let r = value.base;
+  for (const tier of [...value.tiers].sort((a, b) => a.start - b.start)) {
+    if (totalInputTokens > tier.start) r = tier.price;
+  }
+  return r;
+}
+
+function overrideCost(model: string, provider: string, o: PriceOverride, c: Counts): CostBreakdown {
+  const inputCost = (c.input * o.inputPerMTok) / 1e6;
+  const outputCost = (c.output * o.outputPerMTok) / 1e6;
+  const cacheReadCost = (c.cacheRead * (o.cacheReadPerMTok ?? o.inputPerMTok)) / 1e6;
+  const cacheWriteCost = (c.cacheWrite * (o.cacheWritePerMTok ?? o.inputPerMTok)) / 1e6;
+  const total = inputCost + outputCost + cacheReadCost + cacheWriteCost;
+  return breakdown(model, provider, inputCost, outputCost, cacheReadCost, cacheWriteCost, total, 'override');
+}
+
+function breakdown(
+  model: string,
+  provider: string,
+  input: number,
+  output: number,
+  cacheRead: number,
+  cacheWrite: number,
+  total: number,
+  source: CostBreakdown['source'],
+): CostBreakdown {
+  return {
+    model,
+    provider,
+    inputCost: clean(input),
+    outputCost: clean(output),
+    cacheReadCost: clean(cacheRead),
+    cacheWriteCost: clean(cacheWrite),
+    totalCost: clean(total),
+    currency: 'USD',
+    source,
+  };
+}
+
+/** Drops floating-point noise (0.026000000000000002 → 0.026). */
+function clean(x: number): number {
+  return Number(x.toPrecision(12));
+}
+
+function validateTokens(t: TokenCounts): Counts {
+  const check = (field: keyof TokenCounts, value: number | undefined): number => {
+    const v = value ?? 0;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+      throw new Error(`Invalid token count: ${field} must be a non-negative whole number, got ${String(value)}.`);
+    }
+    return v;
+  };
+  return {
+    input: check('inputTokens', t.inputTokens),
+    output: check('outputTokens', t.outputTokens),
+    cacheRead: check('cacheReadTokens', t.cacheReadTokens),
+    cacheWrite: check('cacheWriteTokens', t.cacheWriteTokens),
+  };
+}
+
+function validateModel(model: string): string {
+  const name = typeof model === 'string' ? model.trim() : '';
+  if (name === '') throw new Error('No model name given: pass the model id, e.g. "claude-3-5-sonnet".');
+  return name;
+}
+
+function validateOverride(o: PriceOverride): void {
+  if (typeof o.model !== 'string' || o.model.trim() === '') {
+    throw new Error('Invalid price override: "model" must be a non-empty model name.');
+  }
+  const rates: Array<[string, number | undefined, boolean]> = [
+    ['inputPerMTok', o.inputPerMTok, true],
+    ['outputPerMTok', o.outputPerMTok, true],
+    ['cacheReadPerMTok', o.cacheReadPerMTok, false],
+    ['cacheWritePerMTok', o.cacheWritePerMTok, false],
+  ];
+  for (const [field, value, required] of rates) {
+    if (value === undefined && !required) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new Error(
+        `Invalid price override for "${o.model}": ${field} must be a non-negative number of USD per million tokens, got ${String(value)}.`,
+      );
+    }
+  }
+}
+
+function normalizeProvider(provider: string | undefined): string | undefined {
+  const p = provider?.trim().toLowerCase();
+  return p ? p : undefined;
+}
+
+/** Our provider id for a model name, from its vendor prefix or its family name. */
+function inferProvider(model: string): string | undefined {
+  const lower = model.toLowerCase().replace(/^models\//, '');
+  const slash = lower.indexOf('/');
+  if (slash > 0) {
+    const vendor = GENAI_PROVIDER[lower.slice(0, slash)];
+    return vendor ? OUR_PROVIDER[vendor] : undefined;
+  }
+  return INFER_RULES.find(([re]) => re.test(lower))?.[1];
+}
+
+/** Lenient comparison key: case, vendor prefix, "3.5" vs "3-5", date and "-latest" suffixes. */
+function modelKey(model: string): string {
+  let k = model.trim().toLowerCase().replace(/^models\//, '');
+  const slash = k.indexOf('/');
+  if (slash > 0 && GENAI_PROVIDER[k.slice(0, slash)]) k = k.slice(slash + 1);
+  return k
+    .replace(/(\d)\.(\d)/g, '$1-$2')
+    .replace(/-latest$/, '')
+    .replace(/-(\d{8}|\d{4}-\d{2}-\d{2})$/, '');
+}
+
+function collectLiterals(match: GenaiPrices.MatchLogic, into: Set<string>): void {
+  if ('equals' in match) into.add(match.equals);
+  else if ('starts_with' in match) into.add(match.starts_with);
+  else if ('or' in match) for (const m of match.or) collectLiterals(m, into);
+  else if ('and' in match) for (const m of match.and) collectLiterals(m, into);
+}
+
+/** 0 = identical, 1 = unrelated. Substrings rank ahead of edits. */
+function similarity(query: string, candidate: string): number {
+  if (query === candidate) return 0;
+  const shorter = Math.min(query.length, candidate.length);
+  const longer = Math.max(query.length, candidate.length);
+  if (shorter >= 3 && (candidate.includes(query) || query.includes(candidate))) {
+    return 0.3 * (1 - shorter / longer);
+  }
+  return levenshtein(query, candidate) / longer;
+}
+
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      cur.push(Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
