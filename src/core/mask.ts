@@ -1,0 +1,37 @@
+// Masking of key material for display, logs and error messages.
+
+const ELLIPSIS = '…';
+const MIN_SHOWN_LENGTH = 8;
+const SMALL_KEY_LENGTH = 12;
+/** Secrets shorter than this are not redacted: too likely to match ordinary text. */
+const MIN_REDACT_LENGTH = 8;
+
+/**
+ * Shows at most the first 6 and last 4 characters of a key, never more than a quarter of it
+ * at either end: `sk-ant-api03-abcdef…a1b2` → `sk-ant…a1b2`. Keys of 12 characters or fewer
+ * show at most 2 + 2, keys under 8 characters show only `…`.
+ */
+export function maskKey(key: string): string {
+  const chars = Array.from(key); // code points, so a mask never splits a surrogate pair
+  const n = chars.length;
+  if (n < MIN_SHOWN_LENGTH) return ELLIPSIS;
+  const cap = n <= SMALL_KEY_LENGTH ? 2 : Number.POSITIVE_INFINITY;
+  const quarter = Math.floor(n / 4);
+  const head = Math.min(6, cap, quarter);
+  const tail = Math.min(4, cap, quarter);
+  return chars.slice(0, head).join('') + ELLIPSIS + chars.slice(n - tail).join('');
+}
+
+/** Replaces every occurrence of each secret (8+ characters) in `text` by its mask. */
+export function redactSecrets(text: string, secrets: Iterable<string>): string {
+  const unique = [...new Set(secrets)].filter((s) => s.length >= MIN_REDACT_LENGTH);
+  if (unique.length === 0) return text;
+  // Longest first, so a secret that contains another is replaced whole.
+  unique.sort((a, b) => b.length - a.length);
+  const pattern = new RegExp(unique.map(escapeRegExp).join('|'), 'g');
+  return text.replace(pattern, (match) => maskKey(match));
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,85 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { maskKey, redactSecrets } from '../../src/core/mask';
+
+/** How many characters of `key` the mask reveals (ellipsis excluded). */
+function revealed(mask: string): number {
+  return Array.from(mask.replace('…', '')).length;
+}
+
+describe('maskKey', () => {
+  it('shows the first 6 and last 4 characters of a long key', () => {
+    const key = 'sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789-a1b2';
+    assert.equal(maskKey(key), 'sk-ant…a1b2');
+  });
+
+  it('masks common key shapes without revealing their middle', () => {
+    const keys = [
+      'sk-proj-Ab3dEf6hIj9lMn2pQr5tUv8xYz1bCd4fGh7jKl0nOp3rSt6vWx9zAb2dEf5h',
+      'sk-Ab3dEf6hIj9lMn2pQr5tUv8xYz1bCd4fGh7jKl0n',
+      'AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q',
+      'gsk_0123456789abcdefghijABCDEFGHIJ0123456789abcdefgh',
+    ];
+    for (const key of keys) {
+      const mask = maskKey(key);
+      assert.equal(mask, `${key.slice(0, 6)}…${key.slice(-4)}`);
+      assert.ok(!mask.includes(key.slice(6, -4)));
+    }
+  });
+
+  it('shows at most 2 + 2 characters of a key of 12 characters or fewer', () => {
+    assert.equal(maskKey('abcdefghijkl'), 'ab…kl');
+    assert.equal(maskKey('abcdefgh'), 'ab…gh');
+    for (let n = 8; n <= 12; n++) assert.ok(revealed(maskKey('x'.repeat(n))) <= 4, `length ${n}`);
+  });
+
+  it('shows nothing of a key under 8 characters', () => {
+    for (const key of ['', 'a', 'abc', 'abcdefg']) assert.equal(maskKey(key), '…');
+  });
+
+  it('never reveals more than 10 characters, nor more than half of any key', () => {
+    for (let n = 0; n <= 200; n++) {
+      const key = Array.from({ length: n }, (_, i) => String.fromCharCode(33 + (i % 90))).join('');
+      const mask = maskKey(key);
+      assert.ok(revealed(mask) <= 10, `length ${n}: ${mask}`);
+      assert.ok(revealed(mask) <= n / 2, `length ${n}: ${mask}`);
+      assert.ok(mask.includes('…'));
+    }
+  });
+
+  it('grows the shown part with the key length up to 6 + 4', () => {
+    assert.equal(maskKey('abcdefghijklm'), 'abc…klm'); // 13 chars
+    assert.equal(maskKey('abcdefghijklmnopqrst'), 'abcde…qrst'); // 20 chars
+    assert.equal(maskKey('abcdefghijklmnopqrstuvwx'), 'abcdef…uvwx'); // 24 chars
+  });
+
+  it('does not split characters outside the BMP', () => {
+    const key = '😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀';
+    assert.equal(maskKey(key), '😀😀😀😀😀😀…😀😀😀😀');
+  });
+});
+
+describe('redactSecrets', () => {
+  const secret = 'sk-ant-api03-SECRETSECRETSECRET-zz99';
+
+  it('replaces every occurrence of a secret by its mask', () => {
+    const text = `auth failed for ${secret}; retry with ${secret}.`;
+    const out = redactSecrets(text, [secret]);
+    assert.equal(out, `auth failed for ${maskKey(secret)}; retry with ${maskKey(secret)}.`);
+    assert.ok(!out.includes('SECRET'));
+  });
+
+  it('redacts several secrets, including one inside another, and regex characters', () => {
+    const inner = 'abcd1234efgh';
+    const outer = `xx${inner}yy-longer`;
+    const weird = 'a.b*c+d?e(f)[g]$h^';
+    const text = `${outer} | ${inner} | ${weird} | a-b-c-d-e-f-g-h`;
+    const out = redactSecrets(text, new Set([inner, outer, weird]));
+    assert.equal(out, `${maskKey(outer)} | ${maskKey(inner)} | ${maskKey(weird)} | a-b-c-d-e-f-g-h`);
+  });
+
+  it('ignores secrets shorter than 8 characters and leaves other text alone', () => {
+    assert.equal(redactSecrets('the word short stays', ['short', '']), 'the word short stays');
+    assert.equal(redactSecrets('nothing to hide', []), 'nothing to hide');
+  });
+});

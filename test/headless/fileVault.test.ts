@@ -1,0 +1,168 @@
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { join } from 'node:path';
+import { EncryptedFileVault, EnvVault } from '../../src/headless/fileVault';
+
+const PASS = 'correct horse battery staple';
+const CANARY = 'sk-ant-api03-CANARY-7f3a9c2e1b-DO-NOT-LEAK';
+const posix = process.platform !== 'win32';
+
+describe('EncryptedFileVault', () => {
+  let root: string;
+  let n = 0;
+  const newPath = () => join(root, `case-${++n}`, 'vault.json');
+
+  before(() => {
+    root = fs.mkdtempSync(join(os.tmpdir(), 'aikm-vault-'));
+  });
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('stores, reads back from a fresh instance, and deletes', async () => {
+    const path = newPath();
+    const a = new EncryptedFileVault(path, PASS);
+    assert.equal(await a.get('anthropic'), undefined);
+    await a.store('anthropic', CANARY);
+    await a.store('openai', 'sk-proj-second-key-0000');
+
+    const b = new EncryptedFileVault(path, PASS);
+    assert.equal(await b.get('anthropic'), CANARY);
+    assert.equal(await b.get('openai'), 'sk-proj-second-key-0000');
+    assert.equal(await b.get('google'), undefined);
+
+    await b.delete('anthropic');
+    await b.delete('never-stored');
+    const c = new EncryptedFileVault(path, PASS);
+    assert.equal(await c.get('anthropic'), undefined);
+    assert.equal(await c.get('openai'), 'sk-proj-second-key-0000');
+  });
+
+  it('treats names like __proto__ as ordinary entries', async () => {
+    const path = newPath();
+    await new EncryptedFileVault(path, PASS).store('__proto__', 'value-of-proto-entry');
+    assert.equal(await new EncryptedFileVault(path, PASS).get('__proto__'), 'value-of-proto-entry');
+    assert.equal(await new EncryptedFileVault(path, PASS).get('toString'), undefined);
+  });
+
+  it('rejects a wrong passphrase with an explanation naming the file', async () => {
+    const path = newPath();
+    await new EncryptedFileVault(path, PASS).store('anthropic', CANARY);
+    const wrong = new EncryptedFileVault(path, 'not the passphrase');
+    await assert.rejects(wrong.get('anthropic'), (err: Error) => {
+      assert.match(err.message, /passphrase in AIKM_PASSPHRASE does not match the vault file at/);
+      assert.ok(err.message.includes(path));
+      assert.ok(!err.message.includes(CANARY));
+      return true;
+    });
+    await assert.rejects(wrong.store('openai', 'sk-xxxxxxxxxxxx'), /does not match/);
+    // The failed store must not have overwritten the vault.
+    assert.equal(await new EncryptedFileVault(path, PASS).get('anthropic'), CANARY);
+  });
+
+  it('asks for AIKM_PASSPHRASE when none is set', async () => {
+    const path = newPath();
+    for (const pass of [undefined, '']) {
+      const vault = new EncryptedFileVault(path, pass);
+      await assert.rejects(vault.store('anthropic', CANARY), /^Error: Set AIKM_PASSPHRASE to store keys headless/);
+      await assert.rejects(vault.get('anthropic'), /Set AIKM_PASSPHRASE/);
+    }
+    assert.equal(fs.existsSync(path), false);
+  });
+
+  it('writes the file with mode 600 in a directory created with mode 700', { skip: !posix }, async () => {
+    const path = newPath();
+    await new EncryptedFileVault(path, PASS).store('anthropic', CANARY);
+    assert.equal(fs.statSync(path).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(join(path, '..')).mode & 0o777, 0o700);
+    fs.chmodSync(path, 0o644);
+    await new EncryptedFileVault(path, PASS).store('openai', 'sk-proj-second-key-0000');
+    assert.equal(fs.statSync(path).mode & 0o777, 0o600);
+  });
+
+  it('never writes the secret or its encodings in plaintext', async () => {
+    const path = newPath();
+    const vault = new EncryptedFileVault(path, PASS);
+    await vault.store('anthropic', CANARY);
+    const raw = fs.readFileSync(path);
+    for (const needle of [CANARY, 'CANARY', Buffer.from(CANARY).toString('base64'), Buffer.from(CANARY).toString('hex')]) {
+      assert.equal(raw.indexOf(needle), -1, `found ${needle.slice(0, 6)}… in the vault file`);
+    }
+    assert.equal(raw.indexOf(PASS), -1);
+    const dirEntries = fs.readdirSync(join(path, '..'));
+    assert.deepEqual(dirEntries, ['vault.json'], 'no temp files left behind');
+  });
+
+  it('uses a fresh IV for every write', async () => {
+    const path = newPath();
+    const vault = new EncryptedFileVault(path, PASS);
+    await vault.store('k', CANARY);
+    const first = JSON.parse(fs.readFileSync(path, 'utf8')) as { cipher: { iv: string }; data: string };
+    await vault.store('k', CANARY);
+    const second = JSON.parse(fs.readFileSync(path, 'utf8')) as { cipher: { iv: string }; data: string };
+    assert.notEqual(first.cipher.iv, second.cipher.iv);
+    assert.notEqual(first.data, second.data);
+  });
+
+  it('keeps all of 50 concurrent stores', async () => {
+    const path = newPath();
+    const vault = new EncryptedFileVault(path, PASS);
+    const names = Array.from({ length: 50 }, (_, i) => `key-${i}`);
+    await Promise.all(names.map((name) => vault.store(name, `secret-value-${name}`)));
+    const fresh = new EncryptedFileVault(path, PASS);
+    for (const name of names) assert.equal(await fresh.get(name), `secret-value-${name}`);
+  });
+
+  it('reports a corrupt or tampered file clearly', async () => {
+    const path = newPath();
+    await new EncryptedFileVault(path, PASS).store('anthropic', CANARY);
+    const good = fs.readFileSync(path, 'utf8');
+
+    fs.writeFileSync(path, good.slice(0, good.length / 2));
+    await assert.rejects(new EncryptedFileVault(path, PASS).get('anthropic'), (err: Error) => {
+      assert.match(err.message, /vault file at .* is corrupt: it is not valid JSON/);
+      assert.ok(err.message.includes(path));
+      return true;
+    });
+
+    fs.writeFileSync(path, JSON.stringify({ version: 99 }));
+    await assert.rejects(new EncryptedFileVault(path, PASS).get('anthropic'), /corrupt: unsupported format version 99/);
+
+    const parsed = JSON.parse(good) as { kdf: { N: number }; data: string };
+    fs.writeFileSync(path, JSON.stringify({ ...parsed, kdf: { ...parsed.kdf, N: 2 ** 30 } }));
+    await assert.rejects(new EncryptedFileVault(path, PASS).get('anthropic'), /corrupt: the key derivation settings/);
+
+    // Flip one ciphertext byte: authentication must fail rather than return garbage.
+    const data = Buffer.from(parsed.data, 'base64');
+    data[0] ^= 1;
+    fs.writeFileSync(path, JSON.stringify({ ...parsed, data: data.toString('base64') }));
+    await assert.rejects(new EncryptedFileVault(path, PASS).get('anthropic'), /does not match .*or the file was altered/);
+  });
+});
+
+describe('EnvVault', () => {
+  it('reads keys from the given environment', async () => {
+    const vault = new EnvVault({ ANTHROPIC_API_KEY: CANARY, EMPTY_KEY: '' });
+    assert.equal(await vault.get('ANTHROPIC_API_KEY'), CANARY);
+    assert.equal(await vault.get('OPENAI_API_KEY'), undefined);
+    assert.equal(await vault.get('EMPTY_KEY'), undefined);
+  });
+
+  it('reads process.env by default', async () => {
+    const name = `AIKM_TEST_${process.pid}`;
+    process.env[name] = 'value-from-process-env';
+    try {
+      assert.equal(await new EnvVault().get(name), 'value-from-process-env');
+    } finally {
+      delete process.env[name];
+    }
+  });
+
+  it('refuses to store or delete, pointing to the environment', async () => {
+    const env: Record<string, string | undefined> = { OPENAI_API_KEY: 'sk-original-value' };
+    const vault = new EnvVault(env);
+    await assert.rejects(vault.store('OPENAI_API_KEY', CANARY), /managed in the environment: set OPENAI_API_KEY/);
+    await assert.rejects(vault.delete('OPENAI_API_KEY'), /managed in the environment: unset OPENAI_API_KEY/);
+    assert.deepEqual(env, { OPENAI_API_KEY: 'sk-original-value' });
+  });
+});
