@@ -1,0 +1,91 @@
+// Daily and monthly budget status from the usage ledger, in local calendar periods.
+import { dayFraction, dayKey, daysInMonth, monthFraction } from './calendar';
+import type { Ledger } from './ledger';
+
+export interface BudgetConfig {
+  /** USD per local day; 0 = no limit. */
+  daily: number;
+  /** USD per local month; 0 = no limit. */
+  monthly: number;
+  /** Fraction of a limit at which to alert, e.g. 0.8. */
+  alertThreshold: number;
+  enforce: boolean;
+}
+
+export interface PeriodStatus {
+  period: 'day' | 'month';
+  /** '2026-11-21' or '2026-11'. */
+  key: string;
+  spent: number;
+  limit: number | null;
+  /** limit - spent, never below 0. */
+  remaining: number | null;
+  /** spent / limit as a percentage (80 = 80 %). */
+  percent: number | null;
+  /** spent >= alertThreshold × limit. */
+  alert: boolean;
+  /** spent >= limit. */
+  exceeded: boolean;
+  /** Spend at the end of the period at the current burn rate. */
+  projected: number;
+}
+
+export interface BudgetStatus {
+  day: PeriodStatus;
+  month: PeriodStatus;
+  enforce: boolean;
+  anyExceeded: boolean;
+  anyAlert: boolean;
+}
+
+const DEFAULT_THRESHOLD = 0.8;
+// Sub-micro-dollar slack so 8 of 10 at 0.8 alerts despite float rounding.
+const EPSILON = 1e-9;
+
+/**
+ * Budget status at `now`. Periods are local days/months of `timeZone` (default: the ledger's);
+ * pass the ledger's zone unless you know better, since spend is bucketed by the ledger's days.
+ */
+export function checkBudget(ledger: Ledger, config: BudgetConfig, now: Date, timeZone: string = ledger.timeZone): BudgetStatus {
+  const threshold = Number.isFinite(config.alertThreshold) && config.alertThreshold > 0 ? Math.min(config.alertThreshold, 1) : DEFAULT_THRESHOLD;
+  const day = dayKey(now, timeZone);
+  const month = day.slice(0, 7);
+  // Burn rate is only meaningful after a while: treat the first hour / first day as elapsed.
+  const dayElapsed = Math.max(dayFraction(now, timeZone), 1 / 24);
+  const monthElapsed = Math.max(monthFraction(now, timeZone), 1 / daysInMonth(now, timeZone));
+  const dayStatus = periodStatus('day', day, ledger.spentIn(day), config.daily, threshold, dayElapsed);
+  const monthStatus = periodStatus('month', month, ledger.spentIn(month), config.monthly, threshold, monthElapsed);
+  return {
+    day: dayStatus,
+    month: monthStatus,
+    enforce: config.enforce === true,
+    anyExceeded: dayStatus.exceeded || monthStatus.exceeded,
+    anyAlert: dayStatus.alert || monthStatus.alert,
+  };
+}
+
+function periodStatus(period: 'day' | 'month', key: string, spent: number, rawLimit: number, threshold: number, elapsed: number): PeriodStatus {
+  const limit = Number.isFinite(rawLimit) && rawLimit > 0 ? rawLimit : null;
+  return {
+    period,
+    key,
+    spent,
+    limit,
+    remaining: limit === null ? null : Math.max(0, roundMicros(limit - spent)),
+    percent: limit === null ? null : (spent / limit) * 100,
+    alert: limit !== null && spent >= threshold * limit - EPSILON,
+    exceeded: limit !== null && spent >= limit - EPSILON,
+    projected: roundMicros(spent / Math.min(1, elapsed)),
+  };
+}
+
+const roundMicros = (usd: number): number => Math.round(usd * 1e6) / 1e6;
+
+/**
+ * Whether spending `additionalCost` more would take a period (or either period of a BudgetStatus)
+ * over its limit. A period without a limit never does.
+ */
+export function wouldExceed(status: PeriodStatus | BudgetStatus, additionalCost: number): boolean {
+  if ('day' in status) return wouldExceed(status.day, additionalCost) || wouldExceed(status.month, additionalCost);
+  return status.limit !== null && status.spent + Math.max(0, additionalCost) > status.limit + EPSILON;
+}

@@ -1,0 +1,123 @@
+// Benchmark, not a test: a synthetic year of usage through the Ledger.
+// Run: node esbuild.mjs --tests && node out/test/bench/ledger.bench.js
+import { performance } from 'node:perf_hooks';
+import { checkBudget } from '../../src/core/budget';
+import { Ledger } from '../../src/core/ledger';
+import type { Clock, StateStore } from '../../src/core/ports';
+import type { UsageEvent } from '../../src/core/types';
+
+const EVENTS = 100_000;
+const DAYS = 365;
+const PROVIDERS = ['anthropic', 'openai', 'google', 'local'];
+const MODELS_PER_PROVIDER = 10;
+const TIME_ZONE = 'America/New_York';
+
+/** Deterministic PRNG (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+class MemoryStore implements StateStore {
+  data = new Map<string, string>();
+  writes = 0;
+  get<T>(key: string): T | undefined {
+    const v = this.data.get(key);
+    return v === undefined ? undefined : (JSON.parse(v) as T);
+  }
+  async update(key: string, value: unknown): Promise<void> {
+    this.writes++;
+    this.data.set(key, JSON.stringify(value));
+  }
+}
+
+function syntheticYear(end: Date): UsageEvent[] {
+  const rand = rng(42);
+  const models = PROVIDERS.flatMap((provider) =>
+    Array.from({ length: MODELS_PER_PROVIDER }, (_, i) => ({
+      provider,
+      model: `${provider}-model-${i + 1}`,
+      inPerM: provider === 'local' ? 0 : 0.1 + rand() * 15,
+    })),
+  );
+  const start = end.getTime() - DAYS * 86_400_000;
+  const events: UsageEvent[] = [];
+  for (let i = 0; i < EVENTS; i++) {
+    const m = models[Math.floor(rand() * models.length)];
+    const inputTokens = 200 + Math.floor(rand() * 8000);
+    const outputTokens = 50 + Math.floor(rand() * 2000);
+    const cacheReadTokens = rand() < 0.3 ? Math.floor(rand() * 20_000) : 0;
+    const cacheWriteTokens = rand() < 0.1 ? Math.floor(rand() * 5000) : 0;
+    const success = rand() > 0.03;
+    events.push({
+      at: new Date(start + (i / EVENTS) * DAYS * 86_400_000).toISOString(),
+      provider: m.provider,
+      model: m.model,
+      inputTokens,
+      outputTokens,
+      cacheReadTokens,
+      cacheWriteTokens,
+      costUsd: ((inputTokens + cacheWriteTokens * 1.25 + cacheReadTokens * 0.1) * m.inPerM + outputTokens * m.inPerM * 4) / 1e6,
+      success,
+      latencyMs: 200 + Math.floor(rand() * 4800),
+      taskType: 'chat',
+      ...(success ? {} : { error: 'HTTP 529: overloaded' }),
+    });
+  }
+  return events;
+}
+
+async function main(): Promise<void> {
+  const end = new Date('2026-11-21T17:00:00Z');
+  const events = syntheticYear(end);
+  let now = new Date(events[0].at);
+  const clock: Clock = { now: () => now };
+  const store = new MemoryStore();
+  const ledger = new Ledger(store, { clock, timeZone: TIME_ZONE, flushDelayMs: 60_000 });
+
+  // The clock follows the events, so day changes and compaction happen as in real use.
+  const t0 = performance.now();
+  for (const e of events) {
+    now = new Date(e.at);
+    ledger.record(e);
+  }
+  const recordMs = performance.now() - t0;
+  now = end;
+
+  const usageRuns = 200;
+  const t1 = performance.now();
+  for (let i = 0; i < usageRuns; i++) ledger.usage({ days: 30, groupBy: 'model' });
+  const usageMs = (performance.now() - t1) / usageRuns;
+
+  const budgetRuns = 2000;
+  const config = { daily: 50, monthly: 1000, alertThreshold: 0.8, enforce: true };
+  const t2 = performance.now();
+  for (let i = 0; i < budgetRuns; i++) checkBudget(ledger, config, end);
+  const budgetMs = (performance.now() - t2) / budgetRuns;
+
+  const t3 = performance.now();
+  const size = ledger.serializedSize();
+  const serializeMs = performance.now() - t3;
+  await ledger.flush();
+  const t4 = performance.now();
+  new Ledger(store, { clock, timeZone: TIME_ZONE });
+  const loadMs = performance.now() - t4;
+
+  console.log(`events:            ${EVENTS} over ${DAYS} days, ${PROVIDERS.length * MODELS_PER_PROVIDER} models`);
+  console.log(`record():          ${((recordMs * 1000) / EVENTS).toFixed(2)} µs/event`);
+  console.log(`usage(30d, model): ${usageMs.toFixed(3)} ms`);
+  console.log(`checkBudget():     ${budgetMs.toFixed(3)} ms`);
+  console.log(`serialize:         ${serializeMs.toFixed(1)} ms; load: ${loadMs.toFixed(1)} ms`);
+  console.log(`serialized size:   ${(size / 1024).toFixed(1)} KB (limit 256 KB)`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

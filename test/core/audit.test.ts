@@ -1,0 +1,140 @@
+import * as assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AuditLog, redactSecrets, type AuditVia } from '../../src/core/audit';
+import type { Clock, StateStore } from '../../src/core/ports';
+
+const KEY = 'aiKeyManager.audit';
+
+class MemoryStore implements StateStore {
+  data = new Map<string, string>();
+  writes = 0;
+  get<T>(key: string): T | undefined {
+    const v = this.data.get(key);
+    return v === undefined ? undefined : (JSON.parse(v) as T);
+  }
+  async update(key: string, value: unknown): Promise<void> {
+    this.writes++;
+    this.data.set(key, JSON.stringify(value));
+  }
+}
+
+function setup(opts: { limit?: number; store?: MemoryStore } = {}) {
+  const store = opts.store ?? new MemoryStore();
+  let t = Date.parse('2026-11-21T10:00:00Z');
+  const clock: Clock = { now: () => new Date((t += 1000)) };
+  const log = new AuditLog(store, { clock, limit: opts.limit, flushDelayMs: 5 });
+  return { store, clock, log };
+}
+
+describe('redactSecrets', () => {
+  it('redacts runs of 20+ token characters and keeps ordinary text', () => {
+    assert.equal(redactSecrets('a'.repeat(19)), 'a'.repeat(19));
+    assert.equal(redactSecrets('key ' + 'a'.repeat(20) + ' end'), 'key [redacted] end');
+    assert.equal(redactSecrets('sk-proj-AbC_123-xyz789QRSTuvw0 and AIzaSyD-0123456789abcdefghijkl'), '[redacted] and [redacted]');
+    assert.equal(redactSecrets('gpt-4o-mini returned 401 (invalid key sk-…9f2a)'), 'gpt-4o-mini returned 401 (invalid key sk-…9f2a)');
+  });
+});
+
+describe('AuditLog', () => {
+  it('stamps entries and lists them newest first', () => {
+    const { log } = setup();
+    log.record({ action: 'key.add', via: 'command', provider: 'openai', keyId: 'openai-1', ok: true });
+    log.record({ action: 'key.validate', via: 'tool', provider: 'anthropic', ok: false, detail: 'HTTP 401' });
+    const list = log.list();
+    assert.deepEqual(list, [
+      { at: '2026-11-21T10:00:02.000Z', action: 'key.validate', via: 'tool', provider: 'anthropic', ok: false, detail: 'HTTP 401' },
+      { at: '2026-11-21T10:00:01.000Z', action: 'key.add', via: 'command', provider: 'openai', keyId: 'openai-1', ok: true },
+    ]);
+  });
+
+  it('keeps a bounded ring', () => {
+    const { log } = setup({ limit: 5 });
+    for (let i = 0; i < 8; i++) log.record({ action: `a${i}`, via: 'cli', ok: true });
+    assert.deepEqual(
+      log.list().map((e) => e.action),
+      ['a7', 'a6', 'a5', 'a4', 'a3'],
+    );
+  });
+
+  it('filters by provider and limits', () => {
+    const { log } = setup();
+    const providers = ['openai', 'anthropic', 'openai', 'google', 'openai'];
+    providers.forEach((provider, i) => log.record({ action: `a${i}`, via: 'chat', provider, ok: true }));
+    assert.deepEqual(
+      log.list({ provider: 'openai' }).map((e) => e.action),
+      ['a4', 'a2', 'a0'],
+    );
+    assert.deepEqual(
+      log.list({ provider: 'openai', limit: 2 }).map((e) => e.action),
+      ['a4', 'a2'],
+    );
+    assert.equal(log.list({ limit: 0 }).length, 0);
+  });
+
+  it('never stores key material', async () => {
+    const { log, store } = setup();
+    const canary = 'sk-ant-api03-CANARY_' + 'Zq9'.repeat(15);
+    const entry = log.record({ action: 'key.rotate', via: 'system', provider: 'anthropic', ok: true, detail: `rotated to ${canary} ok` });
+    log.record({ action: `import ${canary}`, via: 'cli', ok: false });
+    assert.equal(entry.detail, 'rotated to [redacted] ok');
+    await log.flush();
+    const persisted = store.data.get(KEY) ?? '';
+    assert.ok(persisted.length > 0);
+    assert.ok(!persisted.includes('CANARY'), persisted);
+    assert.ok(!log.export().includes('CANARY'));
+    assert.equal(log.list()[0].action, 'import [redacted]');
+  });
+
+  it('exports JSON, round-trips through the store, and coalesces writes', async () => {
+    const { log, store } = setup();
+    for (let i = 0; i < 50; i++) log.record({ action: 'key.use', via: 'tool', provider: 'openai', keyId: `k${i % 3}`, ok: i % 5 !== 0, detail: `call ${i}` });
+    assert.equal(store.writes, 0);
+    await sleep(40);
+    assert.equal(store.writes, 1);
+    const exported = JSON.parse(log.export()) as unknown[];
+    assert.equal(exported.length, 50);
+    assert.deepEqual(exported, log.list());
+    const again = new AuditLog(store);
+    assert.deepEqual(again.warnings, []);
+    assert.deepEqual(again.list(), log.list());
+  });
+
+  it('starts empty with a warning on unreadable state', () => {
+    for (const bad of ['nope', { v: 1, e: [[1, 'x', 'fax', 1, '', '', '']] }, { v: 2, e: [] }]) {
+      const store = new MemoryStore();
+      store.data.set(KEY, JSON.stringify(bad));
+      const log = new AuditLog(store);
+      assert.equal(log.warnings.length, 1);
+      assert.match(log.warnings[0], /unreadable or from a newer version/);
+      assert.equal(log.list().length, 0);
+    }
+  });
+
+  it('rejects an unknown source', () => {
+    const { log } = setup();
+    assert.throws(() => log.record({ action: 'x', via: 'email' as AuditVia, ok: true }), /Unknown audit source 'email'/);
+  });
+
+  it('reports background save failures and retries on flush', async () => {
+    const store = new MemoryStore();
+    let fail = true;
+    const flaky: StateStore = {
+      get: (k) => store.get(k),
+      update: async (k, v) => {
+        if (fail) throw new Error('quota exceeded');
+        await store.update(k, v);
+      },
+    };
+    const log = new AuditLog(flaky, { flushDelayMs: 1 });
+    const errors: string[] = [];
+    log.onError((e) => errors.push(e.message));
+    log.record({ action: 'key.delete', via: 'command', ok: true });
+    await sleep(20);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0], /quota exceeded/);
+    fail = false;
+    await log.flush();
+    assert.equal(new AuditLog(store).list()[0].action, 'key.delete');
+  });
+});

@@ -1,0 +1,147 @@
+import * as assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { checkBudget, wouldExceed, type BudgetConfig } from '../../src/core/budget';
+import { Ledger } from '../../src/core/ledger';
+import type { Clock, StateStore } from '../../src/core/ports';
+
+const SYD = 'Australia/Sydney'; // AEDT, UTC+11, throughout November 2026
+
+class MemoryStore implements StateStore {
+  data = new Map<string, unknown>();
+  get<T>(key: string): T | undefined {
+    return this.data.get(key) as T | undefined;
+  }
+  async update(key: string, value: unknown): Promise<void> {
+    this.data.set(key, value);
+  }
+}
+
+function setup(nowIso: string) {
+  let now = new Date(nowIso);
+  const clock: Clock = { now: () => now };
+  const ledger = new Ledger(new MemoryStore(), { clock, timeZone: SYD, flushDelayMs: 1 });
+  const spend = (atIso: string, usd: number): void =>
+    ledger.record({ at: atIso, provider: 'openai', model: 'gpt-4o', inputTokens: 10, outputTokens: 10, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: usd, success: true });
+  const at = (iso: string): Date => (now = new Date(iso));
+  return { ledger, spend, at };
+}
+
+const config: BudgetConfig = { daily: 10, monthly: 100, alertThreshold: 0.8, enforce: true };
+
+describe('checkBudget', () => {
+  it('resets the day at local midnight, not UTC midnight', () => {
+    const { ledger, spend, at } = setup('2026-11-21T12:55:00Z');
+    spend('2026-11-21T12:50:00Z', 9); // 23:50 local
+    const before = checkBudget(ledger, config, at('2026-11-21T12:55:00Z')); // 23:55 local
+    assert.equal(before.day.key, '2026-11-21');
+    assert.equal(before.day.spent, 9);
+    assert.equal(before.day.percent, 90);
+    assert.equal(before.day.remaining, 1);
+    assert.equal(before.day.alert, true);
+    assert.equal(before.day.exceeded, false);
+    assert.equal(before.anyAlert, true);
+
+    const after = checkBudget(ledger, config, at('2026-11-21T13:05:00Z')); // 00:05 next day, same UTC day
+    assert.equal(after.day.key, '2026-11-22');
+    assert.equal(after.day.spent, 0);
+    assert.equal(after.day.alert, false);
+    assert.equal(after.month.key, '2026-11');
+    assert.equal(after.month.spent, 9);
+  });
+
+  it('resets the month at the local month end', () => {
+    const { ledger, spend, at } = setup('2026-11-30T12:45:00Z');
+    spend('2026-11-30T12:30:00Z', 50); // 23:30 on Nov 30 local
+    const lastMinutes = checkBudget(ledger, config, at('2026-11-30T12:45:00Z'));
+    assert.equal(lastMinutes.month.key, '2026-11');
+    assert.equal(lastMinutes.month.spent, 50);
+    assert.equal(lastMinutes.month.percent, 50);
+    const nextMonth = checkBudget(ledger, config, at('2026-11-30T13:30:00Z')); // 00:30 Dec 1 local, still Nov 30 UTC
+    assert.equal(nextMonth.month.key, '2026-12');
+    assert.equal(nextMonth.day.key, '2026-12-01');
+    assert.equal(nextMonth.month.spent, 0);
+    assert.equal(nextMonth.day.spent, 0);
+  });
+
+  it('alerts at the threshold and flags exceeded at the limit', () => {
+    const { ledger, spend, at } = setup('2026-11-21T01:00:00Z');
+    for (let i = 0; i < 79; i++) spend('2026-11-21T00:30:00Z', 0.1);
+    const now = at('2026-11-21T01:00:00Z');
+    assert.equal(checkBudget(ledger, config, now).day.alert, false);
+    spend('2026-11-21T00:30:00Z', 0.1); // exactly 8.00 = 80 %
+    const at80 = checkBudget(ledger, config, now);
+    assert.equal(at80.day.spent, 8);
+    assert.equal(at80.day.alert, true);
+    assert.equal(at80.day.exceeded, false);
+    spend('2026-11-21T00:30:00Z', 2);
+    const full = checkBudget(ledger, config, now);
+    assert.equal(full.day.exceeded, true);
+    assert.equal(full.day.remaining, 0);
+    assert.equal(full.anyExceeded, true);
+    assert.equal(full.month.exceeded, false);
+    assert.equal(full.enforce, true);
+  });
+
+  it('treats a limit of 0 as no limit', () => {
+    const { ledger, spend, at } = setup('2026-11-21T01:00:00Z');
+    spend('2026-11-21T00:30:00Z', 500);
+    const s = checkBudget(ledger, { daily: 0, monthly: 0, alertThreshold: 0.8, enforce: false }, at('2026-11-21T01:00:00Z'));
+    for (const p of [s.day, s.month]) {
+      assert.equal(p.spent, 500);
+      assert.equal(p.limit, null);
+      assert.equal(p.remaining, null);
+      assert.equal(p.percent, null);
+      assert.equal(p.alert, false);
+      assert.equal(p.exceeded, false);
+    }
+    assert.equal(s.anyAlert || s.anyExceeded, false);
+    assert.equal(wouldExceed(s, 1e6), false);
+  });
+
+  it('projects spend at the current burn rate', () => {
+    const { ledger, spend, at } = setup('2026-11-21T01:00:00Z');
+    spend('2026-11-15T02:00:00Z', 30); // Nov 15 local
+    // Nov 16 00:00 local is half of November: month spend projects to double.
+    const mid = checkBudget(ledger, config, at('2026-11-15T13:00:00Z'));
+    assert.equal(mid.month.spent, 30);
+    assert.equal(mid.month.projected, 60);
+    spend('2026-11-20T23:00:00Z', 5); // Nov 21 10:00 local
+    // Local noon on Nov 21: half the day gone.
+    const noon = checkBudget(ledger, config, at('2026-11-21T01:00:00Z'));
+    assert.equal(noon.day.spent, 5);
+    assert.equal(noon.day.projected, 10);
+  });
+
+  it('guards projections early in a period', () => {
+    const { ledger, spend, at } = setup('2026-10-31T13:01:00Z');
+    spend('2026-10-31T13:00:30Z', 1); // first minute of Nov 1 local
+    const s = checkBudget(ledger, config, at('2026-10-31T13:01:00Z'));
+    assert.equal(s.day.key, '2026-11-01');
+    assert.equal(s.day.projected, 24); // as if one hour had passed, not 1440×
+    assert.equal(s.month.projected, 30); // as if one day of 30 had passed
+  });
+
+  it('falls back to an 0.8 threshold when the setting is invalid', () => {
+    const { ledger, spend, at } = setup('2026-11-21T01:00:00Z');
+    spend('2026-11-21T00:30:00Z', 8.5);
+    const now = at('2026-11-21T01:00:00Z');
+    assert.equal(checkBudget(ledger, { ...config, alertThreshold: Number.NaN }, now).day.alert, true);
+    assert.equal(checkBudget(ledger, { ...config, alertThreshold: 0.9 }, now).day.alert, false);
+  });
+});
+
+describe('wouldExceed', () => {
+  it('checks a period and both periods of a status', () => {
+    const { ledger, spend, at } = setup('2026-11-21T01:00:00Z');
+    spend('2026-11-21T00:30:00Z', 9);
+    const s = checkBudget(ledger, config, at('2026-11-21T01:00:00Z'));
+    assert.equal(wouldExceed(s.day, 0.5), false);
+    assert.equal(wouldExceed(s.day, 1), false); // reaching the limit is not going over it
+    assert.equal(wouldExceed(s.day, 1.5), true);
+    assert.equal(wouldExceed(s, 1.5), true);
+    assert.equal(wouldExceed(s.month, 1.5), false);
+    const monthOnly = checkBudget(ledger, { ...config, daily: 0, monthly: 9.2 }, at('2026-11-21T01:00:00Z'));
+    assert.equal(wouldExceed(monthOnly, 0.5), true);
+    assert.equal(wouldExceed(monthOnly, 0.1), false);
+  });
+});

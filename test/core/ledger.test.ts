@@ -1,0 +1,462 @@
+import * as assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Ledger, type LedgerChange } from '../../src/core/ledger';
+import type { Clock, StateStore } from '../../src/core/ports';
+import type { UsageEvent } from '../../src/core/types';
+
+const NY = 'America/New_York';
+const KEY = 'aiKeyManager.ledger';
+
+/** JSON round-trips values like VS Code's Memento; can delay or fail writes. */
+class MemoryStore implements StateStore {
+  data = new Map<string, string>();
+  writes = 0;
+  inFlight = 0;
+  maxInFlight = 0;
+  delayMs = 0;
+  failNext = 0;
+  get<T>(key: string): T | undefined {
+    const v = this.data.get(key);
+    return v === undefined ? undefined : (JSON.parse(v) as T);
+  }
+  async update(key: string, value: unknown): Promise<void> {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      if (this.delayMs) await sleep(this.delayMs);
+      if (this.failNext > 0) {
+        this.failNext--;
+        throw new Error('disk full');
+      }
+      this.writes++;
+      this.data.set(key, JSON.stringify(value));
+    } finally {
+      this.inFlight--;
+    }
+  }
+  raw(key = KEY): string {
+    return this.data.get(key) ?? '';
+  }
+}
+
+class FixedClock implements Clock {
+  constructor(public t: Date) {}
+  now(): Date {
+    return new Date(this.t);
+  }
+  set(iso: string): void {
+    this.t = new Date(iso);
+  }
+}
+
+function ev(over: Partial<UsageEvent> & Pick<UsageEvent, 'at'>): UsageEvent {
+  return {
+    provider: 'anthropic',
+    model: 'claude-sonnet-4',
+    inputTokens: 100,
+    outputTokens: 50,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    costUsd: 0.01,
+    success: true,
+    ...over,
+  };
+}
+
+// Now: Saturday 2026-11-21 12:00 in New York.
+const NOW = '2026-11-21T17:00:00Z';
+function setup(opts: { now?: string; store?: MemoryStore } & ConstructorParameters<typeof Ledger>[1] = {}) {
+  const store = opts.store ?? new MemoryStore();
+  const clock = new FixedClock(new Date(opts.now ?? NOW));
+  const ledger = new Ledger(store, { timeZone: NY, flushDelayMs: 5, ...opts, clock });
+  return { store, clock, ledger };
+}
+
+function fourEvents(ledger: Ledger): void {
+  ledger.record(ev({ at: '2026-11-21T15:00:00Z', inputTokens: 1000, outputTokens: 500, costUsd: 0.0105, latencyMs: 800 }));
+  ledger.record(ev({ at: '2026-11-20T15:00:00Z', costUsd: 0.02, success: false, latencyMs: 1200, error: 'overloaded' }));
+  // 23:30 on Nov 20 in New York, although already Nov 21 in UTC.
+  ledger.record(ev({ at: '2026-11-21T04:30:00Z', provider: 'openai', model: 'gpt-4o', costUsd: 0.1, cacheReadTokens: 300 }));
+  ledger.record(ev({ at: '2026-11-21T05:30:00Z', provider: 'openai', model: 'gpt-4o-mini', costUsd: 0.001, cacheWriteTokens: 40 }));
+}
+
+describe('Ledger queries', () => {
+  it('totals a window of local days', () => {
+    const { ledger } = setup();
+    fourEvents(ledger);
+    const today = ledger.usage({ days: 1 });
+    assert.equal(today.from, '2026-11-21');
+    assert.equal(today.to, '2026-11-21');
+    assert.equal(today.totals.requests, 2);
+    assert.equal(today.totals.costUsd, 0.0115);
+    assert.equal(today.totals.inputTokens, 1100);
+    assert.equal(today.totals.cacheWriteTokens, 40);
+    assert.equal(today.totals.meanLatencyMs, 800);
+    assert.deepEqual(today.groups, []);
+    const all = ledger.usage();
+    assert.equal(all.from, '2026-10-23');
+    assert.equal(all.totals.requests, 4);
+    assert.equal(all.totals.failures, 1);
+    assert.equal(all.totals.successRate, 0.75);
+    assert.equal(all.totals.cacheReadTokens, 300);
+  });
+
+  it('groups by day, provider and model', () => {
+    const { ledger } = setup();
+    fourEvents(ledger);
+    const byDay = ledger.usage({ days: 2, groupBy: 'day' }).groups;
+    assert.deepEqual(
+      byDay.map((g) => [g.key, g.requests, g.failures, g.costUsd]),
+      [
+        ['2026-11-20', 2, 1, 0.12],
+        ['2026-11-21', 2, 0, 0.0115],
+      ],
+    );
+    const byProvider = ledger.usage({ groupBy: 'provider' }).groups;
+    assert.deepEqual(
+      byProvider.map((g) => [g.key, g.provider, g.costUsd]),
+      [
+        ['openai', 'openai', 0.101],
+        ['anthropic', 'anthropic', 0.0305],
+      ],
+    );
+    const sonnet = ledger.usage({ groupBy: 'model', provider: 'anthropic' }).groups;
+    assert.equal(sonnet.length, 1);
+    assert.equal(sonnet[0].key, 'anthropic/claude-sonnet-4');
+    assert.equal(sonnet[0].model, 'claude-sonnet-4');
+    assert.equal(sonnet[0].successRate, 0.5);
+    assert.equal(sonnet[0].meanLatencyMs, 1000);
+    const gpt4o = ledger.usage({ model: 'gpt-4o' });
+    assert.equal(gpt4o.totals.requests, 1);
+    assert.equal(gpt4o.totals.meanLatencyMs, undefined);
+    assert.equal(ledger.usage({ provider: 'google' }).totals.successRate, 1);
+  });
+
+  it('spent() uses local days and months', () => {
+    const { ledger } = setup();
+    fourEvents(ledger);
+    assert.equal(ledger.spent('day'), 0.0115);
+    assert.equal(ledger.spent('day', new Date('2026-11-20T20:00:00Z')), 0.12);
+    assert.equal(ledger.spent('month'), 0.1315);
+    assert.equal(ledger.spentIn('2026-11-20'), 0.12);
+    assert.equal(ledger.spent('month', new Date('2026-10-15T12:00:00Z')), 0);
+  });
+
+  it('keeps cost in integer micro-dollars (no float drift)', () => {
+    const { ledger } = setup();
+    for (let i = 0; i < 10; i++) {
+      ledger.record(ev({ at: NOW, costUsd: 0.1 }));
+      ledger.record(ev({ at: NOW, costUsd: 0.2 }));
+    }
+    assert.equal(ledger.spent('day'), 3);
+    assert.equal(ledger.usage().totals.costUsd, 3);
+  });
+
+  it('dailySeries is zero-filled and aligned per provider', () => {
+    const { ledger } = setup();
+    fourEvents(ledger);
+    const s = ledger.dailySeries(3);
+    assert.deepEqual(s.days, ['2026-11-19', '2026-11-20', '2026-11-21']);
+    assert.deepEqual(
+      s.series.map((x) => [x.key, x.costUsd]),
+      [
+        ['openai', [0, 0.1, 0.001]],
+        ['anthropic', [0, 0.02, 0.0105]],
+      ],
+    );
+    const byModel = ledger.dailySeries(1, 'model');
+    assert.deepEqual(byModel.series.map((x) => x.key).sort(), ['anthropic/claude-sonnet-4', 'openai/gpt-4o-mini']);
+    assert.equal(ledger.dailySeries(1000).days.length, ledger.dailyRetentionDays);
+  });
+
+  it('recent() returns the newest events first, bounded', () => {
+    const { ledger } = setup({ recentLimit: 5 });
+    for (let i = 0; i < 8; i++) ledger.record(ev({ at: NOW, inputTokens: i }));
+    assert.deepEqual(
+      ledger.recent().map((e) => e.inputTokens),
+      [7, 6, 5, 4, 3],
+    );
+    assert.deepEqual(
+      ledger.recent(2).map((e) => e.inputTokens),
+      [7, 6],
+    );
+    assert.equal(ledger.recent(50).length, 5);
+  });
+
+  it('providerStats: success rate, latency mean/p95 over a bounded sample, last error/success', () => {
+    const { ledger } = setup();
+    for (let i = 1; i <= 200; i++) ledger.record(ev({ at: NOW, provider: 'openai', model: 'gpt-4o', latencyMs: i }));
+    ledger.record(ev({ at: '2026-11-21T16:00:00Z', provider: 'openai', model: 'gpt-4o', success: false, error: 'HTTP 500' }));
+    ledger.record(ev({ at: '2026-11-21T10:00:00Z', provider: 'openai', model: 'gpt-4o', success: false, error: 'older error' }));
+    const s = ledger.providerStats('openai');
+    assert.equal(s.requests, 202);
+    assert.equal(s.failures, 2);
+    assert.equal(s.successRate, 200 / 202);
+    // Sample holds the last 100 latencies: 101..200.
+    assert.equal(s.meanLatencyMs, 150.5);
+    assert.equal(s.p95LatencyMs, 195);
+    assert.deepEqual(s.lastError, { at: '2026-11-21T16:00:00.000Z', message: 'HTTP 500' });
+    assert.equal(s.lastSuccessAt, '2026-11-21T17:00:00.000Z');
+    assert.deepEqual(ledger.providerStats('google'), { provider: 'google', requests: 0, failures: 0, successRate: 1 });
+    ledger.record(ev({ at: NOW }));
+    assert.deepEqual(
+      ledger.providerStats().map((p) => p.provider),
+      ['anthropic', 'openai'],
+    );
+  });
+
+  it('export() gives one row per day × provider × model', () => {
+    const { ledger } = setup();
+    fourEvents(ledger);
+    const rows = ledger.export();
+    assert.deepEqual(
+      rows.map((r) => [r.period, r.granularity, r.provider, r.model, r.requests, r.costUsd]),
+      [
+        ['2026-11-20', 'day', 'anthropic', 'claude-sonnet-4', 1, 0.02],
+        ['2026-11-20', 'day', 'openai', 'gpt-4o', 1, 0.1],
+        ['2026-11-21', 'day', 'anthropic', 'claude-sonnet-4', 1, 0.0105],
+        ['2026-11-21', 'day', 'openai', 'gpt-4o-mini', 1, 0.001],
+      ],
+    );
+  });
+
+  it('rejects malformed events without changing anything', () => {
+    const { ledger } = setup();
+    assert.throws(() => ledger.record(ev({ at: 'yesterday' })), /UsageEvent.at must be an ISO time/);
+    assert.throws(() => ledger.record(ev({ at: NOW, costUsd: -1 })), /costUsd must be a non-negative number/);
+    assert.throws(() => ledger.record(ev({ at: NOW, inputTokens: Number.NaN })), /inputTokens/);
+    assert.throws(() => ledger.record(ev({ at: NOW, provider: '' })), /provider must be a non-empty string/);
+    assert.equal(ledger.usage().totals.requests, 0);
+    assert.equal(ledger.recent().length, 0);
+  });
+
+  it('never keeps key material from error messages', async () => {
+    const { ledger, store } = setup();
+    const canary = 'sk-ant-api03-CANARY' + 'x'.repeat(40);
+    ledger.record(ev({ at: NOW, success: false, error: `401 invalid x-api-key ${canary}` }));
+    await ledger.flush();
+    assert.equal(ledger.recent()[0].error, '401 invalid x-api-key [redacted]');
+    assert.equal(ledger.providerStats('anthropic').lastError?.message, '401 invalid x-api-key [redacted]');
+    assert.ok(store.raw().length > 0);
+    assert.ok(!store.raw().includes('CANARY'));
+  });
+
+  it('notifies listeners on record and reset; a throwing listener is reported, not thrown', async () => {
+    const { ledger } = setup();
+    const changes: LedgerChange['kind'][] = [];
+    const errors: string[] = [];
+    const off = ledger.onDidChange((c) => changes.push(c.kind));
+    ledger.onError((e) => errors.push(e.message));
+    const offBad = ledger.onDidChange(() => {
+      throw new Error('boom');
+    });
+    ledger.record(ev({ at: NOW }));
+    offBad();
+    await ledger.reset();
+    off();
+    ledger.record(ev({ at: NOW }));
+    assert.deepEqual(changes, ['record', 'reset']);
+    assert.deepEqual(errors, ['A usage listener failed: boom']);
+  });
+});
+
+describe('Ledger persistence', () => {
+  it('round-trips everything through the store', async () => {
+    const { ledger, store, clock } = setup();
+    fourEvents(ledger);
+    await ledger.flush();
+    const again = new Ledger(store, { clock, timeZone: NY });
+    assert.deepEqual(again.warnings, []);
+    for (const q of [{ groupBy: 'day' as const }, { groupBy: 'model' as const }, { days: 1 }]) assert.deepEqual(again.usage(q), ledger.usage(q));
+    assert.deepEqual(again.recent(), ledger.recent());
+    assert.deepEqual(again.providerStats(), ledger.providerStats());
+    assert.deepEqual(again.export(), ledger.export());
+    assert.equal(again.serializedSize(), ledger.serializedSize());
+    assert.equal(ledger.serializedSize(), Buffer.byteLength(store.raw()));
+  });
+
+  it('coalesces 10,000 concurrent records into one write and loses nothing', async () => {
+    const { ledger, store, clock } = setup({ flushDelayMs: 20 });
+    await Promise.all(Array.from({ length: 10_000 }, async (_, i) => ledger.record(ev({ at: NOW, costUsd: 0.000123, inputTokens: i % 7 }))));
+    assert.equal(store.writes, 0);
+    await sleep(80);
+    assert.equal(store.writes, 1);
+    const again = new Ledger(store, { clock, timeZone: NY });
+    const t = again.usage().totals;
+    assert.equal(t.requests, 10_000);
+    assert.equal(t.costUsd, 1.23);
+  });
+
+  it('never has two writes in flight and saves records made during a write', async () => {
+    const { ledger, store, clock } = setup({ flushDelayMs: 1 });
+    store.delayMs = 30;
+    ledger.record(ev({ at: NOW }));
+    await sleep(10); // first write is now in flight
+    assert.equal(store.inFlight, 1);
+    ledger.record(ev({ at: NOW }));
+    await Promise.all([ledger.flush(), ledger.flush(), sleep(5).then(() => ledger.record(ev({ at: NOW })))]);
+    await ledger.flush();
+    assert.equal(store.maxInFlight, 1);
+    assert.equal(new Ledger(store, { clock, timeZone: NY }).usage().totals.requests, 3);
+  });
+
+  it('reports a failed background write and retries it on the next flush', async () => {
+    const { ledger, store, clock } = setup({ flushDelayMs: 1 });
+    const errors: string[] = [];
+    ledger.onError((e) => errors.push(e.message));
+    store.failNext = 1;
+    ledger.record(ev({ at: NOW }));
+    await sleep(30);
+    assert.equal(errors.length, 1);
+    assert.match(errors[0], /Could not save state 'aiKeyManager.ledger': disk full. It will be retried/);
+    assert.equal(store.raw(), '');
+    await ledger.flush();
+    assert.equal(new Ledger(store, { clock, timeZone: NY }).usage().totals.requests, 1);
+  });
+
+  it('flush() rejects when the store fails, and succeeds on retry', async () => {
+    const { ledger, store } = setup({ flushDelayMs: 10_000 });
+    ledger.record(ev({ at: NOW }));
+    store.failNext = 1;
+    await assert.rejects(ledger.flush(), /disk full/);
+    await ledger.flush();
+    assert.equal(store.writes, 1);
+    await ledger.flush(); // nothing pending: no write
+    assert.equal(store.writes, 1);
+  });
+
+  it('starts empty with a warning on corrupt or unknown state, without throwing', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      ['garbage', /unreadable/],
+      [{ v: 1, p: ['a'], m: [[5, 'x']], d: {}, mo: {}, r: [], s: [] }, /unreadable.*bad model entry/],
+      [{ v: 1, p: ['a'], m: [[0, 'x']], d: { '2026-11-21': [0, 1, 0, 1, 1, 0, 0, -5, 0, 0] }, mo: {}, r: [], s: [] }, /unreadable/],
+      [{ v: 1, p: ['a'], m: [[0, 'x']], d: { yesterday: [] }, mo: {}, r: [], s: [] }, /unreadable/],
+      [{ v: 99 }, /newer version/],
+    ];
+    for (const [value, warning] of cases) {
+      const store = new MemoryStore();
+      store.data.set(KEY, JSON.stringify(value));
+      const { ledger } = setup({ store });
+      assert.equal(ledger.warnings.length, 1, JSON.stringify(value));
+      assert.match(ledger.warnings[0], warning);
+      assert.equal(ledger.usage().totals.requests, 0);
+      ledger.record(ev({ at: NOW }));
+      assert.equal(ledger.usage().totals.requests, 1);
+    }
+    const broken: StateStore = {
+      get: () => {
+        throw new Error('EACCES');
+      },
+      update: async () => undefined,
+    };
+    assert.match(new Ledger(broken).warnings[0], /Could not read usage history.*EACCES/);
+    assert.match(new Ledger(new MemoryStore(), { timeZone: 'Nowhere/Land' }).warnings[0], /Unknown time zone 'Nowhere\/Land'/);
+  });
+
+  it('reset() clears memory and the stored state', async () => {
+    const { ledger, store, clock } = setup();
+    fourEvents(ledger);
+    await ledger.flush();
+    await ledger.reset();
+    assert.equal(ledger.usage().totals.requests, 0);
+    assert.deepEqual(ledger.providerStats(), []);
+    const again = new Ledger(store, { clock, timeZone: NY });
+    assert.equal(again.usage().totals.requests, 0);
+    assert.equal(again.recent().length, 0);
+  });
+});
+
+describe('Ledger retention', () => {
+  it('compacts days older than the daily window into months', async () => {
+    const { ledger, store, clock } = setup();
+    ledger.record(ev({ at: '2026-07-15T16:00:00Z', costUsd: 1 })); // before the window: straight into 2026-07
+    ledger.record(ev({ at: '2026-08-25T16:00:00Z', costUsd: 2 })); // in the window for now
+    ledger.record(ev({ at: '2026-08-31T16:00:00Z', costUsd: 4 }));
+    assert.equal(ledger.usage({ days: 95 }).totals.costUsd, 6);
+    assert.equal(ledger.usage({ days: 95 }).from, '2026-08-19');
+
+    clock.set('2026-12-01T17:00:00Z'); // window now starts 2026-08-29: Aug 25 is compacted
+    ledger.record(ev({ at: '2026-12-01T16:00:00Z', costUsd: 8 }));
+    assert.equal(ledger.spentIn('2026-08'), 6); // compacted Aug 25 + daily Aug 31
+    assert.equal(ledger.spentIn('2026-08-25'), 0);
+    assert.equal(ledger.spentIn('2026-08-31'), 4);
+    assert.equal(ledger.usage({ days: 95 }).totals.costUsd, 12);
+
+    const long = ledger.usage({ days: 200, groupBy: 'day' });
+    assert.equal(long.from, '2026-05-01'); // widened to a whole month
+    assert.deepEqual(
+      long.groups.map((g) => [g.key, g.costUsd]),
+      [
+        ['2026-07', 1],
+        ['2026-08', 2],
+        ['2026-08-31', 4],
+        ['2026-12-01', 8],
+      ],
+    );
+    assert.deepEqual(
+      ledger.export().map((r) => [r.period, r.granularity]),
+      [
+        ['2026-07', 'month'],
+        ['2026-08', 'month'],
+        ['2026-08-31', 'day'],
+        ['2026-12-01', 'day'],
+      ],
+    );
+    await ledger.flush();
+    assert.deepEqual(new Ledger(store, { clock, timeZone: NY }).export(), ledger.export());
+  });
+
+  it('drops months past the monthly retention', () => {
+    const { ledger } = setup();
+    ledger.record(ev({ at: '2026-06-15T16:00:00Z', costUsd: 1 }));
+    ledger.record(ev({ at: '2026-07-15T16:00:00Z', costUsd: 1 }));
+    assert.equal(ledger.usage({ days: 365 }).totals.costUsd, 2);
+
+    // Retaining 3 months at 2026-09-15 keeps July; by December it is gone.
+    const { ledger: short, clock } = setup({ monthlyRetentionMonths: 3, now: '2026-09-15T17:00:00Z' });
+    short.record(ev({ at: '2026-05-15T16:00:00Z', costUsd: 1 })); // before the daily window and the kept months
+    short.record(ev({ at: '2026-07-15T16:00:00Z', costUsd: 2 }));
+    short.record(ev({ at: '2026-09-15T16:00:00Z', costUsd: 4 }));
+    assert.equal(short.usage({ days: 365 }).totals.costUsd, 6);
+    assert.equal(short.providerStats('anthropic').requests, 3);
+    clock.set('2026-12-01T17:00:00Z');
+    assert.equal(short.usage({ days: 365 }).totals.costUsd, 4);
+    assert.deepEqual(
+      short.export().map((r) => r.period),
+      ['2026-09-15'],
+    );
+  });
+
+  it('a synthetic year (100,000 events, 40 models) persists in at most 256 KB', () => {
+    let seed = 7;
+    const rand = (): number => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const end = new Date(NOW).getTime();
+    const start = end - 365 * 86_400_000;
+    const { ledger, clock } = setup({ now: new Date(start).toISOString() });
+    for (let i = 0; i < 100_000; i++) {
+      const t = new Date(start + (i / 100_000) * 365 * 86_400_000);
+      clock.t = t;
+      const p = Math.floor(rand() * 4);
+      ledger.record(
+        ev({
+          at: t.toISOString(),
+          provider: `provider-${p}`,
+          model: `model-${p}-${Math.floor(rand() * 10)}`,
+          inputTokens: 200 + Math.floor(rand() * 8000),
+          outputTokens: 50 + Math.floor(rand() * 2000),
+          cacheReadTokens: rand() < 0.3 ? Math.floor(rand() * 20_000) : 0,
+          costUsd: rand() * 0.05,
+          latencyMs: 200 + Math.floor(rand() * 4800),
+          success: rand() > 0.03,
+          error: 'HTTP 529: overloaded',
+        }),
+      );
+    }
+    clock.set(NOW);
+    assert.equal(ledger.usage({ days: 365 * 2 }).totals.requests, 100_000);
+    assert.equal(ledger.usage({ days: 95, groupBy: 'model' }).groups.length, 40);
+    const size = ledger.serializedSize();
+    assert.ok(size <= 256 * 1024, `serialized size ${size} bytes`);
+  });
+});
