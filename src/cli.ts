@@ -1,22 +1,87 @@
 #!/usr/bin/env node
-const HELP = `ai-key-manager — headless host for AI Key Manager
+// The headless host: `ai-key-manager mcp` serves the same MCP server as the extension, over stdio.
+// stdout carries only the protocol; everything else goes to stderr.
+const VERSION = '0.1.0';
+
+const HELP = `ai-key-manager ${VERSION} — AI Key Manager without VS Code
 
 Usage:
+  ai-key-manager mcp         Serve the MCP server over stdio (for Claude Code, Claude Desktop, Cursor…).
   ai-key-manager --help      Show this help.
   ai-key-manager --version   Print the version.
+
+Environment:
+  AIKM_HOME                  Data folder (default ~/.ai-key-manager): state.json (key metadata, audit),
+                             ledger.json (usage), config.json (budgets), vault.json (encrypted keys).
+  AIKM_PASSPHRASE            Passphrase for vault.json (AES-256-GCM, scrypt). Needed to store keys;
+                             without it only keys from environment variables are available.
+  ANTHROPIC_API_KEY, OPENAI_API_KEY, GEMINI_API_KEY / GOOGLE_API_KEY, OPENROUTER_API_KEY,
+  GROQ_API_KEY, MISTRAL_API_KEY, DEEPSEEK_API_KEY
+                             Keys picked up automatically (never copied into the vault).
+  OLLAMA_HOST                Ollama server (default http://localhost:11434).
+  AIKM_<PROVIDER>_BASE_URL   Base URL override, e.g. AIKM_ANTHROPIC_BASE_URL, AIKM_OPENAI_BASE_URL.
+
+config.json (optional):
+  { "budget": { "daily": 10, "monthly": 200, "alertThreshold": 0.8, "enforce": false },
+    "priceOverrides": [ { "model": "my-model", "inputPerMTok": 1, "outputPerMTok": 2 } ],
+    "disabledProviders": [] }
+
+Claude Code:
+  claude mcp add ai-key-manager -e AIKM_PASSPHRASE=… -- node /path/to/ai-key-manager/dist/cli.js mcp
 `;
 
-function main(argv: string[]): number {
-  if (argv.includes('--version')) {
-    process.stdout.write('0.1.0\n');
+async function serveStdio(): Promise<number> {
+  const { createHeadlessCore } = await import('./headless/host');
+  const { createMcpServer } = await import('./mcp/server');
+  const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
+  const host = createHeadlessCore();
+  for (const w of host.warnings) process.stderr.write(`ai-key-manager: warning: ${w}\n`);
+  const built = createMcpServer({ core: host.core, via: 'tool' });
+  const transport = new StdioServerTransport();
+  let closing = false;
+  const shutdown = async (code: number) => {
+    if (closing) return;
+    closing = true;
+    built.dispose();
+    await host.close().catch((err: unknown) => process.stderr.write(`ai-key-manager: could not save state: ${err instanceof Error ? err.message : err}\n`));
+    process.exit(code);
+  };
+  transport.onclose = () => void shutdown(0);
+  process.stdin.on('end', () => void shutdown(0));
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  await built.server.connect(transport);
+  process.stderr.write(`ai-key-manager: MCP server on stdio (data in ${host.home})\n`);
+  return new Promise<number>(() => undefined);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd] = argv;
+  if (cmd === '--version' || cmd === '-v') {
+    process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  if (argv.length === 0 || argv.includes('--help') || argv.includes('-h')) {
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     process.stdout.write(HELP);
     return 0;
   }
-  process.stderr.write(`Unknown command: ${argv[0]}. Run 'ai-key-manager --help'.\n`);
+  if (cmd === 'mcp') {
+    if (argv.includes('--help')) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    return serveStdio();
+  }
+  process.stderr.write(`Unknown command: ${cmd}. Run 'ai-key-manager --help'.\n`);
   return 2;
 }
 
-process.exitCode = main(process.argv.slice(2));
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`ai-key-manager: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,24 +1,81 @@
 import * as vscode from 'vscode';
 import { SecretStorageVault } from './vscode/secretVault';
+import { MementoState } from './vscode/mementoState';
+import { VsCodeSettings } from './vscode/settings';
+import { McpServerController, MCP_PROVIDER_ID } from './vscode/mcpProvider';
+import { AiKeyManagerCore } from './core/service';
 
-/** What activate() returns: used by integration tests and by other extensions. */
-export interface AiKeyManagerApi {
+/** Exported to integration tests only (extension mode Test): other extensions get nothing. */
+export interface AiKeyManagerTestApi {
   readonly vault: SecretStorageVault;
+  readonly core: AiKeyManagerCore;
+  readonly mcp: McpServerController;
+  /** Everything the extension keeps in workspaceState and globalState, for leak scans. */
+  stateDump(): Record<string, unknown>;
 }
+export type AiKeyManagerApi = AiKeyManagerTestApi | undefined;
 
-let log: vscode.LogOutputChannel | undefined;
+let core: AiKeyManagerCore | undefined;
+let mcp: McpServerController | undefined;
 
 export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
-  log = vscode.window.createOutputChannel('AI Key Manager', { log: true });
+  const log = vscode.window.createOutputChannel('AI Key Manager', { log: true });
   const vault = new SecretStorageVault(context.secrets);
+  const settings = new VsCodeSettings();
+  // The ledger is per workspace; with no folder open it falls back to global state.
+  const ledgerMemento = vscode.workspace.workspaceFolders?.length ? context.workspaceState : context.globalState;
+  core = new AiKeyManagerCore({
+    vault,
+    state: new MementoState(context.globalState),
+    ledgerState: new MementoState(ledgerMemento),
+    settings,
+    env: process.env,
+  });
+  for (const w of core.ledger.warnings) log.warn(w);
+  mcp = new McpServerController(core, log, context.extension.packageJSON.version as string);
+  const c = core;
+  const m = mcp;
+
   context.subscriptions.push(
     log,
-    vscode.commands.registerCommand('aiKeyManager.showLog', () => log?.show()),
+    settings,
+    m,
+    vscode.lm.registerMcpServerDefinitionProvider(MCP_PROVIDER_ID, m),
+    vscode.commands.registerCommand('aiKeyManager.showLog', () => log.show()),
+    vscode.commands.registerCommand('aiKeyManager.copyMcpConfig', async () => {
+      const cfg = await m.clientConfig();
+      await vscode.env.clipboard.writeText(cfg.json);
+      void vscode.window.showInformationMessage(
+        `MCP config for Claude Code / Cursor copied (${cfg.url}). It includes this window's access token; it changes when VS Code restarts.`,
+      );
+      return { url: cfg.url };
+    }),
+    vscode.commands.registerCommand('aiKeyManager.restartMcpServer', async () => {
+      await m.restart();
+      void vscode.window.showInformationMessage('AI Key Manager MCP server restarted with a new token.');
+    }),
+    { dispose: () => c.dispose() },
   );
   log.info(`activated (VS Code ${vscode.version})`);
-  return { vault };
+
+  if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
+  return {
+    vault,
+    core: c,
+    mcp: m,
+    stateDump: () => {
+      const dump: Record<string, unknown> = {};
+      for (const [name, memento] of [['workspace', context.workspaceState], ['global', context.globalState]] as const) {
+        for (const k of memento.keys()) dump[`${name}:${k}`] = memento.get(k);
+      }
+      return dump;
+    },
+  };
 }
 
-export function deactivate(): void {
-  log = undefined;
+export async function deactivate(): Promise<void> {
+  await core?.flush();
+  await mcp?.stop();
+  core = undefined;
+  mcp = undefined;
 }

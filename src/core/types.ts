@@ -32,8 +32,9 @@ export interface KeyMeta {
   /** While resting: when the key may be used again (ISO time). */
   restingUntil?: string;
   expiresAt?: string;
-  /** A key that was rotated out and is kept for rollback until this time. */
+  /** Until this time the key replaced by the last rotation is kept for rollback. */
   retiredUntil?: string;
+  retiredMasked?: string;
 }
 
 export type ValidationOutcome = 'valid' | 'invalid' | 'rate_limited' | 'unreachable' | 'format_invalid';

@@ -1,0 +1,397 @@
+// The key pool: secrets only in the SecretVault, everything else (mask, label, status, dates) in state.
+import { randomBytes } from 'node:crypto';
+import type { Clock, SecretVault, StateStore } from './ports';
+import { systemClock } from './ports';
+import type { KeyMeta, KeyStatus, ValidationOutcome } from './types';
+import { maskKey } from './mask';
+import { checkKeyFormat, getProvider, detectProvider } from './providers';
+
+const STATE_KEY = 'aikm.keys.v1';
+const DAY_MS = 86_400_000;
+export const ROLLBACK_GRACE_DAYS = 7;
+export const DEFAULT_REST_SECONDS = 60;
+
+/** What callers pass to add/rotate: the key itself, or the name of an env var that holds it. */
+export interface KeyInput {
+  apiKey?: string;
+  envVar?: string;
+}
+
+export interface KeyView extends KeyMeta {
+  ageDays: number;
+  /** Human warnings: expiring soon, expired, old, disabled. */
+  warnings: string[];
+}
+
+export class KeyError extends Error {}
+
+/** Stored form: when rotate() replaced an env-backed key, rollback returns to that variable (never copied to the vault). */
+type StoredMeta = KeyMeta & { retiredEnvVar?: string };
+
+export interface KeyPoolOptions {
+  clock?: Clock;
+  /** Where env-var keys are read from (process.env headless). */
+  env?: Record<string, string | undefined>;
+  /** List keys found in the providers' standard env vars without adding them (headless host). */
+  discoverEnv?: boolean;
+}
+
+export class KeyPool {
+  private readonly clock: Clock;
+  private readonly env: Record<string, string | undefined>;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    private readonly vault: SecretVault,
+    private readonly state: StateStore,
+    private readonly opts: KeyPoolOptions = {},
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.env = opts.env ?? {};
+  }
+
+  onDidChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** All keys (stored and discovered), optionally for one provider, with retired ones hidden. */
+  list(provider?: string): KeyView[] {
+    const id = provider === undefined ? undefined : getProvider(provider).id;
+    return this.all()
+      .filter((k) => (id === undefined || k.provider === id))
+      .map((k) => this.view(this.healed(k)));
+  }
+
+  /** Keys the router may use now: healthy, or resting whose rest is over; not expired. */
+  usable(provider: string): KeyMeta[] {
+    return this.list(provider).filter((k) => this.isUsable(k));
+  }
+
+  async add(provider: string, input: KeyInput, extra: { label?: string; expiresAt?: string } = {}): Promise<{ key: KeyView; format: { ok: boolean; message: string } }> {
+    const spec = getProvider(provider);
+    if (!spec.requiresKey) throw new KeyError(`${spec.displayName} does not use an API key; nothing to add.`);
+    const expiresAt = extra.expiresAt === undefined ? undefined : parseExpiry(extra.expiresAt);
+    const { secret, source, envVar } = this.resolveInput(spec.id, input);
+    const format = checkKeyFormat(spec.id, secret);
+    const other = detectProvider(secret);
+    if (!format.ok && other && other !== spec.id) throw new KeyError(format.message);
+    if (/\s/.test(secret) || secret.length < 8) throw new KeyError(format.message);
+    // A discovered env key may be added by its own variable name (to label it); the same secret any other way is a duplicate.
+    const others = this.all().filter((k) => k.provider === spec.id && !(k.id.startsWith('env:') && k.envVar === envVar));
+    await this.refuseDuplicate(others, secret, spec.displayName);
+    const meta: KeyMeta = {
+      id: newId(spec.id),
+      provider: spec.id,
+      label: extra.label?.trim() || undefined,
+      masked: maskKey(secret),
+      source,
+      envVar,
+      createdAt: this.clock.now().toISOString(),
+      status: 'healthy',
+      expiresAt,
+    };
+    if (source === 'vault') await this.vault.store(secretName(meta.id), secret);
+    await this.save([...this.stored(), meta]);
+    return { key: this.view(meta), format };
+  }
+
+  async remove(provider: string, keyId?: string): Promise<KeyMeta> {
+    const target = this.pick(provider, keyId, 'remove');
+    if (target.id.startsWith('env:')) {
+      throw new KeyError(`Key ${target.id} comes from the environment variable ${target.envVar}; unset it there to remove it.`);
+    }
+    await this.vault.delete(secretName(target.id));
+    await this.vault.delete(retiredName(target.id));
+    await this.save(this.stored().filter((k) => k.id !== target.id));
+    return target;
+  }
+
+  /** Replaces a key's secret, keeping the old one for rollback for ROLLBACK_GRACE_DAYS. */
+  async rotate(provider: string, input: KeyInput, keyId?: string): Promise<{ key: KeyView; previousMasked: string; rollbackUntil: string; format: { ok: boolean; message: string } }> {
+    const target = this.pick(provider, keyId, 'rotate');
+    if (target.id.startsWith('env:')) {
+      throw new KeyError(`Key ${target.id} comes from ${target.envVar}; change that variable to rotate it, or add a stored key.`);
+    }
+    const { secret, source, envVar } = this.resolveInput(target.provider, input);
+    const format = checkKeyFormat(target.provider, secret);
+    const other = detectProvider(secret);
+    if ((!format.ok && other && other !== target.provider) || /\s/.test(secret) || secret.length < 8) throw new KeyError(format.message);
+    const old = await this.secretOf(target);
+    if (old === secret) throw new KeyError(`The new key is the same as the current one (${target.masked}); nothing rotated.`);
+    await this.refuseDuplicate(this.all().filter((k) => k.provider === target.provider && k.id !== target.id), secret, getProvider(target.provider).displayName);
+    const now = this.clock.now();
+    const rollbackUntil = new Date(now.getTime() + ROLLBACK_GRACE_DAYS * DAY_MS).toISOString();
+    // An env-backed key is remembered by its variable name only: env secrets never go into the vault.
+    if (old !== undefined && target.source === 'vault') await this.vault.store(retiredName(target.id), old);
+    else await this.vault.delete(retiredName(target.id));
+    if (source === 'vault') await this.vault.store(secretName(target.id), secret);
+    else await this.vault.delete(secretName(target.id));
+    const updated: StoredMeta = {
+      ...target,
+      masked: maskKey(secret),
+      source,
+      envVar,
+      rotatedAt: now.toISOString(),
+      status: 'healthy',
+      restingUntil: undefined,
+      lastValidation: undefined,
+      lastValidatedAt: undefined,
+      retiredUntil: rollbackUntil,
+      retiredMasked: target.masked,
+      retiredEnvVar: target.source === 'env' ? target.envVar : undefined,
+    };
+    await this.save(this.stored().map((k) => (k.id === target.id ? updated : k)));
+    return { key: this.view(updated), previousMasked: target.masked, rollbackUntil, format };
+  }
+
+  /** Restores the key that rotate() replaced, while its grace period lasts. */
+  async rollback(provider: string, keyId?: string): Promise<KeyView> {
+    const target: StoredMeta = this.pick(provider, keyId, 'roll back');
+    const envVar = target.retiredEnvVar;
+    const old = envVar ? this.env[envVar]?.trim() || undefined : await this.vault.get(retiredName(target.id));
+    if (!target.retiredUntil || Date.parse(target.retiredUntil) < this.clock.now().getTime() || (!old && !envVar)) {
+      throw new KeyError(`Key ${target.id} has no previous key to roll back to (none kept, or its ${ROLLBACK_GRACE_DAYS}-day grace period is over).`);
+    }
+    if (!old) throw new KeyError(`The previous key of ${target.id} came from ${envVar}, which is no longer set; set it again to roll back.`);
+    if (envVar) await this.vault.delete(secretName(target.id));
+    else await this.vault.store(secretName(target.id), old);
+    await this.vault.delete(retiredName(target.id));
+    const restored: StoredMeta = {
+      ...target,
+      masked: maskKey(old),
+      source: envVar ? 'env' : 'vault',
+      envVar,
+      status: 'healthy',
+      retiredUntil: undefined,
+      retiredMasked: undefined,
+      retiredEnvVar: undefined,
+      rotatedAt: this.clock.now().toISOString(),
+    };
+    await this.save(this.stored().map((k) => (k.id === target.id ? restored : k)));
+    return this.view(restored);
+  }
+
+  /** The secret of a key, for a request to its provider. Never returned to a caller outside core. */
+  async secret(provider: string, keyId?: string): Promise<{ meta: KeyMeta; secret: string }> {
+    const meta = this.pick(provider, keyId, 'use');
+    const secret = await this.secretOf(meta);
+    if (secret === undefined) {
+      throw new KeyError(
+        meta.source === 'env'
+          ? `The environment variable ${meta.envVar} behind key ${meta.id} is not set.`
+          : `The secret for key ${meta.id} is missing from secret storage. Remove it and add the key again.`,
+      );
+    }
+    return { meta, secret };
+  }
+
+  /** Applies a validation result: invalid → disabled, rate limited → resting, valid → healthy. */
+  async recordValidation(keyId: string, outcome: ValidationOutcome, retryAfterSeconds?: number): Promise<KeyMeta | undefined> {
+    const now = this.clock.now();
+    let status: KeyStatus | undefined;
+    let restingUntil: string | undefined;
+    if (outcome === 'valid') status = 'healthy';
+    else if (outcome === 'invalid' || outcome === 'format_invalid') status = 'disabled';
+    else if (outcome === 'rate_limited') {
+      status = 'resting';
+      restingUntil = new Date(now.getTime() + (retryAfterSeconds ?? DEFAULT_REST_SECONDS) * 1000).toISOString();
+    }
+    return this.patch(keyId, (k) => ({
+      ...k,
+      lastValidatedAt: now.toISOString(),
+      lastValidation: outcome,
+      ...(status ? { status, restingUntil } : {}),
+    }));
+  }
+
+  /** Marks a key after a failed real request (track_request with a 401/429-like error). */
+  async setStatus(keyId: string, status: KeyStatus, restSeconds = DEFAULT_REST_SECONDS): Promise<KeyMeta | undefined> {
+    const restingUntil = status === 'resting' ? new Date(this.clock.now().getTime() + restSeconds * 1000).toISOString() : undefined;
+    return this.patch(keyId, (k) => ({ ...k, status, restingUntil }));
+  }
+
+  /** Does this provider have any key at all (usable or not)? Keyless providers always do. */
+  hasAnyKey(provider: string): boolean {
+    return !getProvider(provider).requiresKey || this.list(provider).length > 0;
+  }
+
+  /** Every secret currently known (for redacting outputs and for canary scans). */
+  async allSecrets(): Promise<string[]> {
+    const out: string[] = [];
+    for (const k of this.all()) {
+      const s = await this.secretOf(k);
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  private stored(): KeyMeta[] {
+    const raw = this.state.get<unknown>(STATE_KEY);
+    return Array.isArray(raw) ? (raw as KeyMeta[]) : [];
+  }
+
+  private discovered(): KeyMeta[] {
+    if (!this.opts.discoverEnv) return [];
+    const stored = this.stored();
+    const out: KeyMeta[] = [];
+    for (const id of ['anthropic', 'openai', 'google', 'openrouter', 'groq', 'mistral', 'deepseek']) {
+      const spec = getProvider(id);
+      const envVar = spec.envVars.find((v) => this.env[v]?.trim());
+      if (!envVar || stored.some((k) => k.envVar === envVar)) continue;
+      const persisted = this.state.get<Record<string, Partial<KeyMeta>>>(`${STATE_KEY}.env`)?.[`env:${envVar}`] ?? {};
+      out.push({
+        createdAt: new Date(0).toISOString(),
+        status: 'healthy',
+        ...persisted,
+        id: `env:${envVar}`,
+        provider: spec.id,
+        masked: maskKey(this.env[envVar]!.trim()),
+        source: 'env',
+        envVar,
+        label: `from ${envVar}`,
+      });
+    }
+    return out;
+  }
+
+  private all(): KeyMeta[] {
+    return [...this.stored(), ...this.discovered()];
+  }
+
+  private hasMaterial(k: KeyMeta): boolean {
+    return k.source === 'vault' || !!(k.envVar && this.env[k.envVar]?.trim());
+  }
+
+  private async secretOf(k: KeyMeta): Promise<string | undefined> {
+    if (k.source === 'env') return k.envVar ? this.env[k.envVar]?.trim() || undefined : undefined;
+    return this.vault.get(secretName(k.id));
+  }
+
+  private resolveInput(provider: string, input: KeyInput): { secret: string; source: 'vault' | 'env'; envVar?: string } {
+    const name = getProvider(provider).displayName;
+    if (input.apiKey !== undefined && input.envVar !== undefined) {
+      throw new KeyError('Give either api_key or env_var, not both.');
+    }
+    if (input.envVar !== undefined) {
+      const v = input.envVar.trim();
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) throw new KeyError(`'${input.envVar}' is not a valid environment variable name.`);
+      const value = this.env[v]?.trim();
+      if (!value) throw new KeyError(`The environment variable ${v} is not set (or empty) where AI Key Manager runs.`);
+      return { secret: value, source: 'env', envVar: v };
+    }
+    if (input.apiKey === undefined || input.apiKey === '') {
+      throw new KeyError(`No ${name} key given. Pass api_key or env_var (in VS Code, leave both out to be asked in a password box).`);
+    }
+    return { secret: input.apiKey, source: 'vault' };
+  }
+
+  private pick(provider: string, keyId: string | undefined, verb: string): KeyMeta {
+    const spec = getProvider(provider);
+    const keys = this.all().filter((k) => k.provider === spec.id);
+    if (keyId !== undefined) {
+      const k = keys.find((x) => x.id === keyId);
+      if (!k) {
+        const ids = keys.map((x) => `${x.id} (${x.masked})`).join(', ');
+        throw new KeyError(`No ${spec.displayName} key with id '${keyId}'. ${ids ? `Keys: ${ids}.` : 'None are stored.'}`);
+      }
+      return this.healed(k);
+    }
+    if (keys.length === 0) {
+      throw new KeyError(`No key stored for ${spec.id}. Run 'AI Keys: Add API Key' or call add_api_key.`);
+    }
+    if (keys.length > 1 && verb !== 'use') {
+      throw new KeyError(`There are ${keys.length} ${spec.displayName} keys; say which to ${verb} with key_id: ${keys.map((x) => `${x.id} (${x.masked})`).join(', ')}.`);
+    }
+    // For a request, prefer a key the router counts as usable.
+    const healed = keys.map((k) => this.healed(k));
+    return healed.find((k) => this.isUsable(k)) ?? healed.find((k) => k.status === 'healthy') ?? healed[0];
+  }
+
+  /** Healthy (after healing), not expired, and its secret is present. */
+  private isUsable(k: KeyMeta): boolean {
+    const now = this.clock.now().getTime();
+    return k.status === 'healthy' && !(k.expiresAt && Date.parse(k.expiresAt) <= now) && this.hasMaterial(k);
+  }
+
+  private async refuseDuplicate(keys: KeyMeta[], secret: string, displayName: string): Promise<void> {
+    for (const existing of keys) {
+      if ((await this.secretOf(existing)) === secret) {
+        throw new KeyError(`This ${displayName} key is already stored (id ${existing.id}, ${existing.masked}).`);
+      }
+    }
+  }
+
+  /** A resting key whose rest is over is healthy again. */
+  private healed(k: KeyMeta): KeyMeta {
+    if (k.status === 'resting' && (!k.restingUntil || Date.parse(k.restingUntil) <= this.clock.now().getTime())) {
+      return { ...k, status: 'healthy', restingUntil: undefined };
+    }
+    return k;
+  }
+
+  private view(k: KeyMeta): KeyView {
+    const now = this.clock.now().getTime();
+    const ageDays = Math.max(0, Math.floor((now - Date.parse(k.rotatedAt ?? k.createdAt)) / DAY_MS));
+    const warnings: string[] = [];
+    if (k.expiresAt) {
+      const left = (Date.parse(k.expiresAt) - now) / DAY_MS;
+      if (left <= 0) warnings.push(`expired on ${k.expiresAt.slice(0, 10)}`);
+      else if (left <= 14) warnings.push(`expires in ${Math.ceil(left)} day(s) (${k.expiresAt.slice(0, 10)})`);
+    }
+    if (k.source === 'vault' && ageDays >= 90) warnings.push(`not rotated for ${ageDays} days`);
+    if (k.status === 'disabled') warnings.push('disabled: the provider rejected it; rotate or remove it');
+    if (k.status === 'resting') warnings.push(`rate limited until ${k.restingUntil}`);
+    if (k.source === 'env' && !this.hasMaterial(k)) warnings.push(`${k.envVar} is not set`);
+    return { ...k, ageDays, warnings };
+  }
+
+  private async patch(keyId: string, f: (k: KeyMeta) => KeyMeta): Promise<KeyMeta | undefined> {
+    if (keyId.startsWith('env:')) {
+      const current = this.discovered().find((k) => k.id === keyId);
+      if (!current) return undefined;
+      const next = f(current);
+      const all = { ...(this.state.get<Record<string, Partial<KeyMeta>>>(`${STATE_KEY}.env`) ?? {}) };
+      all[keyId] = { status: next.status, restingUntil: next.restingUntil, lastValidatedAt: next.lastValidatedAt, lastValidation: next.lastValidation };
+      await this.state.update(`${STATE_KEY}.env`, all);
+      this.fire();
+      return next;
+    }
+    const stored = this.stored();
+    const current = stored.find((k) => k.id === keyId);
+    if (!current) return undefined;
+    const next = f(current);
+    await this.save(stored.map((k) => (k.id === keyId ? next : k)));
+    return next;
+  }
+
+  private async save(keys: KeyMeta[]): Promise<void> {
+    // Drop undefined fields so state stays compact and JSON-clean.
+    await this.state.update(STATE_KEY, keys.map((k) => JSON.parse(JSON.stringify(k)) as KeyMeta));
+    this.fire();
+  }
+
+  private fire(): void {
+    for (const l of this.listeners) l();
+  }
+}
+
+export function secretName(keyId: string): string {
+  return `key/${keyId}`;
+}
+
+function retiredName(keyId: string): string {
+  return `key/${keyId}#previous`;
+}
+
+function newId(provider: string): string {
+  return `${provider}-${randomBytes(3).toString('hex')}`;
+}
+
+function parseExpiry(value: string): string {
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new KeyError(`expires_at '${value}' is not a date. Use ISO 8601, e.g. 2027-01-31.`);
+  return new Date(t).toISOString();
+}

@@ -1,0 +1,448 @@
+// The core facade: one object that the MCP server, the chat participant, commands and panel all
+// use. Hosts give it ports (vault, state, settings, clock); it owns no I/O beyond provider checks.
+import type { Clock, SecretVault, StateStore } from './ports';
+import { systemClock } from './ports';
+import type { TaskType, UsageEvent, CostBreakdown } from './types';
+import { TASK_TYPES } from './types';
+import { KeyPool, KeyError, type KeyInput, type KeyView } from './keys';
+import { Ledger } from './ledger';
+import { AuditLog, type AuditVia } from './audit';
+import { checkBudget, type BudgetConfig } from './budget';
+import { PricingService, type PriceOverride, type TokenCounts } from './pricing';
+import { countTokens } from './tokenize';
+import { HealthTracker } from './health';
+import { Router, SAMPLE_TOKENS, providerOrder, type RouteDecision, type RouteRequest } from './router';
+import { PROVIDERS, getProvider, resolveBaseUrl, checkKeyFormat } from './providers';
+import { validateKeyLive, type LiveValidationResult } from './validate';
+
+export interface Settings {
+  budget: BudgetConfig;
+  /** Base-URL overrides by provider id (VS Code settings; empty = none). */
+  baseUrls: Record<string, string | undefined>;
+  priceOverrides: PriceOverride[];
+  disabledProviders: string[];
+}
+
+export interface SettingsSource {
+  get(): Settings;
+  setBudget(patch: Partial<BudgetConfig>): Promise<void>;
+  onDidChange(listener: () => void): () => void;
+}
+
+export type ChangeKind = 'keys' | 'usage' | 'settings';
+
+export interface CoreOptions {
+  vault: SecretVault;
+  /** Keys metadata and audit trail. */
+  state: StateStore;
+  /** The usage ledger (workspaceState in VS Code). */
+  ledgerState: StateStore;
+  settings: SettingsSource;
+  clock?: Clock;
+  timeZone?: string;
+  env?: Record<string, string | undefined>;
+  /** List keys found in the providers' env vars (headless host). */
+  discoverEnvKeys?: boolean;
+  fetchImpl?: typeof fetch;
+  validationTimeoutMs?: number;
+}
+
+export interface ValidateResult {
+  provider: string;
+  keyId?: string;
+  masked?: string;
+  format: { ok: boolean; message: string };
+  outcome: 'valid' | 'invalid' | 'rate_limited' | 'unreachable' | 'format_invalid' | 'skipped';
+  httpStatus?: number;
+  latencyMs?: number;
+  retryAfterSeconds?: number;
+  message: string;
+  keyStatus?: string;
+}
+
+export interface TrackInput {
+  provider: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+  success?: boolean;
+  latencyMs?: number;
+  taskType?: TaskType;
+  error?: string;
+}
+
+export class InputError extends Error {}
+
+const VALIDATE_CONCURRENCY = 4;
+
+export class AiKeyManagerCore {
+  readonly keys: KeyPool;
+  readonly ledger: Ledger;
+  readonly audit: AuditLog;
+  readonly pricing: PricingService;
+  readonly health: HealthTracker;
+  readonly router: Router;
+  readonly clock: Clock;
+  readonly timeZone: string;
+  private readonly listeners = new Set<(kind: ChangeKind) => void>();
+  private readonly disposers: (() => void)[] = [];
+
+  constructor(private readonly opts: CoreOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.timeZone = opts.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+    this.keys = new KeyPool(opts.vault, opts.state, { clock: this.clock, env: opts.env, discoverEnv: opts.discoverEnvKeys });
+    this.ledger = new Ledger(opts.ledgerState, { clock: this.clock, timeZone: this.timeZone });
+    this.audit = new AuditLog(opts.state, { clock: this.clock });
+    this.pricing = new PricingService({ overrides: opts.settings.get().priceOverrides, now: () => this.clock.now() });
+    this.health = new HealthTracker(this.clock);
+    this.router = new Router({
+      keys: this.keys,
+      health: this.health,
+      pricing: this.pricing,
+      budget: () => this.budget(),
+      isEnabled: (p) => !this.opts.settings.get().disabledProviders.includes(p),
+    });
+    this.disposers.push(
+      this.keys.onDidChange(() => this.fire('keys')),
+      this.ledger.onDidChange(() => this.fire('usage')),
+      opts.settings.onDidChange(() => {
+        this.pricing.setOverrides(opts.settings.get().priceOverrides);
+        this.fire('settings');
+      }),
+    );
+  }
+
+  onDidChange(listener: (kind: ChangeKind) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // --- keys ----------------------------------------------------------------------------------
+
+  async addKey(provider: string, input: KeyInput, extra: { label?: string; expiresAt?: string }, via: AuditVia) {
+    return this.audited('add_api_key', via, provider, async () => {
+      const r = await this.keys.add(provider, input, extra);
+      return { result: r, keyId: r.key.id };
+    });
+  }
+
+  async removeKey(provider: string, keyId: string | undefined, via: AuditVia) {
+    return this.audited('remove_api_key', via, provider, async () => {
+      const r = await this.keys.remove(provider, keyId);
+      return { result: r, keyId: r.id };
+    });
+  }
+
+  async rotateKey(provider: string, input: KeyInput, keyId: string | undefined, via: AuditVia) {
+    return this.audited('rotate_key', via, provider, async () => {
+      const r = await this.keys.rotate(provider, input, keyId);
+      return { result: r, keyId: r.key.id };
+    });
+  }
+
+  async rollbackKey(provider: string, keyId: string | undefined, via: AuditVia) {
+    return this.audited('rollback_key', via, provider, async () => {
+      const r = await this.keys.rollback(provider, keyId);
+      return { result: r, keyId: r.id };
+    });
+  }
+
+  listKeys(provider?: string): KeyView[] {
+    return this.keys.list(provider);
+  }
+
+  baseUrl(provider: string): string {
+    const spec = getProvider(provider);
+    return resolveBaseUrl(spec, { setting: this.opts.settings.get().baseUrls[spec.id], env: this.opts.env });
+  }
+
+  /** Format check, then (if live) one free request to the provider. Updates the key's status. */
+  async validateKey(provider: string, keyId: string | undefined, live: boolean, via: AuditVia): Promise<ValidateResult> {
+    const spec = getProvider(provider);
+    let secret: string | undefined;
+    let meta: KeyView | undefined;
+    if (spec.requiresKey) {
+      const found = await this.keys.secret(spec.id, keyId);
+      secret = found.secret;
+      meta = this.keys.list(spec.id).find((k) => k.id === found.meta.id);
+    }
+    const format = secret === undefined ? { ok: true, message: `${spec.displayName} does not use an API key.` } : checkKeyFormat(spec.id, secret);
+    const base: ValidateResult = { provider: spec.id, keyId: meta?.id, masked: meta?.masked, format, outcome: 'skipped', message: '' };
+    if (!live) {
+      const r = { ...base, outcome: format.ok ? 'skipped' : 'format_invalid', message: format.ok ? 'Format looks right; live check not requested.' : format.message } as ValidateResult;
+      return r;
+    }
+    let live_: LiveValidationResult;
+    try {
+      live_ = await validateKeyLive(spec, secret, {
+        baseUrl: this.baseUrl(spec.id),
+        timeoutMs: this.opts.validationTimeoutMs,
+        fetchImpl: this.opts.fetchImpl,
+      });
+    } catch (err) {
+      live_ = { outcome: 'unreachable', latencyMs: 0, message: err instanceof Error ? err.message : String(err) };
+    }
+    if (live_.outcome === 'unreachable') this.health.failure(spec.id, live_.message, true);
+    else if (live_.outcome === 'valid') this.health.success(spec.id);
+    let keyStatus: string | undefined;
+    if (meta) keyStatus = (await this.keys.recordValidation(meta.id, live_.outcome, live_.retryAfterSeconds))?.status;
+    this.audit.record({ action: 'validate_key', via, provider: spec.id, keyId: meta?.id, ok: live_.outcome === 'valid', detail: live_.outcome });
+    return {
+      ...base,
+      outcome: live_.outcome,
+      httpStatus: live_.httpStatus,
+      latencyMs: live_.latencyMs,
+      retryAfterSeconds: live_.retryAfterSeconds,
+      message: live_.message,
+      keyStatus,
+    };
+  }
+
+  /** Validates every stored key (and a local Ollama), a few at a time. */
+  async validateAll(via: AuditVia, onProgress?: (done: number, total: number) => void): Promise<ValidateResult[]> {
+    const jobs: { provider: string; keyId?: string }[] = this.keys.list().map((k) => ({ provider: k.provider, keyId: k.id }));
+    for (const spec of PROVIDERS) if (!spec.requiresKey && !this.opts.settings.get().disabledProviders.includes(spec.id)) jobs.push({ provider: spec.id });
+    const results: ValidateResult[] = new Array(jobs.length);
+    let next = 0;
+    let done = 0;
+    const worker = async () => {
+      while (next < jobs.length) {
+        const i = next++;
+        const j = jobs[i];
+        try {
+          results[i] = await this.validateKey(j.provider, j.keyId, true, via);
+        } catch (err) {
+          results[i] = { provider: j.provider, keyId: j.keyId, format: { ok: false, message: '' }, outcome: 'unreachable', message: err instanceof Error ? err.message : String(err) };
+        }
+        onProgress?.(++done, jobs.length);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(VALIDATE_CONCURRENCY, jobs.length) }, worker));
+    return results;
+  }
+
+  // --- routing -------------------------------------------------------------------------------
+
+  route(req: RouteRequest): RouteDecision {
+    return this.router.route(req);
+  }
+
+  recommendations(task?: TaskType) {
+    const tasks = task ? [task] : [...TASK_TYPES];
+    return tasks.map((t) => {
+      const sample = SAMPLE_TOKENS[t];
+      let primary: RouteDecision | undefined;
+      let error: string | undefined;
+      try {
+        primary = this.router.route({ taskType: t });
+      } catch (err) {
+        error = err instanceof Error ? err.message : String(err);
+      }
+      const viable = this.router.viableModels(t);
+      const cheapest = viable.reduce<(typeof viable)[number] | undefined>((a, b) => (!a || b.estimatedCost < a.estimatedCost ? b : a), undefined);
+      return {
+        task_type: t,
+        sample_request: { input_tokens: sample.input, output_tokens: sample.output },
+        primary: primary ? { provider: primary.provider, model: primary.model, estimated_cost: primary.estimatedCost } : null,
+        fallback_chain: primary?.fallbacks.map((f) => ({ provider: f.provider, model: f.model, estimated_cost: f.estimatedCost })) ?? [],
+        cheapest_viable: cheapest ? { provider: cheapest.provider, model: cheapest.model, estimated_cost: cheapest.estimatedCost } : null,
+        options: viable.map((v) => ({ provider: v.provider, model: v.model, estimated_cost: v.estimatedCost })),
+        skipped: primary?.skipped ?? [],
+        ...(error ? { error } : {}),
+      };
+    });
+  }
+
+  providerStats(provider?: string) {
+    const ids = provider ? [getProvider(provider).id] : PROVIDERS.map((p) => p.id);
+    const stats = this.ledger.providerStats();
+    return ids.map((id) => {
+      const s = stats.find((x) => x.provider === id);
+      const keys = this.keys.list(id);
+      return {
+        provider: id,
+        requests: s?.requests ?? 0,
+        success_rate: s?.successRate ?? null,
+        mean_latency_ms: s?.meanLatencyMs ?? null,
+        p95_latency_ms: s?.p95LatencyMs ?? null,
+        last_error: s?.lastError ?? null,
+        health: this.health.get(id),
+        keys: keys.map((k) => ({ id: k.id, masked: k.masked, status: k.status, last_validation: k.lastValidation ?? null })),
+      };
+    });
+  }
+
+  // --- usage, cost, budget ---------------------------------------------------------------------
+
+  estimateCost(input: { model: string; provider?: string; text?: string } & Partial<TokenCounts>) {
+    let inputTokens = input.inputTokens ?? 0;
+    let tokenizer: { tokens: number; exact: boolean; tokenizer: string } | undefined;
+    if (input.text !== undefined) {
+      tokenizer = countTokens(input.text, input.model, input.provider);
+      inputTokens += tokenizer.tokens;
+    }
+    const tokens: TokenCounts = {
+      inputTokens,
+      outputTokens: input.outputTokens ?? 0,
+      cacheReadTokens: input.cacheReadTokens ?? 0,
+      cacheWriteTokens: input.cacheWriteTokens ?? 0,
+    };
+    const cost: CostBreakdown = this.pricing.estimate(input.model, tokens, input.provider);
+    return { cost, tokens, tokenizer };
+  }
+
+  budget() {
+    return checkBudget(this.ledger, this.opts.settings.get().budget, this.clock.now(), this.timeZone);
+  }
+
+  async setBudget(patch: Partial<BudgetConfig>, via: AuditVia) {
+    for (const [k, v] of Object.entries(patch)) {
+      if (k === 'enforce') continue;
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new InputError(`Budget ${k} must be a number ≥ 0 (got ${String(v)}).`);
+      if (k === 'alertThreshold' && (v <= 0 || v > 1)) throw new InputError('alertThreshold must be between 0 and 1, e.g. 0.8 for 80%.');
+    }
+    await this.opts.settings.setBudget(patch);
+    this.audit.record({ action: 'set_budget', via, ok: true, detail: JSON.stringify(patch) });
+    return this.budget();
+  }
+
+  /** Records one request: prices it, feeds health and key status, and returns the budget after it. */
+  track(input: TrackInput, via: AuditVia) {
+    const spec = getProvider(input.provider);
+    for (const [name, v] of [['input_tokens', input.inputTokens], ['output_tokens', input.outputTokens], ['cache_read_tokens', input.cacheReadTokens ?? 0], ['cache_write_tokens', input.cacheWriteTokens ?? 0]] as const) {
+      if (!Number.isInteger(v) || v < 0) throw new InputError(`${name} must be a whole number ≥ 0 (got ${v}).`);
+    }
+    const success = input.success ?? true;
+    const { cost } = this.estimateCost({
+      model: input.model,
+      provider: spec.id,
+      inputTokens: input.inputTokens,
+      outputTokens: input.outputTokens,
+      cacheReadTokens: input.cacheReadTokens,
+      cacheWriteTokens: input.cacheWriteTokens,
+    });
+    const event: UsageEvent = {
+      at: this.clock.now().toISOString(),
+      provider: spec.id,
+      model: input.model,
+      inputTokens: input.inputTokens,
+      outputTokens: input.outputTokens,
+      cacheReadTokens: input.cacheReadTokens ?? 0,
+      cacheWriteTokens: input.cacheWriteTokens ?? 0,
+      costUsd: cost.totalCost,
+      success,
+      latencyMs: input.latencyMs,
+      taskType: input.taskType,
+      error: input.error === undefined ? undefined : input.error.slice(0, 200),
+    };
+    this.ledger.record(event);
+    if (success) this.health.success(spec.id);
+    else this.health.failure(spec.id, event.error);
+    void via;
+    return { event, cost, budget: this.budget() };
+  }
+
+  usage(opts: { provider?: string; model?: string; days?: number; groupBy?: 'day' | 'provider' | 'model' }) {
+    const provider = opts.provider === undefined ? undefined : getProvider(opts.provider).id;
+    const days = opts.days ?? 30;
+    if (!Number.isInteger(days) || days < 1 || days > 3660) throw new InputError(`days must be a whole number from 1 to 3660 (got ${days}).`);
+    return this.ledger.usage({ days, provider, model: opts.model, groupBy: opts.groupBy ?? 'day' });
+  }
+
+  async resetUsage(via: AuditVia) {
+    await this.ledger.reset();
+    this.audit.record({ action: 'reset_usage', via, ok: true });
+  }
+
+  // --- overviews (resources, chat, panel) ------------------------------------------------------
+
+  providersOverview() {
+    const disabled = this.opts.settings.get().disabledProviders;
+    return PROVIDERS.map((p) => {
+      const keys = this.keys.list(p.id);
+      return {
+        id: p.id,
+        name: p.displayName,
+        enabled: !disabled.includes(p.id),
+        requires_key: p.requiresKey,
+        key_format: p.keyFormatHint,
+        env_vars: p.envVars,
+        base_url: safe(() => this.baseUrl(p.id)) ?? p.defaultBaseUrl,
+        has_key: !p.requiresKey || keys.length > 0,
+        usable: !p.requiresKey || this.keys.usable(p.id).length > 0,
+        keys: keys.map((k) => ({ id: k.id, masked: k.masked, label: k.label ?? null, source: k.source, status: k.status, last_validation: k.lastValidation ?? null, last_validated_at: k.lastValidatedAt ?? null, warnings: k.warnings })),
+        health: this.health.get(p.id),
+        models: p.models,
+      };
+    });
+  }
+
+  routingOverview() {
+    return {
+      tasks: Object.fromEntries(TASK_TYPES.map((t) => [t, providerOrder(t).map((p) => ({ provider: p.id, models: p.models[t] ?? [] }))])),
+      recommendations: this.recommendations(),
+      budget_enforced: this.opts.settings.get().budget.enforce,
+    };
+  }
+
+  usageOverview() {
+    const today = this.ledger.usage({ days: 1, groupBy: 'model' });
+    const month = this.ledger.usage({ days: daysIntoMonth(this.clock.now(), this.timeZone), groupBy: 'model' });
+    return {
+      today: today.totals,
+      month: month.totals,
+      by_provider: this.ledger.usage({ days: 30, groupBy: 'provider' }).groups,
+      by_model: this.ledger.usage({ days: 30, groupBy: 'model' }).groups,
+      budget: this.budget(),
+    };
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all([this.ledger.flush(), this.audit.flush()]);
+  }
+
+  dispose(): void {
+    for (const d of this.disposers) d();
+    this.listeners.clear();
+  }
+
+  // --- internals -----------------------------------------------------------------------------
+
+  private fire(kind: ChangeKind): void {
+    for (const l of this.listeners) {
+      try {
+        l(kind);
+      } catch {
+        /* a listener's failure must not break the operation that changed state */
+      }
+    }
+  }
+
+  private async audited<T>(action: string, via: AuditVia, provider: string, f: () => Promise<{ result: T; keyId?: string }>): Promise<T> {
+    try {
+      const { result, keyId } = await f();
+      this.audit.record({ action, via, provider, keyId, ok: true });
+      return result;
+    } catch (err) {
+      this.audit.record({ action, via, provider, ok: false, detail: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+  }
+}
+
+export { KeyError };
+
+function safe<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+}
+
+function daysIntoMonth(now: Date, timeZone: string): number {
+  const day = Number(new Intl.DateTimeFormat('en-US', { timeZone, day: 'numeric' }).format(now));
+  return Math.max(1, day);
+}

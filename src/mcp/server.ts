@@ -1,0 +1,98 @@
+// Builds an MCP server (tools, resources, prompts) over the core. Host-agnostic: the extension serves
+// it over Streamable HTTP, the CLI over stdio.
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { ChangeKind } from '../core/service';
+import { redactSecrets } from '../core/mask';
+import { TOOLS, type ToolContext } from './tools';
+import { RESOURCES } from './resources';
+import { PROMPTS } from './prompts';
+
+export const SERVER_NAME = 'ai-key-manager';
+export const SERVER_VERSION = '0.1.0';
+
+/** Which resources change with which kind of core change. */
+const AFFECTS: Record<ChangeKind, string[]> = {
+  keys: ['api://providers', 'api://routing'],
+  usage: ['api://usage', 'api://routing'],
+  settings: ['api://providers', 'api://usage', 'api://routing'],
+};
+
+export interface BuiltServer {
+  server: McpServer;
+  /** Stops listening to core changes. */
+  dispose(): void;
+}
+
+export function createMcpServer(ctx: ToolContext): BuiltServer {
+  const server = new McpServer(
+    { name: SERVER_NAME, version: SERVER_VERSION, title: 'AI Key Manager' },
+    {
+      capabilities: { resources: { subscribe: true, listChanged: true }, tools: {}, prompts: {} },
+      instructions:
+        'Manages AI provider API keys (stored only in secure storage, shown masked), routes tasks to a provider and model, tracks usage and cost, and checks budgets. Never ask the user to paste a key into chat: call add_api_key or rotate_key without the key and the user is asked privately.',
+    },
+  );
+
+  const secrets = async () => ctx.core.keys.allSecrets();
+  const scrub = async <T>(value: T): Promise<T> => {
+    const list = await secrets();
+    if (list.length === 0) return value;
+    return JSON.parse(redactSecrets(JSON.stringify(value), list)) as T;
+  };
+
+  for (const t of TOOLS) {
+    server.registerTool(
+      t.name,
+      {
+        title: t.title,
+        description: t.description,
+        inputSchema: t.input,
+        outputSchema: t.output,
+        annotations: { title: t.title, readOnlyHint: t.readOnly, destructiveHint: t.destructive ?? false, openWorldHint: t.openWorld ?? false, idempotentHint: t.readOnly },
+      },
+      // Each entry's handler is typed against its own schema; the table loses that link.
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async (args: any) => {
+        const reply = await (t.handler as (a: unknown, c: ToolContext) => Promise<{ structured: Record<string, unknown>; text: string }>)(args, ctx);
+        const safe = await scrub(reply);
+        return { content: [{ type: 'text' as const, text: safe.text }], structuredContent: safe.structured };
+      },
+    );
+  }
+
+  for (const r of RESOURCES) {
+    server.registerResource(r.name, r.uri, { title: r.title, description: r.description, mimeType: 'application/json' }, async (uri) => ({
+      contents: [{ uri: uri.href, mimeType: 'application/json', text: await scrub(JSON.stringify(r.read(ctx.core), null, 2)) }],
+    }));
+  }
+
+  for (const p of PROMPTS) {
+    server.registerPrompt(p.name, { title: p.title, description: p.description, argsSchema: p.args }, async (args: Record<string, string | undefined>) => ({
+      description: p.description,
+      messages: [{ role: 'user' as const, content: { type: 'text' as const, text: await scrub(p.render(ctx.core, args)) } }],
+    }));
+  }
+
+  const subscribed = new Set<string>();
+  server.server.setRequestHandler(SubscribeRequestSchema, async (req) => {
+    if (!RESOURCES.some((r) => r.uri === req.params.uri)) throw new Error(`Unknown resource ${req.params.uri}. Resources: ${RESOURCES.map((r) => r.uri).join(', ')}.`);
+    subscribed.add(req.params.uri);
+    return {};
+  });
+  server.server.setRequestHandler(UnsubscribeRequestSchema, async (req) => {
+    subscribed.delete(req.params.uri);
+    return {};
+  });
+  const off = ctx.core.onDidChange((kind) => {
+    if (!server.isConnected()) return;
+    for (const uri of AFFECTS[kind]) {
+      if (subscribed.has(uri)) void server.server.sendResourceUpdated({ uri }).catch(() => undefined);
+    }
+  });
+  return { server, dispose: off };
+}
+
+export const toolNames = () => TOOLS.map((t) => t.name);
+export { z };
