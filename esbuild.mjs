@@ -8,8 +8,24 @@ const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 const tests = process.argv.includes('--tests');
 
+// Large data packages live in their own files under dist/vendor/ and are required on first use,
+// so loading the extension does not parse megabytes of price and tokenizer tables.
+const VENDOR = {
+  '@pydantic/genai-prices': 'genai-prices',
+  'gpt-tokenizer/encoding/o200k_base': 'o200k_base',
+  'gpt-tokenizer/encoding/cl100k_base': 'cl100k_base',
+};
+const vendorExternal = {
+  name: 'vendor-external',
+  setup(build) {
+    const filter = new RegExp(`^(${Object.keys(VENDOR).map((k) => k.replace(/[/.]/g, '\\$&')).join('|')})$`);
+    build.onResolve({ filter }, (args) => ({ path: `./vendor/${VENDOR[args.path]}.js`, external: true }));
+  },
+};
+
 const bundle = {
   entryPoints: { extension: 'src/extension.ts', cli: 'src/cli.ts' },
+  plugins: [vendorExternal],
   outdir: 'dist',
   bundle: true,
   format: 'cjs',
@@ -23,6 +39,13 @@ const bundle = {
   logLevel: 'warning',
 };
 
+const vendorBundle = {
+  ...bundle,
+  plugins: [],
+  entryPoints: Object.fromEntries(Object.entries(VENDOR).map(([pkg, name]) => [`vendor/${name}`, pkg])),
+  sourcemap: false,
+};
+
 function tsFiles(dir) {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name);
@@ -32,12 +55,14 @@ function tsFiles(dir) {
 }
 
 if (watch) {
+  await esbuild.build(vendorBundle);
   const ctx = await esbuild.context(bundle);
   await ctx.watch();
   console.log('[esbuild] watching src/ …');
 } else {
   rmSync('dist', { recursive: true, force: true });
   await esbuild.build(bundle);
+  await esbuild.build(vendorBundle);
   if (tests) {
     rmSync('out', { recursive: true, force: true });
     await esbuild.build({

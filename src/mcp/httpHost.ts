@@ -90,6 +90,7 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
         const built = opts.createServer();
         const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
+          enableJsonResponse: true,
           onsessioninitialized: (id) => {
             sessions.set(id, { transport, built });
           },
