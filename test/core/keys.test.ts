@@ -1,0 +1,530 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { KeyError, KeyPool, ROLLBACK_GRACE_DAYS, DEFAULT_REST_SECONDS, secretName, type KeyPoolOptions } from '../../src/core/keys';
+import type { Clock, SecretVault, StateStore } from '../../src/core/ports';
+import { maskKey } from '../../src/core/mask';
+
+const DAY_MS = 86_400_000;
+const START = Date.parse('2025-03-01T12:00:00.000Z');
+
+class MemoryVault implements SecretVault {
+  readonly data = new Map<string, string>();
+  async get(name: string): Promise<string | undefined> {
+    return this.data.get(name);
+  }
+  async store(name: string, value: string): Promise<void> {
+    this.data.set(name, value);
+  }
+  async delete(name: string): Promise<void> {
+    this.data.delete(name);
+  }
+}
+
+/** Round-trips values through JSON, like a Memento or a state file. */
+class MemoryState implements StateStore {
+  readonly data = new Map<string, string>();
+  get<T>(key: string): T | undefined {
+    const raw = this.data.get(key);
+    return raw === undefined ? undefined : (JSON.parse(raw) as T);
+  }
+  async update(key: string, value: unknown): Promise<void> {
+    if (value === undefined) this.data.delete(key);
+    else this.data.set(key, JSON.stringify(value));
+  }
+  dump(): string {
+    return JSON.stringify([...this.data.entries()]);
+  }
+}
+
+class TestClock implements Clock {
+  constructor(public t = START) {}
+  now(): Date {
+    return new Date(this.t);
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+function rand(n: number): string {
+  return Array.from(randomBytes(n), (b) => ALNUM[b % ALNUM.length]).join('');
+}
+
+/** Canary keys of each provider's real shape; CANARY sits where no mask can show it. */
+const canary = {
+  anthropic: (): string => `sk-ant-api03-CANARY${rand(40)}`,
+  openai: (): string => `sk-proj-CANARY${rand(40)}`,
+  google: (): string => `AIzaCANARY${rand(29)}`,
+};
+
+/**
+ * True when any 8 consecutive characters of the secret's private part (from CANARY on; the prefix
+ * is public and appears in format hints) are in the text. A mask shows at most 4 of them.
+ */
+function leaks(text: string, secret: string): boolean {
+  const secretPart = secret.slice(Math.max(0, secret.indexOf('CANARY')));
+  for (let i = 0; i + 8 <= secretPart.length; i++) if (text.includes(secretPart.slice(i, i + 8))) return true;
+  return false;
+}
+
+function world(opts: Omit<KeyPoolOptions, 'clock'> = {}) {
+  const vault = new MemoryVault();
+  const state = new MemoryState();
+  const clock = new TestClock();
+  const pool = new KeyPool(vault, state, { ...opts, clock });
+  const secrets: string[] = [];
+  const key = (p: keyof typeof canary): string => {
+    const s = canary[p]();
+    secrets.push(s);
+    return s;
+  };
+  /** The canary is never in state: only in the vault (or the environment). */
+  const assertStateClean = (): void => {
+    const dump = state.dump();
+    for (const s of secrets) assert.ok(!leaks(dump, s), `state leaks a secret: ${dump}`);
+    assert.ok(!dump.includes('CANARY'), `state contains key material: ${dump}`);
+  };
+  const vaultValues = (): string[] => [...vault.data.values()];
+  return { vault, state, clock, pool, key, secrets, assertStateClean, vaultValues };
+}
+
+async function rejects(p: Promise<unknown>, re: RegExp, secrets: string[] = []): Promise<string> {
+  let message = '';
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof KeyError, `expected KeyError, got ${String(e)}`);
+    message = e.message;
+    assert.match(message, re);
+    return true;
+  });
+  for (const s of secrets) assert.ok(!leaks(message, s), `error message leaks a secret: ${message}`);
+  return message;
+}
+
+describe('KeyPool.add', () => {
+  it('stores the secret only in the vault and returns the masked key with its format check', async () => {
+    const w = world();
+    const secret = w.key('anthropic');
+    const r = await w.pool.add('anthropic', { apiKey: secret }, { label: '  work  ' });
+
+    assert.equal(r.key.masked, maskKey(secret));
+    assert.ok(r.key.masked.length <= 11 && r.key.masked.includes('…'));
+    assert.ok(!leaks(JSON.stringify(r), secret), 'the add result must not carry the secret');
+    assert.equal(r.format.ok, true);
+    assert.match(r.format.message, /Anthropic/);
+
+    assert.equal(await w.vault.get(secretName(r.key.id)), secret);
+    assert.deepEqual(w.vaultValues(), [secret]);
+
+    const [meta] = w.pool.list();
+    assert.equal(meta.id, r.key.id);
+    assert.equal(meta.provider, 'anthropic');
+    assert.equal(meta.label, 'work');
+    assert.equal(meta.source, 'vault');
+    assert.equal(meta.status, 'healthy');
+    assert.equal(meta.createdAt, new Date(START).toISOString());
+    assert.deepEqual(meta.warnings, []);
+    assert.ok(w.state.dump().includes(r.key.id), 'metadata is kept in state');
+    assert.equal((await w.pool.secret('anthropic')).secret, secret);
+    w.assertStateClean();
+  });
+
+  it('accepts provider aliases and stores keys of several providers side by side', async () => {
+    const w = world();
+    const a = await w.pool.add('claude', { apiKey: w.key('anthropic') });
+    const g = await w.pool.add('gemini', { apiKey: w.key('google') });
+    const o = await w.pool.add('openai', { apiKey: w.key('openai') });
+    assert.equal(a.key.provider, 'anthropic');
+    assert.equal(g.key.provider, 'google');
+    assert.equal(o.key.provider, 'openai');
+    assert.deepEqual(w.pool.list('google').map((k) => k.id), [g.key.id]);
+    assert.equal(w.pool.list().length, 3);
+    assert.deepEqual(new Set(await w.pool.allSecrets()), new Set(w.secrets));
+    w.assertStateClean();
+  });
+
+  it('refuses a key that is already stored, naming the existing id but not the key', async () => {
+    const w = world({ env: {} });
+    const secret = w.key('openai');
+    const first = await w.pool.add('openai', { apiKey: secret });
+    const msg = await rejects(w.pool.add('openai', { apiKey: secret }), /already stored/, w.secrets);
+    assert.ok(msg.includes(first.key.id) && msg.includes(first.key.masked));
+    assert.equal(w.pool.list().length, 1);
+    w.assertStateClean();
+  });
+
+  it('refuses the same secret given through an environment variable', async () => {
+    const secret = canary.openai();
+    const w = world({ env: { MY_OPENAI: secret } });
+    w.secrets.push(secret);
+    await w.pool.add('openai', { apiKey: secret });
+    await rejects(w.pool.add('openai', { envVar: 'MY_OPENAI' }), /already stored/, w.secrets);
+    assert.equal(w.pool.list().length, 1);
+  });
+
+  it("refuses a key of another provider's shape, naming that provider", async () => {
+    const w = world();
+    const anthropicKey = w.key('anthropic');
+    const googleKey = w.key('google');
+    const msg = await rejects(w.pool.add('openai', { apiKey: anthropicKey }), /Anthropic/, w.secrets);
+    assert.match(msg, /not an OpenAI key/);
+    await rejects(w.pool.add('anthropic', { apiKey: googleKey }), /Google Gemini/, w.secrets);
+    await rejects(w.pool.add('google', { apiKey: w.key('openai') }), /OpenAI/, w.secrets);
+    assert.equal(w.pool.list().length, 0);
+    assert.equal(w.vault.data.size, 0);
+    w.assertStateClean();
+  });
+
+  it('refuses keys with spaces, too-short keys, keyless providers and unknown providers', async () => {
+    const w = world();
+    const secret = w.key('anthropic');
+    await rejects(w.pool.add('anthropic', { apiKey: ` ${secret}` }), /spaces/, w.secrets);
+    await rejects(w.pool.add('anthropic', { apiKey: `${secret}\n` }), /line break/, w.secrets);
+    await rejects(w.pool.add('anthropic', { apiKey: 'abc' }), /Anthropic/);
+    await rejects(w.pool.add('anthropic', {}), /No Anthropic key given/);
+    await rejects(w.pool.add('local', { apiKey: secret }), /does not use an API key/);
+    await assert.rejects(w.pool.add('nope', { apiKey: secret }), /Unknown provider 'nope'.*anthropic/);
+    assert.equal(w.vault.data.size, 0);
+  });
+
+  it('stores a key of an unknown shape but reports the failed format check', async () => {
+    const w = world();
+    const odd = `odd-${rand(30)}`;
+    const r = await w.pool.add('anthropic', { apiKey: odd });
+    assert.equal(r.format.ok, false);
+    assert.match(r.format.message, /does not look like an Anthropic key/);
+    assert.equal(await w.vault.get(secretName(r.key.id)), odd);
+  });
+
+  it('rejects an expiry that is not a date', async () => {
+    const w = world();
+    await rejects(w.pool.add('anthropic', { apiKey: w.key('anthropic') }, { expiresAt: 'soon' }), /not a date.*ISO 8601/);
+    assert.equal(w.pool.list().length, 0);
+  });
+
+  it('notifies listeners on change', async () => {
+    const w = world();
+    let calls = 0;
+    const off = w.pool.onDidChange(() => calls++);
+    const r = await w.pool.add('anthropic', { apiKey: w.key('anthropic') });
+    assert.equal(calls, 1);
+    off();
+    await w.pool.remove('anthropic', r.key.id);
+    assert.equal(calls, 1);
+  });
+});
+
+describe('KeyPool env_var keys', () => {
+  it('reads the key from the environment and never copies it into the vault', async () => {
+    const secret = canary.anthropic();
+    const env: Record<string, string | undefined> = { TEAM_ANTHROPIC_KEY: `${secret}\n` };
+    const w = world({ env });
+    w.secrets.push(secret);
+    const r = await w.pool.add('anthropic', { envVar: ' TEAM_ANTHROPIC_KEY ' });
+    assert.equal(r.key.source, 'env');
+    assert.equal(r.key.envVar, 'TEAM_ANTHROPIC_KEY');
+    assert.equal(r.key.masked, maskKey(secret));
+    assert.equal(r.format.ok, true);
+    assert.equal(w.vault.data.size, 0);
+    assert.equal((await w.pool.secret('anthropic')).secret, secret);
+    assert.equal(w.pool.usable('anthropic').length, 1);
+
+    // The variable is read each time, not remembered.
+    const next = canary.anthropic();
+    w.secrets.push(next);
+    env.TEAM_ANTHROPIC_KEY = next;
+    assert.equal((await w.pool.secret('anthropic')).secret, next);
+
+    delete env.TEAM_ANTHROPIC_KEY;
+    assert.equal(w.pool.usable('anthropic').length, 0);
+    assert.ok(w.pool.list()[0].warnings.includes('TEAM_ANTHROPIC_KEY is not set'));
+    await rejects(w.pool.secret('anthropic'), /environment variable TEAM_ANTHROPIC_KEY .* is not set/);
+    assert.equal(w.vault.data.size, 0);
+    w.assertStateClean();
+  });
+
+  it('gives a clear error for a missing, empty or malformed variable, or both inputs at once', async () => {
+    const w = world({ env: { EMPTY: '  ' } });
+    await rejects(w.pool.add('anthropic', { envVar: 'MISSING_VAR' }), /environment variable MISSING_VAR is not set/);
+    await rejects(w.pool.add('anthropic', { envVar: 'EMPTY' }), /EMPTY is not set \(or empty\)/);
+    await rejects(w.pool.add('anthropic', { envVar: '1BAD-NAME' }), /not a valid environment variable name/);
+    await rejects(w.pool.add('anthropic', { envVar: 'X', apiKey: w.key('anthropic') }), /either api_key or env_var/);
+    assert.equal(w.pool.list().length, 0);
+  });
+
+  it('checks the shape of a key read from a variable', async () => {
+    const g = canary.google();
+    const w = world({ env: { WRONG: g } });
+    w.secrets.push(g);
+    await rejects(w.pool.add('anthropic', { envVar: 'WRONG' }), /Google Gemini/, w.secrets);
+  });
+});
+
+describe('KeyPool.remove', () => {
+  it('removes the only key of a provider and deletes its secret', async () => {
+    const w = world();
+    const r = await w.pool.add('anthropic', { apiKey: w.key('anthropic') });
+    const other = await w.pool.add('openai', { apiKey: w.key('openai') });
+    const removed = await w.pool.remove('anthropic');
+    assert.equal(removed.id, r.key.id);
+    assert.deepEqual(w.pool.list().map((k) => k.id), [other.key.id]);
+    assert.equal(await w.vault.get(secretName(r.key.id)), undefined);
+    assert.deepEqual(w.vaultValues(), [w.secrets[1]]);
+    await rejects(w.pool.remove('anthropic'), /No key stored for anthropic/);
+  });
+
+  it('needs key_id when the provider has several keys, and lists them', async () => {
+    const w = world();
+    const a = await w.pool.add('anthropic', { apiKey: w.key('anthropic') });
+    const b = await w.pool.add('anthropic', { apiKey: w.key('anthropic') });
+    const msg = await rejects(w.pool.remove('anthropic'), /2 Anthropic keys; say which to remove with key_id/, w.secrets);
+    assert.ok(msg.includes(a.key.id) && msg.includes(b.key.id));
+    assert.equal(w.pool.list().length, 2);
+
+    await w.pool.remove('anthropic', b.key.id);
+    assert.deepEqual(w.pool.list().map((k) => k.id), [a.key.id]);
+    assert.deepEqual(w.vaultValues(), [w.secrets[0]]);
+  });
+
+  it('refuses an unknown id, listing the ids that exist', async () => {
+    const w = world();
+    const a = await w.pool.add('anthropic', { apiKey: w.key('anthropic') });
+    const msg = await rejects(w.pool.remove('anthropic', 'anthropic-000000'), /No Anthropic key with id 'anthropic-000000'/, w.secrets);
+    assert.ok(msg.includes(`${a.key.id} (${a.key.masked})`));
+    await rejects(w.pool.remove('openai', a.key.id), /None are stored/);
+    assert.equal(w.pool.list().length, 1);
+  });
+});
+
+describe('KeyPool.rotate and rollback', () => {
+  it('replaces the secret, keeps the old one for rollback, and rolls back within the grace period', async () => {
+    const w = world();
+    const oldKey = w.key('anthropic');
+    const newKey = w.key('anthropic');
+    const { key } = await w.pool.add('anthropic', { apiKey: oldKey });
+    w.clock.advance(DAY_MS);
+
+    const r = await w.pool.rotate('anthropic', { apiKey: newKey });
+    const rotatedAt = w.clock.now();
+    assert.equal(r.key.id, key.id);
+    assert.equal(r.key.masked, maskKey(newKey));
+    assert.equal(r.previousMasked, maskKey(oldKey));
+    assert.equal(r.key.rotatedAt, rotatedAt.toISOString());
+    assert.equal(r.rollbackUntil, new Date(rotatedAt.getTime() + ROLLBACK_GRACE_DAYS * DAY_MS).toISOString());
+    assert.equal(r.key.retiredMasked, maskKey(oldKey));
+    assert.equal((await w.pool.secret('anthropic')).secret, newKey);
+    assert.ok(w.vaultValues().includes(oldKey), 'the old secret is kept in the vault for rollback');
+    w.assertStateClean();
+
+    w.clock.advance(ROLLBACK_GRACE_DAYS * DAY_MS - 1000);
+    const back = await w.pool.rollback('anthropic');
+    assert.equal(back.masked, maskKey(oldKey));
+    assert.equal(back.retiredUntil, undefined);
+    assert.equal((await w.pool.secret('anthropic')).secret, oldKey);
+    assert.deepEqual(w.vaultValues(), [oldKey]);
+    await rejects(w.pool.rollback('anthropic'), /no previous key to roll back to/);
+    w.assertStateClean();
+  });
+
+  it('refuses rollback after the grace period and keeps the new key', async () => {
+    const w = world();
+    await w.pool.add('anthropic', { apiKey: w.key('anthropic') });
+    const newKey = w.key('anthropic');
+    await w.pool.rotate('anthropic', { apiKey: newKey });
+    w.clock.advance(ROLLBACK_GRACE_DAYS * DAY_MS + 1000);
+    await rejects(w.pool.rollback('anthropic'), new RegExp(`${ROLLBACK_GRACE_DAYS}-day grace period is over`));
+    assert.equal((await w.pool.secret('anthropic')).secret, newKey);
+  });
+
+  it('refuses a rotation to the same key, to another provider\'s key, or to a key stored elsewhere', async () => {
+    const w = world();
+    const a = w.key('anthropic');
+    const b = w.key('anthropic');
+    const first = await w.pool.add('anthropic', { apiKey: a });
+    await w.pool.add('anthropic', { apiKey: b });
+    await rejects(w.pool.rotate('anthropic', { apiKey: w.key('anthropic') }), /say which to rotate with key_id/);
+    await rejects(w.pool.rotate('anthropic', { apiKey: a }, first.key.id), /same as the current one/, w.secrets);
+    await rejects(w.pool.rotate('anthropic', { apiKey: w.key('openai') }, first.key.id), /OpenAI/, w.secrets);
+    await rejects(w.pool.rotate('anthropic', { apiKey: b }, first.key.id), /already stored/, w.secrets);
+    assert.equal((await w.pool.secret('anthropic', first.key.id)).secret, a);
+    assert.equal(w.pool.list('anthropic').find((k) => k.id === first.key.id)?.rotatedAt, undefined);
+  });
+
+  it('clears a disabled or resting status on rotation', async () => {
+    const w = world();
+    const { key } = await w.pool.add('openai', { apiKey: w.key('openai') });
+    await w.pool.recordValidation(key.id, 'invalid');
+    assert.equal(w.pool.usable('openai').length, 0);
+    const r = await w.pool.rotate('openai', { apiKey: w.key('openai') });
+    assert.equal(r.key.status, 'healthy');
+    assert.equal(r.key.lastValidation, undefined);
+    assert.equal(w.pool.usable('openai').length, 1);
+  });
+
+  it('never copies an env-backed secret into the vault when rotating away from it, and can roll back to it', async () => {
+    const envSecret = canary.anthropic();
+    const w = world({ env: { TEAM_KEY: envSecret } });
+    w.secrets.push(envSecret);
+    await w.pool.add('anthropic', { envVar: 'TEAM_KEY' });
+    const stored = w.key('anthropic');
+    const r = await w.pool.rotate('anthropic', { apiKey: stored });
+    assert.equal(r.key.source, 'vault');
+    assert.equal(r.previousMasked, maskKey(envSecret));
+    assert.deepEqual(w.vaultValues(), [stored]);
+
+    const back = await w.pool.rollback('anthropic');
+    assert.equal(back.source, 'env');
+    assert.equal(back.envVar, 'TEAM_KEY');
+    assert.equal(w.vault.data.size, 0);
+    assert.equal((await w.pool.secret('anthropic')).secret, envSecret);
+    w.assertStateClean();
+  });
+});
+
+describe('KeyPool.recordValidation and status', () => {
+  it('disables an invalid key and heals it when validated again', async () => {
+    const w = world();
+    const { key } = await w.pool.add('google', { apiKey: w.key('google') });
+    const meta = await w.pool.recordValidation(key.id, 'invalid');
+    assert.equal(meta?.status, 'disabled');
+    assert.equal(meta?.lastValidation, 'invalid');
+    assert.equal(meta?.lastValidatedAt, new Date(START).toISOString());
+    const [view] = w.pool.list('google');
+    assert.equal(view.status, 'disabled');
+    assert.ok(view.warnings.some((x) => x.startsWith('disabled')));
+    assert.deepEqual(w.pool.usable('google'), []);
+
+    await w.pool.recordValidation(key.id, 'valid');
+    assert.equal(w.pool.list('google')[0].status, 'healthy');
+    assert.equal(w.pool.usable('google').length, 1);
+    w.assertStateClean();
+  });
+
+  it('rests a rate-limited key for the retry-after time, then heals it', async () => {
+    const w = world();
+    const { key } = await w.pool.add('openai', { apiKey: w.key('openai') });
+    const meta = await w.pool.recordValidation(key.id, 'rate_limited', 120);
+    assert.equal(meta?.status, 'resting');
+    assert.equal(meta?.restingUntil, new Date(START + 120_000).toISOString());
+    assert.deepEqual(w.pool.usable('openai'), []);
+    assert.ok(w.pool.list()[0].warnings.some((x) => x.includes('rate limited until')));
+
+    w.clock.advance(119_000);
+    assert.equal(w.pool.list()[0].status, 'resting');
+    assert.deepEqual(w.pool.usable('openai'), []);
+    w.clock.advance(1_000);
+    assert.equal(w.pool.list()[0].status, 'healthy');
+    assert.equal(w.pool.list()[0].restingUntil, undefined);
+    assert.equal(w.pool.usable('openai').length, 1);
+  });
+
+  it('rests for the default time without retry-after, and keeps status when unreachable', async () => {
+    const w = world();
+    const { key } = await w.pool.add('openai', { apiKey: w.key('openai') });
+    const rested = await w.pool.recordValidation(key.id, 'rate_limited');
+    assert.equal(rested?.restingUntil, new Date(START + DEFAULT_REST_SECONDS * 1000).toISOString());
+    await w.pool.recordValidation(key.id, 'valid');
+    const m = await w.pool.recordValidation(key.id, 'unreachable');
+    assert.equal(m?.status, 'healthy');
+    assert.equal(m?.lastValidation, 'unreachable');
+    assert.equal(await w.pool.recordValidation('openai-nope', 'valid'), undefined);
+  });
+
+  it('setStatus rests or disables a key after a failed request', async () => {
+    const w = world();
+    const { key } = await w.pool.add('openai', { apiKey: w.key('openai') });
+    await w.pool.setStatus(key.id, 'resting', 30);
+    assert.equal(w.pool.list()[0].restingUntil, new Date(START + 30_000).toISOString());
+    w.clock.advance(30_000);
+    assert.equal(w.pool.usable('openai').length, 1);
+    await w.pool.setStatus(key.id, 'disabled');
+    assert.equal(w.pool.usable('openai').length, 0);
+  });
+});
+
+describe('KeyPool expiry, age and usable()', () => {
+  it('warns before expiry, and an expired key is not usable', async () => {
+    const w = world();
+    const expiresAt = new Date(START + 10 * DAY_MS).toISOString();
+    const { key } = await w.pool.add('anthropic', { apiKey: w.key('anthropic') }, { expiresAt });
+    assert.equal(key.expiresAt, expiresAt);
+    assert.deepEqual(key.warnings, [`expires in 10 day(s) (${expiresAt.slice(0, 10)})`]);
+    assert.equal(w.pool.usable('anthropic').length, 1);
+
+    w.clock.advance(10 * DAY_MS);
+    assert.deepEqual(w.pool.list()[0].warnings, [`expired on ${expiresAt.slice(0, 10)}`]);
+    assert.deepEqual(w.pool.usable('anthropic'), []);
+  });
+
+  it('does not warn about an expiry more than 14 days away, and warns about old keys', async () => {
+    const w = world();
+    await w.pool.add('anthropic', { apiKey: w.key('anthropic') }, { expiresAt: new Date(START + 400 * DAY_MS).toISOString() });
+    assert.deepEqual(w.pool.list()[0].warnings, []);
+    w.clock.advance(89 * DAY_MS);
+    assert.equal(w.pool.list()[0].ageDays, 89);
+    assert.deepEqual(w.pool.list()[0].warnings, []);
+    w.clock.advance(DAY_MS);
+    assert.deepEqual(w.pool.list()[0].warnings, ['not rotated for 90 days']);
+  });
+
+  it('usable() keeps only healthy, unexpired keys, and secret() picks a usable one', async () => {
+    const w = world();
+    const secrets = [w.key('openai'), w.key('openai'), w.key('openai'), w.key('openai')];
+    const expired = await w.pool.add('openai', { apiKey: secrets[0] }, { expiresAt: new Date(START + DAY_MS).toISOString() });
+    const disabled = await w.pool.add('openai', { apiKey: secrets[1] });
+    const resting = await w.pool.add('openai', { apiKey: secrets[2] });
+    const good = await w.pool.add('openai', { apiKey: secrets[3] });
+    await w.pool.recordValidation(disabled.key.id, 'invalid');
+    await w.pool.recordValidation(resting.key.id, 'rate_limited', 3 * DAY_MS);
+    w.clock.advance(2 * DAY_MS);
+
+    assert.deepEqual(w.pool.usable('openai').map((k) => k.id), [good.key.id]);
+    const chosen = await w.pool.secret('openai');
+    assert.equal(chosen.meta.id, good.key.id);
+    assert.equal(chosen.secret, secrets[3]);
+    assert.notEqual(expired.key.id, good.key.id);
+    assert.equal(w.pool.hasAnyKey('openai'), true);
+    assert.equal(w.pool.hasAnyKey('google'), false);
+    assert.equal(w.pool.hasAnyKey('local'), true);
+    w.assertStateClean();
+  });
+});
+
+describe('KeyPool env discovery', () => {
+  it('lists keys found in the standard variables without copying them', async () => {
+    const a = canary.anthropic();
+    const g = canary.google();
+    const env = { ANTHROPIC_API_KEY: a, GOOGLE_API_KEY: g, OPENAI_API_KEY: '  ' };
+    const w = world({ env, discoverEnv: true });
+    w.secrets.push(a, g);
+    const list = w.pool.list();
+    assert.deepEqual(list.map((k) => k.id).sort(), ['env:ANTHROPIC_API_KEY', 'env:GOOGLE_API_KEY']);
+    const ak = list.find((k) => k.provider === 'anthropic')!;
+    assert.equal(ak.source, 'env');
+    assert.equal(ak.masked, maskKey(a));
+    assert.equal(ak.label, 'from ANTHROPIC_API_KEY');
+    assert.equal(w.pool.usable('google').length, 1);
+    assert.equal((await w.pool.secret('google')).secret, g);
+    assert.equal(w.vault.data.size, 0);
+
+    // Status of a discovered key is persisted, still without its secret.
+    await w.pool.recordValidation('env:ANTHROPIC_API_KEY', 'invalid');
+    assert.equal(w.pool.list('anthropic')[0].status, 'disabled');
+    await rejects(w.pool.remove('anthropic'), /comes from the environment variable ANTHROPIC_API_KEY/);
+    w.assertStateClean();
+
+    assert.equal(world({ env }).pool.list().length, 0, 'without discoverEnv nothing is listed');
+  });
+
+  it('refuses to add a discovered secret again, but lets it be added by its own variable', async () => {
+    const a = canary.anthropic();
+    const w = world({ env: { ANTHROPIC_API_KEY: a }, discoverEnv: true });
+    w.secrets.push(a);
+    await rejects(w.pool.add('anthropic', { apiKey: a }), /already stored \(id env:ANTHROPIC_API_KEY/, w.secrets);
+    const r = await w.pool.add('anthropic', { envVar: 'ANTHROPIC_API_KEY' }, { label: 'main' });
+    assert.deepEqual(w.pool.list().map((k) => k.id), [r.key.id]);
+    assert.equal(w.vault.data.size, 0);
+    w.assertStateClean();
+  });
+});
