@@ -1,0 +1,72 @@
+// The usage & budget panel's data, computed from the core: a plain JSON model the webview renders.
+import type { AiKeyManagerCore } from './service';
+import type { BudgetStatus } from './budget';
+import type { Totals } from './ledger';
+import type { AuditEntry } from './audit';
+
+export interface DashboardFilter {
+  /** Chart and table window in days (30 or 90 in the UI; 1–366 accepted). */
+  days: number;
+  /** Only this provider (undefined = all). */
+  provider?: string;
+}
+
+export interface DashboardModel {
+  generatedAt: string;
+  filter: DashboardFilter;
+  /** True when nothing was ever recorded: the panel shows its empty state. */
+  empty: boolean;
+  budget: BudgetStatus;
+  totals: Totals;
+  chart: { days: string[]; series: { provider: string; costUsd: number[] }[] };
+  models: (Totals & { provider: string; model: string })[];
+  providers: {
+    id: string;
+    name: string;
+    enabled: boolean;
+    requiresKey: boolean;
+    healthy: boolean;
+    keys: { id: string; masked: string; label: string | null; status: string; lastValidation: string | null; warnings: string[] }[];
+  }[];
+  recent: { at: string; provider: string; model: string; inputTokens: number; outputTokens: number; costUsd: number; success: boolean; latencyMs?: number; error?: string }[];
+  audit: AuditEntry[];
+  /** Every provider id, for the filter. */
+  providerIds: string[];
+}
+
+export function buildDashboard(core: AiKeyManagerCore, filter: DashboardFilter): DashboardModel {
+  const days = Math.min(366, Math.max(1, Math.round(filter.days)));
+  const provider = filter.provider || undefined;
+  const usage = core.usage({ days, provider, groupBy: 'model' });
+  const series = core.ledger.dailySeries(days, 'provider');
+  const providers = core.providersOverview();
+  return {
+    generatedAt: core.clock.now().toISOString(),
+    filter: { days, provider },
+    empty: core.ledger.recent(1).length === 0 && core.ledger.usage({ days: 366 }).totals.requests === 0,
+    budget: core.budget(),
+    totals: usage.totals,
+    chart: {
+      days: series.days,
+      series: series.series.filter((s) => !provider || s.provider === provider).map((s) => ({ provider: s.provider, costUsd: s.costUsd })),
+    },
+    models: usage.groups.map((g) => ({ ...g, provider: g.provider ?? '', model: g.model ?? g.key })),
+    providers: providers
+      .filter((p) => !provider || p.id === provider)
+      .map((p) => ({
+        id: p.id,
+        name: p.name,
+        enabled: p.enabled,
+        requiresKey: p.requires_key,
+        healthy: p.health.healthy,
+        keys: p.keys.map((k) => ({ id: k.id, masked: k.masked, label: k.label, status: k.status, lastValidation: k.last_validation, warnings: k.warnings })),
+      })),
+    recent: core.ledger
+      .recent(50)
+      .filter((e) => !provider || e.provider === provider)
+      .slice(0, 25)
+      .map((e) => ({ at: e.at, provider: e.provider, model: e.model, inputTokens: e.inputTokens, outputTokens: e.outputTokens, costUsd: e.costUsd, success: e.success, latencyMs: e.latencyMs, error: e.error })),
+    audit: core.audit.list({ limit: 25, provider }),
+    providerIds: providers.map((p) => p.id),
+  };
+}
