@@ -7,6 +7,8 @@ import { join } from 'node:path';
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 const tests = process.argv.includes('--tests');
+// Overwrite in place by default (parallel builds and running tests never see a missing file).
+const clean = process.argv.includes('--clean') || production;
 
 // Large data packages live in their own files under dist/vendor/ and are required on first use,
 // so loading the extension does not parse megabytes of price and tokenizer tables.
@@ -46,6 +48,20 @@ const vendorBundle = {
   sourcemap: false,
 };
 
+// The webview's script (browser code: no Node, no vscode); CSS it imports lands beside it.
+const webviewBundle = {
+  entryPoints: { 'webview/panel': 'src/webview/panel.ts' },
+  outdir: 'dist',
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  target: 'es2022',
+  minify: production,
+  sourcemap: !production,
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
 function tsFiles(dir) {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name);
@@ -56,17 +72,18 @@ function tsFiles(dir) {
 
 if (watch) {
   await esbuild.build(vendorBundle);
-  const ctx = await esbuild.context(bundle);
-  await ctx.watch();
+  const ctxs = await Promise.all([esbuild.context(bundle), esbuild.context(webviewBundle)]);
+  await Promise.all(ctxs.map((c) => c.watch()));
   console.log('[esbuild] watching src/ …');
 } else {
-  rmSync('dist', { recursive: true, force: true });
+  if (clean) rmSync('dist', { recursive: true, force: true });
   await esbuild.build(bundle);
   await esbuild.build(vendorBundle);
+  await esbuild.build(webviewBundle);
   if (tests) {
-    rmSync('out', { recursive: true, force: true });
+    if (clean) rmSync('out', { recursive: true, force: true });
     await esbuild.build({
-      entryPoints: [...tsFiles('src'), ...tsFiles('test')],
+      entryPoints: [...tsFiles('src'), ...tsFiles('test')].filter((f) => !f.startsWith(join('src', 'webview'))),
       outdir: 'out',
       outbase: '.',
       format: 'cjs',

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // npm test: build, type-check, unit tests (node:test + c8 coverage), then the integration suite in a
-// real VS Code host (test/host/run.mjs). Flags: --unit, --integration (only that part);
+// real VS Code host (test/host/run.mjs); webview tests run in headless Chromium after the host install. Flags: --unit, --integration (only that part);
 // other flags (--screenshot, --verbose, --keep, --timeout N) go to the host launcher.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -34,11 +34,11 @@ function files(dir, suffix) {
 }
 
 ensureDeps();
-step('build (esbuild: dist/ and out/)', process.execPath, ['esbuild.mjs', '--tests']);
+step('build (esbuild: dist/ and out/)', process.execPath, ['esbuild.mjs', '--tests', '--clean']);
 step('type-check (tsc --noEmit, strict)', process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.', '--noEmit']);
 
 if (!onlyIntegration) {
-  const unit = files('out/test', '.test.js').filter((f) => !f.startsWith(join('out', 'test', 'integration')));
+  const unit = files('out/test', '.test.js').filter((f) => !f.startsWith(join('out', 'test', 'integration')) && !f.startsWith(join('out', 'test', 'webview')));
   if (unit.length === 0) { process.stderr.write('✖ no unit test files found under out/test\n'); process.exit(1); }
   step(`unit tests (${unit.length} files, coverage of src/)`, process.execPath, [
     'node_modules/c8/bin/c8.js', '--reporter=text-summary', '--reporter=html', '--report-dir=test-results/coverage',
@@ -47,6 +47,9 @@ if (!onlyIntegration) {
   ]);
 }
 if (!onlyUnit) {
+  step('install the test host if missing (Debian chromium, Node 24, code-server)', 'bash', ['test/host/install.sh']);
+  const browser = files(join('out', 'test', 'webview'), '.test.js');
+  if (browser.length) step(`webview tests in headless Chromium (${browser.length} files)`, process.execPath, ['--test', '--test-reporter=spec', ...browser]);
   step('integration tests in a real VS Code host', process.execPath, ['test/host/run.mjs', '--tests', 'out/test/integration/index.js', ...hostArgs]);
 }
 process.stdout.write(`\n✔ all tests passed in ${((Date.now() - t0) / 1000).toFixed(0)}s\n`);
