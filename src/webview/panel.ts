@@ -1,0 +1,1 @@
+// The usage & budget panel (runs in the webview). Implemented in src/webview/.
