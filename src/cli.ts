@@ -20,6 +20,7 @@ Environment:
                              Keys picked up automatically (never copied into the vault).
   OLLAMA_HOST                Ollama server (default http://localhost:11434).
   AIKM_<PROVIDER>_BASE_URL   Base URL override, e.g. AIKM_ANTHROPIC_BASE_URL, AIKM_OPENAI_BASE_URL.
+  AIKM_VALIDATION_TIMEOUT_MS Time limit of a live key check in milliseconds (default 8000).
 
 config.json (optional):
   { "budget": { "daily": 10, "monthly": 200, "alertThreshold": 0.8, "enforce": false },

@@ -23,6 +23,7 @@ export function createHeadlessCore(env: NodeJS.ProcessEnv = process.env): Headle
   fs.mkdirSync(home, { recursive: true, mode: 0o700 });
   const state = new FileStateStore(join(home, 'state.json'));
   const ledgerState = new FileStateStore(join(home, 'ledger.json'));
+  const timeout = validationTimeout(env.AIKM_VALIDATION_TIMEOUT_MS);
   const core = new AiKeyManagerCore({
     vault: new EncryptedFileVault(join(home, 'vault.json'), env.AIKM_PASSPHRASE || undefined),
     state,
@@ -30,16 +31,24 @@ export function createHeadlessCore(env: NodeJS.ProcessEnv = process.env): Headle
     settings: new FileSettings(join(home, 'config.json')),
     env,
     discoverEnvKeys: true,
-    validationTimeoutMs: env.AIKM_VALIDATION_TIMEOUT_MS ? Number(env.AIKM_VALIDATION_TIMEOUT_MS) : undefined,
+    validationTimeoutMs: timeout.ms,
   });
   return {
     core,
     home,
-    warnings: [...state.warnings, ...ledgerState.warnings, ...core.ledger.warnings],
+    warnings: [...timeout.warnings, ...state.warnings, ...ledgerState.warnings, ...core.ledger.warnings],
     close: async () => {
       await core.flush();
       await Promise.all([state.flush(), ledgerState.flush()]);
       core.dispose();
     },
   };
+}
+
+/** AIKM_VALIDATION_TIMEOUT_MS as a positive number of milliseconds; anything else falls back to the default. */
+function validationTimeout(raw: string | undefined): { ms?: number; warnings: string[] } {
+  if (raw === undefined || raw.trim() === '') return { warnings: [] };
+  const ms = Number(raw);
+  if (Number.isFinite(ms) && ms > 0) return { ms, warnings: [] };
+  return { warnings: [`AIKM_VALIDATION_TIMEOUT_MS must be a positive number of milliseconds (got '${raw}'); using the default.`] };
 }

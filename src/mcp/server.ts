@@ -5,6 +5,7 @@ import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextp
 import { z } from 'zod';
 import type { ChangeKind } from '../core/service';
 import { redactSecrets } from '../core/mask';
+import { redactKeys } from '../core/leakScan';
 import { TOOLS, type ToolContext } from './tools';
 import { RESOURCES } from './resources';
 import { PROMPTS } from './prompts';
@@ -35,7 +36,22 @@ export function createMcpServer(ctx: ToolContext): BuiltServer {
     },
   );
 
-  const secrets = async () => ctx.core.keys.allSecrets();
+  const secrets = async (): Promise<string[]> => {
+    try {
+      return await ctx.core.keys.allSecrets();
+    } catch {
+      // A locked vault (no AIKM_PASSPHRASE) must not break every reply: what cannot be read cannot leak.
+      const out: string[] = [];
+      for (const k of ctx.core.listKeys()) {
+        try {
+          out.push((await ctx.core.keys.secret(k.provider, k.id)).secret);
+        } catch {
+          /* unreadable: skip */
+        }
+      }
+      return out;
+    }
+  };
   const scrub = async <T>(value: T): Promise<T> => {
     const list = await secrets();
     if (list.length === 0) return value;
@@ -55,7 +71,13 @@ export function createMcpServer(ctx: ToolContext): BuiltServer {
       // Each entry's handler is typed against its own schema; the table loses that link.
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       async (args: any) => {
-        const reply = await (t.handler as (a: unknown, c: ToolContext) => Promise<{ structured: Record<string, unknown>; text: string }>)(args, ctx);
+        let reply: { structured: Record<string, unknown>; text: string };
+        try {
+          reply = await (t.handler as (a: unknown, c: ToolContext) => Promise<{ structured: Record<string, unknown>; text: string }>)(args, ctx);
+        } catch (err) {
+          // Error messages may echo an argument (e.g. a key pasted as env_var): mask known and key-shaped secrets.
+          throw new Error(redactKeys(await scrub(err instanceof Error ? err.message : String(err))));
+        }
         const safe = await scrub(reply);
         return { content: [{ type: 'text' as const, text: safe.text }], structuredContent: safe.structured };
       },

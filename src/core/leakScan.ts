@@ -1,0 +1,100 @@
+// Finds provider API keys pasted into text files (.env, JSON, YAML, TOML, INI), by the key
+// shapes of the provider catalog. Findings carry the key's position and mask, never the key.
+import { maskKey } from './mask';
+import { PROVIDERS, detectProvider, getProvider } from './providers';
+
+export interface LeakFinding {
+  provider: string;
+  /** 1-based line and column (UTF-16 units, as editors count). */
+  line: number;
+  column: number;
+  /** Where the key is: it is `text.slice(offset, offset + length)`. */
+  offset: number;
+  length: number;
+  masked: string;
+  /** The variable or setting the key is assigned to, when the line shows one (e.g. OPENAI_API_KEY). */
+  name?: string;
+}
+
+/** Files the workspace scan reads (a VS Code glob). `settings.json` is covered by `*.json`. */
+export const LEAK_SCAN_INCLUDE = '**/{.env,.env.*,*.env,*.json,*.jsonc,*.yaml,*.yml,*.toml,*.ini,.npmrc}';
+export const LEAK_SCAN_EXCLUDE = '**/{node_modules,.git}/**';
+/** Larger files are skipped: keys live in small config files. */
+export const LEAK_SCAN_MAX_BYTES = 1_000_000;
+
+// Keys are runs of these characters; a run is taken whole, so a key is never found inside a longer token.
+const TOKEN = /[A-Za-z0-9_-]{20,}/g;
+/** Values that are obviously examples, not keys. */
+const PLACEHOLDER = /x{5,}|your|example|placeholder|changeme|redacted|here/i;
+const MIN_DISTINCT_CHARS = 8;
+const ASSIGNED_NAME = /(?:^|[\s{,;:/])["']?([A-Za-z_][\w.-]*)["']?\s*[:=]\s*["']?$/;
+
+/** Providers whose keys have no fixed prefix: only reported when the line names the provider. */
+const PREFIXLESS = new Set(PROVIDERS.filter((p) => p.keyPattern && !/^\^[A-Za-z]/.test(p.keyPattern.source)).map((p) => p.id));
+
+/** Provider keys in `text`, in order of appearance. */
+export function scanText(text: string): LeakFinding[] {
+  const findings: LeakFinding[] = [];
+  let lineStarts: number[] | undefined;
+  for (const m of text.matchAll(TOKEN)) {
+    const token = m[0];
+    const provider = detectProvider(token);
+    if (!provider || looksLikePlaceholder(token)) continue;
+    const offset = m.index;
+    lineStarts ??= computeLineStarts(text);
+    const lineIndex = lineOf(lineStarts, offset);
+    const lineStart = lineStarts[lineIndex];
+    const lineEnd = lineIndex + 1 < lineStarts.length ? lineStarts[lineIndex + 1] : text.length;
+    const lineText = text.slice(lineStart, lineEnd);
+    if (PREFIXLESS.has(provider) && !mentionsProvider(lineText, provider)) continue;
+    const f: LeakFinding = { provider, line: lineIndex + 1, column: offset - lineStart + 1, offset, length: token.length, masked: maskKey(token) };
+    const name = ASSIGNED_NAME.exec(text.slice(lineStart, offset))?.[1];
+    if (name) f.name = name;
+    findings.push(f);
+  }
+  return findings;
+}
+
+/** The key a finding points at. Only for moving it into secret storage; never display it. */
+export function keyAt(text: string, f: Pick<LeakFinding, 'offset' | 'length'>): string {
+  return text.slice(f.offset, f.offset + f.length);
+}
+
+/**
+ * Replaces every token shaped like a provider key by its mask, without the placeholder and
+ * context checks of scanText: for sanitizing text that is about to be shown or written.
+ */
+export function redactKeys(text: string): string {
+  return text.replace(TOKEN, (token) => (detectProvider(token) ? maskKey(token) : token));
+}
+
+function looksLikePlaceholder(token: string): boolean {
+  return PLACEHOLDER.test(token) || new Set(token).size < MIN_DISTINCT_CHARS;
+}
+
+function mentionsProvider(lineText: string, provider: string): boolean {
+  const spec = getProvider(provider);
+  const lower = lineText.toLowerCase();
+  return [spec.id, ...spec.envVars].some((word) => lower.includes(word.toLowerCase()));
+}
+
+function computeLineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) starts.push(i + 1);
+    else if (c === 13 && text.charCodeAt(i + 1) !== 10) starts.push(i + 1);
+  }
+  return starts;
+}
+
+function lineOf(starts: number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid] <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}

@@ -1,0 +1,116 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { scanText, keyAt, redactKeys, LEAK_SCAN_INCLUDE } from '../../src/core/leakScan';
+import { maskKey } from '../../src/core/mask';
+
+/** Deterministic canary characters of the given alphabet (varied, so they do not look like placeholders). */
+function fill(n: number, alphabet: string, seed = 7): string {
+  let s = '';
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    s += alphabet[(x >>> 16) % alphabet.length];
+  }
+  return s;
+}
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const HEX = '0123456789abcdef';
+
+const CANARIES: Record<string, string> = {
+  anthropic: 'sk-ant-api03-CANARY' + fill(40, ALNUM, 1),
+  openai: 'sk-proj-CANARY' + fill(40, ALNUM, 2),
+  google: 'AIza' + fill(35, ALNUM, 3),
+  openrouter: 'sk-or-v1-' + fill(64, HEX, 4),
+  groq: 'gsk_' + fill(52, ALNUM, 5),
+  mistral: fill(32, ALNUM, 6),
+  deepseek: 'sk-' + fill(32, HEX, 8),
+};
+
+describe('leakScan.scanText', () => {
+  it('finds every provider key shape in a .env file with the right line, column, name and mask', () => {
+    const entries = Object.entries(CANARIES);
+    const text = ['# keys', ...entries.map(([p, k]) => `${p.toUpperCase()}_API_KEY=${k}`), 'DEBUG=true'].join('\n');
+    const found = scanText(text);
+    assert.deepEqual(
+      found.map((f) => [f.provider, f.line, f.column, f.name, f.masked]),
+      entries.map(([p, k], i) => [p, i + 2, p.length + '_API_KEY='.length + 1, `${p.toUpperCase()}_API_KEY`, maskKey(k)]),
+    );
+    for (const f of found) {
+      assert.equal(keyAt(text, f), CANARIES[f.provider]);
+      assert.ok(!JSON.stringify(f).includes(CANARIES[f.provider]), 'a finding must not carry the key');
+    }
+  });
+
+  it('finds keys in JSON (settings.json style) and reports the setting name', () => {
+    const text = JSON.stringify({ 'editor.fontSize': 14, 'myTool.openai.apiKey': CANARIES.openai, nested: { token: CANARIES.google } }, null, 2);
+    const found = scanText(text);
+    assert.equal(found.length, 2);
+    assert.deepEqual(found.map((f) => [f.provider, f.line, f.name]), [
+      ['openai', 3, 'myTool.openai.apiKey'],
+      ['google', 5, 'token'],
+    ]);
+    const lines = text.split('\n');
+    assert.equal(lines[found[1].line - 1].slice(found[1].column - 1, found[1].column - 1 + found[1].length), CANARIES.google);
+  });
+
+  it('finds keys in YAML and TOML, quoted or not, and with CRLF line ends', () => {
+    const yaml = `llm:\r\n  provider: anthropic\r\n  api_key: "${CANARIES.anthropic}"\r\n  fallback:\r\n    key: ${CANARIES.groq}\r\n`;
+    assert.deepEqual(scanText(yaml).map((f) => [f.provider, f.line, f.column, f.name]), [
+      ['anthropic', 3, 13, 'api_key'],
+      ['groq', 5, 10, 'key'],
+    ]);
+    const toml = `[providers.deepseek]\napi_key = '${CANARIES.deepseek}'\n`;
+    assert.deepEqual(scanText(toml).map((f) => [f.provider, f.line, f.column, f.name]), [['deepseek', 2, 12, 'api_key']]);
+  });
+
+  it('reports a key without a provider prefix (Mistral) only when the line names the provider', () => {
+    assert.equal(scanText(`MISTRAL_API_KEY=${CANARIES.mistral}`)[0]?.provider, 'mistral');
+    assert.deepEqual(scanText(`checksum=${CANARIES.mistral}`), []);
+    assert.deepEqual(scanText(`"commit": "${fill(32, HEX, 9)}"`), [], 'an md5-like hash is not a key');
+  });
+
+  it('has no false positives on ordinary text, hashes, lockfile integrity and placeholders', () => {
+    const text = [
+      'The quick brown fox jumps over the lazy dog; supercalifragilisticexpialidocious.',
+      'import { something_really_long_identifier_name } from "./module";',
+      '"integrity": "sha512-8Vd+' + fill(60, ALNUM, 10).replace(/(.{11})/g, '$1/') + '==",',
+      '"resolved": "https://registry.npmjs.org/task-runner-cli-extended/-/task-runner-cli-extended-1.2.3.tgz",',
+      'OPENAI_API_KEY=sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+      'ANTHROPIC_API_KEY=sk-ant-your-anthropic-key-goes-here-000000',
+      'GEMINI_API_KEY=AIzaSyExampleExampleExampleExample12345',
+      'commit 3f786850e387550fdab836ed7e6dc881de23001b a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6',
+      'masked: sk-ant…a1b2 is fine',
+    ].join('\n');
+    assert.deepEqual(scanText(text), []);
+  });
+
+  it('never finds a key inside a longer token', () => {
+    assert.deepEqual(scanText(`prefix${CANARIES.google}`), []);
+    assert.deepEqual(scanText(`${CANARIES.google}suffix`), []);
+  });
+
+  it('finds several keys on one line and the same key twice', () => {
+    const text = `a=${CANARIES.openai} b=${CANARIES.openai},c=${CANARIES.groq}`;
+    const found = scanText(text);
+    assert.deepEqual(found.map((f) => [f.provider, f.column]), [
+      ['openai', 3],
+      ['openai', 3 + CANARIES.openai.length + 3],
+      ['groq', 3 + 2 * (CANARIES.openai.length + 3)],
+    ]);
+  });
+});
+
+describe('leakScan.redactKeys', () => {
+  it('masks key-shaped tokens and leaves other text alone', () => {
+    const out = redactKeys(`model ${CANARIES.anthropic} claude-sonnet-4-20250514 ${CANARIES.groq}.`);
+    assert.equal(out, `model ${maskKey(CANARIES.anthropic)} claude-sonnet-4-20250514 ${maskKey(CANARIES.groq)}.`);
+  });
+});
+
+describe('leakScan include glob', () => {
+  it('names the config file types the workspace scan reads', () => {
+    for (const part of ['.env', '.env.*', '*.json', '*.yaml', '*.yml', '*.toml', '*.ini', '.npmrc']) {
+      assert.ok(LEAK_SCAN_INCLUDE.includes(part), part);
+    }
+  });
+});

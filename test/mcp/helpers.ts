@@ -1,0 +1,186 @@
+// Shared parts for the MCP tests: in-memory ports, a core wired to the fake providers, an HTTP host
+// with the real SDK client, and canary scanning.
+import * as assert from 'node:assert/strict';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { AiKeyManagerCore, type Settings, type SettingsSource } from '../../src/core/service';
+import type { Clock, SecretVault, StateStore } from '../../src/core/ports';
+import type { BudgetConfig } from '../../src/core/budget';
+import { PROVIDERS } from '../../src/core/providers';
+import { createMcpServer } from '../../src/mcp/server';
+import { startHttpHost, type HttpHost } from '../../src/mcp/httpHost';
+import { DEFAULT_BUDGET } from '../../src/headless/settings';
+
+// Canary keys: valid in shape, unique enough that any 12-character piece of one is a leak.
+export const CANARY = {
+  anthropic: 'sk-ant-CANARYmcpA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8-zz',
+  anthropicRotated: 'sk-ant-CANARYrotQ9w8E7r6T5y4U3i2O1p0A9s8D7f6G5h4J3k2-yy',
+  anthropicBad: 'sk-ant-CANARYbadZ1x2C3v4B5n6M7q8W9e0R1t2Y3u4I5o6P7a8-xx',
+  openai: 'sk-proj-CANARYopenaiQ1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8L9',
+  openaiLimited: 'sk-proj-CANARYlimitedZ9x8C7v6B5n4M3q2W1e0R9t8Y7u6I5o4P3a2S1',
+  google: 'AIzaCANARYgoogleQ1w2E3r4T5y6U7i8O9p0A1s',
+  googleHang: 'AIzaCANARYhangngZ9x8C7v6B5n4M3q2W1e0R9t',
+  /** Never stored: the server cannot know it is a secret except by its shape. */
+  neverStored: 'sk-ant-CANARYnewP0o9I8u7Y6t5R4e3W2q1A2s3D4f5G6h7J8k9-ww',
+} as const;
+
+export const ALL_CANARIES: string[] = Object.values(CANARY);
+
+/** Fails if `text` holds any canary whole or any 12-character piece of one. */
+export function assertNoCanary(text: string, where: string, canaries: readonly string[] = ALL_CANARIES): void {
+  for (const c of canaries) {
+    assert.ok(!text.includes(c), `${where} contains a full canary key`);
+    for (let i = 0; i + 12 <= c.length; i++) {
+      const piece = c.slice(i, i + 12);
+      assert.ok(!text.includes(piece), `${where} contains '${piece}', a 12-character piece of a canary key`);
+    }
+  }
+}
+
+// --- in-memory ports ---------------------------------------------------------------------------
+
+export class MemoryState implements StateStore {
+  private readonly m = new Map<string, unknown>();
+  get<T>(k: string): T | undefined {
+    const v = this.m.get(k);
+    return v === undefined ? undefined : (structuredClone(v) as T);
+  }
+  async update(k: string, v: unknown): Promise<void> {
+    if (v === undefined) this.m.delete(k);
+    else this.m.set(k, structuredClone(v));
+  }
+  /** Everything stored, as stable JSON. */
+  dump(): string {
+    return JSON.stringify(Object.fromEntries([...this.m.entries()].sort(([a], [b]) => a.localeCompare(b))));
+  }
+}
+
+export class MemoryVault implements SecretVault {
+  private readonly m = new Map<string, string>();
+  async get(k: string): Promise<string | undefined> {
+    return this.m.get(k);
+  }
+  async store(k: string, v: string): Promise<void> {
+    this.m.set(k, v);
+  }
+  async delete(k: string): Promise<void> {
+    this.m.delete(k);
+  }
+  dump(): string {
+    return JSON.stringify([...this.m.entries()].sort(([a], [b]) => a.localeCompare(b)));
+  }
+}
+
+export class MemorySettings implements SettingsSource {
+  private settings: Settings;
+  private readonly listeners = new Set<() => void>();
+  constructor(budget: Partial<BudgetConfig> = {}) {
+    this.settings = { budget: { ...DEFAULT_BUDGET, ...budget }, baseUrls: {}, priceOverrides: [], disabledProviders: [] };
+  }
+  get(): Settings {
+    return this.settings;
+  }
+  async setBudget(patch: Partial<BudgetConfig>): Promise<void> {
+    this.settings = { ...this.settings, budget: { ...this.settings.budget, ...patch } };
+    for (const l of this.listeners) l();
+  }
+  onDidChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
+
+/** Noon UTC on a mid-month day: far from day and month edges. */
+export const FIXED_NOW = new Date('2026-03-15T12:00:00.000Z');
+export const fixedClock: Clock = { now: () => new Date(FIXED_NOW) };
+
+/** AIKM_<ID>_BASE_URL for every provider, all pointing at `url`. */
+export function baseUrlEnv(url: string): Record<string, string> {
+  return Object.fromEntries(PROVIDERS.map((p) => [p.baseUrlEnv, url]));
+}
+
+export interface TestCore {
+  core: AiKeyManagerCore;
+  state: MemoryState;
+  ledgerState: MemoryState;
+  vault: MemoryVault;
+  settings: MemorySettings;
+  /** state + ledger + vault + budget settings, for before/after comparisons. */
+  snapshot(): Promise<string>;
+}
+
+export function createTestCore(opts: { fakeUrl: string; env?: Record<string, string>; validationTimeoutMs?: number; clock?: Clock }): TestCore {
+  const state = new MemoryState();
+  const ledgerState = new MemoryState();
+  const vault = new MemoryVault();
+  const settings = new MemorySettings();
+  const core = new AiKeyManagerCore({
+    vault,
+    state,
+    ledgerState,
+    settings,
+    clock: opts.clock ?? fixedClock,
+    timeZone: 'UTC',
+    env: { ...baseUrlEnv(opts.fakeUrl), ...opts.env },
+    validationTimeoutMs: opts.validationTimeoutMs ?? 2000,
+  });
+  return {
+    core,
+    state,
+    ledgerState,
+    vault,
+    settings,
+    snapshot: async () => {
+      await core.flush();
+      return JSON.stringify({ state: state.dump(), ledger: ledgerState.dump(), vault: vault.dump(), settings: settings.get() });
+    },
+  };
+}
+
+export async function startTestHost(core: AiKeyManagerCore): Promise<HttpHost> {
+  return startHttpHost({ createServer: () => createMcpServer({ core, via: 'tool' }) });
+}
+
+/** The SDK client shares one AbortSignal across requests and undici leaves a listener on it per fetch. */
+const isolatedFetch: typeof fetch = (url, init) => fetch(url, { ...init, signal: undefined });
+
+export async function connectHttp(host: Pick<HttpHost, 'url' | 'token'>, name = 'mcp-test'): Promise<{ client: Client; transport: StreamableHTTPClientTransport }> {
+  const transport = new StreamableHTTPClientTransport(new URL(host.url), {
+    fetch: isolatedFetch,
+    requestInit: { headers: { Authorization: `Bearer ${host.token}` } },
+  });
+  const client = new Client({ name, version: '1.0.0' });
+  await client.connect(transport);
+  return { client, transport };
+}
+
+export interface ToolResult {
+  isError?: boolean;
+  content?: unknown;
+  structuredContent?: Record<string, unknown>;
+}
+
+/** The text of a tool result's content blocks. */
+export function textOf(r: ToolResult): string {
+  const blocks = Array.isArray(r.content) ? (r.content as { type: string; text?: string }[]) : [];
+  return blocks.map((b) => (b.type === 'text' ? (b.text ?? '') : '')).join('\n');
+}
+
+/** Calls a tool that must succeed and returns its structured content. */
+export async function callOk<T = Record<string, unknown>>(client: Client, name: string, args: Record<string, unknown> = {}): Promise<T> {
+  const r = (await client.callTool({ name, arguments: args })) as ToolResult;
+  assert.ok(!r.isError, `${name} failed: ${textOf(r)}`);
+  assert.ok(r.structuredContent, `${name} returned no structuredContent`);
+  return r.structuredContent as T;
+}
+
+/** Resolves with the first value `poll` returns that is not undefined, or rejects after `ms`. */
+export async function waitFor<T>(poll: () => T | undefined, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = poll();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,233 @@
+// The Streamable HTTP host: bearer token, Host/Origin checks, sessions, shutdown.
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { startFakeProviders, type FakeProviders } from '../fakes/providers';
+import { MCP_PATH, type HttpHost } from '../../src/mcp/httpHost';
+import { REQUIRED_TOOL_NAMES } from '../../src/mcp/tools';
+import { callOk, connectHttp, createTestCore, startTestHost, type TestCore } from './helpers';
+
+const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } },
+};
+
+interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** A request with full control over headers (fetch would not let us set Host). */
+function raw(port: number, opts: { method?: string; path?: string; headers?: Record<string, string>; body?: unknown }): Promise<RawResponse> {
+  const payload = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: opts.method ?? 'POST',
+        path: opts.path ?? MCP_PATH,
+        agent: false,
+        headers: {
+          host: `127.0.0.1:${port}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          ...(payload === undefined ? {} : { 'content-length': String(Buffer.byteLength(payload)) }),
+          ...opts.headers,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+function errorMessage(r: RawResponse): string {
+  return (JSON.parse(r.body) as { error: { message: string } }).error.message;
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+describe('MCP HTTP host', () => {
+  let fake: FakeProviders;
+  let t: TestCore;
+  let host: HttpHost;
+  let auth: Record<string, string>;
+
+  before(async () => {
+    fake = await startFakeProviders();
+    t = createTestCore({ fakeUrl: fake.url });
+    host = await startTestHost(t.core);
+    auth = { authorization: `Bearer ${host.token}` };
+  });
+
+  after(async () => {
+    await host.close();
+    t.core.dispose();
+    await fake.close();
+  });
+
+  it('listens on 127.0.0.1 at a random port with a 256-bit token', () => {
+    assert.equal(new URL(host.url).hostname, '127.0.0.1');
+    assert.equal(new URL(host.url).pathname, MCP_PATH);
+    assert.ok(host.port > 0);
+    assert.match(host.token, /^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('answers 401 with WWW-Authenticate when there is no token', async () => {
+    const n0 = host.sessionCount();
+    const r = await raw(host.port, { body: INITIALIZE });
+    assert.equal(r.status, 401);
+    assert.match(String(r.headers['www-authenticate']), /^Bearer /);
+    assert.match(errorMessage(r), /bearer token/i);
+    assert.equal(host.sessionCount(), n0);
+  });
+
+  it('answers 401 to a wrong token, a token of another length and a non-Bearer scheme', async () => {
+    const n0 = host.sessionCount();
+    const flipped = host.token.slice(0, -1) + (host.token.endsWith('A') ? 'B' : 'A');
+    for (const authorization of [`Bearer ${flipped}`, `Bearer ${host.token}x`, `Bearer ${host.token.slice(0, 20)}`, `Basic ${host.token}`, `bearer${host.token}`]) {
+      const r = await raw(host.port, { body: INITIALIZE, headers: { authorization } });
+      assert.equal(r.status, 401, `accepted '${authorization.slice(0, 10)}…'`);
+      assert.match(String(r.headers['www-authenticate']), /^Bearer /);
+    }
+    assert.equal(host.sessionCount(), n0);
+  });
+
+  it('answers 403 to a foreign Host header even with the right token (DNS rebinding)', async () => {
+    const n0 = host.sessionCount();
+    for (const h of [`evil.example:${host.port}`, 'evil.example', `127.0.0.1:${host.port + 1}`, `127.0.0.1.evil.example:${host.port}`]) {
+      const r = await raw(host.port, { body: INITIALIZE, headers: { ...auth, host: h } });
+      assert.equal(r.status, 403, `Host ${h} was accepted`);
+      assert.match(errorMessage(r), /Host/);
+    }
+    assert.equal(host.sessionCount(), n0);
+  });
+
+  it('answers 403 to a foreign Origin even with the right token', async () => {
+    const n0 = host.sessionCount();
+    for (const origin of ['https://evil.example', 'http://localhost.evil.example', `http://evil.example:${host.port}`, 'null']) {
+      const r = await raw(host.port, { body: INITIALIZE, headers: { ...auth, origin } });
+      assert.equal(r.status, 403, `Origin ${origin} was accepted`);
+      assert.match(errorMessage(r), /cross-origin/);
+    }
+    assert.equal(host.sessionCount(), n0);
+  });
+
+  it('accepts a local Origin and localhost as Host', async () => {
+    const n0 = host.sessionCount();
+    const r = await raw(host.port, { body: INITIALIZE, headers: { ...auth, origin: 'http://localhost:3000', host: `localhost:${host.port}` } });
+    assert.equal(r.status, 200, r.body);
+    const sid = r.headers['mcp-session-id'];
+    assert.equal(typeof sid, 'string');
+    const del = await raw(host.port, { method: 'DELETE', headers: { ...auth, 'mcp-session-id': String(sid), 'mcp-protocol-version': LATEST_PROTOCOL_VERSION } });
+    assert.equal(del.status, 200, del.body);
+    assert.equal(host.sessionCount(), n0);
+  });
+
+  it('refuses other paths, a first request that is not initialize, unknown sessions and bad JSON', async () => {
+    const n0 = host.sessionCount();
+    assert.equal((await raw(host.port, { path: '/other', body: INITIALIZE, headers: auth })).status, 404);
+    const notInit = await raw(host.port, { body: { jsonrpc: '2.0', id: 1, method: 'tools/list' }, headers: auth });
+    assert.equal(notInit.status, 400);
+    assert.match(errorMessage(notInit), /initialize/);
+    const unknown = await raw(host.port, { body: { jsonrpc: '2.0', id: 1, method: 'tools/list' }, headers: { ...auth, 'mcp-session-id': 'no-such-session' } });
+    assert.equal(unknown.status, 404);
+    assert.equal((await raw(host.port, { method: 'GET', headers: auth })).status, 400);
+    assert.equal((await raw(host.port, { method: 'PUT', headers: auth, body: {} })).status, 405);
+    const bad = await raw(host.port, { body: '{not json', headers: auth });
+    assert.equal(bad.status, 400);
+    assert.match(errorMessage(bad), /JSON/);
+    assert.equal(host.sessionCount(), n0);
+  });
+
+  it('runs a full session with the SDK client: initialize, listTools, callTool', async () => {
+    const n0 = host.sessionCount();
+    const { client, transport } = await connectHttp(host);
+    try {
+      assert.equal(client.getServerVersion()?.name, 'ai-key-manager');
+      assert.ok(client.getServerCapabilities()?.resources?.subscribe, 'server advertises resource subscriptions');
+      assert.equal(typeof transport.sessionId, 'string');
+      const { tools } = await client.listTools();
+      const names = tools.map((x) => x.name);
+      for (const n of REQUIRED_TOOL_NAMES) assert.ok(names.includes(n), `missing tool ${n}`);
+      const est = await callOk<{ total_cost: number }>(client, 'estimate_cost', { model: 'gpt-4o', input_tokens: 1_000_000, output_tokens: 0 });
+      assert.ok(est.total_cost > 0);
+      assert.equal(host.sessionCount(), n0 + 1);
+    } finally {
+      await transport.terminateSession();
+      await client.close();
+    }
+    assert.equal(host.sessionCount(), n0);
+  });
+
+  it('gives two concurrent clients separate sessions over one shared core', async () => {
+    const n0 = host.sessionCount();
+    const [a, b] = await Promise.all([connectHttp(host, 'a'), connectHttp(host, 'b')]);
+    try {
+      assert.notEqual(a.transport.sessionId, b.transport.sessionId);
+      assert.equal(host.sessionCount(), n0 + 2);
+      const [ra, rb] = await Promise.all([
+        callOk<{ recorded: { cost: number } }>(a.client, 'track_request', { provider: 'openai', model: 'gpt-4o', input_tokens: 1000, output_tokens: 100 }),
+        callOk<{ recorded: { cost: number } }>(b.client, 'track_request', { provider: 'anthropic', model: 'claude-sonnet-4-5', input_tokens: 1000, output_tokens: 100 }),
+      ]);
+      const usage = await callOk<{ totals: { requests: number; costUsd: number } }>(a.client, 'get_usage', { days: 1 });
+      assert.equal(usage.totals.requests, 2, 'both sessions write to the same core');
+      assert.ok(Math.abs(usage.totals.costUsd - (ra.recorded.cost + rb.recorded.cost)) < 1e-9);
+      // A's session id does not let a raw request act without the token.
+      const stolen = await raw(host.port, { body: { jsonrpc: '2.0', id: 9, method: 'tools/list' }, headers: { 'mcp-session-id': a.transport.sessionId! } });
+      assert.equal(stolen.status, 401);
+    } finally {
+      await a.transport.terminateSession();
+      await b.transport.terminateSession();
+      await Promise.all([a.client.close(), b.client.close()]);
+    }
+  });
+
+  it('ends a session on DELETE: later requests on it get 404', async () => {
+    const n0 = host.sessionCount();
+    const { client, transport } = await connectHttp(host);
+    const sid = transport.sessionId!;
+    assert.equal(host.sessionCount(), n0 + 1);
+    await transport.terminateSession();
+    assert.equal(host.sessionCount(), n0);
+    const after = await raw(host.port, { body: { jsonrpc: '2.0', id: 2, method: 'tools/list' }, headers: { ...auth, 'mcp-session-id': sid, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION } });
+    assert.equal(after.status, 404);
+    assert.match(errorMessage(after), /Session not found/);
+    await client.close();
+  });
+
+  it('close() ends open sessions and leaves nothing listening', async () => {
+    const h2 = await startTestHost(t.core);
+    const { client } = await connectHttp(h2);
+    await client.listTools();
+    assert.equal(h2.sessionCount(), 1);
+    assert.ok(await canConnect(h2.port));
+    const started = Date.now();
+    await h2.close();
+    assert.ok(Date.now() - started < 2000, 'close() waits for open connections');
+    assert.equal(h2.sessionCount(), 0);
+    assert.equal(await canConnect(h2.port), false, 'port still accepts connections after close()');
+    await client.close();
+  });
+});

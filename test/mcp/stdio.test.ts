@@ -1,0 +1,192 @@
+// The headless CLI: `node dist/cli.js mcp` over stdio with the real SDK client, state persisted in AIKM_HOME.
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { startFakeProviders, type FakeProviders } from '../fakes/providers';
+import { REQUIRED_TOOL_NAMES } from '../../src/mcp/tools';
+import { CANARY, assertNoCanary, baseUrlEnv, callOk, textOf, waitFor, type ToolResult } from './helpers';
+
+const CLI = path.resolve(__dirname, '../../../dist/cli.js');
+const PASSPHRASE = 'correct horse battery staple for the mcp tests';
+const USED = [CANARY.openai, CANARY.anthropic];
+
+interface Proc {
+  client: Client;
+  transport: StdioClientTransport;
+  stderr: () => string;
+  /** Closes the client and waits until the process has exited. */
+  stop(): Promise<void>;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function spawnCli(env: Record<string, string>): Promise<Proc> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp'], env, stderr: 'pipe' });
+  let err = '';
+  transport.stderr?.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  const client = new Client({ name: 'stdio-test', version: '1.0.0' });
+  await client.connect(transport);
+  const pid = transport.pid!;
+  return {
+    client,
+    transport,
+    stderr: () => err,
+    stop: async () => {
+      await client.close();
+      await waitFor(() => (alive(pid) ? undefined : true), 5000, `the CLI process ${pid} to exit`);
+    },
+  };
+}
+
+describe('stdio MCP server (node dist/cli.js mcp)', () => {
+  let fake: FakeProviders;
+  let home: string;
+  let env: Record<string, string>;
+  let anthropicId = '';
+  const stderrs: string[] = [];
+
+  before(async () => {
+    assert.ok(fs.existsSync(CLI), `${CLI} is missing: run node esbuild.mjs --tests first`);
+    fake = await startFakeProviders({ keys: { [CANARY.openai]: 'valid', [CANARY.anthropic]: 'valid' } });
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'aikm-mcp-stdio-'));
+    env = {
+      ...baseUrlEnv(fake.url),
+      AIKM_HOME: home,
+      AIKM_PASSPHRASE: PASSPHRASE,
+      OPENAI_API_KEY: CANARY.openai,
+      AIKM_VALIDATION_TIMEOUT_MS: '3000',
+      TZ: 'UTC',
+    };
+  });
+
+  after(async () => {
+    await fake.close();
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  it('--help documents the mcp command, AIKM_HOME and AIKM_PASSPHRASE', () => {
+    const out = execFileSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' });
+    assert.match(out, /ai-key-manager mcp\s+Serve the MCP server over stdio/);
+    assert.match(out, /AIKM_HOME/);
+    assert.match(out, /AIKM_PASSPHRASE/);
+    assert.match(out, /AIKM_<PROVIDER>_BASE_URL/);
+  });
+
+  it('serves tools, resources and prompts; adds, validates live and tracks; then exits cleanly', async () => {
+    const p = await spawnCli(env);
+    try {
+      const { tools } = await p.client.listTools();
+      assert.ok(tools.length >= 13);
+      for (const n of REQUIRED_TOOL_NAMES) assert.ok(tools.some((x) => x.name === n), `missing ${n}`);
+      const { resources } = await p.client.listResources();
+      assert.deepEqual(resources.map((r) => r.uri).sort(), ['api://providers', 'api://routing', 'api://usage']);
+      const { prompts } = await p.client.listPrompts();
+      assert.deepEqual(prompts.map((x) => x.name).sort(), ['api-config', 'api-costs', 'api-usage']);
+
+      const before = await callOk<{ keys: { id: string; provider: string; source: string; masked: string }[] }>(p.client, 'list_api_keys');
+      assert.deepEqual(
+        before.keys.map((k) => [k.id, k.provider, k.source]),
+        [['env:OPENAI_API_KEY', 'openai', 'env']],
+        'OPENAI_API_KEY is discovered from the environment',
+      );
+
+      const added = await callOk<{ key: { id: string; masked: string; source: string } }>(p.client, 'add_api_key', { provider: 'anthropic', api_key: CANARY.anthropic, label: 'cli' });
+      assert.equal(added.key.source, 'vault');
+      anthropicId = added.key.id;
+
+      const v = await callOk<{ result: string; http_status: number; key_status: string }>(p.client, 'validate_key', { provider: 'anthropic' });
+      assert.deepEqual([v.result, v.http_status, v.key_status], ['valid', 200, 'healthy']);
+      assert.ok(fake.requests.some((r) => r.headers['x-api-key'] === CANARY.anthropic), 'the live check reached the fake via AIKM_ANTHROPIC_BASE_URL');
+      const vo = await callOk<{ result: string }>(p.client, 'validate_key', { provider: 'openai' });
+      assert.equal(vo.result, 'valid');
+      assert.ok(fake.requests.some((r) => r.headers.authorization === `Bearer ${CANARY.openai}`));
+
+      const tr = await callOk<{ recorded: { cost: number } }>(p.client, 'track_request', { provider: 'anthropic', model: 'claude-3-5-sonnet', input_tokens: 5000, output_tokens: 2000 });
+      assert.ok(Math.abs(tr.recorded.cost - 0.045) < 1e-9);
+      await callOk(p.client, 'set_budget', { daily: 5, monthly: 50 });
+
+      const usage = await p.client.readResource({ uri: 'api://usage' });
+      assert.equal((JSON.parse(String((usage.contents[0] as { text: string }).text)) as { today: { requests: number } }).today.requests, 1);
+    } finally {
+      await p.stop();
+      stderrs.push(p.stderr());
+    }
+    assert.match(stderrs[0], /MCP server on stdio/);
+  });
+
+  it('keeps keys encrypted and state, ledger and config free of key material on disk', () => {
+    const files = fs.readdirSync(home).sort();
+    for (const f of ['config.json', 'ledger.json', 'state.json', 'vault.json']) assert.ok(files.includes(f), `${f} not written (have ${files.join(', ')})`);
+    const vault = fs.readFileSync(path.join(home, 'vault.json'), 'utf8');
+    assert.match(vault, /"cipher"/);
+    assertNoCanary(vault, 'vault.json', USED);
+    if (process.platform !== 'win32') assert.equal(fs.statSync(path.join(home, 'vault.json')).mode & 0o777, 0o600);
+    const state = fs.readFileSync(path.join(home, 'state.json'), 'utf8');
+    assert.ok(state.includes(anthropicId), 'state.json holds the key metadata');
+    assertNoCanary(state, 'state.json', USED);
+    const ledger = fs.readFileSync(path.join(home, 'ledger.json'), 'utf8');
+    assert.ok(ledger.includes('claude-3-5-sonnet'), 'ledger.json holds the tracked request');
+    assertNoCanary(ledger, 'ledger.json', USED);
+    assertNoCanary(fs.readFileSync(path.join(home, 'config.json'), 'utf8'), 'config.json', USED);
+    for (const s of stderrs) assertNoCanary(s, 'stderr', USED);
+  });
+
+  it('a new process sees the key, its validation, the usage and the budget', async () => {
+    const p = await spawnCli(env);
+    try {
+      const list = await callOk<{ keys: { id: string; provider: string; masked: string; last_validation: string | null }[] }>(p.client, 'list_api_keys', { provider: 'anthropic' });
+      assert.equal(list.keys.length, 1);
+      assert.equal(list.keys[0].id, anthropicId);
+      assert.equal(list.keys[0].last_validation, 'valid');
+      assert.equal(list.keys[0].masked, `${CANARY.anthropic.slice(0, 6)}…${CANARY.anthropic.slice(-4)}`);
+      const v = await callOk<{ result: string }>(p.client, 'validate_key', { provider: 'anthropic', key_id: anthropicId });
+      assert.equal(v.result, 'valid', 'the secret was read back from the encrypted vault');
+      const u = await callOk<{ totals: { requests: number; costUsd: number } }>(p.client, 'get_usage', { days: 1 });
+      assert.equal(u.totals.requests, 1);
+      assert.ok(Math.abs(u.totals.costUsd - 0.045) < 1e-9);
+      const b = await callOk<{ day: { limit: number | null }; month: { limit: number | null } }>(p.client, 'check_budget');
+      assert.equal(b.day.limit, 5);
+      assert.equal(b.month.limit, 50);
+      const audit = await callOk<{ entries: { action: string }[] }>(p.client, 'get_audit_log');
+      assert.ok(audit.entries.some((e) => e.action === 'add_api_key'), 'the audit log persisted');
+    } finally {
+      await p.stop();
+      stderrs.push(p.stderr());
+    }
+  });
+
+  it('without AIKM_PASSPHRASE, add_api_key fails saying to set it, and the rest still works', async () => {
+    const { AIKM_PASSPHRASE: _omit, ...noPass } = env;
+    void _omit;
+    const p = await spawnCli(noPass);
+    try {
+      const r = (await p.client.callTool({ name: 'add_api_key', arguments: { provider: 'google', api_key: CANARY.google } })) as ToolResult;
+      assert.equal(r.isError, true);
+      assert.match(textOf(r), /Set AIKM_PASSPHRASE/);
+      assertNoCanary(JSON.stringify(r), 'add_api_key error', [CANARY.google]);
+      const list = await callOk<{ keys: { id: string }[] }>(p.client, 'list_api_keys');
+      assert.deepEqual(list.keys.map((k) => k.id).sort(), [anthropicId, 'env:OPENAI_API_KEY'].sort(), 'stored metadata is still listed');
+      const b = await callOk<{ day: { limit: number | null } }>(p.client, 'check_budget');
+      assert.equal(b.day.limit, 5);
+      const providers = await p.client.readResource({ uri: 'api://providers' });
+      assertNoCanary(JSON.stringify(providers), 'api://providers', USED);
+    } finally {
+      await p.stop();
+      stderrs.push(p.stderr());
+    }
+    const state = fs.readFileSync(path.join(home, 'state.json'), 'utf8');
+    assert.ok(!state.includes('google-'), 'the failed add left no metadata');
+  });
+});
