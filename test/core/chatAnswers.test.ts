@@ -1,0 +1,441 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { AiKeyManagerCore, type Settings, type SettingsSource } from '../../src/core/service';
+import type { Clock, SecretVault, StateStore } from '../../src/core/ports';
+import type { BudgetConfig } from '../../src/core/budget';
+import { TASK_TYPES } from '../../src/core/types';
+import { countTokens } from '../../src/core/tokenize';
+import {
+  answerChat,
+  answerConfig,
+  answerCosts,
+  answerRoute,
+  answerUsage,
+  findKeyLikeTokens,
+  parsePeriod,
+  parseTokens,
+  parseTask,
+  pickCommand,
+  usd,
+  type ChatAnswer,
+} from '../../src/core/chatAnswers';
+
+const CANARY = {
+  anthropic: 'sk-ant-CANARYchatA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8-zz',
+  openai: 'sk-proj-CANARYchatopQ1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8L9',
+  pasted: 'sk-ant-CANARYpasteZ9x8C7v6B5n4M3q2W1e0R9t8Y7u6I5o4P3a2-qq',
+  google: 'AIzaCANARYchatgoQ1w2E3r4T5y6U7i8O9p0A1s',
+};
+
+function assertNoCanary(a: ChatAnswer | string, canaries: string[] = Object.values(CANARY)): void {
+  const text = typeof a === 'string' ? a : JSON.stringify(a);
+  for (const c of canaries) {
+    for (let i = 0; i + 12 <= c.length; i++) {
+      assert.ok(!text.includes(c.slice(i, i + 12)), `output contains '${c.slice(i, i + 12)}', a piece of a canary key`);
+    }
+  }
+}
+
+class MemoryState implements StateStore {
+  private readonly m = new Map<string, string>();
+  get<T>(k: string): T | undefined {
+    const v = this.m.get(k);
+    return v === undefined ? undefined : (JSON.parse(v) as T);
+  }
+  async update(k: string, v: unknown): Promise<void> {
+    if (v === undefined) this.m.delete(k);
+    else this.m.set(k, JSON.stringify(v));
+  }
+}
+
+class MemoryVault implements SecretVault {
+  private readonly m = new Map<string, string>();
+  async get(k: string) {
+    return this.m.get(k);
+  }
+  async store(k: string, v: string) {
+    this.m.set(k, v);
+  }
+  async delete(k: string) {
+    this.m.delete(k);
+  }
+}
+
+class MemorySettings implements SettingsSource {
+  constructor(private settings: Settings) {}
+  get(): Settings {
+    return this.settings;
+  }
+  async setBudget(patch: Partial<BudgetConfig>) {
+    this.settings = { ...this.settings, budget: { ...this.settings.budget, ...patch } };
+  }
+  onDidChange(): () => void {
+    return () => {};
+  }
+}
+
+const NOW = Date.parse('2026-03-15T12:00:00.000Z');
+const DAY = 86_400_000;
+
+function makeCore(opts: { budget?: Partial<BudgetConfig>; disabled?: string[] } = {}) {
+  const clock = { t: NOW, now() { return new Date(this.t); } } satisfies Clock & { t: number };
+  const core = new AiKeyManagerCore({
+    vault: new MemoryVault(),
+    state: new MemoryState(),
+    ledgerState: new MemoryState(),
+    settings: new MemorySettings({
+      budget: { daily: 10, monthly: 100, alertThreshold: 0.8, enforce: false, ...opts.budget },
+      baseUrls: {},
+      priceOverrides: [],
+      disabledProviders: opts.disabled ?? [],
+    }),
+    clock,
+    timeZone: 'UTC',
+    env: {},
+  });
+  return { core, clock };
+}
+
+async function withKeys() {
+  const t = makeCore();
+  await t.core.addKey('anthropic', { apiKey: CANARY.anthropic }, { label: 'work' }, 'command');
+  await t.core.addKey('openai', { apiKey: CANARY.openai }, {}, 'command');
+  return t;
+}
+
+/** Dollar amounts in the rows of the first table after `heading`, in order. */
+function tableCosts(md: string, heading: string, column: number): number[] {
+  const start = md.indexOf(heading);
+  assert.ok(start >= 0, `no '${heading}' in:\n${md}`);
+  const rows = md.slice(start).split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| Model') && !l.startsWith('| Provider'));
+  const out: number[] = [];
+  for (const r of rows) {
+    const cells = r.split('|').map((c) => c.trim());
+    const v = cells[column];
+    if (!v?.startsWith('$')) break;
+    out.push(Number(v.slice(1)));
+  }
+  return out;
+}
+
+describe('chat answers: /config', () => {
+  it('lists keys masked with status and validation, budgets and routing', async () => {
+    const { core } = await withKeys();
+    const a = answerConfig(core, '');
+    const [ant] = core.listKeys('anthropic');
+    const [oai] = core.listKeys('openai');
+    assert.match(a.markdown, /\| Provider \| Key \| Status \| Last validation \|/);
+    assert.ok(a.markdown.includes(`| Anthropic | \`${ant.masked}\` (work) | healthy | never validated |`), a.markdown);
+    assert.ok(a.markdown.includes(`| OpenAI | \`${oai.masked}\` | healthy | never validated |`), a.markdown);
+    assert.match(a.markdown, /No key: Google Gemini, OpenRouter, Groq, Mistral AI, DeepSeek/);
+    assert.match(a.markdown, /Today \(2026-03-15\): \$0\.00 of \$10\.00 \(0%\)/);
+    assert.match(a.markdown, /This month \(2026-03\): \$0\.00 of \$100\.00/);
+    for (const t of TASK_TYPES) {
+      const r = core.route({ taskType: t });
+      assert.ok(a.markdown.includes(`| ${t} | ${r.provider} / ${r.model} |`), `routing row for ${t}`);
+    }
+    assert.deepEqual(
+      a.buttons.map((b) => b.command),
+      ['aiKeyManager.addKey', 'aiKeyManager.rotateKey', 'aiKeyManager.validateAllKeys', 'aiKeyManager.showPanel'],
+    );
+    assertNoCanary(a);
+  });
+
+  it('shows the last validation outcome and spend after tracking', async () => {
+    const { core, clock } = await withKeys();
+    const [ant] = core.listKeys('anthropic');
+    await core.keys.recordValidation(ant.id, 'invalid');
+    clock.t += 3 * 3_600_000;
+    core.track({ provider: 'openai', model: 'gpt-4o', inputTokens: 100_000, outputTokens: 50_000 }, 'command');
+    const spent = core.budget().day.spent;
+    const a = answerConfig(core, 'show me');
+    assert.match(a.markdown, /\| Anthropic \| `[^`]+` \(work\) \| disabled \| invalid, 3 h ago \|/);
+    assert.ok(a.markdown.includes(`${usd(spent)} of $10.00`), a.markdown);
+  });
+
+  it('says so when no key is stored', () => {
+    const { core } = makeCore();
+    const a = answerConfig(core, '');
+    assert.match(a.markdown, /No API keys stored yet/);
+    assert.ok(!a.buttons.some((b) => b.command === 'aiKeyManager.rotateKey'));
+  });
+
+  it('maps "rotate my openai key" to a rotate button for that key', async () => {
+    const { core } = await withKeys();
+    const [oai] = core.listKeys('openai');
+    const a = answerConfig(core, 'rotate my openai key');
+    assert.equal(a.buttons.length, 1);
+    assert.equal(a.buttons[0].command, 'aiKeyManager.rotateKey');
+    assert.deepEqual(a.buttons[0].args, [{ provider: 'openai', keyId: oai.id }]);
+    assert.match(a.markdown, /password box/);
+  });
+
+  it('maps "add an anthropic key" to an add button with the provider, mentioning the existing key', async () => {
+    const { core } = await withKeys();
+    const a = answerConfig(core, 'add an anthropic key');
+    assert.equal(a.buttons[0].command, 'aiKeyManager.addKey');
+    assert.deepEqual(a.buttons[0].args, [{ provider: 'anthropic' }]);
+    assert.match(a.markdown, /starts with sk-ant-/);
+    assert.match(a.markdown, /You already have 1 Anthropic key/);
+  });
+
+  it('knows aliases and offers to add when there is nothing to rotate', async () => {
+    const { core } = await withKeys();
+    const groq = answerConfig(core, 'please rotate the groq key');
+    assert.match(groq.markdown, /No key stored for Groq/);
+    assert.deepEqual(groq.buttons.map((b) => [b.command, b.args]), [['aiKeyManager.addKey', [{ provider: 'groq' }]]]);
+    const gemini = answerConfig(core, 'add my gemini key');
+    assert.deepEqual(gemini.buttons[0].args, [{ provider: 'google' }]);
+    const claude = answerConfig(core, "remove claude's key");
+    assert.equal(claude.buttons[0].command, 'aiKeyManager.removeKey');
+    assert.equal((claude.buttons[0].args?.[0] as { provider: string }).provider, 'anthropic');
+    const validate = answerConfig(core, 'is my openai key still valid?');
+    assert.deepEqual(validate.buttons.map((b) => b.command), ['aiKeyManager.validateAllKeys']);
+    const local = answerConfig(core, 'add an ollama key');
+    assert.match(local.markdown, /does not use an API key/);
+  });
+
+  it('without a provider, offers one rotate button per provider', async () => {
+    const { core } = await withKeys();
+    const a = answerConfig(core, 'rotate a key');
+    assert.deepEqual(a.buttons.map((b) => b.args), [[{ provider: 'anthropic' }], [{ provider: 'openai' }]]);
+  });
+});
+
+describe('chat answers: pasted keys', () => {
+  it('never echoes a pasted key, whatever the command, and points to the password box', async () => {
+    const { core } = await withKeys();
+    for (const cmd of [undefined, 'config', 'usage', 'costs', 'route']) {
+      for (const prompt of [`add this key ${CANARY.pasted}`, `ANTHROPIC_API_KEY=${CANARY.pasted}`, `"${CANARY.pasted}"`]) {
+        const a = answerChat(core, cmd, prompt);
+        assertNoCanary(a);
+        assert.match(a.markdown, /looks like an Anthropic API key/);
+        assert.match(a.markdown, /will not repeat it/);
+        assert.deepEqual(a.buttons[0], { title: 'Add Anthropic key', command: 'aiKeyManager.addKey', args: [{ provider: 'anthropic' }] });
+      }
+    }
+    for (const f of [answerConfig, answerUsage, answerRoute, (c: AiKeyManagerCore, p: string) => answerCosts(c, p)]) {
+      assertNoCanary(f(core, `gpt-4o ${CANARY.google} 1000 in`));
+    }
+    const google = answerChat(core, 'costs', `gpt-4o ${CANARY.google}`);
+    assert.match(google.markdown, /Google Gemini API key/);
+  });
+
+  it('treats key prefixes and long random tokens as keys, but not model names or numbers', () => {
+    assert.deepEqual(findKeyLikeTokens('my key is sk-abc123def456ghi789').map((f) => f.token), ['sk-abc123def456ghi789']);
+    assert.equal(findKeyLikeTokens('token Xq7Rk2Lm9Pz4Wn8Tb3Vc6Yd1Hf5Gj0Ks').length, 1);
+    assert.deepEqual(findKeyLikeTokens('claude-3-5-sonnet-20241022 gpt-4o-mini-2024-07-18 anthropic/claude-sonnet-4 20000/2000 code_generation'), []);
+  });
+});
+
+describe('chat answers: /usage', () => {
+  async function seeded() {
+    const t = await withKeys();
+    const { core, clock } = t;
+    clock.t = NOW - 10 * DAY;
+    core.track({ provider: 'openai', model: 'gpt-4o-mini', inputTokens: 7000, outputTokens: 700 }, 'command');
+    clock.t = NOW - DAY;
+    core.track({ provider: 'openai', model: 'gpt-4o', inputTokens: 2000, outputTokens: 1000 }, 'command');
+    clock.t = NOW;
+    core.track({ provider: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 1000, outputTokens: 500 }, 'command');
+    core.track({ provider: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 3000, outputTokens: 100, success: false, error: 'overloaded' }, 'command');
+    const cost = (model: string, i: number, o: number) => core.estimateCost({ model, inputTokens: i, outputTokens: o }).cost.totalCost;
+    return { ...t, c: { mini: cost('gpt-4o-mini', 7000, 700), gpt: cost('gpt-4o', 2000, 1000), sonnet: cost('claude-sonnet-4-5', 1000, 500) + cost('claude-sonnet-4-5', 3000, 100) } };
+  }
+
+  it('parses periods', () => {
+    const { core } = makeCore();
+    assert.deepEqual(parsePeriod(core, 'today'), { days: 1, label: 'today' });
+    assert.deepEqual(parsePeriod(core, 'this month'), { days: 15, label: 'this month' });
+    assert.equal(parsePeriod(core, '7d').days, 7);
+    assert.equal(parsePeriod(core, 'last 14 days').days, 14);
+    assert.equal(parsePeriod(core, 'past 2 weeks').days, 14);
+    assert.equal(parsePeriod(core, 'anthropic').days, 30);
+  });
+
+  it('today: totals and tables per provider and model', async () => {
+    const { core, c } = await seeded();
+    const a = answerUsage(core, 'today');
+    assert.match(a.markdown, /### Usage today \(2026-03-15\)/);
+    assert.ok(a.markdown.includes(`**${usd(c.sonnet)}** for 2 request(s) (1 failed), 4,000 input and 600 output tokens`), a.markdown);
+    assert.ok(a.markdown.includes(`| Anthropic | 2 | 4,000 | 600 | ${usd(c.sonnet)} | 50% |`), a.markdown);
+    assert.ok(a.markdown.includes(`| claude-sonnet-4-5 | anthropic | 2 | 4,000 | 600 | ${usd(c.sonnet)} |`), a.markdown);
+    assert.ok(!a.markdown.includes('gpt-4o'));
+  });
+
+  it('last N days includes older events, cost-sorted; a provider filters', async () => {
+    const { core, c } = await seeded();
+    const week = answerUsage(core, '7d');
+    assert.match(week.markdown, /the last 7 days \(2026-03-09 to 2026-03-15\)/);
+    assert.ok(week.markdown.includes(`| gpt-4o | openai | 1 | 2,000 | 1,000 | ${usd(c.gpt)} |`));
+    assert.ok(!week.markdown.includes('gpt-4o-mini'));
+    const two = answerUsage(core, 'last 14 days');
+    assert.ok(two.markdown.includes(`| gpt-4o-mini | openai | 1 | 7,000 | 700 | ${usd(c.mini)} |`));
+    const costs = tableCosts(two.markdown, '**By model**', 6);
+    assert.equal(costs.length, 3);
+    assert.deepEqual([...costs].sort((x, y) => y - x), costs);
+    const ant = answerUsage(core, 'month anthropic');
+    assert.match(ant.markdown, /this month for Anthropic/);
+    assert.ok(!ant.markdown.includes('| OpenAI'));
+    const model = answerUsage(core, '30d gpt-4o');
+    assert.ok(model.markdown.includes(`**${usd(c.gpt)}** for 1 request(s)`), model.markdown);
+  });
+
+  it('says when nothing was recorded', () => {
+    const { core } = makeCore();
+    const a = answerUsage(core, 'today');
+    assert.match(a.markdown, /No usage recorded today/);
+    assert.equal(a.buttons[0].command, 'aiKeyManager.showPanel');
+  });
+});
+
+describe('chat answers: /costs', () => {
+  it('parses token counts in several forms', () => {
+    assert.deepEqual(parseTokens(' 5000 in 1000 out '), { inputTokens: 5000, outputTokens: 1000 });
+    assert.deepEqual(parseTokens(' 20k/2k '), { inputTokens: 20000, outputTokens: 2000 });
+    assert.deepEqual(parseTokens(' input: 1.5k, output 300 '), { inputTokens: 1500, outputTokens: 300 });
+    assert.deepEqual(parseTokens(' 5,000 input tokens and 1,000 output tokens '), { inputTokens: 5000, outputTokens: 1000 });
+    assert.deepEqual(parseTokens(' 1M 200k '), { inputTokens: 1_000_000, outputTokens: 200_000 });
+    assert.deepEqual(parseTokens(' 800 out '), { outputTokens: 800 });
+    assert.deepEqual(parseTokens(' no numbers '), {});
+  });
+
+  it('estimates a model and token counts, with cheaper alternatives cheapest first', async () => {
+    const { core } = await withKeys();
+    const expected = core.estimateCost({ model: 'gpt-4o', inputTokens: 5000, outputTokens: 1000 }).cost.totalCost;
+    const a = answerCosts(core, 'gpt-4o 5000 in 1000 out');
+    assert.ok(a.markdown.includes(`5,000 input + 1,000 output tokens → **${usd(expected)}**`), a.markdown);
+    const alts = tableCosts(a.markdown, '**Cheaper for chat**', 3);
+    assert.ok(alts.length >= 2, a.markdown);
+    assert.deepEqual([...alts].sort((x, y) => x - y), alts);
+    assert.ok(alts.every((x) => x < expected));
+    const mini = core.estimateCost({ model: 'gpt-4o-mini', provider: 'openai', inputTokens: 5000, outputTokens: 1000 }).cost.totalCost;
+    assert.ok(a.markdown.includes(`| gpt-4o-mini | openai | ${usd(mini)} | yes |`), a.markdown);
+    assert.match(a.markdown, /\| [^|]+ \| google \| \$[\d.]+ \| no key \|/);
+    assert.match(a.markdown, /### Budget/);
+  });
+
+  it('understands "claude-3-5-sonnet 20k/2k" and shows the budget after it', async () => {
+    const { core } = await withKeys();
+    core.track({ provider: 'openai', model: 'gpt-4o', inputTokens: 400_000, outputTokens: 100_000 }, 'command');
+    const spent = core.budget().day.spent;
+    const expected = core.estimateCost({ model: 'claude-3-5-sonnet', inputTokens: 20_000, outputTokens: 2_000 }).cost.totalCost;
+    const a = answerCosts(core, 'claude-3-5-sonnet 20k/2k');
+    assert.ok(a.markdown.includes(`20,000 input + 2,000 output tokens → **${usd(expected)}**`), a.markdown);
+    assert.ok(a.markdown.includes(`from ${usd(spent)} to ${usd(spent + expected)} of the $10.00 daily limit`), a.markdown);
+    assert.ok(a.markdown.includes(`Today (2026-03-15): ${usd(spent)} of $10.00`));
+  });
+
+  it('counts the tokens of attached text', async () => {
+    const { core } = await withKeys();
+    const text = 'function add(a, b) {\n  return a + b;\n}\n'.repeat(40);
+    const tokens = countTokens(text, 'gpt-4o').tokens;
+    const expected = core.estimateCost({ model: 'gpt-4o', text, outputTokens: 200 }).cost.totalCost;
+    const a = answerCosts(core, 'gpt-4o 200 out', { text, source: 'the selection in add.ts (lines 1–120)' });
+    assert.ok(a.markdown.includes(`the selection in add.ts (lines 1–120): ${tokens.toLocaleString('en-US')} tokens`), a.markdown);
+    assert.ok(a.markdown.includes(`→ **${usd(expected)}**`));
+    assert.ok(!a.markdown.includes('return a + b'), 'the text itself is never echoed');
+  });
+
+  it('names close matches for an unknown model', async () => {
+    const { core } = await withKeys();
+    const a = answerCosts(core, 'gpt-5o-turbo 1000 in');
+    assert.match(a.markdown, /I don't know a price for \*\*gpt-5o-turbo\*\*/);
+    assert.match(a.markdown, /Close matches: `gpt-4-turbo`/);
+    assert.match(a.markdown, /### Budget/);
+  });
+
+  it('without a model gives budget status, projection and how to ask', async () => {
+    const { core } = makeCore();
+    const a = answerCosts(core, 'budget');
+    assert.match(a.markdown, /projected \$0\.00/);
+    assert.match(a.markdown, /Enforcement: off/);
+    assert.match(a.markdown, /`\/costs gpt-4o 5000 in 1000 out`/);
+  });
+});
+
+describe('chat answers: /route', () => {
+  it('maps task names', () => {
+    assert.equal(parseTask('code review'), 'code_review');
+    assert.equal(parseTask('code_generation'), 'code_generation');
+    assert.equal(parseTask('summarize this doc'), 'summarization');
+    assert.equal(parseTask('extract fields as json'), 'data_extraction');
+    assert.equal(parseTask('embeddings'), 'embeddings');
+    assert.equal(parseTask('make coffee'), undefined);
+  });
+
+  it('gives the choice, why, the fallback chain and the skipped providers', async () => {
+    const { core } = await withKeys();
+    const d = core.route({ taskType: 'code_review' });
+    const a = answerRoute(core, 'code review');
+    assert.ok(a.markdown.includes(`### code_review: ${d.provider} / ${d.model}`), a.markdown);
+    assert.ok(a.markdown.includes(`about ${usd(d.estimatedCost)} per request`));
+    assert.match(a.markdown, /Why: best available for code\\_review/);
+    for (const [i, f] of d.fallbacks.entries()) assert.ok(a.markdown.includes(`${i + 1}. ${f.provider} / ${f.model}: ${usd(f.estimatedCost)}`), a.markdown);
+    assert.match(a.markdown, /- Google Gemini: no key/);
+    assert.deepEqual(a.buttons[0], { title: 'Add Google Gemini key', command: 'aiKeyManager.addKey', args: [{ provider: 'google' }] });
+  });
+
+  it('uses token counts and a preferred provider', async () => {
+    const { core } = await withKeys();
+    const d = core.route({ taskType: 'summarization', preferredProvider: 'anthropic', estimatedInputTokens: 20_000, estimatedOutputTokens: 1000 });
+    const a = answerRoute(core, 'summarization 20k in 1k out prefer anthropic');
+    assert.equal(d.provider, 'anthropic');
+    assert.ok(a.markdown.includes(`about ${usd(d.estimatedCost)} per request`), a.markdown);
+    assert.match(a.markdown, /preferred provider/);
+  });
+
+  it('lists the task types for an unknown task', async () => {
+    const { core } = await withKeys();
+    const a = answerRoute(core, 'make coffee');
+    assert.match(a.markdown, /I don't know the task "make coffee"/);
+    for (const t of TASK_TYPES) assert.ok(a.markdown.includes(`\`${t}\``));
+  });
+
+  it('explains in plain words when no provider can take the task', () => {
+    const { core } = makeCore({ disabled: ['local'] });
+    const a = answerRoute(core, 'chat');
+    assert.match(a.markdown, /No provider can take a chat request now/);
+    assert.match(a.markdown, /- OpenAI: no key/);
+    assert.match(a.markdown, /- Local \(Ollama\): disabled in settings/);
+    assert.equal(a.buttons.length, 2);
+  });
+});
+
+describe('chat answers: free text', () => {
+  it('picks the closest command', () => {
+    const cases: [string, string | undefined][] = [
+      ['rotate my openai key', 'config'],
+      ['add an anthropic key', 'config'],
+      ['validate my keys', 'config'],
+      ['how much did I spend today', 'usage'],
+      ['how many tokens did I use this week', 'usage'],
+      ['what would gpt-4o cost for 5000 tokens', 'costs'],
+      ['is there something cheaper', 'costs'],
+      ['budget status', 'costs'],
+      ['which model should I use for summarization', 'route'],
+      ['best provider for code review', 'route'],
+      ['hello there', undefined],
+    ];
+    for (const [prompt, want] of cases) assert.equal(pickCommand(prompt)?.command, want, prompt);
+  });
+
+  it('says which command it answered with', async () => {
+    const { core } = await withKeys();
+    const a = answerChat(core, undefined, 'rotate my openai key');
+    assert.match(a.markdown, /^_Answering with \*\*\/config\*\* \(you mentioned "rotate", "key"\)\._/);
+    assert.equal(a.buttons[0].command, 'aiKeyManager.rotateKey');
+    const r = answerChat(core, undefined, 'which model is best for code review');
+    assert.match(r.markdown, /\/route/);
+    assert.match(r.markdown, /### code_review: anthropic/);
+  });
+
+  it('offers help for anything else', async () => {
+    const { core } = makeCore();
+    const a = answerChat(core, undefined, 'hello');
+    assert.match(a.markdown, /`\/config`/);
+    assert.ok(a.followups.length >= 2);
+    const unknown = answerChat(core, 'bogus', 'hello');
+    assert.match(unknown.markdown, /I don't know the command \/bogus/);
+  });
+});

@@ -1,0 +1,107 @@
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { formatUsageExport, usageToCsv, csvField, exportFileName, type UsageExportJson } from '../../src/core/exportUsage';
+import { Ledger, type LedgerExportRow } from '../../src/core/ledger';
+import type { StateStore } from '../../src/core/ports';
+
+const CANARY = 'sk-ant-api03-CANARY-export-0123456789abcdefghijKLMNOP';
+
+function memoryState(): StateStore {
+  const m = new Map<string, unknown>();
+  return { get: <T>(k: string) => m.get(k) as T | undefined, update: async (k, v) => void m.set(k, v) };
+}
+
+function row(p: Partial<LedgerExportRow>): LedgerExportRow {
+  return {
+    period: '2026-03-02',
+    granularity: 'day',
+    provider: 'openai',
+    model: 'gpt-4o',
+    requests: 2,
+    failures: 1,
+    inputTokens: 1000,
+    outputTokens: 200,
+    cacheReadTokens: 50,
+    cacheWriteTokens: 0,
+    costUsd: 0.0045,
+    ...p,
+  };
+}
+
+/** A small RFC 4180 parser, so the test checks what a spreadsheet would read. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') row.push(field), (field = '');
+    else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field), rows.push(row), (row = []), (field = ''), i++;
+    } else field += c;
+  }
+  assert.equal(field + row.join(''), '', 'CSV must end with a line break');
+  return rows;
+}
+
+describe('exportUsage CSV', () => {
+  it('has a header and one line per row with every column', () => {
+    const rows = parseCsv(usageToCsv([row({}), row({ period: '2026-01', granularity: 'month', provider: 'anthropic', model: 'claude-sonnet-4-5', meanLatencyMs: 812.5 })]));
+    assert.deepEqual(rows[0], ['period', 'granularity', 'provider', 'model', 'requests', 'failures', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'cost_usd', 'mean_latency_ms']);
+    assert.deepEqual(rows[1], ['2026-03-02', 'day', 'openai', 'gpt-4o', '2', '1', '1000', '200', '50', '0', '0.0045', '']);
+    assert.deepEqual(rows[2], ['2026-01', 'month', 'anthropic', 'claude-sonnet-4-5', '2', '1', '1000', '200', '50', '0', '0.0045', '812.5']);
+    assert.equal(rows.length, 3);
+  });
+
+  it('quotes commas, quotes and line breaks, and defuses spreadsheet formulas', () => {
+    const rows = parseCsv(usageToCsv([row({ model: 'my,"odd"\nmodel' }), row({ model: '=HYPERLINK("x")' })]));
+    assert.equal(rows[1][3], 'my,"odd"\nmodel');
+    assert.equal(rows[2][3], `'=HYPERLINK("x")`);
+    assert.equal(csvField('-1+2'), `'-1+2`);
+    assert.equal(csvField(-3), '-3', 'numbers are never prefixed');
+    assert.equal(csvField('plain'), 'plain');
+  });
+
+  it('exports a real ledger and masks key-shaped names', async () => {
+    const clock = { now: () => new Date('2026-03-02T10:00:00Z') };
+    const ledger = new Ledger(memoryState(), { clock, timeZone: 'UTC' });
+    const base = { at: clock.now().toISOString(), inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0, success: true };
+    ledger.record({ ...base, provider: 'openai', model: 'gpt-4o', costUsd: 0.25 });
+    ledger.record({ ...base, provider: 'openai', model: CANARY, costUsd: 0.5 });
+    const csv = formatUsageExport(ledger.export(), 'csv', clock.now());
+    assert.ok(!csv.includes(CANARY), 'export leaks a key');
+    const rows = parseCsv(csv);
+    assert.equal(rows.length, 3);
+    assert.ok(rows.some((r) => r[3] === 'gpt-4o' && r[10] === '0.25'));
+    assert.ok(rows.some((r) => r[3].startsWith('sk-ant…')));
+  });
+});
+
+describe('exportUsage JSON', () => {
+  it('has totals, the covered periods and the rows', () => {
+    const text = formatUsageExport([row({}), row({ period: '2026-02-27', costUsd: 0.1, requests: 3, failures: 0 })], 'json', new Date('2026-03-02T12:00:00Z'));
+    const json = JSON.parse(text) as UsageExportJson;
+    assert.equal(json.exportedAt, '2026-03-02T12:00:00.000Z');
+    assert.equal(json.currency, 'USD');
+    assert.equal(json.from, '2026-02-27');
+    assert.equal(json.to, '2026-03-02');
+    assert.deepEqual(json.totals, { requests: 5, failures: 1, inputTokens: 2000, outputTokens: 400, cacheReadTokens: 100, cacheWriteTokens: 0, costUsd: 0.1045 });
+    assert.equal(json.rows.length, 2);
+    assert.equal(json.rows[0].model, 'gpt-4o');
+  });
+
+  it('exports nothing as empty totals', () => {
+    const json = JSON.parse(formatUsageExport([], 'json', new Date(0))) as UsageExportJson;
+    assert.deepEqual([json.from, json.to, json.totals.requests, json.rows], [null, null, 0, []]);
+  });
+
+  it('names files by day and format', () => {
+    assert.equal(exportFileName('json', '2026-03-02'), 'ai-usage-2026-03-02.json');
+  });
+});
