@@ -4,6 +4,11 @@ import { MementoState } from './vscode/mementoState';
 import { VsCodeSettings } from './vscode/settings';
 import { McpServerController, MCP_PROVIDER_ID } from './vscode/mcpProvider';
 import { AiKeyManagerCore } from './core/service';
+import type { SurfaceDeps } from './vscode/deps';
+import { registerCommands } from './vscode/commands';
+import { registerStatusBar } from './vscode/statusBar';
+import { registerChat } from './vscode/chat';
+import { registerPanel } from './vscode/panel';
 
 /** Exported to integration tests only (extension mode Test): other extensions get nothing. */
 export interface AiKeyManagerTestApi {
@@ -56,6 +61,8 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
     }),
     { dispose: () => c.dispose() },
   );
+  const deps: SurfaceDeps = { context, core: c, log, mcp: m };
+  context.subscriptions.push(...registerCommands(deps), ...registerStatusBar(deps), ...registerChat(deps), ...registerPanel(deps));
   log.info(`activated (VS Code ${vscode.version})`);
 
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;

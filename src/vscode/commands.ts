@@ -1,0 +1,632 @@
+// Command-palette actions. Every command takes an optional argument object (for scripts and
+// tests), prompts only for what is missing, and returns a result object; errors are shown and
+// returned as { error }, never thrown.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { SurfaceDeps } from './deps';
+import { askForKey } from './keyPrompt';
+import { PROVIDERS, detectProvider, getProvider, type ProviderSpec } from '../core/providers';
+import type { KeyView } from '../core/keys';
+import type { ValidateResult } from '../core/service';
+import { TASK_TYPES, type TaskType } from '../core/types';
+import { dayKey } from '../core/calendar';
+import { formatUsageExport, exportFileName, type ExportFormat } from '../core/exportUsage';
+import { scanText, keyAt, redactKeys, LEAK_SCAN_EXCLUDE, LEAK_SCAN_INCLUDE, LEAK_SCAN_MAX_BYTES, type LeakFinding } from '../core/leakScan';
+import { usd } from './statusBar';
+
+type Args = Record<string, unknown>;
+type Result = object;
+
+/** Thrown when the user dismisses a prompt; the command then returns { cancelled: true }. */
+class Cancelled extends Error {}
+const cancel = (): never => {
+  throw new Cancelled('cancelled');
+};
+
+const MAX_SCANNED_FILES = 5000;
+
+/** Registers the command-palette actions (except the MCP ones registered in extension.ts). */
+export function registerCommands(deps: SurfaceDeps): vscode.Disposable[] {
+  const c = new Commands(deps);
+  const table: Record<string, (a: Args) => Promise<Result>> = {
+    'aiKeyManager.addKey': (a) => c.addKey(a),
+    'aiKeyManager.removeKey': (a) => c.removeKey(a),
+    'aiKeyManager.rotateKey': (a) => c.rotateKey(a),
+    'aiKeyManager.validateAllKeys': () => c.validateAllKeys(),
+    'aiKeyManager.listKeys': (a) => c.listKeys(a),
+    'aiKeyManager.setBudget': (a) => c.setBudget(a),
+    'aiKeyManager.recordUsage': (a) => c.recordUsage(a),
+    'aiKeyManager.exportUsage': (a) => c.exportUsage(a),
+    'aiKeyManager.resetUsage': (a) => c.resetUsage(a),
+    'aiKeyManager.scanForLeakedKeys': (a) => c.scanForLeakedKeys(a),
+  };
+  return Object.entries(table).map(([id, run]) =>
+    vscode.commands.registerCommand(id, async (raw?: unknown): Promise<Result> => {
+      try {
+        return await run(argsOf(raw));
+      } catch (err) {
+        if (err instanceof Cancelled) return { cancelled: true };
+        const message = redactKeys(err instanceof Error ? err.message : String(err));
+        deps.log.error(`${id}: ${message}`);
+        void vscode.window.showErrorMessage(message);
+        return { error: message };
+      }
+    }),
+  );
+}
+
+/** A palette or menu invocation may pass nothing, a URI or a tree item: only a plain object counts. */
+function argsOf(raw: unknown): Args {
+  return raw !== null && typeof raw === 'object' && Object.getPrototypeOf(raw) === Object.prototype ? (raw as Args) : {};
+}
+
+function str(a: Args, k: string): string | undefined {
+  const v = a[k];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new Error(`${k} must be a string (got ${typeof v}).`);
+  return v.trim() || undefined;
+}
+
+function num(a: Args, k: string): number | undefined {
+  const v = a[k];
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = typeof v === 'string' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n)) throw new Error(`${k} must be a number (got ${JSON.stringify(v)}).`);
+  return n;
+}
+
+function bool(a: Args, k: string): boolean | undefined {
+  const v = a[k];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw new Error(`${k} must be true or false (got ${JSON.stringify(v)}).`);
+  return v;
+}
+
+const keyTitle = (k: Pick<KeyView, 'provider' | 'masked' | 'label'>): string =>
+  `${getProvider(k.provider).displayName} key ${k.masked}${k.label ? ` (${k.label})` : ''}`;
+
+interface ScanHit {
+  uri: vscode.Uri;
+  file: string;
+  finding: LeakFinding;
+  /** Kept in memory only, to move it into secret storage. */
+  secret: string;
+}
+
+class Commands {
+  private readonly core: SurfaceDeps['core'];
+  private readonly log: SurfaceDeps['log'];
+
+  constructor(deps: SurfaceDeps) {
+    this.core = deps.core;
+    this.log = deps.log;
+  }
+
+  // --- keys ----------------------------------------------------------------------------------
+
+  async addKey(a: Args): Promise<Result> {
+    const given = str(a, 'apiKey');
+    const envVar = str(a, 'envVar');
+    const providerArg = str(a, 'provider') ?? (given ? detectProvider(given) : undefined);
+    const spec = providerArg ? getProvider(providerArg) : await this.pickProvider('Add an API key for which provider?', true);
+    if (!spec.requiresKey) throw new Error(`${spec.displayName} does not use an API key; nothing to add.`);
+    const apiKey = given ?? (envVar ? undefined : ((await askForKey(spec.id, 'add')) ?? cancel()));
+    const { key, format } = await this.core.addKey(spec.id, { apiKey, envVar }, { label: str(a, 'label'), expiresAt: str(a, 'expiresAt') }, 'command');
+    this.log.info(`added ${spec.id} key ${key.id} (${key.masked})`);
+    let validation: ValidateResult | undefined;
+    if (bool(a, 'validate')) validation = await this.validateOne(key.provider, key.id);
+    else this.offerValidation(`Added ${keyTitle(key)} to secret storage.${format.ok ? '' : ` Warning: ${format.message}`}`, key);
+    return { key, format, validation };
+  }
+
+  async removeKey(a: Args): Promise<Result> {
+    const key = await this.pickKey(a, 'Remove which key?');
+    if (bool(a, 'confirm') !== true && !(await this.confirm(`Remove the ${keyTitle(key)}?`, 'Its secret is deleted from secret storage. This cannot be undone.', 'Remove'))) {
+      cancel();
+    }
+    await this.core.removeKey(key.provider, key.id, 'command');
+    this.log.info(`removed ${key.provider} key ${key.id} (${key.masked})`);
+    void vscode.window.showInformationMessage(`Removed the ${keyTitle(key)}.`);
+    return { removed: { id: key.id, provider: key.provider, masked: key.masked } };
+  }
+
+  async rotateKey(a: Args): Promise<Result> {
+    const key = await this.pickKey(a, 'Rotate which key?');
+    const envVar = str(a, 'envVar');
+    const newKey = str(a, 'newKey') ?? (envVar ? undefined : ((await askForKey(key.provider, 'rotate')) ?? cancel()));
+    const r = await this.core.rotateKey(key.provider, { apiKey: newKey, envVar }, key.id, 'command');
+    this.log.info(`rotated ${key.provider} key ${key.id} (${r.previousMasked} → ${r.key.masked})`);
+    this.offerValidation(
+      `Rotated the ${getProvider(key.provider).displayName} key ${r.previousMasked} → ${r.key.masked}. The old key can be restored until ${r.rollbackUntil.slice(0, 10)}.`,
+      r.key,
+    );
+    return { key: r.key, previousMasked: r.previousMasked, rollbackUntil: r.rollbackUntil, format: r.format };
+  }
+
+  async validateAllKeys(): Promise<Result> {
+    const raw = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Validating AI keys', cancellable: false },
+      async (progress) => {
+        let reported = 0;
+        return this.core.validateAll('command', (done, total) => {
+          progress.report({ message: `${done} of ${total}`, increment: ((done - reported) / total) * 100 });
+          reported = done;
+        });
+      },
+    );
+    const results = raw.map((r) => ({ ...r, message: redactKeys(r.message) }));
+    const counts: Record<string, number> = {};
+    for (const r of results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
+    const problems = results.filter((r) => r.outcome !== 'valid' && r.outcome !== 'skipped');
+    const summary = results.length === 0 ? 'No keys to validate.' : Object.entries(counts).map(([k, n]) => `${n} ${k.replace('_', ' ')}`).join(', ') + '.';
+    this.log.info(`validate all: ${summary}`);
+    if (problems.length === 0) void vscode.window.showInformationMessage(`Key check: ${summary}`);
+    else {
+      const detail = problems.map((r) => `${getProvider(r.provider).displayName}${r.masked ? ` ${r.masked}` : ''}: ${r.outcome}`).join('; ');
+      void vscode.window.showWarningMessage(`Key check: ${summary} ${detail}`, 'List Keys').then((c) => c && vscode.commands.executeCommand('aiKeyManager.listKeys'));
+    }
+    return { results, counts, summary };
+  }
+
+  async listKeys(a: Args): Promise<Result> {
+    const keys = this.core.listKeys();
+    if (bool(a, 'pick') === false) return { keys };
+    if (keys.length === 0) {
+      void vscode.window.showInformationMessage('No API keys stored yet.', 'Add API Key').then((c) => c && vscode.commands.executeCommand('aiKeyManager.addKey'));
+      return { keys };
+    }
+    const keyId = str(a, 'keyId');
+    const chosen = keyId ? await this.pickKey({ keyId }, '') : await this.quickPickKey(keys, 'AI keys — pick one to validate, rotate or remove');
+    const actions = [
+      { label: '$(pass) Validate', id: 'validate' },
+      { label: '$(sync) Rotate', id: 'rotate' },
+      { label: '$(trash) Remove', id: 'remove' },
+    ];
+    const action =
+      str(a, 'action') ??
+      ((await vscode.window.showQuickPick(actions, { title: keyTitle(chosen), placeHolder: 'What do you want to do with this key?' }))?.id ?? cancel());
+    const target = { provider: chosen.provider, keyId: chosen.id };
+    let result: Result;
+    if (action === 'validate') result = await this.validateOne(chosen.provider, chosen.id, true);
+    else if (action === 'rotate') result = await this.rotateKey({ ...a, ...target });
+    else if (action === 'remove') result = await this.removeKey({ ...a, ...target });
+    else throw new Error(`Unknown action '${action}'. Use validate, rotate or remove.`);
+    return { keys, selected: chosen.id, action, result };
+  }
+
+  // --- budget and usage ------------------------------------------------------------------------
+
+  async setBudget(a: Args): Promise<Result> {
+    const patch: { daily?: number; monthly?: number; alertThreshold?: number; enforce?: boolean } = {};
+    const daily = num(a, 'daily');
+    const monthly = num(a, 'monthly');
+    const alertThreshold = num(a, 'alertThreshold');
+    const enforce = bool(a, 'enforce');
+    if (daily !== undefined) patch.daily = daily;
+    if (monthly !== undefined) patch.monthly = monthly;
+    if (alertThreshold !== undefined) patch.alertThreshold = alertThreshold;
+    if (enforce !== undefined) patch.enforce = enforce;
+    if (Object.keys(patch).length === 0) Object.assign(patch, await this.promptBudget());
+    const budget = await this.core.setBudget(patch, 'command');
+    const parts = [
+      patch.daily !== undefined && `daily ${patch.daily ? usd(patch.daily) : 'no limit'}`,
+      patch.monthly !== undefined && `monthly ${patch.monthly ? usd(patch.monthly) : 'no limit'}`,
+      patch.alertThreshold !== undefined && `alert at ${Math.round(patch.alertThreshold * 100)}%`,
+      patch.enforce !== undefined && (patch.enforce ? 'enforced' : 'warn only'),
+    ].filter(Boolean);
+    void vscode.window.showInformationMessage(`Budget saved: ${parts.join(', ')}.`);
+    return { settings: patch, budget };
+  }
+
+  async recordUsage(a: Args): Promise<Result> {
+    const providerArg = str(a, 'provider');
+    const spec = providerArg ? getProvider(providerArg) : await this.pickProvider('Record usage for which provider?', false);
+    const model = str(a, 'model') ?? (await this.pickModel(spec));
+    const inputTokens = num(a, 'inputTokens') ?? (await this.askWhole('Input tokens', `Input (prompt) tokens of the ${model} request`));
+    const outputTokens = num(a, 'outputTokens') ?? (await this.askWhole('Output tokens', `Output (completion) tokens of the ${model} request`));
+    const taskType = str(a, 'taskType');
+    if (taskType !== undefined && !(TASK_TYPES as readonly string[]).includes(taskType)) {
+      throw new Error(`taskType must be one of ${TASK_TYPES.join(', ')} (got '${taskType}').`);
+    }
+    const r = this.core.track(
+      {
+        provider: spec.id,
+        model,
+        inputTokens,
+        outputTokens,
+        cacheReadTokens: num(a, 'cacheReadTokens'),
+        cacheWriteTokens: num(a, 'cacheWriteTokens'),
+        success: bool(a, 'success'),
+        latencyMs: num(a, 'latencyMs'),
+        taskType: taskType as TaskType | undefined,
+      },
+      'command',
+    );
+    const day = r.budget.day;
+    void vscode.window.showInformationMessage(
+      `Recorded ${spec.displayName} ${model}: ${usd(r.cost.totalCost)}. Today: ${usd(day.spent)}${day.limit === null ? '' : ` of ${usd(day.limit)}`}.`,
+    );
+    return r;
+  }
+
+  async exportUsage(a: Args): Promise<Result> {
+    let format = str(a, 'format')?.toLowerCase();
+    if (format !== undefined && format !== 'csv' && format !== 'json') throw new Error(`format must be 'csv' or 'json' (got '${format}').`);
+    const uriArg = str(a, 'uri');
+    let uri: vscode.Uri;
+    if (uriArg) {
+      uri = toUri(uriArg);
+      format ??= uri.path.toLowerCase().endsWith('.json') ? 'json' : 'csv';
+    } else {
+      format ??=
+        (
+          await vscode.window.showQuickPick(
+            [
+              { label: 'CSV', description: 'one row per day, provider and model', id: 'csv' },
+              { label: 'JSON', description: 'totals and the same rows', id: 'json' },
+            ],
+            { title: 'Export usage as' },
+          )
+        )?.id ?? cancel();
+      const name = exportFileName(format as ExportFormat, dayKey(this.core.clock.now(), this.core.timeZone));
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+      uri =
+        (await vscode.window.showSaveDialog({
+          title: 'Export usage',
+          saveLabel: 'Export',
+          defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined,
+          filters: format === 'csv' ? { CSV: ['csv'] } : { JSON: ['json'] },
+        })) ?? cancel();
+    }
+    const rows = this.core.ledger.export();
+    const text = formatUsageExport(rows, format as ExportFormat, this.core.clock.now());
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
+    this.log.info(`exported ${rows.length} usage rows (${format}) to ${uri.toString()}`);
+    void vscode.window.showInformationMessage(`Exported ${rows.length} usage rows to ${path.basename(uri.path)}.`, 'Open').then((c) => {
+      if (c) void vscode.window.showTextDocument(uri);
+    });
+    return { uri: uri.toString(), path: uri.scheme === 'file' ? uri.fsPath : undefined, format, rows: rows.length };
+  }
+
+  async resetUsage(a: Args): Promise<Result> {
+    const detail = 'All recorded requests, costs and provider statistics of this workspace are deleted. Export them first if you need them.';
+    if (bool(a, 'confirm') !== true && !(await this.confirm('Reset the usage ledger?', detail, 'Reset'))) cancel();
+    await this.core.resetUsage('command');
+    this.log.info('usage ledger reset');
+    void vscode.window.showInformationMessage('Usage ledger reset.');
+    return { reset: true };
+  }
+
+  // --- leaked keys ---------------------------------------------------------------------------
+
+  async scanForLeakedKeys(a: Args): Promise<Result> {
+    const autoFix = bool(a, 'autoFix') === true;
+    const dryRun = bool(a, 'dryRun') === true;
+    if (!vscode.workspace.workspaceFolders?.length) {
+      void vscode.window.showInformationMessage('Open a folder to scan it for leaked API keys.');
+      return { findings: [], moved: 0, scanned: 0 };
+    }
+    const { hits, scanned } = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: 'Scanning for API keys' },
+      () => this.scanWorkspace(),
+    );
+    const findings = hits.map(publicFinding);
+    this.log.info(`leak scan: ${hits.length} key(s) found in ${scanned} file(s)`);
+    if (hits.length === 0) {
+      if (!dryRun) void vscode.window.showInformationMessage(`No API keys found in ${scanned} workspace config files.`);
+      return { findings, moved: 0, scanned };
+    }
+    if (dryRun) return { findings, moved: 0, scanned };
+    if (autoFix) {
+      const r = await this.fix(hits, true);
+      const msg = `Moved ${r.moved} of ${hits.length} leaked key(s) into secret storage and removed them from the files.`;
+      if (r.errors.length) void vscode.window.showWarningMessage(`${msg} Problems: ${r.errors.join(' ')}`);
+      else void vscode.window.showInformationMessage(msg);
+      return { findings, scanned, ...r };
+    }
+    return { findings, scanned, ...(await this.reviewFindings(hits)) };
+  }
+
+  private async scanWorkspace(): Promise<{ hits: ScanHit[]; scanned: number }> {
+    const uris = await vscode.workspace.findFiles(LEAK_SCAN_INCLUDE, LEAK_SCAN_EXCLUDE, MAX_SCANNED_FILES);
+    const hits: ScanHit[] = [];
+    let scanned = 0;
+    for (const uri of uris) {
+      const text = await readText(uri);
+      if (text === undefined) continue;
+      scanned++;
+      const file = vscode.workspace.asRelativePath(uri, vscode.workspace.workspaceFolders!.length > 1);
+      for (const finding of scanText(text)) hits.push({ uri, file, finding, secret: keyAt(text, finding) });
+    }
+    return { hits, scanned };
+  }
+
+  /** The quick-pick review: per finding, move and remove, move only, open, or ignore. */
+  private async reviewFindings(hits: ScanHit[]): Promise<{ moved: number; stored: number; errors: string[] }> {
+    let remaining = [...hits];
+    const total = { moved: 0, stored: 0, errors: [] as string[] };
+    while (remaining.length > 0) {
+      const picked = await vscode.window.showQuickPick(
+        remaining.map((h) => ({
+          label: `$(warning) ${getProvider(h.finding.provider).displayName} key ${h.finding.masked}`,
+          description: `${h.file}:${h.finding.line}`,
+          detail: h.finding.name ? `assigned to ${h.finding.name}` : undefined,
+          hit: h,
+        })),
+        { title: `${remaining.length} API key(s) in plain text in workspace files`, placeHolder: 'Pick a key to move it into secret storage', matchOnDescription: true, ignoreFocusOut: true },
+      );
+      if (!picked) break;
+      const h = picked.hit;
+      const action = await vscode.window.showQuickPick(
+        [
+          { label: '$(lock) Move to SecretStorage and remove from file', id: 'moveRemove' },
+          { label: '$(lock) Move to SecretStorage only', id: 'move' },
+          { label: '$(go-to-file) Open the file at the key', id: 'open' },
+          { label: '$(circle-slash) Ignore', id: 'ignore' },
+        ],
+        { title: `${getProvider(h.finding.provider).displayName} key ${h.finding.masked} in ${h.file}:${h.finding.line}` },
+      );
+      if (!action) continue;
+      if (action.id === 'open') {
+        const doc = await vscode.workspace.openTextDocument(h.uri);
+        const start = doc.positionAt(h.finding.offset);
+        await vscode.window.showTextDocument(doc, { selection: new vscode.Range(start, start), preview: false });
+        break;
+      }
+      if (action.id === 'moveRemove' || action.id === 'move') {
+        // Every occurrence of this key in the file is handled together.
+        const same = remaining.filter((x) => x.secret === h.secret && x.uri.toString() === h.uri.toString());
+        const r = await this.fix(same, action.id === 'moveRemove');
+        total.moved += r.moved;
+        total.stored += r.stored;
+        total.errors.push(...r.errors);
+        if (r.errors.length) void vscode.window.showErrorMessage(r.errors.join(' '));
+        else void vscode.window.showInformationMessage(`The ${getProvider(h.finding.provider).displayName} key ${h.finding.masked} is in secret storage${action.id === 'moveRemove' ? ` and no longer in ${h.file}` : ''}.`);
+        remaining = remaining.filter((x) => !same.includes(x));
+      } else remaining = remaining.filter((x) => x !== h);
+    }
+    return total;
+  }
+
+  /** Stores each distinct key (unless already stored), then optionally blanks it in its files. */
+  private async fix(hits: ScanHit[], removeFromFile: boolean): Promise<{ moved: number; stored: number; errors: string[] }> {
+    const errors: string[] = [];
+    const safe = new Set<string>();
+    let stored = 0;
+    for (const h of hits) {
+      if (safe.has(h.secret)) continue;
+      try {
+        if (await this.storeIfNew(h)) stored++;
+        safe.add(h.secret);
+      } catch (err) {
+        errors.push(`${h.file}:${h.finding.line}: ${redactKeys(err instanceof Error ? err.message : String(err))}`);
+      }
+    }
+    let moved = hits.filter((h) => safe.has(h.secret)).length;
+    if (removeFromFile) {
+      const byFile = new Map<string, ScanHit[]>();
+      for (const h of hits) if (safe.has(h.secret)) byFile.set(h.uri.toString(), [...(byFile.get(h.uri.toString()) ?? []), h]);
+      for (const group of byFile.values()) {
+        try {
+          await removeKeysFromFile(group[0].uri, new Set(group.map((h) => h.secret)));
+        } catch (err) {
+          moved -= group.length;
+          errors.push(`${group[0].file}: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    }
+    for (const e of errors) this.log.warn(`leak scan: ${e}`);
+    return { moved, stored, errors };
+  }
+
+  /** Adds the key found in a file; false when an identical key is already stored. */
+  private async storeIfNew(h: ScanHit): Promise<boolean> {
+    const provider = h.finding.provider;
+    for (const k of this.core.listKeys(provider)) {
+      const existing = await this.core.keys.secret(provider, k.id).catch(() => undefined);
+      if (existing?.secret === h.secret) return false;
+    }
+    const label = `from ${h.file}${h.finding.name ? ` (${h.finding.name})` : ''}`.slice(0, 80);
+    const { key } = await this.core.addKey(provider, { apiKey: h.secret }, { label }, 'command');
+    this.log.info(`leak scan: stored ${provider} key ${key.id} (${key.masked}) found in ${h.file}:${h.finding.line}`);
+    return true;
+  }
+
+  // --- prompts -------------------------------------------------------------------------------
+
+  private async pickProvider(title: string, keyed: boolean): Promise<ProviderSpec> {
+    const items = PROVIDERS.filter((p) => !keyed || p.requiresKey).map((p) => {
+      const keys = p.requiresKey ? this.core.listKeys(p.id) : [];
+      return {
+        label: p.displayName,
+        description: p.requiresKey ? p.keyFormatHint : 'no API key needed',
+        detail: keys.length ? `Stored: ${keys.map((k) => k.masked).join(', ')}` : undefined,
+        spec: p,
+      };
+    });
+    if (keyed) items.sort((x, y) => Number(Boolean(x.detail)) - Number(Boolean(y.detail))); // providers without a key first
+    const picked = await vscode.window.showQuickPick(items, { title, matchOnDescription: true });
+    return picked?.spec ?? cancel();
+  }
+
+  private async pickModel(spec: ProviderSpec): Promise<string> {
+    const models = [...new Set(Object.values(spec.models).flat())];
+    const other = '$(edit) Other model…';
+    const picked = await vscode.window.showQuickPick([...models.map((m) => ({ label: m, description: spec.tier[m] })), { label: other, description: '' }], {
+      title: `${spec.displayName} model`,
+    });
+    if (!picked) cancel();
+    if (picked!.label !== other) return picked!.label;
+    const typed = await vscode.window.showInputBox({
+      title: `${spec.displayName} model`,
+      prompt: 'Model id as the provider names it, e.g. gpt-4o-mini',
+      validateInput: (v) => (v.trim() ? undefined : 'Enter a model id.'),
+    });
+    return typed?.trim() || cancel();
+  }
+
+  private async askWhole(title: string, prompt: string): Promise<number> {
+    const v = await vscode.window.showInputBox({
+      title,
+      prompt,
+      value: '0',
+      validateInput: (s) => (/^\s*\d+\s*$/.test(s) && Number.isSafeInteger(Number(s)) ? undefined : 'Enter a whole number ≥ 0, e.g. 1200.'),
+    });
+    return v === undefined ? cancel() : Number(v);
+  }
+
+  private async promptBudget(): Promise<{ daily: number; monthly: number; alertThreshold: number; enforce: boolean }> {
+    const current = this.core.budget();
+    const askUsd = async (title: string, value: number | null): Promise<number> => {
+      const v = await vscode.window.showInputBox({
+        title,
+        prompt: 'USD. 0 or empty = no limit.',
+        value: value === null ? '' : String(value),
+        validateInput: (s) => (parseUsd(s) === undefined ? 'Enter an amount in USD ≥ 0, e.g. 10 or 2.50.' : undefined),
+      });
+      return v === undefined ? cancel() : parseUsd(v)!;
+    };
+    const daily = await askUsd('Daily budget (1/3)', current.day.limit);
+    const monthly = await askUsd('Monthly budget (2/3)', current.month.limit);
+    const t = await vscode.window.showInputBox({
+      title: 'Alert threshold (3/3)',
+      prompt: 'Warn when spending reaches this share of a budget, e.g. 80%.',
+      value: '80%',
+      validateInput: (s) => (parsePercent(s) === undefined ? 'Enter a percentage from 1% to 100%, e.g. 80%.' : undefined),
+    });
+    if (t === undefined) cancel();
+    const enforce = await vscode.window.showQuickPick(
+      [
+        { label: 'Warn only', description: 'routing ignores the budget', value: false },
+        { label: 'Enforce', description: 'route_request refuses or downgrades once a budget is exceeded', value: true },
+      ],
+      { title: 'When a budget is exceeded' },
+    );
+    return { daily, monthly, alertThreshold: parsePercent(t!)!, enforce: enforce?.value ?? cancel() };
+  }
+
+  private async pickKey(a: Args, title: string): Promise<KeyView> {
+    const keyId = str(a, 'keyId');
+    const provider = str(a, 'provider');
+    const keys = this.core.listKeys(provider);
+    if (keyId) {
+      const k = keys.find((x) => x.id === keyId);
+      if (!k) throw new Error(`No key with id '${keyId}'${provider ? ` for ${provider}` : ''}. Run 'AI Keys: List Keys' to see the stored keys.`);
+      return k;
+    }
+    if (keys.length === 0) {
+      throw new Error(provider ? `No key stored for ${getProvider(provider).id}. Run 'AI Keys: Add API Key'.` : "No API keys stored. Run 'AI Keys: Add API Key'.");
+    }
+    if (provider && keys.length === 1) return keys[0];
+    return this.quickPickKey(keys, title);
+  }
+
+  private async quickPickKey(keys: KeyView[], title: string): Promise<KeyView> {
+    const picked = await vscode.window.showQuickPick(
+      keys.map((k) => ({
+        label: `$(key) ${getProvider(k.provider).displayName}  ${k.masked}`,
+        description: [k.label, k.status, k.source === 'env' ? `from ${k.envVar}` : undefined].filter(Boolean).join(' · '),
+        detail: k.warnings.length ? `$(warning) ${k.warnings.join(' · ')}` : k.lastValidation ? `last check: ${k.lastValidation} (${k.lastValidatedAt?.slice(0, 10)})` : 'not validated yet',
+        key: k,
+      })),
+      { title, matchOnDescription: true, matchOnDetail: true },
+    );
+    return picked?.key ?? cancel();
+  }
+
+  /** A modal confirmation; a dialog that cannot be shown (e.g. in test hosts) counts as "no". */
+  private async confirm(message: string, detail: string, action: string): Promise<boolean> {
+    try {
+      return (await vscode.window.showWarningMessage(message, { modal: true, detail }, action)) === action;
+    } catch (err) {
+      this.log.warn(`confirmation dialog could not be shown (${err instanceof Error ? err.message : String(err)}); nothing done.`);
+      return false;
+    }
+  }
+
+  // --- validation helpers --------------------------------------------------------------------
+
+  private async validateOne(provider: string, keyId: string, show = false): Promise<ValidateResult> {
+    const r = await this.core.validateKey(provider, keyId, true, 'command');
+    const result = { ...r, message: redactKeys(r.message) };
+    if (show) {
+      const text = `${getProvider(provider).displayName} ${r.masked ?? ''}: ${r.outcome}. ${result.message}`;
+      if (r.outcome === 'valid') void vscode.window.showInformationMessage(text);
+      else void vscode.window.showWarningMessage(text);
+    }
+    return result;
+  }
+
+  /** Shows `message` with a "Validate now" button, without waiting for it. */
+  private offerValidation(message: string, key: KeyView): void {
+    void vscode.window.showInformationMessage(message, 'Validate now').then(async (choice) => {
+      if (choice !== 'Validate now') return;
+      try {
+        await this.validateOne(key.provider, key.id, true);
+      } catch (err) {
+        void vscode.window.showErrorMessage(redactKeys(err instanceof Error ? err.message : String(err)));
+      }
+    });
+  }
+}
+
+function publicFinding(h: ScanHit): { file: string; line: number; column: number; provider: string; masked: string; name?: string } {
+  const { line, column, provider, masked, name } = h.finding;
+  return { file: h.file, line, column, provider, masked, ...(name ? { name } : {}) };
+}
+
+/** Text of a workspace file (the editor's text when it is open), or undefined when too big or binary. */
+async function readText(uri: vscode.Uri): Promise<string | undefined> {
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  if (open) return open.getText();
+  try {
+    const stat = await vscode.workspace.fs.stat(uri);
+    if (stat.size > LEAK_SCAN_MAX_BYTES || stat.type & vscode.FileType.Directory) return undefined;
+    const bytes = await vscode.workspace.fs.readFile(uri);
+    if (bytes.includes(0)) return undefined;
+    return new TextDecoder().decode(bytes);
+  } catch {
+    return undefined; // deleted or unreadable since findFiles listed it
+  }
+}
+
+/** Blanks every occurrence of the given keys in a file (through a WorkspaceEdit) and saves it. */
+async function removeKeysFromFile(uri: vscode.Uri, secrets: Set<string>): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const text = doc.getText();
+  const edit = new vscode.WorkspaceEdit();
+  let n = 0;
+  for (const f of scanText(text)) {
+    if (!secrets.has(keyAt(text, f))) continue;
+    edit.replace(uri, new vscode.Range(doc.positionAt(f.offset), doc.positionAt(f.offset + f.length)), '');
+    n++;
+  }
+  if (n === 0) return;
+  if (!(await vscode.workspace.applyEdit(edit))) throw new Error('the file could not be edited; remove the key from it by hand.');
+  if (!(await doc.save())) throw new Error('the edited file could not be saved; save it by hand.');
+}
+
+/** A file path (absolute, or relative to the first workspace folder) or a URI string. */
+function toUri(s: string): vscode.Uri {
+  if (/^[a-zA-Z][\w+.-]+:/.test(s)) return vscode.Uri.parse(s, true);
+  if (path.isAbsolute(s)) return vscode.Uri.file(s);
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  if (!folder) throw new Error(`'${s}' is a relative path and no folder is open. Give an absolute path.`);
+  return vscode.Uri.joinPath(folder, s);
+}
+
+function parseUsd(s: string): number | undefined {
+  const t = s.trim().replace(/^\$/, '');
+  if (t === '') return 0;
+  const n = Number(t);
+  return /^\d*\.?\d+$/.test(t) && Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+/** "80%", "80" or "0.8" → 0.8. */
+function parsePercent(s: string): number | undefined {
+  const t = s.trim();
+  const n = Number(t.replace(/%$/, ''));
+  if (!Number.isFinite(n) || t === '') return undefined;
+  const f = t.endsWith('%') || n > 1 ? n / 100 : n;
+  return f > 0 && f <= 1 ? f : undefined;
+}

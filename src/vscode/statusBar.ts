@@ -1,0 +1,145 @@
+import * as vscode from 'vscode';
+import type { SurfaceDeps } from './deps';
+import type { BudgetStatus } from '../core/budget';
+import type { UsageGroup } from '../core/ledger';
+import { redactKeys } from '../core/leakScan';
+
+export const STATUS_BAR_ID = 'aiKeyManager.budget';
+export const DEBUG_STATUS_BAR_COMMAND = 'aiKeyManager.debug.statusBar';
+const MODE_SETTING = 'aiKeyManager.statusBar.mode';
+const MIN_RENDER_INTERVAL_MS = 250;
+/** Re-render now and then so the day rolls over without a request. */
+const REFRESH_MS = 60_000;
+
+export type StatusBarMode = 'full' | 'compact' | 'hidden';
+
+export interface StatusBarSnapshot {
+  text: string;
+  tooltip: string;
+  /** Theme color id of the background, e.g. 'statusBarItem.warningBackground'. */
+  backgroundColor: string | undefined;
+  visible: boolean;
+  renders: number;
+}
+
+/** The status-bar budget indicator: today's spend against the daily budget. */
+export function registerStatusBar(deps: SurfaceDeps): vscode.Disposable[] {
+  const { core, log } = deps;
+  const item = vscode.window.createStatusBarItem(STATUS_BAR_ID, vscode.StatusBarAlignment.Right, 100);
+  item.name = 'AI Key Manager budget';
+  item.command = 'aiKeyManager.showPanel';
+  let visible = false;
+  let renders = 0;
+  let lastRender = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const render = (): void => {
+    timer = undefined;
+    lastRender = Date.now();
+    renders++;
+    try {
+      const mode = readMode();
+      const budget = core.budget();
+      const top = core.usage({ days: 1, groupBy: 'model' }).groups.slice(0, 3);
+      item.text = statusText(budget, mode);
+      item.tooltip = tooltip(budget, top);
+      item.backgroundColor = budget.anyExceeded
+        ? new vscode.ThemeColor('statusBarItem.errorBackground')
+        : budget.anyAlert
+          ? new vscode.ThemeColor('statusBarItem.warningBackground')
+          : undefined;
+      visible = mode !== 'hidden';
+      if (visible) item.show();
+      else item.hide();
+    } catch (err) {
+      log.warn(`status bar: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  // At most one render per MIN_RENDER_INTERVAL_MS; a change always leads to a render soon after.
+  const schedule = (): void => {
+    if (timer) return;
+    const wait = Math.max(0, lastRender + MIN_RENDER_INTERVAL_MS - Date.now());
+    if (wait === 0) render();
+    else timer = setTimeout(render, wait);
+  };
+
+  render();
+  const unsubscribe = core.onDidChange(() => schedule());
+  const refresh = setInterval(schedule, REFRESH_MS);
+  const disposables: vscode.Disposable[] = [
+    item,
+    { dispose: unsubscribe },
+    {
+      dispose: () => {
+        clearInterval(refresh);
+        if (timer) clearTimeout(timer);
+      },
+    },
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('aiKeyManager.statusBar') || e.affectsConfiguration('aiKeyManager.budget')) schedule();
+    }),
+  ];
+  if (deps.context.extensionMode === vscode.ExtensionMode.Test) {
+    disposables.push(
+      vscode.commands.registerCommand(DEBUG_STATUS_BAR_COMMAND, (): StatusBarSnapshot => ({
+        text: item.text,
+        tooltip: typeof item.tooltip === 'string' ? item.tooltip : (item.tooltip?.value ?? ''),
+        backgroundColor: item.backgroundColor instanceof vscode.ThemeColor ? item.backgroundColor.id : undefined,
+        visible,
+        renders,
+      })),
+    );
+  }
+  return disposables;
+}
+
+function readMode(): StatusBarMode {
+  const v = vscode.workspace.getConfiguration().get<string>(MODE_SETTING, 'full');
+  return v === 'compact' || v === 'hidden' ? v : 'full';
+}
+
+export function statusText(budget: BudgetStatus, mode: StatusBarMode): string {
+  const spent = usd(budget.day.spent);
+  if (mode === 'compact') return `$(credit-card) ${spent}`;
+  return budget.day.limit === null ? `$(credit-card) ${spent} today` : `$(credit-card) ${spent} / ${usdLimit(budget.day.limit)}`;
+}
+
+function tooltip(budget: BudgetStatus, top: UsageGroup[]): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, true);
+  md.isTrusted = false;
+  const line = (label: string, p: BudgetStatus['day']): string => {
+    const limit = p.limit === null ? 'no limit' : `of ${usdLimit(p.limit)} (${Math.round(p.percent ?? 0)}%)`;
+    const state = p.exceeded ? ' — **exceeded**' : p.alert ? ' — alert' : '';
+    return `${label}: **${usd(p.spent)}** ${limit}${state}  \nprojected ${usd(p.projected)}`;
+  };
+  md.appendMarkdown('**AI Key Manager — budget**\n\n');
+  md.appendMarkdown(line('Today', budget.day) + '\n\n');
+  md.appendMarkdown(line(`This month (${budget.month.key})`, budget.month) + '\n\n');
+  if (budget.enforce) md.appendMarkdown('Budget is enforced: requests over the limit are refused or downgraded.\n\n');
+  if (top.length > 0) {
+    md.appendMarkdown('Top models today:\n\n');
+    for (const g of top) {
+      const name = redactKeys(g.model ? `${g.provider}/${g.model}` : g.key);
+      md.appendMarkdown(`- ${escapeMarkdown(name)}: ${usd(g.costUsd)} (${g.requests} request${g.requests === 1 ? '' : 's'})\n`);
+    }
+    md.appendMarkdown('\n');
+  } else md.appendMarkdown('No requests recorded today.\n\n');
+  md.appendMarkdown('Click for the usage & budget panel.');
+  return md;
+}
+
+/** $0.00, $0.0031 for sub-cent amounts, $1.84, $1,234.50. */
+export function usd(value: number): string {
+  if (value > 0 && value < 0.01) return `$${value.toFixed(4)}`;
+  return '$' + value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
+
+/** A limit: whole dollars without cents ($10), otherwise like usd(). */
+function usdLimit(value: number): string {
+  return Number.isInteger(value) ? '$' + value.toLocaleString('en-US') : usd(value);
+}
+
+/** Escapes inline markdown and theme-icon syntax (the text sits mid-line, after "- "). */
+function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_[\]<>|~]/g, '\\$&').replace(/\$\(/g, '\\$(');
+}

@@ -1,0 +1,295 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { activateExtension } from './helpers';
+import { startFakeProviders, type FakeProviders } from '../fakes/providers';
+import type { AiKeyManagerTestApi } from '../../src/extension';
+import type { KeyView } from '../../src/core/keys';
+import type { ValidateResult } from '../../src/core/service';
+import type { UsageExportJson } from '../../src/core/exportUsage';
+
+/** Random letters and digits, so canaries look like real keys (never like placeholders). */
+function alnum(n: number): string {
+  const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  return [...randomBytes(n)].map((b) => abc[b % abc.length]).join('');
+}
+const canary = {
+  anthropic: () => `sk-ant-api03-CANARY${alnum(40)}`,
+  openai: () => `sk-proj-CANARY${alnum(40)}`,
+  google: () => `AIza${alnum(35)}`,
+  groq: () => `gsk_${alnum(52)}`,
+};
+
+// Commands return plain objects; the tests read the fields they assert on.
+type R = Record<string, unknown> & { error?: string; cancelled?: boolean };
+const run = async <T = R>(id: string, args?: object): Promise<T> => (await vscode.commands.executeCommand(`aiKeyManager.${id}`, args)) as T;
+
+function assertNoLeak(value: unknown, secrets: string[], what: string): void {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  for (const s of secrets) assert.ok(!text.includes(s) && !text.includes(s.slice(8, 28)), `${what} leaks key material`);
+}
+
+async function waitFor(cond: () => boolean, what: string, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('commands', () => {
+  let api: AiKeyManagerTestApi;
+  const secrets: string[] = [];
+  const mint = (p: keyof typeof canary): string => {
+    const k = canary[p]();
+    secrets.push(k);
+    return k;
+  };
+
+  before(async () => {
+    ({ api } = await activateExtension());
+  });
+
+  after(async () => {
+    await api.core.flush();
+    assertNoLeak(api.stateDump(), secrets, 'extension state');
+    const c = vscode.workspace.getConfiguration('aiKeyManager');
+    for (const k of ['budget.daily', 'budget.monthly', 'budget.alertThreshold', 'budget.enforce']) await c.update(k, undefined, vscode.ConfigurationTarget.Global);
+  });
+
+  it('addKey stores the key in SecretStorage only and returns it masked', async () => {
+    const key = mint('anthropic');
+    const r = await run<{ key: KeyView; format: { ok: boolean } }>('addKey', { provider: 'anthropic', apiKey: key, label: 'cmd-test' });
+    assert.equal(r.format.ok, true);
+    assert.equal(r.key.provider, 'anthropic');
+    assert.equal(r.key.label, 'cmd-test');
+    assert.match(r.key.masked, /^sk-ant…/);
+    assertNoLeak(r, [key], 'addKey result');
+    assert.equal(await api.vault.get(`key/${r.key.id}`), key);
+    await api.core.flush();
+    const state = JSON.stringify(api.stateDump());
+    assert.ok(state.includes(r.key.id), 'metadata is in state');
+    assertNoLeak(state, [key], 'state');
+  });
+
+  it('addKey detects the provider from the key when none is given', async () => {
+    const key = mint('groq');
+    const r = await run<{ key: KeyView }>('addKey', { apiKey: key });
+    assert.equal(r.key.provider, 'groq');
+    assert.equal(await api.vault.get(`key/${r.key.id}`), key);
+  });
+
+  it('reports errors as { error } with a plain message instead of throwing', async () => {
+    const r = await run('addKey', { provider: 'nosuchai', apiKey: 'whatever-123456789' });
+    assert.match(r.error ?? '', /Unknown provider 'nosuchai'\. Valid providers: anthropic/);
+    const dup = secrets[0];
+    const again = await run('addKey', { provider: 'anthropic', apiKey: dup });
+    assert.match(again.error ?? '', /already stored/);
+    assertNoLeak(again, [dup], 'error');
+    const bad = await run('setBudget', { daily: -5 });
+    assert.match(bad.error ?? '', /daily must be a number ≥ 0/);
+  });
+
+  it('rotateKey replaces the secret and keeps the old one for rollback', async () => {
+    const first = mint('openai');
+    const added = await run<{ key: KeyView }>('addKey', { provider: 'openai', apiKey: first });
+    const next = mint('openai');
+    const r = await run<{ key: KeyView; previousMasked: string; rollbackUntil: string }>('rotateKey', { keyId: added.key.id, newKey: next });
+    assert.equal(r.key.id, added.key.id);
+    assert.equal(r.previousMasked, added.key.masked);
+    assert.notEqual(r.key.masked, added.key.masked);
+    assert.ok(Date.parse(r.rollbackUntil) > Date.now());
+    assert.equal(await api.vault.get(`key/${added.key.id}`), next);
+    assertNoLeak(r, [first, next], 'rotateKey result');
+  });
+
+  it('removeKey asks for confirmation (a dismissed dialog keeps the key) and removes with confirm: true', async () => {
+    const key = mint('google');
+    const added = await run<{ key: KeyView }>('addKey', { provider: 'google', apiKey: key });
+    const dismissed = await run('removeKey', { keyId: added.key.id });
+    assert.equal(dismissed.cancelled, true);
+    assert.equal(await api.vault.get(`key/${added.key.id}`), key);
+    const r = await run<{ removed: { id: string; masked: string } }>('removeKey', { keyId: added.key.id, confirm: true });
+    assert.equal(r.removed.id, added.key.id);
+    assert.equal(await api.vault.get(`key/${added.key.id}`), undefined);
+    assert.ok(!api.core.listKeys('google').some((k) => k.id === added.key.id));
+    const missing = await run('removeKey', { keyId: added.key.id, confirm: true });
+    assert.match(missing.error ?? '', /No key with id/);
+  });
+
+  it('listKeys returns the keys masked without prompting when pick is false', async () => {
+    const r = await run<{ keys: KeyView[] }>('listKeys', { pick: false });
+    assert.deepEqual(
+      r.keys.map((k) => k.id).sort(),
+      api.core.listKeys().map((k) => k.id).sort(),
+    );
+    assert.ok(r.keys.length >= 3);
+    assertNoLeak(r, secrets, 'listKeys result');
+  });
+
+  it('setBudget writes the settings', async () => {
+    const r = await run<{ budget: { day: { limit: number }; month: { limit: number } } }>('setBudget', { daily: 12.5, monthly: 300, alertThreshold: 0.75, enforce: true });
+    const c = vscode.workspace.getConfiguration('aiKeyManager');
+    assert.deepEqual([c.get('budget.daily'), c.get('budget.monthly'), c.get('budget.alertThreshold'), c.get('budget.enforce')], [12.5, 300, 0.75, true]);
+    assert.equal(r.budget.day.limit, 12.5);
+    assert.equal(r.budget.month.limit, 300);
+    // Only the given fields change.
+    await run('setBudget', { enforce: false });
+    const after = vscode.workspace.getConfiguration('aiKeyManager');
+    assert.deepEqual([after.get('budget.daily'), after.get('budget.enforce')], [12.5, false]);
+  });
+
+  it('recordUsage records a request in the ledger', async () => {
+    const before = api.core.usage({ days: 1 }).totals.requests;
+    const r = await run<{ event: { model: string; costUsd: number }; cost: { totalCost: number } }>('recordUsage', {
+      provider: 'openai',
+      model: 'gpt-4o',
+      inputTokens: 1000,
+      outputTokens: 500,
+      latencyMs: 321,
+      taskType: 'chat',
+    });
+    assert.equal(r.event.model, 'gpt-4o');
+    assert.ok(r.cost.totalCost > 0);
+    const last = api.core.ledger.recent(1)[0];
+    assert.deepEqual([last.provider, last.model, last.inputTokens, last.outputTokens, last.latencyMs, last.success], ['openai', 'gpt-4o', 1000, 500, 321, true]);
+    assert.equal(api.core.usage({ days: 1 }).totals.requests, before + 1);
+    const bad = await run('recordUsage', { provider: 'openai', model: 'gpt-4o', inputTokens: 1.5, outputTokens: 0 });
+    assert.match(bad.error ?? '', /input_tokens must be a whole number/);
+  });
+
+  it('exportUsage writes CSV and JSON files that contain the recorded rows', async () => {
+    await run('recordUsage', { provider: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 2000, outputTokens: 100, success: false });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aikm-export-'));
+    const csvPath = path.join(dir, 'usage.csv');
+    const csv = await run<{ uri: string; rows: number; format: string }>('exportUsage', { format: 'csv', uri: csvPath });
+    assert.equal(csv.format, 'csv');
+    assert.equal(vscode.Uri.parse(csv.uri).fsPath, csvPath);
+    const lines = fs.readFileSync(csvPath, 'utf8').trimEnd().split('\r\n');
+    assert.equal(lines[0], 'period,granularity,provider,model,requests,failures,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost_usd,mean_latency_ms');
+    assert.equal(lines.length - 1, csv.rows);
+    const claude = lines.find((l) => l.includes(',anthropic,claude-sonnet-4-5,'))?.split(',');
+    assert.ok(claude, 'the anthropic row is exported');
+    assert.ok(Number(claude[5]) >= 1, 'the failure is counted');
+    assert.ok(lines.some((l) => l.includes(',openai,gpt-4o,')));
+
+    // Format from the file extension, path given as a URI.
+    const jsonPath = path.join(dir, 'usage.json');
+    const js = await run<{ rows: number; format: string }>('exportUsage', { uri: vscode.Uri.file(jsonPath).toString() });
+    assert.equal(js.format, 'json');
+    const text = fs.readFileSync(jsonPath, 'utf8');
+    const json = JSON.parse(text) as UsageExportJson;
+    assert.equal(json.rows.length, js.rows);
+    assert.ok(json.rows.some((r) => r.provider === 'openai' && r.model === 'gpt-4o' && r.inputTokens >= 1000));
+    assert.equal(json.totals.requests, json.rows.reduce((s, r) => s + r.requests, 0));
+    assert.ok(json.totals.requests >= 2);
+    assertNoLeak(text + fs.readFileSync(csvPath, 'utf8'), secrets, 'export');
+    fs.rmSync(dir, { recursive: true, force: true });
+    const bad = await run('exportUsage', { format: 'xml', uri: csvPath });
+    assert.match(bad.error ?? '', /format must be 'csv' or 'json'/);
+  });
+
+  it('resetUsage asks for confirmation and resets with confirm: true', async () => {
+    assert.ok(api.core.usage({ days: 1 }).totals.requests > 0);
+    assert.equal((await run('resetUsage')).cancelled, true);
+    assert.ok(api.core.usage({ days: 1 }).totals.requests > 0, 'a dismissed dialog resets nothing');
+    assert.deepEqual(await run('resetUsage', { confirm: true }), { reset: true });
+    assert.equal(api.core.usage({ days: 1 }).totals.requests, 0);
+    assert.equal(api.core.ledger.export().length, 0);
+  });
+
+  it('scanForLeakedKeys finds keys in workspace files and with autoFix moves them into SecretStorage', async () => {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'the test host opens a folder');
+    const openai = mint('openai');
+    const google = mint('google');
+    const envFile = path.join(folder.uri.fsPath, '.env.aikm-test');
+    const jsonFile = path.join(folder.uri.fsPath, 'config', 'aikm-test.json');
+    const ignored = path.join(folder.uri.fsPath, 'node_modules', 'pkg', 'aikm.json');
+    fs.mkdirSync(path.dirname(jsonFile), { recursive: true });
+    fs.mkdirSync(path.dirname(ignored), { recursive: true });
+    fs.writeFileSync(envFile, `# local\nOPENAI_API_KEY=${openai}\nDEBUG=true\n`);
+    fs.writeFileSync(jsonFile, JSON.stringify({ name: 'demo', llm: { apiKey: google, retries: 3 } }, null, 2) + '\n');
+    fs.writeFileSync(ignored, JSON.stringify({ key: mint('google') }));
+    try {
+      type Finding = { file: string; line: number; provider: string; masked: string };
+      const dry = await run<{ findings: Finding[]; moved: number }>('scanForLeakedKeys', { dryRun: true });
+      assert.equal(dry.moved, 0);
+      assert.ok(fs.readFileSync(envFile, 'utf8').includes(openai), 'a dry run changes nothing');
+
+      const r = await run<{ findings: Finding[]; moved: number; stored: number; errors: string[] }>('scanForLeakedKeys', { autoFix: true });
+      assertNoLeak(r, secrets, 'scan result');
+      const mine = r.findings.filter((f) => f.file.includes('aikm-test')).map((f) => [f.file.replace(/\\/g, '/'), f.line, f.provider]);
+      assert.deepEqual(mine.sort(), [['.env.aikm-test', 2, 'openai'], ['config/aikm-test.json', 4, 'google']]);
+      assert.ok(!r.findings.some((f) => f.file.includes('node_modules')), 'node_modules is not scanned');
+      assert.deepEqual(r.errors, []);
+      assert.ok(r.moved >= 2);
+      assert.deepEqual(dry.findings, r.findings);
+
+      const env = fs.readFileSync(envFile, 'utf8');
+      assert.equal(env, '# local\nOPENAI_API_KEY=\nDEBUG=true\n');
+      const json = JSON.parse(fs.readFileSync(jsonFile, 'utf8'));
+      assert.deepEqual(json, { name: 'demo', llm: { apiKey: '', retries: 3 } });
+      for (const [provider, secret] of [['openai', openai], ['google', google]] as const) {
+        const stored = api.core.listKeys(provider).filter((k) => k.label?.includes('aikm-test'));
+        assert.equal(stored.length, 1, `one ${provider} key was added`);
+        assert.equal(await api.vault.get(`key/${stored[0].id}`), secret);
+      }
+      const again = await run<{ findings: Finding[] }>('scanForLeakedKeys', { dryRun: true });
+      assert.ok(!again.findings.some((f) => f.file.includes('aikm-test')), 'nothing left to find');
+    } finally {
+      fs.rmSync(envFile, { force: true });
+      fs.rmSync(path.dirname(jsonFile), { recursive: true, force: true });
+      fs.rmSync(path.join(folder.uri.fsPath, 'node_modules'), { recursive: true, force: true });
+    }
+  });
+
+  describe('validateAllKeys against fake providers', () => {
+    let fake: FakeProviders;
+    const providers = ['anthropic', 'openai', 'google', 'groq', 'local'];
+    const valid = canary.anthropic();
+    const limited = canary.openai();
+    const unknown = canary.google();
+
+    before(async () => {
+      secrets.push(valid, limited, unknown);
+      fake = await startFakeProviders({ keys: { [valid]: 'valid', [limited]: { retryAfter: 30 } } });
+      const c = vscode.workspace.getConfiguration('aiKeyManager');
+      for (const p of providers) await c.update(`providers.${p}.baseUrl`, fake.url, vscode.ConfigurationTarget.Global);
+      await waitFor(() => providers.every((p) => api.core.baseUrl(p) === fake.url), 'the base-URL settings');
+    });
+
+    after(async () => {
+      const c = vscode.workspace.getConfiguration('aiKeyManager');
+      for (const p of providers) await c.update(`providers.${p}.baseUrl`, undefined, vscode.ConfigurationTarget.Global);
+      await fake.close();
+    });
+
+    it('checks every key, reports progress results and updates key status', async () => {
+      const ids: Record<string, string> = {};
+      for (const [p, k] of [['anthropic', valid], ['openai', limited], ['google', unknown]] as const) {
+        ids[p] = (await run<{ key: KeyView }>('addKey', { provider: p, apiKey: k })).key.id;
+      }
+      const r = await run<{ results: ValidateResult[]; counts: Record<string, number>; summary: string }>('validateAllKeys');
+      const byId = (id: string) => r.results.find((x) => x.keyId === id);
+      assert.equal(byId(ids.anthropic)?.outcome, 'valid');
+      assert.equal(byId(ids.openai)?.outcome, 'rate_limited');
+      assert.equal(byId(ids.google)?.outcome, 'invalid');
+      assert.equal(r.results.find((x) => x.provider === 'local')?.outcome, 'valid');
+      assert.equal(r.results.length, api.core.listKeys().length + 1, 'every key and the local server');
+      assert.ok(r.counts.valid >= 2 && r.counts.invalid >= 1);
+      assert.match(r.summary, /\d+ valid/);
+      assertNoLeak(r, secrets, 'validateAllKeys result');
+      const status = Object.fromEntries(api.core.listKeys().map((k) => [k.id, k.status]));
+      assert.deepEqual([status[ids.anthropic], status[ids.openai], status[ids.google]], ['healthy', 'resting', 'disabled']);
+      assert.ok(fake.requests.some((q) => q.headers['x-api-key'] === valid), 'the fake was asked');
+
+      // One key through listKeys, without prompts.
+      const one = await run<{ action: string; result: ValidateResult }>('listKeys', { keyId: ids.anthropic, action: 'validate' });
+      assert.equal(one.result.outcome, 'valid');
+    });
+  });
+});

@@ -1,0 +1,160 @@
+import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { activateExtension } from './helpers';
+import type { AiKeyManagerTestApi } from '../../src/extension';
+import type { StatusBarSnapshot } from '../../src/vscode/statusBar';
+
+const WARNING = 'statusBarItem.warningBackground';
+const ERROR = 'statusBarItem.errorBackground';
+
+const snapshot = async (): Promise<StatusBarSnapshot> =>
+  (await vscode.commands.executeCommand('aiKeyManager.debug.statusBar')) as StatusBarSnapshot;
+
+/** Polls the status bar until `cond` holds; fails after `ms`. */
+async function until(cond: (s: StatusBarSnapshot) => boolean, what: string, ms = 1000): Promise<StatusBarSnapshot> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const s = await snapshot();
+    if (cond(s)) return s;
+    if (Date.now() > end) assert.fail(`status bar did not show ${what} within ${ms} ms; it shows ${JSON.stringify(s)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const money = (v: number): string => `$${v.toFixed(2)}`;
+
+describe('status bar', () => {
+  let api: AiKeyManagerTestApi;
+  const config = () => vscode.workspace.getConfiguration('aiKeyManager');
+  const spentToday = () => api.core.budget().day.spent;
+  const track = (inputTokens: number, model = 'gpt-4o') => api.core.track({ provider: 'openai', model, inputTokens, outputTokens: 0 }, 'tool');
+
+  before(async () => {
+    ({ api } = await activateExtension());
+    await api.core.resetUsage('system');
+    for (const k of ['budget.daily', 'budget.monthly', 'budget.alertThreshold', 'statusBar.mode']) await config().update(k, undefined, vscode.ConfigurationTarget.Global);
+  });
+
+  after(async () => {
+    for (const k of ['budget.daily', 'budget.monthly', 'budget.alertThreshold', 'statusBar.mode', 'pricing.overrides']) await config().update(k, undefined, vscode.ConfigurationTarget.Global);
+    await api.core.resetUsage('system');
+  });
+
+  it('shows today’s spend without a limit and opens the panel on click', async () => {
+    const s = await until((x) => x.text === '$(credit-card) $0.00 today', 'an empty day');
+    assert.equal(s.visible, true);
+    assert.equal(s.backgroundColor, undefined);
+    assert.match(s.tooltip, /Today: \*\*\$0\.00\*\* no limit/);
+    assert.match(s.tooltip, /No requests recorded today/);
+  });
+
+  it('moves within a second of a request recorded through core.track', async () => {
+    const before = await snapshot();
+    const started = Date.now();
+    track(200_000); // $0.50 at gpt-4o's $2.50 / MTok input
+    const s = await until((x) => x.text !== before.text, 'the new spend');
+    assert.ok(Date.now() - started <= 1000);
+    assert.equal(s.text, `$(credit-card) ${money(spentToday())} today`);
+    assert.ok(spentToday() > 0);
+  });
+
+  it('moves within a second of a request recorded by an MCP tool and by the recordUsage command', async () => {
+    const [def] = await api.mcp.provideMcpServerDefinitions();
+    const resolved = await api.mcp.resolveMcpServerDefinition(def);
+    const client = new Client({ name: 'status-bar-test', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(resolved.uri.toString()), { requestInit: { headers: resolved.headers } }));
+    try {
+      const before = await snapshot();
+      const r = await client.callTool({ name: 'track_request', arguments: { provider: 'openai', model: 'gpt-4o', input_tokens: 400_000, output_tokens: 0 } });
+      assert.ok(!r.isError, JSON.stringify(r.content));
+      const s = await until((x) => x.text !== before.text, 'the MCP-recorded spend');
+      assert.equal(s.text, `$(credit-card) ${money(spentToday())} today`);
+    } finally {
+      await client.close();
+    }
+    const before = await snapshot();
+    await vscode.commands.executeCommand('aiKeyManager.recordUsage', { provider: 'openai', model: 'gpt-4o', inputTokens: 100_000, outputTokens: 0 });
+    await until((x) => x.text !== before.text && x.text.includes(money(spentToday())), 'the command-recorded spend');
+  });
+
+  it('throttles bursts of requests to a few renders', async () => {
+    const before = await snapshot();
+    for (let i = 0; i < 50; i++) track(1000);
+    const s = await until((x) => x.text.includes(money(spentToday())), 'the burst total');
+    await new Promise((r) => setTimeout(r, 300));
+    const after = await snapshot();
+    assert.ok(after.renders - before.renders <= 3, `${after.renders - before.renders} renders for 50 requests`);
+    assert.equal(after.text, s.text);
+  });
+
+  it('shows the daily limit, then warning and error backgrounds at the alert threshold and when exceeded', async () => {
+    const spent = spentToday();
+    await vscode.commands.executeCommand('aiKeyManager.setBudget', { daily: 1000, alertThreshold: 0.8 });
+    let s = await until((x) => x.text === `$(credit-card) ${money(spent)} / $1,000`, 'the daily limit');
+    assert.equal(s.backgroundColor, undefined);
+    assert.match(s.tooltip, /of \$1,000 \(\d+%\)/);
+
+    await vscode.commands.executeCommand('aiKeyManager.setBudget', { daily: Math.round((spent / 0.9) * 100) / 100 });
+    s = await until((x) => x.backgroundColor === WARNING, 'the alert background');
+    assert.match(s.tooltip, /alert/);
+
+    await vscode.commands.executeCommand('aiKeyManager.setBudget', { daily: Math.round((spent / 0.9) * 100) / 100 + 10 });
+    await until((x) => x.backgroundColor === undefined, 'no background under the threshold');
+
+    // A request takes today's spend over the limit.
+    await vscode.commands.executeCommand('aiKeyManager.setBudget', { daily: Math.ceil(spent) + 1 });
+    await until((x) => x.backgroundColor === undefined, 'no background before the request');
+    track(1_000_000); // $2.50
+    s = await until((x) => x.backgroundColor === ERROR, 'the exceeded background');
+    assert.match(s.tooltip, /exceeded/);
+
+    // The monthly budget alone also colours it.
+    await config().update('budget.daily', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('aiKeyManager.setBudget', { monthly: 1 });
+    s = await until((x) => x.backgroundColor === ERROR && x.text.endsWith(' today'), 'the exceeded monthly budget');
+    assert.match(s.tooltip, /This month \(\d{4}-\d{2}\): \*\*\$[\d.,]+\*\* of \$1 \(\d+%\) — \*\*exceeded\*\*/);
+    assert.match(s.tooltip, /projected \$/);
+    await config().update('budget.monthly', undefined, vscode.ConfigurationTarget.Global);
+    await until((x) => x.backgroundColor === undefined, 'no background without budgets');
+  });
+
+  it('follows the statusBar.mode setting', async () => {
+    await config().update('statusBar.mode', 'compact', vscode.ConfigurationTarget.Global);
+    let s = await until((x) => !x.text.includes('today'), 'compact mode');
+    assert.equal(s.text, `$(credit-card) ${money(spentToday())}`);
+    await config().update('statusBar.mode', 'hidden', vscode.ConfigurationTarget.Global);
+    await until((x) => !x.visible, 'hidden mode');
+    await config().update('statusBar.mode', undefined, vscode.ConfigurationTarget.Global);
+    s = await until((x) => x.visible && x.text.endsWith(' today'), 'full mode again');
+  });
+
+  it('lists the top 3 models of today in the tooltip and never shows a key in it', async () => {
+    const key = `sk-ant-api03-CANARY${[...randomBytes(40)].map((b) => 'abcdefghijkmnopqrstuvwxyzABCDEFGH0123456789'[b % 43]).join('')}`;
+    const added = (await vscode.commands.executeCommand('aiKeyManager.addKey', { provider: 'anthropic', apiKey: key })) as { key?: { id: string } };
+    assert.ok(added.key, 'key added');
+    // A model named like a key (a paste mistake) must show masked.
+    await config().update('pricing.overrides', [{ model: key, provider: 'openai', inputPerMTok: 1, outputPerMTok: 1 }], vscode.ConfigurationTarget.Global);
+    const priced = () => {
+      try {
+        return api.core.estimateCost({ model: key, provider: 'openai', inputTokens: 1 }).cost.source === 'override';
+      } catch {
+        return false;
+      }
+    };
+    const end = Date.now() + 3000;
+    while (!priced() && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(priced(), 'the price override is in effect');
+    track(200_000_000, key); // $200: the top model today
+    track(10_000, 'gpt-4o-mini');
+    const s = await until((x) => x.tooltip.includes('gpt-4o-mini') && x.tooltip.includes('sk-ant…'), 'the top models');
+    const top = s.tooltip.split('Top models today:')[1] ?? '';
+    assert.equal(top.split('\n').filter((l) => l.startsWith('- ')).length, 3, 'three models listed');
+    assert.match(top, /- openai\/sk-ant…\S+: \$200\.00 \(1 request\)/);
+    assert.ok(!s.tooltip.includes(key) && !s.tooltip.includes(key.slice(8, 28)), 'the tooltip leaks the key');
+    assert.ok(!s.text.includes(key.slice(8, 28)));
+    await vscode.commands.executeCommand('aiKeyManager.removeKey', { keyId: added.key.id, confirm: true });
+  });
+});
