@@ -1,0 +1,367 @@
+// The usage & budget panel in headless Chromium: the page the extension serves (panelHtml +
+// dist/webview), fed with models that buildDashboard computes from a seeded core.
+import { after, afterEach, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import type { Browser, ElementHandle } from 'playwright-core';
+import type { AiKeyManagerCore } from '../../src/core/service';
+import { buildDashboard, type DashboardFilter, type DashboardModel } from '../../src/core/dashboard';
+import type { PriceOverride } from '../../src/core/pricing';
+import type { WebviewMessage } from '../../src/webview/protocol';
+import { launchBrowser, makeCore, openPanel, startServer, TestClock, type PanelPage, type PanelServer } from './harness';
+
+const NOW = '2026-03-20T15:00:00.000Z';
+const BUDGET = { daily: 2, monthly: 20 };
+// Prices (USD per million tokens) as overrides, so every cost below is known exactly.
+const PRICES: PriceOverride[] = [
+  { provider: 'anthropic', model: 'claude-sonnet-4-5', inputPerMTok: 3, outputPerMTok: 15, cacheReadPerMTok: 0.3, cacheWritePerMTok: 3.75 },
+  { provider: 'anthropic', model: 'claude-haiku-4-5', inputPerMTok: 1, outputPerMTok: 5 },
+  { provider: 'openai', model: 'gpt-4o', inputPerMTok: 2.5, outputPerMTok: 10 },
+  { provider: 'google', model: 'gemini-2.5-flash', inputPerMTok: 0.3, outputPerMTok: 2.5 },
+  { provider: 'mistral', model: 'mistral-large-latest', inputPerMTok: 2, outputPerMTok: 6 },
+];
+
+interface Seed {
+  at: string;
+  provider: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+  success?: boolean;
+  latencyMs?: number;
+  error?: string;
+}
+
+const SEEDS: Seed[] = [
+  { at: '2026-03-20T10:00:00Z', provider: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 200_000, outputTokens: 40_000, cacheReadTokens: 100_000, latencyMs: 1200 },
+  { at: '2026-03-20T11:00:00Z', provider: 'openai', model: 'gpt-4o', inputTokens: 100_000, outputTokens: 20_000, latencyMs: 800 },
+  { at: '2026-03-20T12:00:00Z', provider: 'openai', model: 'gpt-4o', inputTokens: 40_000, outputTokens: 5_000, success: false, latencyMs: 400, error: 'HTTP 500 from provider' },
+  { at: '2026-03-19T09:00:00Z', provider: 'anthropic', model: 'claude-haiku-4-5', inputTokens: 300_000, outputTokens: 60_000, latencyMs: 600 },
+  { at: '2026-03-19T13:00:00Z', provider: 'google', model: 'gemini-2.5-flash', inputTokens: 1_000_000, outputTokens: 200_000, latencyMs: 300 },
+  { at: '2026-03-15T08:30:00Z', provider: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 500_000, outputTokens: 100_000, cacheWriteTokens: 200_000, latencyMs: 2000 },
+  { at: '2026-03-01T16:00:00Z', provider: 'openai', model: 'gpt-4o', inputTokens: 400_000, outputTokens: 80_000, latencyMs: 900 },
+  { at: '2026-02-25T12:00:00Z', provider: 'google', model: 'gemini-2.5-flash', inputTokens: 2_000_000, outputTokens: 400_000, latencyMs: 350 },
+  // Only inside the 90-day window:
+  { at: '2026-02-10T12:00:00Z', provider: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 100_000, outputTokens: 10_000, latencyMs: 1500 },
+  { at: '2026-01-05T12:00:00Z', provider: 'mistral', model: 'mistral-large-latest', inputTokens: 1_000_000, outputTokens: 100_000, latencyMs: 700 },
+];
+
+// Canary keys: right shape, and any 12-character piece of one in the page or a message is a leak.
+const CANARIES = ['sk-proj-CANARYpanelQ1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8', 'sk-ant-CANARYpanelZ9x8C7v6B5n4M3q2W1e0R9t8Y7u6I5o4P3a2-zz'];
+
+function expectedCost(s: Seed): number {
+  const p = PRICES.find((x) => x.model === s.model);
+  assert.ok(p, `no test price for ${s.model}`);
+  return (s.inputTokens * p.inputPerMTok + s.outputTokens * p.outputPerMTok + (s.cacheReadTokens ?? 0) * (p.cacheReadPerMTok ?? p.inputPerMTok) + (s.cacheWriteTokens ?? 0) * (p.cacheWritePerMTok ?? p.inputPerMTok)) / 1e6;
+}
+
+const DAY_MS = 86_400_000;
+/** Seeds inside the last `days` local (UTC) days up to NOW, optionally of one provider. */
+function inWindow(days: number, provider?: string): Seed[] {
+  const from = Date.parse(NOW.slice(0, 10)) - (days - 1) * DAY_MS;
+  return SEEDS.filter((s) => Date.parse(s.at) >= from && (!provider || s.provider === provider));
+}
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) < 1e-6, `${what}: expected ${expected}, got ${actual}`);
+
+function assertNoCanary(text: string, where: string): void {
+  for (const c of CANARIES) {
+    for (let i = 0; i + 12 <= c.length; i++) assert.ok(!text.includes(c.slice(i, i + 12)), `${where} contains '${c.slice(i, i + 12)}', a piece of a canary key`);
+  }
+}
+
+async function seededCore(): Promise<{ core: AiKeyManagerCore; clock: TestClock }> {
+  const clock = new TestClock(new Date(NOW));
+  const core = makeCore({ clock, budget: BUDGET, prices: PRICES });
+  await core.addKey('openai', { apiKey: CANARIES[0] }, { label: 'work' }, 'command');
+  await core.addKey('anthropic', { apiKey: CANARIES[1] }, {}, 'command');
+  for (const s of SEEDS) {
+    clock.set(s.at);
+    const { at: _at, ...input } = s;
+    core.track(input, 'command');
+  }
+  clock.set(NOW);
+  return { core, clock };
+}
+
+const data = async (el: ElementHandle | null): Promise<number> => Number(await el?.getAttribute('data-value'));
+
+describe('usage & budget panel (webview)', () => {
+  let browser: Browser;
+  let server: PanelServer;
+  let core: AiKeyManagerCore;
+  let clock: TestClock;
+  let panel: PanelPage | undefined;
+  const posted: DashboardModel[] = [];
+
+  /** What the host does: build the model for a filter; every model is kept for the canary scan. */
+  const model = (filter: DashboardFilter): DashboardModel => {
+    const m = buildDashboard(core, filter);
+    posted.push(m);
+    return m;
+  };
+  const open = async (filter: DashboardFilter = { days: 30 }, theme: 'dark' | 'light' = 'dark') => {
+    const html = server.setState({ filter, model: model(filter) });
+    assertNoCanary(html, 'the panel HTML');
+    panel = await openPanel(browser, server, { theme });
+    return panel;
+  };
+
+  before(async () => {
+    ({ core, clock } = await seededCore());
+    [browser, server] = await Promise.all([launchBrowser(), startServer()]);
+    mkdirSync('test-results', { recursive: true });
+  });
+
+  afterEach(async () => {
+    const p = panel;
+    panel = undefined;
+    if (!p) return;
+    assertNoCanary(await p.page.content(), 'the rendered page');
+    assertNoCanary(JSON.stringify(p.messages), 'the messages the page posted');
+    await p.context.close();
+    assert.deepEqual(p.problems, [], 'console errors, page errors or CSP violations');
+  });
+
+  after(async () => {
+    for (const m of posted) assertNoCanary(JSON.stringify(m), 'a model posted to the panel');
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('shows the day and month gauges against their budgets, with the projection', async () => {
+    const { page } = await open();
+    const m = posted[posted.length - 1];
+    const today = sum(inWindow(1).map(expectedCost));
+    const month = sum(SEEDS.filter((s) => s.at.startsWith('2026-03')).map(expectedCost));
+    close(m.budget.day.spent, today, 'core day spend');
+    close(m.budget.month.spent, month, 'core month spend');
+
+    for (const [period, spent, limit] of [['day', today, BUDGET.daily], ['month', month, BUDGET.monthly]] as const) {
+      const g = page.locator(`#gauge-${period}`);
+      close(Number(await g.locator('.spent').getAttribute('data-value')), spent, `${period} spent`);
+      assert.equal(await g.locator('.spent').textContent(), `$${spent.toFixed(2)}`);
+      assert.equal(await g.locator('.limit').textContent(), `$${limit.toFixed(2)}`);
+      const pct = (spent / limit) * 100;
+      const shownPct = Number(await g.locator('.badge').getAttribute('data-value'));
+      close(shownPct, pct, `${period} percent`);
+      // Rounded from the page's own value: 1.83 / 2 sits on the .5 boundary, where float sums differ.
+      assert.equal(await g.locator('.percent').textContent(), `${Math.round(shownPct)}%`);
+      const meter = g.getByRole('meter');
+      assert.equal(Number(await meter.getAttribute('aria-valuenow')), Math.round(pct * 10) / 10);
+      const status = period === 'day' ? m.budget.day : m.budget.month;
+      close(Number(await g.locator('.projected').getAttribute('data-value')), status.projected, `${period} projection`);
+      assert.ok(status.projected > spent, 'the projection extrapolates the part of the period still to come');
+      assert.equal(await g.locator('.projected').textContent(), `$${status.projected.toFixed(2)}`);
+    }
+    // 1.83 of 2.00 is past the 80 % alert threshold; 8.78 of 20 is not.
+    assert.match((await page.locator('#gauge-day').getAttribute('class')) ?? '', /\balert\b/);
+    assert.match((await page.locator('#gauge-month').getAttribute('class')) ?? '', /\bok\b/);
+    close(await data(await page.$('#totals .total-cost')), sum(inWindow(30).map(expectedCost)), '30-day total');
+    assert.equal(await data(await page.$('#totals .total-requests')), inWindow(30).length);
+  });
+
+  it('charts daily spend with one dataset per provider and the right daily totals', async () => {
+    const { page } = await open();
+    const seeds = inWindow(30);
+    const providers = [...new Set(seeds.map((s) => s.provider))].sort();
+    const legend = await page.locator('#chart-legend .legend-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-provider') ?? ''));
+    assert.deepEqual([...legend].sort(), providers, 'one legend entry (dataset) per provider with spend');
+
+    // The data table is the chart's text alternative; it is built from the same datasets.
+    const headers = await page.locator('#chart-table thead th[data-provider]').evaluateAll((els) => els.map((e) => e.getAttribute('data-provider') ?? ''));
+    assert.deepEqual([...headers].sort(), providers);
+    const days = [...new Set(seeds.map((s) => s.at.slice(0, 10)))].sort();
+    const rows = await page.locator('#chart-table tbody tr').evaluateAll((els) => els.map((e) => e.getAttribute('data-day')));
+    assert.deepEqual(rows, days, 'a row for every day with spend, in order');
+    for (const day of days) {
+      const row = page.locator(`#chart-table tr[data-day="${day}"]`);
+      for (const p of providers) {
+        const expected = sum(seeds.filter((s) => s.at.startsWith(day) && s.provider === p).map(expectedCost));
+        close(Number(await row.locator(`td[data-provider="${p}"]`).getAttribute('data-value')), expected, `${day} ${p}`);
+      }
+      close(Number(await row.locator('td.total').getAttribute('data-value')), sum(seeds.filter((s) => s.at.startsWith(day)).map(expectedCost)), `${day} total`);
+    }
+    // The canvas has a text label and Chart.js has drawn bars on it.
+    assert.match((await page.locator('#spend-chart').getAttribute('aria-label')) ?? '', /stacked by provider/);
+    await page.waitForFunction(() => {
+      const c = document.getElementById('spend-chart') as HTMLCanvasElement;
+      const px = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data;
+      let painted = 0;
+      for (let i = 3; px && i < px.length; i += 4) if (px[i] > 0) painted++;
+      return c.width > 300 && painted > 2000;
+    });
+
+    // Hiding a provider through the legend (keyboard) keeps its data in the table.
+    const first = page.locator('#chart-legend .legend-item').first();
+    await first.focus();
+    await page.keyboard.press('Enter');
+    assert.equal(await page.locator('#chart-legend .legend-item').first().getAttribute('aria-pressed'), 'false');
+  });
+
+  it('lists every model with the seeded requests, tokens, cost, success rate and latency', async () => {
+    const { page } = await open();
+    const seeds = inWindow(30);
+    const models = [...new Set(seeds.map((s) => `${s.provider}/${s.model}`))];
+    const rows = page.locator('#models-table tbody tr');
+    assert.equal(await rows.count(), models.length);
+    for (const key of models) {
+      const [provider, name] = key.split('/');
+      const mine = seeds.filter((s) => s.provider === provider && s.model === name);
+      const row = page.locator(`#models-table tbody tr[data-provider="${provider}"][data-model="${name}"]`);
+      const cell = (col: string) => row.locator(`td[data-col="${col}"]`);
+      assert.equal(Number(await cell('requests').getAttribute('data-value')), mine.length, `${key} requests`);
+      assert.equal(await cell('inputTokens').textContent(), sum(mine.map((s) => s.inputTokens)).toLocaleString('en-US'), `${key} tokens in`);
+      assert.equal(await cell('outputTokens').textContent(), sum(mine.map((s) => s.outputTokens)).toLocaleString('en-US'), `${key} tokens out`);
+      assert.equal(await cell('cache').getAttribute('data-value'), `${sum(mine.map((s) => s.cacheReadTokens ?? 0))}/${sum(mine.map((s) => s.cacheWriteTokens ?? 0))}`, `${key} cache`);
+      close(Number(await cell('costUsd').getAttribute('data-value')), sum(mine.map(expectedCost)), `${key} cost`);
+      close(Number(await cell('successRate').getAttribute('data-value')), mine.filter((s) => s.success !== false).length / mine.length, `${key} success`);
+      close(Number(await cell('meanLatencyMs').getAttribute('data-value')), sum(mine.map((s) => s.latencyMs ?? 0)) / mine.length, `${key} latency`);
+    }
+    // Sorted by cost, most expensive first.
+    const costs = await rows.evaluateAll((els) => els.map((e) => Number(e.querySelector('[data-col="costUsd"]')?.getAttribute('data-value'))));
+    assert.deepEqual(costs, [...costs].sort((a, b) => b - a));
+    // gpt-4o had one failure in three requests.
+    assert.equal(await page.locator('#models-table tr[data-model="gpt-4o"] td[data-col="successRate"]').textContent(), '67%');
+    // Key health lists masked keys only.
+    const openaiKeys = await page.locator('#health-table tr[data-provider="openai"] code.masked').allTextContents();
+    assert.equal(openaiKeys.length, 1);
+    assert.match(openaiKeys[0], /^sk-pro.*…J7k8$/);
+  });
+
+  it('the provider filter posts a filter message, and the host’s answer changes the numbers', async () => {
+    const p = await open();
+    const { page } = p;
+    const allCost = await data(await page.$('#totals .total-cost'));
+    assert.deepEqual(p.messages[0], { type: 'ready', filter: { days: 30 } });
+
+    const filterMsg = p.nextMessage((m) => m.type === 'filter');
+    await page.locator('#provider').click();
+    await page.locator('#provider').getByRole('option', { name: 'OpenAI', exact: true }).click();
+    const msg = (await filterMsg) as Extract<WebviewMessage, { type: 'filter' }>;
+    assert.deepEqual(msg.filter, { days: 30, provider: 'openai' });
+    assert.equal(await page.locator('#app').getAttribute('aria-busy'), 'true', 'busy until the host answers');
+
+    await p.send({ type: 'model', model: model(msg.filter) });
+    await page.waitForFunction(() => document.getElementById('app')?.getAttribute('aria-busy') === null);
+    const openai = inWindow(30, 'openai');
+    close(await data(await page.$('#totals .total-cost')), sum(openai.map(expectedCost)), 'OpenAI-only total');
+    assert.notEqual(await data(await page.$('#totals .total-cost')), allCost);
+    assert.deepEqual(await page.locator('#models-table tbody tr').evaluateAll((els) => els.map((e) => e.getAttribute('data-model'))), ['gpt-4o']);
+    assert.deepEqual(await page.locator('#chart-legend .legend-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-provider'))), ['openai']);
+    assert.match((await page.locator('#subtitle').textContent()) ?? '', /OpenAI/);
+
+    // A live update computed for the old filter that crosses the change is ignored.
+    await p.send({ type: 'model', model: model({ days: 30 }) });
+    await page.waitForTimeout(100);
+    close(await data(await page.$('#totals .total-cost')), sum(openai.map(expectedCost)), 'still OpenAI-only');
+  });
+
+  it('the period filter (keyboard) switches to 90 days and adds older providers', async () => {
+    const p = await open();
+    const { page } = p;
+    await page.locator('vscode-radio[value="30"]').focus();
+    const filterMsg = p.nextMessage((m) => m.type === 'filter');
+    await page.keyboard.press('ArrowRight');
+    const msg = (await filterMsg) as Extract<WebviewMessage, { type: 'filter' }>;
+    assert.deepEqual(msg.filter, { days: 90 });
+    await p.send({ type: 'model', model: model(msg.filter) });
+    await page.waitForFunction(() => document.querySelectorAll('#chart-legend .legend-item').length === 4);
+    const providers = [...new Set(inWindow(90).map((s) => s.provider))].sort();
+    assert.deepEqual((await page.locator('#chart-legend .legend-item').evaluateAll((els) => els.map((e) => e.getAttribute('data-provider') ?? ''))).sort(), providers);
+    close(await data(await page.$('#totals .total-cost')), sum(inWindow(90).map(expectedCost)), '90-day total');
+  });
+
+  it('is keyboard accessible: Tab reaches the filters and the export buttons, which post export messages', async () => {
+    const p = await open();
+    const { page } = p;
+    const reached: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab');
+      const id = await page.evaluate(() => {
+        const a = document.activeElement as HTMLElement | null;
+        return a?.id || a?.closest('[id]')?.id || a?.tagName || '';
+      });
+      reached.push(id);
+    }
+    for (const id of ['period', 'provider', 'export-csv', 'export-json']) assert.ok(reached.some((r) => r === id), `Tab never reached #${id} (reached ${reached.join(', ')})`);
+    assert.ok(reached.indexOf('period') < reached.indexOf('provider'), 'period comes before provider in tab order');
+
+    // Visible focus: the focused export button draws an outline.
+    await page.locator('#export-csv').focus();
+    const exportMsg = p.nextMessage((m) => m.type === 'export');
+    await page.keyboard.press('Enter');
+    assert.deepEqual(await exportMsg, { type: 'export', format: 'csv' });
+    const jsonMsg = p.nextMessage((m) => m.type === 'export');
+    await page.locator('#export-json').click();
+    assert.deepEqual(await jsonMsg, { type: 'export', format: 'json' });
+
+    // Tables have column headers; the chart has a data table alternative.
+    for (const t of ['models-table', 'chart-table', 'health-table', 'recent-table', 'audit-table']) {
+      assert.ok((await page.locator(`#${t} thead th[scope="col"]`).count()) >= 3, `#${t} has column headers`);
+    }
+  });
+
+  it('updates live when the host pushes a new model, and restores its filter after a reload', async () => {
+    const p = await open();
+    const { page } = p;
+    const before = await data(await page.$('#gauge-day .spent'));
+    clock.set('2026-03-20T14:00:00Z');
+    core.track({ provider: 'openai', model: 'gpt-4o', inputTokens: 20_000, outputTokens: 1_000, latencyMs: 500 }, 'command');
+    clock.set(NOW);
+    SEEDS.push({ at: '2026-03-20T14:00:00Z', provider: 'openai', model: 'gpt-4o', inputTokens: 20_000, outputTokens: 1_000, latencyMs: 500 });
+    await p.send({ type: 'model', model: model({ days: 30 }) });
+    await page.waitForFunction((b) => Number(document.querySelector('#gauge-day .spent')?.getAttribute('data-value')) !== b, before);
+    close(await data(await page.$('#gauge-day .spent')), before + 0.06, 'day spend after a new request');
+    assert.equal(await page.locator('#recent-table tbody tr').first().locator('th .model-name').textContent(), 'gpt-4o');
+
+    // Choose a filter, then reload as VS Code does when a hidden panel is shown again.
+    const filterMsg = p.nextMessage((m) => m.type === 'filter');
+    await page.locator('#provider').click();
+    await page.locator('#provider').getByRole('option', { name: 'Google Gemini', exact: true }).click();
+    const msg = (await filterMsg) as Extract<WebviewMessage, { type: 'filter' }>;
+    await p.send({ type: 'model', model: model(msg.filter) });
+    await page.waitForFunction(() => document.getElementById('app')?.getAttribute('aria-busy') === null);
+    const ready = p.nextMessage((m) => m.type === 'ready');
+    await page.reload();
+    assert.deepEqual(((await ready) as Extract<WebviewMessage, { type: 'ready' }>).filter, { days: 30, provider: 'google' });
+    close(await data(await page.$('#totals .total-cost')), sum(inWindow(30, 'google').map(expectedCost)), 'restored Google-only total');
+    assert.equal(await page.locator('#provider').evaluate((el) => (el as HTMLElement & { value: string }).value), 'google');
+  });
+
+  it('shows the empty state with first-step buttons when nothing is recorded', async () => {
+    const saved = core;
+    const emptyClock = new TestClock(new Date(NOW));
+    core = makeCore({ clock: emptyClock, budget: BUDGET, prices: PRICES });
+    try {
+      const p = await open();
+      const { page } = p;
+      assert.equal(posted[posted.length - 1].empty, true);
+      assert.ok(await page.locator('#empty').isVisible());
+      assert.ok(await page.locator('#usage').isHidden());
+      assert.equal(await page.locator('#empty h2').textContent(), 'No usage recorded yet');
+      const record = p.nextMessage((m) => m.type === 'run');
+      await page.getByRole('button', { name: 'Record usage' }).click();
+      assert.deepEqual(await record, { type: 'run', command: 'recordUsage' });
+      const add = p.nextMessage((m) => m.type === 'run');
+      await page.getByRole('button', { name: 'Add API key' }).focus();
+      await page.keyboard.press('Enter');
+      assert.deepEqual(await add, { type: 'run', command: 'addKey' });
+      await page.screenshot({ path: 'test-results/panel-empty.png', fullPage: true });
+    } finally {
+      core = saved;
+    }
+  });
+
+  for (const theme of ['light', 'dark'] as const) {
+    it(`renders in the ${theme} theme (screenshot test-results/panel-${theme}.png)`, async () => {
+      const { page } = await open({ days: 30 }, theme);
+      await page.waitForTimeout(400); // let the chart's short animation finish
+      const colors = await page.evaluate(() => ({ bg: getComputedStyle(document.body).backgroundColor, fg: getComputedStyle(document.body).color }));
+      assert.deepEqual(colors, theme === 'dark' ? { bg: 'rgb(31, 31, 31)', fg: 'rgb(204, 204, 204)' } : { bg: 'rgb(255, 255, 255)', fg: 'rgb(59, 59, 59)' });
+      await page.screenshot({ path: `test-results/panel-${theme}.png`, fullPage: true });
+    });
+  }
+});
