@@ -15,6 +15,8 @@ export interface AiKeyManagerTestApi {
   readonly vault: SecretStorageVault;
   readonly core: AiKeyManagerCore;
   readonly mcp: McpServerController;
+  /** The extension's globalState, for tests of the state adapter. */
+  readonly globalState: vscode.Memento;
   /** Everything the extension keeps in workspaceState and globalState, for leak scans. */
   stateDump(): Record<string, unknown>;
 }
@@ -70,6 +72,7 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
     vault,
     core: c,
     mcp: m,
+    globalState: context.globalState,
     stateDump: () => {
       const dump: Record<string, unknown> = {};
       for (const [name, memento] of [['workspace', context.workspaceState], ['global', context.globalState]] as const) {
