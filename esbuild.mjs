@@ -1,7 +1,7 @@
 // Bundles the extension and the headless CLI into dist/; with --tests, also transpiles
 // src/ and test/ file-by-file into out/ so unit and integration tests run as plain JS.
 import * as esbuild from 'esbuild';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const production = process.argv.includes('--production');
@@ -25,8 +25,16 @@ const vendorExternal = {
   },
 };
 
+// In the extension bundle, src/mcp/index.ts becomes a require of dist/mcp.js, its own bundle.
+const lazyMcp = {
+  name: 'lazy-mcp',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/mcp\/index$/ }, () => ({ path: './mcp.js', external: true }));
+  },
+};
+
 const bundle = {
-  entryPoints: { extension: 'src/extension.ts', cli: 'src/cli.ts' },
+  entryPoints: { cli: 'src/cli.ts', mcp: 'src/mcp/index.ts' },
   plugins: [vendorExternal],
   outdir: 'dist',
   bundle: true,
@@ -39,7 +47,10 @@ const bundle = {
   sourcesContent: false,
   legalComments: 'none',
   logLevel: 'warning',
+  define: { AIKM_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
 };
+
+const extensionBundle = { ...bundle, entryPoints: { extension: 'src/extension.ts' }, plugins: [vendorExternal, lazyMcp], supported: { 'dynamic-import': false } };
 
 const vendorBundle = {
   ...bundle,
@@ -72,12 +83,13 @@ function tsFiles(dir) {
 
 if (watch) {
   await esbuild.build(vendorBundle);
-  const ctxs = await Promise.all([esbuild.context(bundle), esbuild.context(webviewBundle)]);
+  const ctxs = await Promise.all([esbuild.context(bundle), esbuild.context(extensionBundle), esbuild.context(webviewBundle)]);
   await Promise.all(ctxs.map((c) => c.watch()));
   console.log('[esbuild] watching src/ …');
 } else {
   if (clean) rmSync('dist', { recursive: true, force: true });
   await esbuild.build(bundle);
+  await esbuild.build(extensionBundle);
   await esbuild.build(vendorBundle);
   await esbuild.build(webviewBundle);
   if (tests) {

@@ -23,7 +23,7 @@ export class McpServerController implements vscode.McpServerDefinitionProvider<v
   ensureStarted(): Promise<HttpHost> {
     if (!this.host) {
       this.host = (async () => {
-        const [{ startHttpHost }, { createMcpServer }] = await Promise.all([import('../mcp/httpHost'), import('../mcp/server')]);
+        const { startHttpHost, createMcpServer } = await import('../mcp/index');
         const host = await startHttpHost({
           createServer: () => createMcpServer({ core: this.core, via: 'tool', askSecret: ({ provider, purpose }) => askForKey(provider, purpose) }),
           log: (m) => this.log.info(m),
