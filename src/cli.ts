@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The headless host: `ai-key-manager mcp` serves the same MCP server as the extension, over stdio.
 // stdout carries only the protocol; everything else goes to stderr.
-const VERSION = '0.1.0';
+import { VERSION } from './core/version';
 
 const HELP = `ai-key-manager ${VERSION} — AI Key Manager without VS Code
 

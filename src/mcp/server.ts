@@ -5,13 +5,14 @@ import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextp
 import { z } from 'zod';
 import type { ChangeKind } from '../core/service';
 import { redactSecrets } from '../core/mask';
+import { VERSION } from '../core/version';
 import { redactKeys } from '../core/leakScan';
 import { TOOLS, type ToolContext } from './tools';
 import { RESOURCES } from './resources';
 import { PROMPTS } from './prompts';
 
 export const SERVER_NAME = 'ai-key-manager';
-export const SERVER_VERSION = '0.1.0';
+export const SERVER_VERSION = VERSION;
 
 /** Which resources change with which kind of core change. */
 const AFFECTS: Record<ChangeKind, string[]> = {
