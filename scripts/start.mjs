@@ -19,24 +19,35 @@ const host = ensureHost();
 const runDir = join(cacheDir(), 'dev');
 const folder = resolve(opt('folder', join(runDir, 'workspace')));
 mkdirSync(folder, { recursive: true });
-const server = await startCodeServer({ host, runDir, port: Number(opt('port', 0)) });
+const port = Number(opt('port', 0));
+if (!Number.isInteger(port) || port < 0 || port > 65535) { console.error(`--port needs a port number (got '${opt('port')}')`); process.exit(2); }
+const server = await startCodeServer({ host, runDir, port });
 const url = workbenchUrl(server.url, { folder });
-const stop = async () => { await server.stop(); process.exit(0); };
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
+const stop = async (code = 0) => { await server.stop(); process.exit(code); };
+for (const [sig, code] of [['SIGINT', 0], ['SIGTERM', 0], ['SIGHUP', 129]]) process.on(sig, () => void stop(code));
 process.stdout.write(`\nAI Key Manager is running in VS Code ${host.versions.VSCODE_VERSION} (code-server).\nOpen this URL in a browser:\n\n  ${url}\n\nPress Ctrl+C to stop.\n`);
 
 if (argv.includes('--smoke')) {
-  const { chromium } = createRequire(import.meta.url)('playwright-core');
-  const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.goto(url, { waitUntil: 'domcontentloaded' });
-  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-  await page.waitForTimeout(8000);
-  const title = await page.title();
-  mkdirSync(join(REPO, 'test-results'), { recursive: true });
-  await page.screenshot({ path: join(REPO, 'test-results', 'start.png') });
-  await browser.close();
-  process.stdout.write(`smoke: workbench title "${title}"; screenshot test-results/start.png\n`);
-  await stop();
+  // Proves the URL serves a workbench with this extension running: its status-bar item shows.
+  let code = 0;
+  let browser;
+  try {
+    const { chromium } = createRequire(import.meta.url)('playwright-core');
+    browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    const item = page.locator('.statusbar-item', { hasText: /today/ }).first();
+    await item.waitFor({ timeout: 60_000 });
+    const title = await page.title();
+    mkdirSync(join(REPO, 'test-results'), { recursive: true });
+    await page.screenshot({ path: join(REPO, 'test-results', 'start.png') });
+    process.stdout.write(`smoke: workbench "${title}", AI Key Manager status bar shows "${(await item.textContent())?.trim()}"; screenshot test-results/start.png\n`);
+  } catch (e) {
+    console.error(`smoke: the workbench did not show AI Key Manager: ${e.message}`);
+    code = 1;
+  } finally {
+    await browser?.close().catch(() => {});
+    await stop(code);
+  }
 }

@@ -1,7 +1,7 @@
 // Starts a real VS Code (code-server on Node 24 from the test cache) in its own process group
 // and builds workbench URLs that load this extension from source.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, existsSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,7 @@ export function ensureHost() {
  * stop() can kill the whole group: server, extension host, pty host, file watcher.
  */
 export async function startCodeServer({ host, port = 0, env = {}, runDir, quiet = true }) {
+  const ownRunDir = !runDir;
   runDir ??= mkdtempSync(join(tmpdir(), 'aikm-'));
   for (const d of ['home', 'user-data', 'extensions', 'logs', 'tmp']) mkdirSync(join(runDir, d), { recursive: true });
   // Unix socket paths under TMPDIR must stay < 108 chars.
@@ -100,8 +101,9 @@ export async function startCodeServer({ host, port = 0, env = {}, runDir, quiet 
     url = /HTTP server listening on (http:\/\/\S+)/.exec(log)?.[1];
     if (url) break;
     if (exited || Date.now() > deadline) {
-      await stop();
       const why = exited ? `exited (${exited.code ?? exited.signal})` : 'did not listen within 30 s';
+      await stop();
+      if (ownRunDir) rmSync(runDir, { recursive: true, force: true });
       throw Object.assign(new Error(`code-server ${why}. Its log:\n${log}`), { exitCode: 4 });
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -113,7 +115,7 @@ export async function startCodeServer({ host, port = 0, env = {}, runDir, quiet 
 /** The workbench URL that opens `folder` with this repo loaded as the development extension. */
 export function workbenchUrl(serverUrl, { folder, extensionPath = REPO, testsPath, extensionEnv } = {}) {
   const authority = new URL(serverUrl).host;
-  const remote = (p) => `vscode-remote://${authority}${resolve(p)}`;
+  const remote = (p) => `vscode-remote://${authority}${resolve(p).split('/').map(encodeURIComponent).join('/')}`;
   const payload = [['extensionDevelopmentPath', remote(extensionPath)]];
   if (testsPath) payload.push(['extensionTestsPath', remote(testsPath)]);
   if (extensionEnv) payload.push(['extensionEnvironment', JSON.stringify(extensionEnv)]);
@@ -130,7 +132,10 @@ export const CHROMIUM_ARGS = [
 ];
 
 export function chromiumPath() {
-  const p = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+  let p = process.env.CHROMIUM_PATH;
+  if (!p) {
+    try { p = execFileSync('bash', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim(); } catch { p = '/usr/bin/chromium'; }
+  }
   if (!existsSync(p)) throw Object.assign(new Error(`Chromium not found at ${p}. Run test/host/install.sh (installs Debian's chromium) or set CHROMIUM_PATH.`), { exitCode: 3 });
   return p;
 }

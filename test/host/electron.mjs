@@ -3,17 +3,23 @@
 // internet (it downloads VS Code). `npm run test:electron`. Version pinned in versions.sh.
 import { runTests } from '@vscode/test-electron';
 import { join } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { REPO, versions } from './codeServer.mjs';
 
+// Some tests need an open folder (the workspace leak scan), as under code-server.
+const folder = mkdtempSync(join(tmpdir(), 'aikm-ws-'));
 try {
   await runTests({
     version: process.env.VSCODE_TEST_VERSION || versions().VSCODE_VERSION,
     extensionDevelopmentPath: REPO,
     extensionTestsPath: join(REPO, 'out', 'test', 'integration', 'index.js'),
-    launchArgs: ['--disable-extensions', '--disable-workspace-trust'],
+    launchArgs: [folder, '--disable-extensions', '--disable-workspace-trust'],
     extensionTestsEnv: { AIKM_TEST_OUTPUT: join(REPO, 'test-results') },
   });
 } catch (err) {
   console.error(`Integration tests failed under @vscode/test-electron: ${err instanceof Error ? err.message : err}`);
-  process.exit(1);
+  process.exitCode = 1;
+} finally {
+  rmSync(folder, { recursive: true, force: true });
 }

@@ -12,6 +12,9 @@ CACHE=${AIKM_TEST_CACHE:-$HOME/.cache/aikm-test}
 t0=$(date +%s)
 log() { echo "[host-install +$(( $(date +%s) - t0 ))s] $*"; }
 mkdir -p "$CACHE"
+# Two runs at once (worktrees, parallel CI jobs) must not install into the same folder together.
+exec 9>"$CACHE/.install.lock"
+flock 9
 
 need=()
 command -v chromium >/dev/null || need+=(chromium)
@@ -55,4 +58,6 @@ if ! complete; then
   for m in "${natives[@]}"; do [ -f "$NM/$m" ] || { echo "code-server native module did not build: $m (see $CS/install.log)" >&2; exit 1; }; done
   rm -rf "$CS/tmp"; touch "$CS/.complete"
 fi
+bundled=$("$NODE_HOME/bin/node" -p "require('$NM/../package.json').version")
+[ "$bundled" = "$VSCODE_VERSION" ] || { echo "versions.sh says VSCODE_VERSION=$VSCODE_VERSION but code-server $CODE_SERVER_VERSION bundles VS Code $bundled: make them agree" >&2; exit 1; }
 log "ready: code-server $CODE_SERVER_VERSION on Node $NODE_VERSION in $CACHE"

@@ -21,7 +21,9 @@ const flag = (name) => argv.includes(`--${name}`);
 const opt = (name, dflt) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : dflt; };
 
 const testsPath = resolve(opt('tests', join(REPO, 'out/test/integration/index.js')));
-const timeoutMs = Number(opt('timeout', 300)) * 1000;
+const timeoutSec = Number(opt('timeout', 300));
+if (!(timeoutSec > 0)) { console.error(`[host] --timeout needs a number of seconds (got '${opt('timeout')}')`); process.exit(2); }
+const timeoutMs = timeoutSec * 1000;
 const outDir = resolve(process.env.AIKM_TEST_OUTPUT || join(REPO, 'test-results'));
 const logDir = join(outDir, 'host-logs');
 const verbose = flag('verbose');
@@ -37,23 +39,28 @@ mkdirSync(logDir, { recursive: true });
 
 let server;
 let browser;
+let tempFolder;
 let exitCode = 2;
 let stopping = false;
+// Each step on its own: a missing log folder must not keep the rest (and the exit code) from happening.
+const attempt = (what, f) => { try { f(); } catch (e) { say(`could not ${what}: ${e.message}`); } };
 const shutdown = async () => {
   if (stopping) return; stopping = true;
   if (browser) await browser.close().catch(() => {});
   if (server) {
     await server.stop();
-    cpSync(join(server.runDir, 'user-data', 'logs'), join(logDir, 'server-logs'), { recursive: true, force: true, errorOnExist: false });
-    cpSync(server.logFile, join(logDir, 'code-server.log'));
-    if (!flag('keep')) rmSync(server.runDir, { recursive: true, force: true });
+    const logs = join(server.runDir, 'user-data', 'logs');
+    if (existsSync(logs)) attempt('copy the server logs', () => cpSync(logs, join(logDir, 'server-logs'), { recursive: true, force: true }));
+    if (existsSync(server.logFile)) attempt('copy code-server.log', () => cpSync(server.logFile, join(logDir, 'code-server.log')));
+    if (!flag('keep')) attempt('remove the run folder', () => rmSync(server.runDir, { recursive: true, force: true }));
   }
+  if (tempFolder && !flag('keep')) attempt('remove the test workspace', () => rmSync(tempFolder, { recursive: true, force: true }));
 };
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { shutdown().finally(() => process.exit(130)); });
+for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) process.on(sig, () => { shutdown().finally(() => process.exit(code)); });
 
 try {
   const host = ensureHost();
-  const folder = opt('folder') ? resolve(opt('folder')) : mkdtempSync(join(tmpdir(), 'aikm-ws-'));
+  const folder = opt('folder') ? resolve(opt('folder')) : (tempFolder = mkdtempSync(join(tmpdir(), 'aikm-ws-')));
   server = await startCodeServer({
     host,
     env: { AIKM_TEST_OUTPUT: outDir, AIKM_TEST_SCREENSHOT: flag('screenshot') ? '1' : '' },
@@ -73,6 +80,8 @@ try {
   page.on('console', (m) => browserLog.write(`${ts()} [${m.type()}] ${m.text()}\n`));
   page.on('pageerror', (e) => browserLog.write(`${ts()} [pageerror] ${e?.stack ?? e}\n`));
   page.on('crash', () => { console.error(`${ts()} [host] the workbench page crashed in Chromium`); done(3); });
+  browser.on('disconnected', () => { if (stopping) return; console.error(`${ts()} [host] Chromium exited during the tests (see ${logDir})`); done(3); });
+  server.child.on('exit', (code, signal) => { if (stopping) return; console.error(`${ts()} [host] code-server exited during the tests (${code ?? signal}); see ${logDir}/code-server.log`); done(4); });
   await page.exposeFunction('codeAutomationLog', (type, logArgs) => {
     const line = format(...(Array.isArray(logArgs) ? logArgs : [logArgs]));
     workbenchLog.write(`${ts()} [${type}] ${line}\n`);
