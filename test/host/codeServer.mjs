@@ -61,7 +61,7 @@ export async function startCodeServer({ host, port = 0, env = {}, runDir, quiet 
   }, null, 2));
   const logFile = join(runDir, 'logs', 'code-server.log');
   const { openSync } = await import('node:fs');
-  const fd = openSync(logFile, 'a');
+  const fd = openSync(logFile, 'w'); // a fresh log: the URL is read from it
   const child = spawn(host.node, [
     host.entry,
     '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none',
