@@ -9,6 +9,7 @@ import { registerCommands } from './vscode/commands';
 import { registerStatusBar } from './vscode/statusBar';
 import { registerChat } from './vscode/chat';
 import { registerPanel } from './vscode/panel';
+import { registerBudgetAlerts } from './vscode/budgetAlerts';
 
 /** Exported to integration tests only (extension mode Test): other extensions get nothing. */
 export interface AiKeyManagerTestApi {
@@ -63,8 +64,14 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
     }),
     { dispose: () => c.dispose() },
   );
-  const deps: SurfaceDeps = { context, core: c, log, mcp: m };
-  context.subscriptions.push(...registerCommands(deps), ...registerStatusBar(deps), ...registerChat(deps), ...registerPanel(deps));
+  const deps: SurfaceDeps = { context, core: c, log, mcp: m, ledgerMemento };
+  context.subscriptions.push(
+    ...registerCommands(deps),
+    ...registerStatusBar(deps),
+    ...registerChat(deps),
+    ...registerPanel(deps),
+    ...registerBudgetAlerts(deps),
+  );
   log.info(`activated (VS Code ${vscode.version})`);
 
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;

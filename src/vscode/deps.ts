@@ -8,4 +8,6 @@ export interface SurfaceDeps {
   core: AiKeyManagerCore;
   log: vscode.LogOutputChannel;
   mcp: McpServerController;
+  /** Where the ledger lives: workspaceState, or globalState when no folder is open. */
+  ledgerMemento: vscode.Memento;
 }

@@ -1,0 +1,65 @@
+// Notifies once when today's or this month's spend crosses the alert threshold, and once more
+// when it goes over the limit. What was raised is kept beside the ledger, so a reload is quiet.
+import * as vscode from 'vscode';
+import type { SurfaceDeps } from './deps';
+import { budgetAlerts, type BudgetAlert, type RaisedAlerts } from '../core/budgetAlerts';
+import { usd } from './statusBar';
+
+export const DEBUG_BUDGET_ALERTS_COMMAND = 'aiKeyManager.debug.budgetAlerts';
+const RAISED_KEY = 'aikm.budgetAlerts.raised';
+const SETTING = 'aiKeyManager.budget.notifications';
+const CHECK_DELAY_MS = 200;
+
+export function alertMessage(a: BudgetAlert): string {
+  const p = a.status;
+  const when = a.period === 'day' ? 'today' : 'this month';
+  const budget = a.period === 'day' ? 'daily' : 'monthly';
+  const head = `AI spend ${when} is ${usd(p.spent)} of your ${usd(p.limit ?? 0)} ${budget} budget (${Math.round(p.percent ?? 0)}%).`;
+  if (a.level === 'alert') return `${head} At this rate it reaches ${usd(p.projected)} by the end of the ${a.period}.`;
+  return `${head} ${a.enforce ? 'Routing now refuses or downgrades requests to cheaper or local models.' : "Budget enforcement is off, so routing still uses paid models: turn on 'aiKeyManager.budget.enforce' to stop that."}`;
+}
+
+export function registerBudgetAlerts(deps: SurfaceDeps): vscode.Disposable[] {
+  const { core, log, ledgerMemento } = deps;
+  const shown: string[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const check = async (): Promise<void> => {
+    timer = undefined;
+    try {
+      const { alerts, raised } = budgetAlerts(core.budget(), ledgerMemento.get<RaisedAlerts>(RAISED_KEY) ?? {});
+      if (alerts.length === 0) return;
+      await ledgerMemento.update(RAISED_KEY, raised);
+      if (!vscode.workspace.getConfiguration().get<boolean>(SETTING, true)) return;
+      for (const a of alerts) {
+        const text = alertMessage(a);
+        shown.push(text);
+        log.warn(`budget: ${text}`);
+        const show = a.level === 'exceeded' ? vscode.window.showErrorMessage : vscode.window.showWarningMessage;
+        void show(text, 'Open Usage Panel', 'Set Budget').then((choice) => {
+          if (choice === 'Open Usage Panel') void vscode.commands.executeCommand('aiKeyManager.showPanel');
+          else if (choice === 'Set Budget') void vscode.commands.executeCommand('aiKeyManager.setBudget');
+        });
+      }
+    } catch (err) {
+      log.warn(`budget alerts: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  // A burst of requests leads to one check.
+  const schedule = (): void => {
+    timer ??= setTimeout(() => void check(), CHECK_DELAY_MS);
+  };
+
+  schedule();
+  const unsubscribe = core.onDidChange((kind) => {
+    if (kind === 'usage' || kind === 'settings') schedule();
+  });
+  const disposables: vscode.Disposable[] = [
+    { dispose: unsubscribe },
+    { dispose: () => timer && clearTimeout(timer) },
+  ];
+  if (deps.context.extensionMode === vscode.ExtensionMode.Test) {
+    disposables.push(vscode.commands.registerCommand(DEBUG_BUDGET_ALERTS_COMMAND, () => [...shown]));
+  }
+  return disposables;
+}
