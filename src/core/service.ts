@@ -14,6 +14,7 @@ import { HealthTracker } from './health';
 import { Router, SAMPLE_TOKENS, providerOrder, type RouteDecision, type RouteRequest } from './router';
 import { PROVIDERS, getProvider, resolveBaseUrl, checkKeyFormat } from './providers';
 import { validateKeyLive, type LiveValidationResult } from './validate';
+import { redactKeys } from './leakScan';
 
 export interface Settings {
   budget: BudgetConfig;
@@ -335,7 +336,9 @@ export class AiKeyManagerCore {
       success,
       latencyMs: input.latencyMs,
       taskType: input.taskType,
-      error: input.error === undefined ? undefined : input.error.slice(0, 200),
+      // Masked before anything keeps it: an agent may paste a whole provider reply, key included.
+      // Masking first also means the cut at 200 characters cannot leave an unrecognisable key piece.
+      error: input.error === undefined ? undefined : redactKeys(input.error).slice(0, 200),
     };
     this.ledger.record(event);
     if (success) this.health.success(spec.id);
