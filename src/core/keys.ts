@@ -5,6 +5,7 @@ import { systemClock } from './ports';
 import type { KeyMeta, KeyStatus, ValidationOutcome } from './types';
 import { maskKey } from './mask';
 import { checkKeyFormat, getProvider, detectProvider } from './providers';
+import { redactKeys } from './leakScan';
 
 const STATE_KEY = 'aikm.keys.v1';
 const DAY_MS = 86_400_000;
@@ -72,6 +73,7 @@ export class KeyPool {
     const spec = getProvider(provider);
     if (!spec.requiresKey) throw new KeyError(`${spec.displayName} does not use an API key; nothing to add.`);
     const expiresAt = extra.expiresAt === undefined ? undefined : parseExpiry(extra.expiresAt);
+    const label = checkLabel(extra.label);
     const { secret, source, envVar } = this.resolveInput(spec.id, input);
     const format = checkKeyFormat(spec.id, secret);
     const other = detectProvider(secret);
@@ -83,7 +85,7 @@ export class KeyPool {
     const meta: KeyMeta = {
       id: newId(spec.id),
       provider: spec.id,
-      label: extra.label?.trim() || undefined,
+      label,
       masked: maskKey(secret),
       source,
       envVar,
@@ -388,6 +390,16 @@ function retiredName(keyId: string): string {
 
 function newId(provider: string): string {
   return `${provider}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The trimmed label; refuses one holding a key (labels live in state and are shown unmasked). */
+function checkLabel(value: string | undefined): string | undefined {
+  const label = value?.trim();
+  if (!label) return undefined;
+  if (redactKeys(label) !== label) {
+    throw new KeyError('The label looks like it contains an API key. Labels are stored and shown in plain text: use a short name such as "work" or "personal" and pass the key as the key itself. Nothing was stored.');
+  }
+  return label;
 }
 
 function parseExpiry(value: string): string {

@@ -130,6 +130,25 @@ describe('KeyPool.add', () => {
     w.assertStateClean();
   });
 
+  it('refuses a label that holds a key (any provider shape), without storing anything', async () => {
+    const w = world();
+    const secret = w.key('openai');
+    const pasted = { anthropic: w.key('anthropic'), openai: w.key('openai'), google: w.key('google') };
+    for (const [shape, k] of Object.entries(pasted)) {
+      for (const label of [k, `work ${k}`, `(${k})`]) {
+        const before = w.state.dump();
+        const msg = await rejects(w.pool.add('openai', { apiKey: secret }, { label }), /label looks like it contains an API key/, w.secrets);
+        assert.match(msg, /Nothing was stored/, `${shape}: ${msg}`);
+        assert.equal(w.state.dump(), before, `${shape}: state changed on refusal`);
+        assert.equal(w.vault.data.size, 0, `${shape}: the vault changed on refusal`);
+      }
+    }
+    // An ordinary label, even a long model-like one, is kept.
+    const r = await w.pool.add('openai', { apiKey: secret }, { label: 'claude-sonnet-4-20250514 backup' });
+    assert.equal(r.key.label, 'claude-sonnet-4-20250514 backup');
+    w.assertStateClean();
+  });
+
   it('accepts provider aliases and stores keys of several providers side by side', async () => {
     const w = world();
     const a = await w.pool.add('claude', { apiKey: w.key('anthropic') });

@@ -540,6 +540,7 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
       ['add_api_key', { provider: 'local', api_key: 'whatever-key-123' }, /does not use an API key/],
       ['add_api_key', { provider: 'anthropic', api_key: 'sk-ant-CANARYnotyetQ1w2E3r4T5y6U7i8O9p0A1s2D3f4', expires_at: 'someday' }, /expires_at/],
       ['add_api_key', { provider: 'anthropic' }, /No key given/],
+      ['add_api_key', { provider: 'openai', api_key: 'sk-proj-CANARYlabelQ1w2E3r4T5y6U7i8O9p0A1s2D3f4', label: CANARY.google }, /label looks like it contains an API key/],
       ['remove_api_key', { provider: 'openai', key_id: 'openai-nope' }, /No OpenAI key with id 'openai-nope'/],
       ['remove_api_key', { provider: 'groq' }, /No key stored for groq/],
       ['rotate_key', { provider: 'anthropic', new_key: CANARY.anthropic }, /same as the current one/],
