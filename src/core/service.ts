@@ -8,7 +8,7 @@ import { KeyPool, KeyError, type KeyInput, type KeyView } from './keys';
 import { Ledger } from './ledger';
 import { AuditLog, type AuditVia } from './audit';
 import { checkBudget, type BudgetConfig } from './budget';
-import { PricingService, type PriceOverride, type TokenCounts } from './pricing';
+import { PricingService, checkPriceOverrides, type PriceOverride, type TokenCounts } from './pricing';
 import { countTokens } from './tokenize';
 import { HealthTracker } from './health';
 import { Router, SAMPLE_TOKENS, providerOrder, type RouteDecision, type RouteRequest } from './router';
@@ -89,6 +89,7 @@ export class AiKeyManagerCore {
   readonly timeZone: string;
   private readonly listeners = new Set<(kind: ChangeKind) => void>();
   private readonly disposers: (() => void)[] = [];
+  private settingsWarnings: string[] = [];
 
   constructor(private readonly opts: CoreOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -96,7 +97,8 @@ export class AiKeyManagerCore {
     this.keys = new KeyPool(opts.vault, opts.state, { clock: this.clock, env: opts.env, discoverEnv: opts.discoverEnvKeys });
     this.ledger = new Ledger(opts.ledgerState, { clock: this.clock, timeZone: this.timeZone });
     this.audit = new AuditLog(opts.state, { clock: this.clock });
-    this.pricing = new PricingService({ overrides: opts.settings.get().priceOverrides, now: () => this.clock.now() });
+    this.pricing = new PricingService({ now: () => this.clock.now() });
+    this.applyPriceOverrides();
     this.health = new HealthTracker(this.clock);
     this.router = new Router({
       keys: this.keys,
@@ -109,10 +111,15 @@ export class AiKeyManagerCore {
       this.keys.onDidChange(() => this.fire('keys')),
       this.ledger.onDidChange(() => this.fire('usage')),
       opts.settings.onDidChange(() => {
-        this.pricing.setOverrides(opts.settings.get().priceOverrides);
+        this.applyPriceOverrides();
         this.fire('settings');
       }),
     );
+  }
+
+  /** Problems with the current settings (e.g. price overrides that were ignored), for the host to show. */
+  get warnings(): string[] {
+    return [...this.settingsWarnings];
   }
 
   onDidChange(listener: (kind: ChangeKind) => void): () => void {
@@ -412,6 +419,13 @@ export class AiKeyManagerCore {
   }
 
   // --- internals -----------------------------------------------------------------------------
+
+  /** Applies the valid price overrides; invalid ones are dropped with a warning, never thrown. */
+  private applyPriceOverrides(): void {
+    const { overrides, warnings } = checkPriceOverrides(this.opts.settings.get().priceOverrides, 'price overrides');
+    this.pricing.setOverrides(overrides);
+    this.settingsWarnings = warnings;
+  }
 
   private fire(kind: ChangeKind): void {
     for (const l of this.listeners) {
