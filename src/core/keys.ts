@@ -292,6 +292,9 @@ export class KeyPool {
 
   private pick(provider: string, keyId: string | undefined, verb: string): KeyMeta {
     const spec = getProvider(provider);
+    if (!spec.requiresKey) {
+      throw new KeyError(`${spec.displayName} does not use an API key, so there is no key to ${verb}. It only needs the server running (${spec.defaultBaseUrl} unless its base URL is changed).`);
+    }
     const keys = this.all().filter((k) => k.provider === spec.id);
     if (keyId !== undefined) {
       const k = keys.find((x) => x.id === keyId);

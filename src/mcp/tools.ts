@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AiKeyManagerCore } from '../core/service';
 import type { AuditVia } from '../core/audit';
 import { TASK_TYPES } from '../core/types';
-import { providerIds } from '../core/providers';
+import { getProvider, providerIds } from '../core/providers';
 import { usd } from './format';
 
 export interface ToolContext {
@@ -87,8 +87,14 @@ const totalsOut = z.object({
 /** Asks out of band when possible; the key then never passes through the model. */
 async function secretFrom(args: { key?: string; env_var?: string; provider: string }, ctx: ToolContext, purpose: 'add' | 'rotate') {
   if (args.key !== undefined || args.env_var !== undefined) return { apiKey: args.key, envVar: args.env_var };
+  const spec = getProvider(args.provider);
+  // Nothing to ask for: the core explains that this provider needs no key.
+  if (!spec.requiresKey) return {};
   if (!ctx.askSecret) {
-    throw new Error(`No key given. Headless, pass api_key (or new_key) or env_var, e.g. env_var: "${purpose === 'add' ? 'ANTHROPIC_API_KEY' : 'NEW_KEY_VAR'}".`);
+    const arg = purpose === 'add' ? 'api_key' : 'new_key';
+    throw new Error(
+      `No ${purpose === 'add' ? '' : 'new '}key given. Headless, pass ${arg} or env_var (the name of an environment variable holding the ${purpose === 'add' ? '' : 'new '}key), e.g. env_var: "${spec.envVars[0]}".`,
+    );
   }
   const entered = await ctx.askSecret({ provider: args.provider, purpose });
   if (!entered) throw new Error('Cancelled: no key was entered. Nothing was changed.');
