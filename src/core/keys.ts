@@ -115,7 +115,7 @@ export class KeyPool {
     if (target.id.startsWith('env:')) {
       throw new KeyError(`Key ${target.id} comes from ${target.envVar}; change that variable to rotate it, or add a stored key.`);
     }
-    const { secret, source, envVar } = this.resolveInput(target.provider, input);
+    const { secret, source, envVar } = this.resolveInput(target.provider, input, 'new_key');
     const format = checkKeyFormat(target.provider, secret);
     const other = detectProvider(secret);
     if ((!format.ok && other && other !== target.provider) || /\s/.test(secret) || secret.length < 8) throw new KeyError(format.message);
@@ -272,10 +272,10 @@ export class KeyPool {
     return this.vault.get(secretName(k.id));
   }
 
-  private resolveInput(provider: string, input: KeyInput): { secret: string; source: 'vault' | 'env'; envVar?: string } {
+  private resolveInput(provider: string, input: KeyInput, keyArg: 'api_key' | 'new_key' = 'api_key'): { secret: string; source: 'vault' | 'env'; envVar?: string } {
     const name = getProvider(provider).displayName;
     if (input.apiKey !== undefined && input.envVar !== undefined) {
-      throw new KeyError('Give either api_key or env_var, not both.');
+      throw new KeyError(`Give either ${keyArg} or env_var, not both.`);
     }
     if (input.envVar !== undefined) {
       const v = input.envVar.trim();
@@ -285,7 +285,7 @@ export class KeyPool {
       return { secret: value, source: 'env', envVar: v };
     }
     if (input.apiKey === undefined || input.apiKey === '') {
-      throw new KeyError(`No ${name} key given. Pass api_key or env_var (in VS Code, leave both out to be asked in a password box).`);
+      throw new KeyError(`No ${name} key given. Pass ${keyArg} or env_var (in VS Code, leave both out to be asked in a password box).`);
     }
     return { secret: input.apiKey, source: 'vault' };
   }

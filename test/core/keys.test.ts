@@ -317,6 +317,14 @@ describe('KeyPool.remove', () => {
 });
 
 describe('KeyPool.rotate and rollback', () => {
+  it('names new_key (rotate_key\'s argument) when no new key is given', async () => {
+    const w = world();
+    await w.pool.add('openai', { apiKey: w.key('openai') });
+    const msg = await rejects(w.pool.rotate('openai', {}), /Pass new_key or env_var/);
+    assert.doesNotMatch(msg, /api_key/);
+    await rejects(w.pool.rotate('openai', { apiKey: w.key('openai'), envVar: 'X' }), /either new_key or env_var/);
+  });
+
   it('replaces the secret, keeps the old one for rollback, and rolls back within the grace period', async () => {
     const w = world();
     const oldKey = w.key('anthropic');
