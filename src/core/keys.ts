@@ -19,7 +19,8 @@ export interface KeyInput {
 }
 
 export interface KeyView extends KeyMeta {
-  ageDays: number;
+  /** Whole days since the key was added or last rotated; null when unknown (discovered env keys). */
+  ageDays: number | null;
   /** Human warnings: expiring soon, expired, old, disabled. */
   warnings: string[];
 }
@@ -244,8 +245,8 @@ export class KeyPool {
       const envVar = spec.envVars.find((v) => this.env[v]?.trim());
       if (!envVar || stored.some((k) => k.envVar === envVar)) continue;
       const persisted = this.state.get<Record<string, Partial<KeyMeta>>>(`${STATE_KEY}.env`)?.[`env:${envVar}`] ?? {};
+      // No createdAt: when the variable was set is unknown, and any date we made up would show as its age.
       out.push({
-        createdAt: new Date(0).toISOString(),
         status: 'healthy',
         ...persisted,
         id: `env:${envVar}`,
@@ -339,14 +340,15 @@ export class KeyPool {
 
   private view(k: KeyMeta): KeyView {
     const now = this.clock.now().getTime();
-    const ageDays = Math.max(0, Math.floor((now - Date.parse(k.rotatedAt ?? k.createdAt)) / DAY_MS));
+    const since = k.rotatedAt ?? k.createdAt;
+    const ageDays = since === undefined ? null : Math.max(0, Math.floor((now - Date.parse(since)) / DAY_MS));
     const warnings: string[] = [];
     if (k.expiresAt) {
       const left = (Date.parse(k.expiresAt) - now) / DAY_MS;
       if (left <= 0) warnings.push(`expired on ${k.expiresAt.slice(0, 10)}`);
       else if (left <= 14) warnings.push(`expires in ${Math.ceil(left)} day(s) (${k.expiresAt.slice(0, 10)})`);
     }
-    if (k.source === 'vault' && ageDays >= 90) warnings.push(`not rotated for ${ageDays} days`);
+    if (k.source === 'vault' && ageDays !== null && ageDays >= 90) warnings.push(`not rotated for ${ageDays} days`);
     if (k.status === 'disabled') warnings.push('disabled: the provider rejected it; rotate or remove it');
     if (k.status === 'resting') warnings.push(`rate limited until ${k.restingUntil}`);
     if (k.source === 'env' && !this.hasMaterial(k)) warnings.push(`${k.envVar} is not set`);

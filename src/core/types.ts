@@ -24,7 +24,8 @@ export interface KeyMeta {
   masked: string;
   source: KeySource;
   envVar?: string;
-  createdAt: string;
+  /** When the key was added; unknown (absent) for keys discovered in environment variables. */
+  createdAt?: string;
   rotatedAt?: string;
   lastValidatedAt?: string;
   lastValidation?: ValidationOutcome;

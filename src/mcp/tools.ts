@@ -206,9 +206,9 @@ export const TOOLS = [
       keys: z.array(
         z.object({
           ...keyOut,
-          created_at: z.string(),
+          created_at: z.string().nullable().describe('null for a key found in an environment variable: when it was set is unknown'),
           rotated_at: z.string().nullable(),
-          age_days: z.number(),
+          age_days: z.number().nullable().describe('Days since added or rotated; null when unknown'),
           expires_at: z.string().nullable(),
           last_validated_at: z.string().nullable(),
           last_validation: z.string().nullable(),
@@ -225,7 +225,7 @@ export const TOOLS = [
         label: k.label ?? null,
         source: k.source,
         status: k.status,
-        created_at: k.createdAt,
+        created_at: k.createdAt ?? null,
         rotated_at: k.rotatedAt ?? null,
         age_days: k.ageDays,
         expires_at: k.expiresAt ?? null,
@@ -234,7 +234,7 @@ export const TOOLS = [
         warnings: k.warnings,
       }));
       const text = keys.length
-        ? keys.map((k) => `- ${k.provider} ${k.masked} (id ${k.id}${k.label ? `, ${k.label}` : ''}): ${k.status}, ${k.age_days} d old${k.warnings.length ? `; ${k.warnings.join('; ')}` : ''}`).join('\n')
+        ? keys.map((k) => `- ${k.provider} ${k.masked} (id ${k.id}${k.label ? `, ${k.label}` : ''}): ${k.status}, ${k.age_days === null ? 'age unknown' : `${k.age_days} d old`}${k.warnings.length ? `; ${k.warnings.join('; ')}` : ''}`).join('\n')
         : `No keys stored${a.provider ? ` for ${a.provider}` : ''}. Add one with add_api_key.`;
       return { structured: { keys }, text };
     },

@@ -544,6 +544,24 @@ describe('KeyPool env discovery', () => {
     assert.equal(world({ env }).pool.list().length, 0, 'without discoverEnv nothing is listed');
   });
 
+  it('reports the age of a discovered key as unknown, not as days since 1970', async () => {
+    const a = canary.anthropic();
+    const w = world({ env: { ANTHROPIC_API_KEY: a }, discoverEnv: true });
+    w.secrets.push(a);
+    w.clock.advance(400 * DAY_MS);
+    const [k] = w.pool.list();
+    assert.equal(k.id, 'env:ANTHROPIC_API_KEY');
+    assert.equal(k.ageDays, null);
+    assert.equal(k.createdAt, undefined);
+    assert.deepEqual(k.warnings, []);
+    await w.pool.recordValidation(k.id, 'valid');
+    assert.equal(w.pool.list()[0].ageDays, null, 'still unknown after its status is persisted');
+    // A stored key has a known age.
+    await w.pool.add('openai', { apiKey: w.key('openai') });
+    w.clock.advance(3 * DAY_MS);
+    assert.equal(w.pool.list('openai')[0].ageDays, 3);
+  });
+
   it('refuses to add a discovered secret again, but lets it be added by its own variable', async () => {
     const a = canary.anthropic();
     const w = world({ env: { ANTHROPIC_API_KEY: a }, discoverEnv: true });

@@ -1,9 +1,10 @@
-// Error messages of the key tools say what to pass, with the provider's own names.
+// What the key tools say: error messages with the provider's own names, and key ages.
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { TOOLS, type ToolContext } from '../../src/mcp/tools';
 import { checkKeyFormat } from '../../src/core/providers';
-import { createTestCore } from './helpers';
+import { AiKeyManagerCore } from '../../src/core/service';
+import { MemorySettings, MemoryState, MemoryVault, createTestCore, fixedClock } from './helpers';
 
 async function errorOf(tool: string, args: Record<string, unknown>, ctx: ToolContext): Promise<string> {
   const def = TOOLS.find((t) => t.name === tool)!;
@@ -48,5 +49,21 @@ describe('key tool messages', () => {
     }
     // A key with the wrong start still gets the format hint.
     assert.match(checkKeyFormat('anthropic', 'ant-api03-abcdefghijklmnopqrstuvwxyz0123456789').message, /starts with sk-ant-/);
+  });
+});
+
+describe('list_api_keys', () => {
+  it('shows an env-discovered key with an unknown age (null), not ~20,000 days', async () => {
+    const key = 'sk-proj-CANARYageQ1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6';
+    const core = new AiKeyManagerCore({ vault: new MemoryVault(), state: new MemoryState(), ledgerState: new MemoryState(), settings: new MemorySettings(), clock: fixedClock, timeZone: 'UTC', env: { OPENAI_API_KEY: key }, discoverEnvKeys: true });
+    const list = TOOLS.find((t) => t.name === 'list_api_keys')!;
+    const r = (await (list.handler as (a: unknown, c: ToolContext) => Promise<{ structured: { keys: { id: string; age_days: number | null; created_at: string | null }[] }; text: string }>)({}, { core, via: 'tool' }));
+    assert.deepEqual(r.structured.keys.map((k) => [k.id, k.age_days, k.created_at]), [['env:OPENAI_API_KEY', null, null]]);
+    assert.match(r.text, /age unknown/);
+    assert.doesNotMatch(r.text, /\d{4,} d old/);
+    // The output schema accepts it.
+    const { z } = await import('zod');
+    z.object(list.output).parse(r.structured);
+    core.dispose();
   });
 });
