@@ -192,7 +192,8 @@ export class AiKeyManagerCore {
     } catch (err) {
       live_ = { outcome: 'unreachable', latencyMs: 0, message: err instanceof Error ? err.message : String(err) };
     }
-    if (live_.outcome === 'unreachable') this.health.failure(spec.id, live_.message, true);
+    // One unreachable check is one failure like any other: cooldown comes after FAILURE_LIMIT in a row.
+    if (live_.outcome === 'unreachable') this.health.failure(spec.id, live_.message);
     else if (live_.outcome === 'valid') this.health.success(spec.id);
     let keyStatus: string | undefined;
     if (meta) keyStatus = (await this.keys.recordValidation(meta.id, live_.outcome, live_.retryAfterSeconds))?.status;

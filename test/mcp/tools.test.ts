@@ -7,6 +7,7 @@ import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import { startFakeProviders, type FakeProviders } from '../fakes/providers';
 import type { HttpHost } from '../../src/mcp/httpHost';
 import { REQUIRED_TOOL_NAMES, TOOLS } from '../../src/mcp/tools';
+import { FAILURE_LIMIT } from '../../src/core/health';
 import { CANARY, FIXED_NOW, assertNoCanary, connectHttp, createTestCore, startTestHost, textOf, waitFor, type TestCore, type ToolResult } from './helpers';
 
 const VALIDATION_TIMEOUT_MS = 300;
@@ -226,6 +227,10 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     assert.equal(hang.result, 'unreachable');
     assert.match(hang.message, /Timed out after 300 ms/);
     assert.ok(Date.now() - started < VALIDATION_TIMEOUT_MS + 2000, 'the timeout was not honoured');
+    // One unreachable check is one failure: the provider cools down only after repeated failures.
+    const afterHang = await ok<{ providers: { health: { healthy: boolean; consecutiveFailures: number } }[] }>('get_provider_stats', { provider: 'google' });
+    assert.equal(afterHang.providers[0].health.healthy, true);
+    assert.equal(afterHang.providers[0].health.consecutiveFailures, 1);
 
     const formatOnly = await ok<ValidateOut>('validate_key', { provider: 'gemini', key_id: ids.google, live: false });
     assert.equal(formatOnly.result, 'skipped');
@@ -257,6 +262,10 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
   });
 
   it('route_request, recommendations and provider stats follow key status and health', async () => {
+    // Google's hanging key fails its checks until the provider cools down (FAILURE_LIMIT in a row).
+    const googleHealthy = async () => (await ok<{ providers: { health: { healthy: boolean } }[] }>('get_provider_stats', { provider: 'google' })).providers[0].health.healthy;
+    for (let i = 0; i < FAILURE_LIMIT && (await googleHealthy()); i++) await ok('validate_key', { provider: 'google', key_id: ids.googleHang });
+    assert.equal(await googleHealthy(), false, `google still healthy after ${FAILURE_LIMIT} more failed checks`);
     const r = await ok<RouteOut>('route_request', { task_type: 'code_generation', estimated_input_tokens: 1000, estimated_output_tokens: 500 });
     assert.equal(r.provider, 'anthropic');
     assert.ok(r.estimated_cost > 0);
