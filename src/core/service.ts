@@ -8,7 +8,7 @@ import { KeyPool, KeyError, type KeyInput, type KeyView } from './keys';
 import { Ledger } from './ledger';
 import { AuditLog, type AuditVia } from './audit';
 import { checkBudget, type BudgetConfig } from './budget';
-import { PricingService, checkPriceOverrides, type PriceOverride, type TokenCounts } from './pricing';
+import { PricingService, UnknownModelError, checkPriceOverrides, type PriceOverride, type TokenCounts } from './pricing';
 import { countTokens } from './tokenize';
 import { HealthTracker } from './health';
 import { Router, SAMPLE_TOKENS, providerOrder, type RouteDecision, type RouteRequest } from './router';
@@ -317,25 +317,39 @@ export class AiKeyManagerCore {
     return this.budget();
   }
 
-  /** Records one request: prices it, feeds health and key status, and returns the budget after it. */
-  track(input: TrackInput, via: AuditVia) {
+  /**
+   * Records one request: prices it, feeds health and key status, and returns the budget after it.
+   * A model without a known price is still recorded (tokens, success, latency count) at cost 0,
+   * with `priced: false` and a warning that says how to price it.
+   */
+  track(input: TrackInput, via: AuditVia): { event: UsageEvent; cost: CostBreakdown; priced: boolean; warning?: string; budget: ReturnType<AiKeyManagerCore['budget']> } {
     const spec = getProvider(input.provider);
     for (const [name, v] of [['input_tokens', input.inputTokens], ['output_tokens', input.outputTokens], ['cache_read_tokens', input.cacheReadTokens ?? 0], ['cache_write_tokens', input.cacheWriteTokens ?? 0]] as const) {
       if (!Number.isInteger(v) || v < 0) throw new InputError(`${name} must be a whole number ≥ 0 (got ${v}).`);
     }
     const success = input.success ?? true;
-    const { cost } = this.estimateCost({
-      model: input.model,
-      provider: spec.id,
-      inputTokens: input.inputTokens,
-      outputTokens: input.outputTokens,
-      cacheReadTokens: input.cacheReadTokens,
-      cacheWriteTokens: input.cacheWriteTokens,
-    });
+    let cost: CostBreakdown;
+    let warning: string | undefined;
+    try {
+      ({ cost } = this.estimateCost({
+        model: input.model,
+        provider: spec.id,
+        inputTokens: input.inputTokens,
+        outputTokens: input.outputTokens,
+        cacheReadTokens: input.cacheReadTokens,
+        cacheWriteTokens: input.cacheWriteTokens,
+      }));
+    } catch (err) {
+      if (!(err instanceof UnknownModelError)) throw err;
+      // Losing the usage would be worse than an unpriced entry: keep it at $0 and say so.
+      cost = { model: input.model, provider: spec.id, inputCost: 0, outputCost: 0, cacheReadCost: 0, cacheWriteCost: 0, totalCost: 0, currency: 'USD', source: 'unpriced' };
+      warning = redactKeys(`${err.message} The request was recorded at $0 (unpriced): its tokens and outcome count, its cost does not.`);
+    }
     const event: UsageEvent = {
       at: this.clock.now().toISOString(),
       provider: spec.id,
-      model: input.model,
+      // Priced by the name as given, but stored masked: a key pasted as the model must not reach the ledger.
+      model: redactKeys(input.model),
       inputTokens: input.inputTokens,
       outputTokens: input.outputTokens,
       cacheReadTokens: input.cacheReadTokens ?? 0,
@@ -352,7 +366,7 @@ export class AiKeyManagerCore {
     if (success) this.health.success(spec.id);
     else this.health.failure(spec.id, event.error);
     void via;
-    return { event, cost, budget: this.budget() };
+    return { event, cost: { ...cost, model: redactKeys(cost.model) }, priced: warning === undefined, ...(warning ? { warning } : {}), budget: this.budget() };
   }
 
   usage(opts: { provider?: string; model?: string; days?: number; groupBy?: 'day' | 'provider' | 'model' }) {

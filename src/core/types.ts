@@ -65,6 +65,6 @@ export interface CostBreakdown {
   cacheWriteCost: number;
   totalCost: number;
   currency: 'USD';
-  /** Where the price came from: the pricing database or a user override. */
-  source: 'genai-prices' | 'override';
+  /** Where the price came from: the pricing database or a user override; 'unpriced' = no price known, cost 0. */
+  source: 'genai-prices' | 'override' | 'unpriced';
 }

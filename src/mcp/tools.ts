@@ -499,7 +499,11 @@ export const TOOLS = [
       task_type: taskType.optional(),
       error: z.string().max(500).optional().describe('Error message when success is false'),
     },
-    output: { recorded: z.object({ provider: z.string(), model: z.string(), cost: z.number(), at: z.string(), success: z.boolean() }), budget: budgetOut },
+    output: {
+      recorded: z.object({ provider: z.string(), model: z.string(), cost: z.number(), priced: z.boolean().describe('false: no price known for the model, recorded at cost 0'), at: z.string(), success: z.boolean() }),
+      warning: z.string().nullable().describe('Why the cost may be wrong, e.g. a model with no known price'),
+      budget: budgetOut,
+    },
     readOnly: false,
     handler: async (a, ctx) => {
       const r = ctx.core.track(
@@ -518,8 +522,12 @@ export const TOOLS = [
         ctx.via,
       );
       return {
-        structured: { recorded: { provider: r.event.provider, model: r.event.model, cost: r.event.costUsd, at: r.event.at, success: r.event.success }, budget: r.budget },
-        text: `Recorded ${r.event.provider}/${r.event.model}: ${usd(r.event.costUsd)}. ${budgetLine(r.budget)}.${r.budget.anyExceeded ? ' A budget is exceeded.' : r.budget.anyAlert ? ' Budget alert threshold crossed.' : ''}`,
+        structured: {
+          recorded: { provider: r.event.provider, model: r.event.model, cost: r.event.costUsd, priced: r.priced, at: r.event.at, success: r.event.success },
+          warning: r.warning ?? null,
+          budget: r.budget,
+        },
+        text: `Recorded ${r.event.provider}/${r.event.model}: ${usd(r.event.costUsd)}${r.priced ? '' : ' (unpriced)'}. ${budgetLine(r.budget)}.${r.budget.anyExceeded ? ' A budget is exceeded.' : r.budget.anyAlert ? ' Budget alert threshold crossed.' : ''}${r.warning ? ` Warning: ${r.warning}` : ''}`,
       };
     },
   }),

@@ -52,3 +52,40 @@ describe('AiKeyManagerCore live validation and health', () => {
     c.dispose();
   });
 });
+
+describe('AiKeyManagerCore.track with a model it cannot price', () => {
+  it('records the request at cost 0 with priced: false and a warning naming close matches', () => {
+    const c = core();
+    const r = c.track({ provider: 'openai', model: 'gpt-4o-minii', inputTokens: 1000, outputTokens: 200, latencyMs: 300 }, 'tool');
+    assert.equal(r.priced, false);
+    assert.equal(r.event.costUsd, 0);
+    assert.equal(r.cost.totalCost, 0);
+    assert.match(r.warning ?? '', /No price known for model "gpt-4o-minii".*gpt-4o-mini.*recorded at \$0/i);
+    const u = c.usage({ days: 1, groupBy: 'model' });
+    assert.equal(u.totals.requests, 1);
+    assert.equal(u.totals.inputTokens, 1000);
+    assert.equal(c.providerStats('openai')[0].requests, 1);
+
+    const priced = c.track({ provider: 'openai', model: 'gpt-4o', inputTokens: 1000, outputTokens: 0 }, 'tool');
+    assert.equal(priced.priced, true);
+    assert.equal(priced.warning, undefined);
+    assert.ok(priced.cost.totalCost > 0);
+    // estimate_cost still refuses the unknown model, with close matches.
+    assert.throws(() => c.estimateCost({ model: 'gpt-4o-minii', provider: 'openai', inputTokens: 1 }), /No price known.*Did you mean: .*gpt-4o-mini/);
+    c.dispose();
+  });
+
+  it('never keeps a key pasted as the model name: it is recorded masked', async () => {
+    const state = new MemoryState();
+    const ledgerState = new MemoryState();
+    const c = new AiKeyManagerCore({ vault: new MemoryVault(), state, ledgerState, settings: new MemorySettings(), clock: fixedClock, timeZone: 'UTC' });
+    const key = 'sk-ant-api03-CANARYmodelQ1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8';
+    const r = c.track({ provider: 'anthropic', model: key, inputTokens: 1, outputTokens: 1 }, 'tool');
+    assert.equal(r.priced, false);
+    await c.flush();
+    for (const [name, text] of [['reply', JSON.stringify(r)], ['ledger', ledgerState.dump()], ['state', state.dump()], ['usage', JSON.stringify(c.usage({ groupBy: 'model' }))]]) {
+      assert.ok(!text.includes('CANARYmodel'), `${name} holds the key: ${text.slice(0, 300)}`);
+    }
+    c.dispose();
+  });
+});

@@ -75,8 +75,12 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
   const call = async (name: string, args: Record<string, unknown> = {}): Promise<ToolResult> => {
     const r = (await client.callTool({ name, arguments: args })) as ToolResult;
     seen.push(`${name}: ${JSON.stringify(r)}`);
+    last = r;
     return r;
   };
+  /** The raw result of the latest call. */
+  let last: ToolResult | undefined;
+  const seenLast = (): ToolResult => last!;
   const ok = async <T>(name: string, args: Record<string, unknown> = {}): Promise<T> => {
     const r = await call(name, args);
     assert.ok(!r.isError, `${name} failed: ${textOf(r)}`);
@@ -460,6 +464,28 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
       if (name === 'api-usage') assert.match(text, /last 7 days/);
       if (name === 'api-costs') assert.match(text, /gpt-4o/);
     }
+  });
+
+  it('track_request records a model it cannot price at $0 with priced: false and a warning; estimate_cost still refuses it', async () => {
+    const r = await ok<{ recorded: { cost: number; priced: boolean; model: string }; warning: string | null }>('track_request', {
+      provider: 'anthropic',
+      model: 'claude-in-house-9',
+      input_tokens: 10,
+      output_tokens: 5,
+    });
+    assert.equal(r.recorded.priced, false);
+    assert.equal(r.recorded.cost, 0);
+    assert.match(r.warning ?? '', /No price known for model "claude-in-house-9".*\$0/);
+    const text = textOf(seenLast());
+    assert.match(text, /Warning: No price known/);
+    const u = await ok<{ groups: { key: string; requests: number; costUsd: number }[] }>('get_usage', { days: 1, group_by: 'model' });
+    assert.ok(u.groups.some((g) => g.key.includes('claude-in-house-9') && g.requests === 1 && g.costUsd === 0), JSON.stringify(u.groups));
+    const priced = await ok<{ recorded: { priced: boolean }; warning: string | null }>('track_request', { provider: 'openai', model: 'gpt-4o-mini', input_tokens: 10, output_tokens: 5 });
+    assert.equal(priced.recorded.priced, true);
+    assert.equal(priced.warning, null);
+    const est = await call('estimate_cost', { model: 'claude-in-house-9', provider: 'anthropic', input_tokens: 10 });
+    assert.equal(est.isError, true);
+    assert.match(textOf(est), /No price known for model "claude-in-house-9"/);
   });
 
   it('rejects malformed input to every tool with a message naming the field, and changes nothing', async () => {
