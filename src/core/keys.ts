@@ -264,8 +264,15 @@ export class KeyPool {
     return [...this.stored(), ...this.discovered()];
   }
 
+  /** Why keys stored in the vault cannot be read now (headless without AIKM_PASSPHRASE), or undefined. */
+  vaultLocked(): string | undefined {
+    return this.vault.lockedReason?.();
+  }
+
+  /** Is the secret there to be read: an env key's variable is set, a vault key's vault is unlocked. */
   private hasMaterial(k: KeyMeta): boolean {
-    return k.source === 'vault' || !!(k.envVar && this.env[k.envVar]?.trim());
+    if (k.source === 'vault') return this.vaultLocked() === undefined;
+    return !!(k.envVar && this.env[k.envVar]?.trim());
   }
 
   private async secretOf(k: KeyMeta): Promise<string | undefined> {
@@ -352,6 +359,8 @@ export class KeyPool {
     if (k.status === 'disabled') warnings.push('disabled: the provider rejected it; rotate or remove it');
     if (k.status === 'resting') warnings.push(`rate limited until ${k.restingUntil}`);
     if (k.source === 'env' && !this.hasMaterial(k)) warnings.push(`${k.envVar} is not set`);
+    const locked = k.source === 'vault' ? this.vaultLocked() : undefined;
+    if (locked) warnings.push(`cannot be used: ${locked}`);
     return { ...k, ageDays, warnings };
   }
 
