@@ -12,7 +12,7 @@ import { PricingService, UnknownModelError, checkPriceOverrides, type PriceOverr
 import { countTokens } from './tokenize';
 import { HealthTracker } from './health';
 import { Router, SAMPLE_TOKENS, providerOrder, type RouteDecision, type RouteRequest } from './router';
-import { PROVIDERS, getProvider, resolveBaseUrl, checkKeyFormat } from './providers';
+import { PROVIDERS, findProvider, getProvider, resolveBaseUrl, checkKeyFormat } from './providers';
 import { validateKeyLive, type LiveValidationResult } from './validate';
 import { redactKeys } from './leakScan';
 
@@ -72,6 +72,16 @@ export interface TrackInput {
   latencyMs?: number;
   taskType?: TaskType;
   error?: string;
+}
+
+export interface TrackResult {
+  event: UsageEvent;
+  cost: CostBreakdown;
+  /** False when no price is known for the model: the request was recorded at cost 0. */
+  priced: boolean;
+  /** Why the cost may be wrong (an unpriced model). */
+  warning?: string;
+  budget: ReturnType<typeof checkBudget>;
 }
 
 export class InputError extends Error {}
@@ -322,7 +332,23 @@ export class AiKeyManagerCore {
    * A model without a known price is still recorded (tokens, success, latency count) at cost 0,
    * with `priced: false` and a warning that says how to price it.
    */
-  track(input: TrackInput, via: AuditVia): { event: UsageEvent; cost: CostBreakdown; priced: boolean; warning?: string; budget: ReturnType<AiKeyManagerCore['budget']> } {
+  track(input: TrackInput, via: AuditVia): TrackResult {
+    // Audited like every state change, but counted: one entry per provider/model/result per minute,
+    // so 10,000 calls cannot push the key operations out of the bounded audit log.
+    const provider = findProvider(input.provider)?.id ?? String(input.provider);
+    const model = redactKeys(String(input.model));
+    try {
+      const r = this.record(input);
+      this.audit.recordRepeated({ action: 'track_request', via, provider, ok: true, detail: `model ${model}` }, `${provider}|${model}`);
+      return r;
+    } catch (err) {
+      const detail = `model ${model}: ${err instanceof Error ? err.message : String(err)}`;
+      this.audit.recordRepeated({ action: 'track_request', via, provider, ok: false, detail }, `${provider}|${model}`);
+      throw err;
+    }
+  }
+
+  private record(input: TrackInput): TrackResult {
     const spec = getProvider(input.provider);
     for (const [name, v] of [['input_tokens', input.inputTokens], ['output_tokens', input.outputTokens], ['cache_read_tokens', input.cacheReadTokens ?? 0], ['cache_write_tokens', input.cacheWriteTokens ?? 0]] as const) {
       if (!Number.isInteger(v) || v < 0) throw new InputError(`${name} must be a whole number ≥ 0 (got ${v}).`);
@@ -365,7 +391,6 @@ export class AiKeyManagerCore {
     this.ledger.record(event);
     if (success) this.health.success(spec.id);
     else this.health.failure(spec.id, event.error);
-    void via;
     return { event, cost: { ...cost, model: redactKeys(cost.model) }, priced: warning === undefined, ...(warning ? { warning } : {}), budget: this.budget() };
   }
 

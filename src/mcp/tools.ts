@@ -558,14 +558,25 @@ export const TOOLS = [
     description: 'Recent key operations and state changes (what, when, via which surface, result). Contains no key material.',
     input: { limit: z.number().int().min(1).max(500).optional(), provider: provider.optional() },
     output: {
-      entries: z.array(z.object({ at: z.string(), action: z.string(), via: z.string(), provider: z.string().optional(), keyId: z.string().optional(), ok: z.boolean(), detail: z.string().optional() })),
+      entries: z.array(
+        z.object({
+          at: z.string(),
+          action: z.string(),
+          via: z.string(),
+          provider: z.string().optional(),
+          keyId: z.string().optional(),
+          ok: z.boolean(),
+          detail: z.string().optional(),
+          count: z.number().optional().describe('Repeats folded into this entry (track_request: per provider and model per minute)'),
+        }),
+      ),
     },
     readOnly: true,
     handler: async (a, ctx) => {
       const entries = ctx.core.audit.list({ limit: a.limit ?? 50, provider: a.provider });
       return {
         structured: { entries },
-        text: entries.length ? entries.map((e) => `- ${e.at} ${e.action} via ${e.via}${e.provider ? ` (${e.provider})` : ''}: ${e.ok ? 'ok' : 'failed'}${e.detail ? ` — ${e.detail}` : ''}`).join('\n') : 'The audit log is empty.',
+        text: entries.length ? entries.map((e) => `- ${e.at} ${e.action}${e.count !== undefined && e.count > 1 ? ` ×${e.count}` : ''} via ${e.via}${e.provider ? ` (${e.provider})` : ''}: ${e.ok ? 'ok' : 'failed'}${e.detail ? ` — ${e.detail}` : ''}`).join('\n') : 'The audit log is empty.',
       };
     },
   }),

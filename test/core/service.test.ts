@@ -89,3 +89,25 @@ describe('AiKeyManagerCore.track with a model it cannot price', () => {
     c.dispose();
   });
 });
+
+describe('AiKeyManagerCore.track audit', () => {
+  it('audits track_request without flooding the bounded log: one counted entry per provider/model per minute', async () => {
+    const c = core();
+    await c.setBudget({ daily: 100 }, 'tool');
+    const before = c.audit.list().length;
+    for (let i = 0; i < 10_000; i++) c.track({ provider: 'openai', model: 'gpt-4o-mini', inputTokens: 10, outputTokens: 5 }, 'tool');
+    c.track({ provider: 'anthropic', model: 'claude-3-5-sonnet', inputTokens: 10, outputTokens: 5, success: false, error: 'HTTP 529' }, 'tool');
+    assert.throws(() => c.track({ provider: 'openai', model: 'gpt-4o', inputTokens: -1, outputTokens: 0 }, 'tool'), /input_tokens/);
+    const entries = c.audit.list();
+    assert.equal(entries.length - before, 3, JSON.stringify(entries.slice(0, 4)));
+    const openai = entries.find((e) => e.action === 'track_request' && e.provider === 'openai' && e.ok);
+    assert.equal(openai?.count, 10_000);
+    assert.match(openai?.detail ?? '', /gpt-4o-mini/);
+    assert.equal(openai?.via, 'tool');
+    assert.equal(entries.find((e) => e.action === 'track_request' && e.provider === 'anthropic')?.count, 1);
+    const refused = entries.find((e) => e.action === 'track_request' && !e.ok);
+    assert.match(refused?.detail ?? '', /input_tokens must be a whole number/);
+    assert.ok(entries.some((e) => e.action === 'set_budget'), 'earlier entries are not pushed out');
+    c.dispose();
+  });
+});

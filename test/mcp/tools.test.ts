@@ -395,7 +395,10 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
   it('get_audit_log lists the key operations, newest first, without key material', async () => {
     const a = await ok<{ entries: { at: string; action: string; via: string; ok: boolean; keyId?: string }[] }>('get_audit_log', { limit: 500 });
     const actions = a.entries.map((e) => e.action);
-    for (const act of ['add_api_key', 'validate_key', 'set_budget', 'rotate_key', 'rollback_key', 'remove_api_key']) assert.ok(actions.includes(act), `audit lacks ${act}`);
+    for (const act of ['add_api_key', 'validate_key', 'set_budget', 'rotate_key', 'rollback_key', 'remove_api_key', 'track_request']) assert.ok(actions.includes(act), `audit lacks ${act}`);
+    const tracked = a.entries.filter((e) => e.action === 'track_request') as { count?: number; provider?: string }[];
+    assert.ok(tracked.every((e) => typeof e.count === 'number' && e.count >= 1), 'track_request entries carry a count');
+    assert.ok(tracked.some((e) => e.provider === 'anthropic' && (e.count ?? 0) >= 2), 'two claude-3-5-sonnet requests in one minute share an entry');
     assert.equal(actions[0], 'remove_api_key');
     assert.ok(a.entries.every((e) => e.via === 'tool'));
     const failed = a.entries.find((e) => e.action === 'rollback_key' && !e.ok);
