@@ -68,7 +68,7 @@ export function createMcpServer(ctx: ToolContext): BuiltServer {
       {
         title: t.title,
         description: t.description,
-        inputSchema: t.input,
+        inputSchema: strictInput(t.name, t.input),
         outputSchema: t.output,
         annotations: { title: t.title, readOnlyHint: t.readOnly, destructiveHint: t.destructive ?? false, openWorldHint: t.openWorld ?? false, idempotentHint: t.readOnly },
       },
@@ -122,6 +122,22 @@ export function createMcpServer(ctx: ToolContext): BuiltServer {
 }
 
 export const toolNames = () => TOOLS.map((t) => t.name);
+
+/**
+ * A tool's input schema that refuses unknown arguments (zod's default would drop them silently, so
+ * e.g. validate_all_keys {extra: 1} still made its network calls). The message names the unknown
+ * keys, masked in case one is a pasted key, and the arguments the tool takes.
+ */
+export function strictInput(tool: string, shape: z.ZodRawShape) {
+  const takes = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code !== 'unrecognized_keys') return undefined;
+      const keys = issue.keys.map((k) => `'${redactKeys(k)}'`).join(', ');
+      return `Unknown argument${issue.keys.length > 1 ? 's' : ''} ${keys}: ${tool} takes${takes.length ? `: ${takes.join(', ')}` : ' no arguments'}. Nothing was done.`;
+    },
+  });
+}
 
 /** A copy of a JSON-like value with `f` applied to every string, object keys included. */
 export function redactStrings(value: unknown, f: (s: string) => string): unknown {

@@ -548,7 +548,7 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
       ['get_audit_log', { provider: 'acme' }, /provider/],
     ];
     const covered = new Set(cases.map(([n]) => n));
-    // check_budget and validate_all_keys take no arguments: there is nothing to get wrong.
+    // check_budget and validate_all_keys take no arguments: only unknown ones can be wrong (see the strict-input test).
     for (const n of TOOLS.map((x) => x.name).filter((n) => n !== 'check_budget' && n !== 'validate_all_keys')) assert.ok(covered.has(n), `no malformed case for ${n}`);
 
     const before = await t.snapshot();
@@ -561,6 +561,49 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     }
     assert.equal(await t.snapshot(), before, 'malformed input changed state, ledger, vault or settings');
     assert.equal(fake.requests.length, requestsBefore, 'malformed input reached a provider');
+  });
+
+  it('refuses unknown arguments on every tool (strict input), naming the key, with no state change and no network call', async () => {
+    // Otherwise valid arguments for each tool, so only the unknown key is wrong.
+    const valid: Record<string, Record<string, unknown>> = {
+      add_api_key: { provider: 'openai', env_var: OPENAI_ENV_VAR },
+      remove_api_key: { provider: 'openai', key_id: ids.openaiLimited },
+      rotate_key: { provider: 'anthropic', key_id: ids.anthropic, new_key: CANARY.anthropicRotated },
+      rollback_key: { provider: 'anthropic', key_id: ids.anthropic },
+      list_api_keys: {},
+      validate_key: { provider: 'anthropic', key_id: ids.anthropic },
+      validate_all_keys: {},
+      route_request: { task_type: 'chat' },
+      get_routing_recommendations: {},
+      get_provider_stats: {},
+      get_usage: {},
+      estimate_cost: { model: 'gpt-4o', input_tokens: 1 },
+      check_budget: {},
+      track_request: { provider: 'openai', model: 'gpt-4o', input_tokens: 1, output_tokens: 1 },
+      set_budget: { daily: 3 },
+      get_audit_log: {},
+    };
+    assert.deepEqual(Object.keys(valid).sort(), TOOLS.map((x) => x.name).sort(), 'every tool has a case');
+    const before = await t.snapshot();
+    const requestsBefore = fake.requests.length;
+    for (const [tool, args] of Object.entries(valid)) {
+      const r = await call(tool, { ...args, extra_arg: 1 });
+      assert.equal(r.isError, true, `${tool} accepted an unknown argument`);
+      assert.match(textOf(r), /Unknown argument 'extra_arg'/, `${tool}: ${textOf(r)}`);
+      assert.equal(r.structuredContent, undefined);
+    }
+    const two = await call('check_budget', { a: 1, b: 2 });
+    assert.match(textOf(two), /Unknown arguments 'a', 'b'.*check_budget takes no arguments/);
+    const listed = await call('get_usage', { dayz: 7 });
+    assert.match(textOf(listed), /get_usage takes: provider, model, days, group_by/);
+    // A key pasted as an argument name is not echoed.
+    const pasted = await call('check_budget', { [CANARY.neverStored]: true });
+    assert.equal(pasted.isError, true);
+    assert.ok(!textOf(pasted).includes(CANARY.neverStored.slice(10, 30)), textOf(pasted));
+    assert.equal(await t.snapshot(), before, 'an unknown argument changed state, ledger, vault or settings');
+    assert.equal(fake.requests.length, requestsBefore, 'an unknown argument reached a provider');
+    const { tools } = await client.listTools();
+    for (const x of tools) assert.equal((x.inputSchema as { additionalProperties?: unknown }).additionalProperties, false, `${x.name} inputSchema allows extra keys`);
   });
 
   it('refuses impossible operations without touching keys, vault, ledger or settings (the refusal is audited)', async () => {
