@@ -70,13 +70,57 @@ export class FileSettings implements SettingsSource {
     const prices = checkPriceOverrides(raw.priceOverrides, `${filePath}: priceOverrides`);
     warnings.push(...prices.warnings);
     const settings: Settings = {
-      budget: { ...DEFAULT_BUDGET, ...(isObject(raw.budget) ? (raw.budget as Partial<BudgetConfig>) : {}) },
+      budget: parseBudget(raw.budget, `${filePath}: budget`, warnings),
       baseUrls: (raw.baseUrls as Settings['baseUrls'] | undefined) ?? {},
       priceOverrides: prices.overrides,
       disabledProviders: (raw.disabledProviders as string[] | undefined) ?? [],
     };
     return { settings, warnings };
   }
+}
+
+const BUDGET_KEYS = ['daily', 'monthly', 'alertThreshold', 'enforce'] as const;
+
+/** The budget in config.json; each invalid value falls back to its default with a warning. */
+function parseBudget(raw: unknown, where: string, warnings: string[]): BudgetConfig {
+  const budget = { ...DEFAULT_BUDGET };
+  if (raw === undefined) return budget;
+  if (!isObject(raw)) {
+    warnings.push(`${where} must be an object like { "daily": 10, "monthly": 200 } (got ${describe(raw)}); no budget limits apply until it is fixed.`);
+    return budget;
+  }
+  for (const key of Object.keys(raw)) {
+    if (!(BUDGET_KEYS as readonly string[]).includes(key)) warnings.push(`${where}: unknown budget setting "${key}" was ignored; the settings are ${BUDGET_KEYS.join(', ')}.`);
+  }
+  for (const period of ['daily', 'monthly'] as const) {
+    const v = raw[period];
+    if (v === undefined) continue;
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) budget[period] = v;
+    else {
+      warnings.push(
+        `${where}.${period} must be a number of US dollars ≥ 0 (0 = no limit), e.g. "${period}": 10 (got ${describe(v)}${typeof v === 'string' ? ': remove the quotes' : ''}). No ${period} limit applies until it is fixed.`,
+      );
+    }
+  }
+  const t = raw.alertThreshold;
+  if (t !== undefined) {
+    if (typeof t === 'number' && t > 0 && t <= 1) budget.alertThreshold = t;
+    else warnings.push(`${where}.alertThreshold must be a fraction above 0 and at most 1, e.g. 0.8 for 80% (got ${describe(t)}); using ${DEFAULT_BUDGET.alertThreshold}.`);
+  }
+  const e = raw.enforce;
+  if (e !== undefined) {
+    if (typeof e === 'boolean') budget.enforce = e;
+    else warnings.push(`${where}.enforce must be true or false, without quotes (got ${describe(e)}); the budget is not enforced until it is fixed.`);
+  }
+  return budget;
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (Array.isArray(v)) return 'a list';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  return String(v);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -45,6 +45,32 @@ describe('FileSettings (config.json)', () => {
     assert.equal(r.stdout, '', 'stdout carries only the protocol');
   });
 
+  it('validates budget values: a wrong type or range is ignored with a warning that says how to fix it', () => {
+    const dir = home({ budget: { daily: '10', monthly: -5, alertThreshold: 80, enforce: 'yes', dayly: 3 } });
+    const s = new FileSettings(path.join(dir, 'config.json'));
+    assert.deepEqual(s.get().budget, { daily: 0, monthly: 0, alertThreshold: 0.8, enforce: false });
+    const w = s.warnings.join('\n');
+    assert.match(w, /budget\.daily must be a number of US dollars ≥ 0.*"daily": 10.*got the string "10": remove the quotes.*No daily limit applies/);
+    assert.match(w, /budget\.monthly must be a number of US dollars ≥ 0.*got -5/);
+    assert.match(w, /budget\.alertThreshold must be a fraction above 0 and at most 1.*0\.8 for 80%.*got 80/);
+    assert.match(w, /budget\.enforce must be true or false.*got the string "yes"/);
+    assert.match(w, /unknown budget setting "dayly".*daily, monthly, alertThreshold, enforce/);
+    assert.equal(s.warnings.length, 5, w);
+
+    const good = new FileSettings(path.join(home({ budget: { daily: 10, monthly: 200.5, alertThreshold: 0.9, enforce: true } }), 'config.json'));
+    assert.deepEqual(good.get().budget, { daily: 10, monthly: 200.5, alertThreshold: 0.9, enforce: true });
+    assert.deepEqual(good.warnings, []);
+
+    const notObject = new FileSettings(path.join(home({ budget: 10 }), 'config.json'));
+    assert.match(notObject.warnings[0], /budget must be an object like \{ "daily": 10, "monthly": 200 \}/);
+  });
+
+  it('the CLI warns on stderr at startup about a budget it cannot use', () => {
+    const r = startCli(home({ budget: { daily: '10' } }));
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /warning: .*config\.json: budget\.daily must be a number.*got the string "10"/);
+  });
+
   it('keeps the entries it ignored when set_budget writes the file', async () => {
     const bad = { model: 'bad', inputPerMTok: -5, outputPerMTok: 1 };
     const dir = home({ priceOverrides: [bad], disabledProviders: ['groq'] });
