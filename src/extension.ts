@@ -29,7 +29,11 @@ let mcp: McpServerController | undefined;
 export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
   const log = vscode.window.createOutputChannel('AI Key Manager', { log: true });
   const vault = new SecretStorageVault(context.secrets);
-  const settings = new VsCodeSettings();
+  // A bad setting must never stop activation: it is dropped, logged and shown once.
+  const settings = new VsCodeSettings((w) => {
+    log.warn(w);
+    void vscode.window.showWarningMessage(`AI Key Manager: ${w}`);
+  });
   // The ledger is per workspace; with no folder open it falls back to global state.
   const ledgerMemento = vscode.workspace.workspaceFolders?.length ? context.workspaceState : context.globalState;
   core = new AiKeyManagerCore({

@@ -16,6 +16,8 @@ export interface AuditInput {
 
 export interface AuditEntry extends AuditInput {
   at: string; // ISO time
+  /** Set on entries that stand for several repeats of one operation (see recordRepeated). */
+  count?: number;
 }
 
 export interface AuditLogOptions {
@@ -93,7 +95,11 @@ export class CoalescedWriter {
   }
 }
 
-type StoredEntry = [atMs: number, action: string, via: AuditVia, ok: 0 | 1, provider: string, keyId: string, detail: string];
+type StoredEntry =
+  | [atMs: number, action: string, via: AuditVia, ok: 0 | 1, provider: string, keyId: string, detail: string]
+  | [atMs: number, action: string, via: AuditVia, ok: 0 | 1, provider: string, keyId: string, detail: string, count: number];
+
+const MINUTE_MS = 60_000;
 interface StoredAudit {
   v: 1;
   e: StoredEntry[];
@@ -110,6 +116,9 @@ export class AuditLog {
   private readonly stateKey: string;
   private readonly writer: CoalescedWriter;
   private readonly errorListeners = new Set<(err: Error) => void>();
+  /** Counted entries of the current minute by group, while they are still in the ring. */
+  private buckets = new Map<string, AuditEntry>();
+  private bucketMinute = -1;
 
   constructor(store: StateStore, opts: AuditLogOptions = {}) {
     this.clock = opts.clock ?? systemClock;
@@ -120,9 +129,38 @@ export class AuditLog {
   }
 
   record(input: AuditInput): AuditEntry {
+    return { ...this.push(this.entry(input, this.clock.now())) };
+  }
+
+  /**
+   * For frequent operations (track_request): repeats of the same `group` (and result) within one
+   * clock minute add to one entry's `count` instead of adding entries, so a flood of calls cannot
+   * push everything else out of the bounded log.
+   */
+  recordRepeated(input: AuditInput, group: string): AuditEntry {
+    const now = this.clock.now();
+    const minute = Math.floor(now.getTime() / MINUTE_MS);
+    if (minute !== this.bucketMinute) {
+      this.buckets = new Map();
+      this.bucketMinute = minute;
+    }
+    const key = `${input.ok ? 1 : 0}|${input.via}|${group}`;
+    const open = this.buckets.get(key);
+    if (open) {
+      open.count = (open.count ?? 1) + 1;
+      this.writer.markDirty();
+      return { ...open };
+    }
+    const entry = this.entry(input, now);
+    entry.count = 1;
+    this.buckets.set(key, entry);
+    return { ...this.push(entry) };
+  }
+
+  private entry(input: AuditInput, at: Date): AuditEntry {
     if (!VIAS.includes(input.via)) throw new RangeError(`Unknown audit source '${String(input.via)}'. Use one of: ${VIAS.join(', ')}.`);
     const entry: AuditEntry = {
-      at: this.clock.now().toISOString(),
+      at: at.toISOString(),
       action: clip(redactSecrets(String(input.action)), 100),
       via: input.via,
       ok: input.ok === true,
@@ -130,10 +168,21 @@ export class AuditLog {
     if (input.provider) entry.provider = clip(redactSecrets(input.provider), 64);
     if (input.keyId) entry.keyId = clip(input.keyId, 128);
     if (input.detail) entry.detail = clip(redactSecrets(input.detail), 500);
+    return entry;
+  }
+
+  private push(entry: AuditEntry): AuditEntry {
     this.entries.push(entry);
-    if (this.entries.length > this.limit) this.entries.splice(0, this.entries.length - this.limit);
+    if (this.entries.length > this.limit) {
+      const dropped = this.entries.splice(0, this.entries.length - this.limit);
+      // A counted entry that left the ring must not be counted into (its repeats would be lost).
+      if (this.buckets.size > 0) {
+        const gone = new Set(dropped);
+        for (const [k, e] of this.buckets) if (gone.has(e)) this.buckets.delete(k);
+      }
+    }
     this.writer.markDirty();
-    return { ...entry };
+    return entry;
   }
 
   /** Newest first. */
@@ -168,7 +217,10 @@ export class AuditLog {
   private toState(): StoredAudit {
     return {
       v: 1,
-      e: this.entries.map((e) => [Date.parse(e.at), e.action, e.via, e.ok ? 1 : 0, e.provider ?? '', e.keyId ?? '', e.detail ?? '']),
+      e: this.entries.map((e): StoredEntry => {
+        const row: StoredEntry = [Date.parse(e.at), e.action, e.via, e.ok ? 1 : 0, e.provider ?? '', e.keyId ?? '', e.detail ?? ''];
+        return e.count === undefined ? row : [...row, e.count] as StoredEntry;
+      }),
     };
   }
 
@@ -196,8 +248,9 @@ function parseAudit(raw: unknown): AuditEntry[] | undefined {
   if (s.v !== 1 || !Array.isArray(s.e)) return undefined;
   const out: AuditEntry[] = [];
   for (const row of s.e as unknown[]) {
-    if (!Array.isArray(row) || row.length !== 7) return undefined;
-    const [at, action, via, ok, provider, keyId, detail] = row as unknown[];
+    if (!Array.isArray(row) || (row.length !== 7 && row.length !== 8)) return undefined;
+    const [at, action, via, ok, provider, keyId, detail, count] = row as unknown[];
+    if (count !== undefined && !(Number.isSafeInteger(count) && (count as number) >= 1)) return undefined;
     if (typeof at !== 'number' || !(Math.abs(at) <= 8.64e15) || typeof action !== 'string' || !VIAS.includes(via as AuditVia)) return undefined;
     if ((ok !== 0 && ok !== 1) || typeof provider !== 'string' || typeof keyId !== 'string' || typeof detail !== 'string') return undefined;
     const e: AuditEntry = { at: new Date(at).toISOString(), action, via: via as AuditVia, ok: ok === 1 };
@@ -205,6 +258,7 @@ function parseAudit(raw: unknown): AuditEntry[] | undefined {
     if (keyId) e.keyId = keyId;
     // Re-sanitized in case an older build stored something it should not have.
     if (detail) e.detail = redactSecrets(detail);
+    if (count !== undefined) e.count = count as number;
     out.push(e);
   }
   return out;

@@ -2,6 +2,7 @@
 // and a successful request or check ends that early. Kept in memory: health is about now.
 import type { Clock } from './ports';
 import { systemClock } from './ports';
+import { redactKeys } from './leakScan';
 
 export const FAILURE_LIMIT = 3;
 export const COOLDOWN_MS = 5 * 60_000;
@@ -25,7 +26,8 @@ export class HealthTracker {
   failure(provider: string, error?: string, immediate = false): void {
     const s = this.state.get(provider) ?? { failures: 0 };
     s.failures += 1;
-    s.lastError = error ?? s.lastError;
+    // Shown by stats, routing skip reasons, resources and prompts: never keep a key-shaped token.
+    s.lastError = error === undefined ? s.lastError : redactKeys(error);
     if (immediate || s.failures >= FAILURE_LIMIT) s.until = this.clock.now().getTime() + COOLDOWN_MS;
     this.state.set(provider, s);
   }

@@ -5,6 +5,7 @@ import { systemClock } from './ports';
 import type { KeyMeta, KeyStatus, ValidationOutcome } from './types';
 import { maskKey } from './mask';
 import { checkKeyFormat, getProvider, detectProvider } from './providers';
+import { redactKeys } from './leakScan';
 
 const STATE_KEY = 'aikm.keys.v1';
 const DAY_MS = 86_400_000;
@@ -18,7 +19,8 @@ export interface KeyInput {
 }
 
 export interface KeyView extends KeyMeta {
-  ageDays: number;
+  /** Whole days since the key was added or last rotated; null when unknown (discovered env keys). */
+  ageDays: number | null;
   /** Human warnings: expiring soon, expired, old, disabled. */
   warnings: string[];
 }
@@ -72,6 +74,7 @@ export class KeyPool {
     const spec = getProvider(provider);
     if (!spec.requiresKey) throw new KeyError(`${spec.displayName} does not use an API key; nothing to add.`);
     const expiresAt = extra.expiresAt === undefined ? undefined : parseExpiry(extra.expiresAt);
+    const label = checkLabel(extra.label);
     const { secret, source, envVar } = this.resolveInput(spec.id, input);
     const format = checkKeyFormat(spec.id, secret);
     const other = detectProvider(secret);
@@ -83,7 +86,7 @@ export class KeyPool {
     const meta: KeyMeta = {
       id: newId(spec.id),
       provider: spec.id,
-      label: extra.label?.trim() || undefined,
+      label,
       masked: maskKey(secret),
       source,
       envVar,
@@ -113,7 +116,7 @@ export class KeyPool {
     if (target.id.startsWith('env:')) {
       throw new KeyError(`Key ${target.id} comes from ${target.envVar}; change that variable to rotate it, or add a stored key.`);
     }
-    const { secret, source, envVar } = this.resolveInput(target.provider, input);
+    const { secret, source, envVar } = this.resolveInput(target.provider, input, 'new_key');
     const format = checkKeyFormat(target.provider, secret);
     const other = detectProvider(secret);
     if ((!format.ok && other && other !== target.provider) || /\s/.test(secret) || secret.length < 8) throw new KeyError(format.message);
@@ -242,8 +245,8 @@ export class KeyPool {
       const envVar = spec.envVars.find((v) => this.env[v]?.trim());
       if (!envVar || stored.some((k) => k.envVar === envVar)) continue;
       const persisted = this.state.get<Record<string, Partial<KeyMeta>>>(`${STATE_KEY}.env`)?.[`env:${envVar}`] ?? {};
+      // No createdAt: when the variable was set is unknown, and any date we made up would show as its age.
       out.push({
-        createdAt: new Date(0).toISOString(),
         status: 'healthy',
         ...persisted,
         id: `env:${envVar}`,
@@ -261,8 +264,15 @@ export class KeyPool {
     return [...this.stored(), ...this.discovered()];
   }
 
+  /** Why keys stored in the vault cannot be read now (headless without AIKM_PASSPHRASE), or undefined. */
+  vaultLocked(): string | undefined {
+    return this.vault.lockedReason?.();
+  }
+
+  /** Is the secret there to be read: an env key's variable is set, a vault key's vault is unlocked. */
   private hasMaterial(k: KeyMeta): boolean {
-    return k.source === 'vault' || !!(k.envVar && this.env[k.envVar]?.trim());
+    if (k.source === 'vault') return this.vaultLocked() === undefined;
+    return !!(k.envVar && this.env[k.envVar]?.trim());
   }
 
   private async secretOf(k: KeyMeta): Promise<string | undefined> {
@@ -270,10 +280,10 @@ export class KeyPool {
     return this.vault.get(secretName(k.id));
   }
 
-  private resolveInput(provider: string, input: KeyInput): { secret: string; source: 'vault' | 'env'; envVar?: string } {
+  private resolveInput(provider: string, input: KeyInput, keyArg: 'api_key' | 'new_key' = 'api_key'): { secret: string; source: 'vault' | 'env'; envVar?: string } {
     const name = getProvider(provider).displayName;
     if (input.apiKey !== undefined && input.envVar !== undefined) {
-      throw new KeyError('Give either api_key or env_var, not both.');
+      throw new KeyError(`Give either ${keyArg} or env_var, not both.`);
     }
     if (input.envVar !== undefined) {
       const v = input.envVar.trim();
@@ -283,13 +293,16 @@ export class KeyPool {
       return { secret: value, source: 'env', envVar: v };
     }
     if (input.apiKey === undefined || input.apiKey === '') {
-      throw new KeyError(`No ${name} key given. Pass api_key or env_var (in VS Code, leave both out to be asked in a password box).`);
+      throw new KeyError(`No ${name} key given. Pass ${keyArg} or env_var (in VS Code, leave both out to be asked in a password box).`);
     }
     return { secret: input.apiKey, source: 'vault' };
   }
 
   private pick(provider: string, keyId: string | undefined, verb: string): KeyMeta {
     const spec = getProvider(provider);
+    if (!spec.requiresKey) {
+      throw new KeyError(`${spec.displayName} does not use an API key, so there is no key to ${verb}. It only needs the server running (${spec.defaultBaseUrl} unless its base URL is changed).`);
+    }
     const keys = this.all().filter((k) => k.provider === spec.id);
     if (keyId !== undefined) {
       const k = keys.find((x) => x.id === keyId);
@@ -334,17 +347,20 @@ export class KeyPool {
 
   private view(k: KeyMeta): KeyView {
     const now = this.clock.now().getTime();
-    const ageDays = Math.max(0, Math.floor((now - Date.parse(k.rotatedAt ?? k.createdAt)) / DAY_MS));
+    const since = k.rotatedAt ?? k.createdAt;
+    const ageDays = since === undefined ? null : Math.max(0, Math.floor((now - Date.parse(since)) / DAY_MS));
     const warnings: string[] = [];
     if (k.expiresAt) {
       const left = (Date.parse(k.expiresAt) - now) / DAY_MS;
       if (left <= 0) warnings.push(`expired on ${k.expiresAt.slice(0, 10)}`);
       else if (left <= 14) warnings.push(`expires in ${Math.ceil(left)} day(s) (${k.expiresAt.slice(0, 10)})`);
     }
-    if (k.source === 'vault' && ageDays >= 90) warnings.push(`not rotated for ${ageDays} days`);
+    if (k.source === 'vault' && ageDays !== null && ageDays >= 90) warnings.push(`not rotated for ${ageDays} days`);
     if (k.status === 'disabled') warnings.push('disabled: the provider rejected it; rotate or remove it');
     if (k.status === 'resting') warnings.push(`rate limited until ${k.restingUntil}`);
     if (k.source === 'env' && !this.hasMaterial(k)) warnings.push(`${k.envVar} is not set`);
+    const locked = k.source === 'vault' ? this.vaultLocked() : undefined;
+    if (locked) warnings.push(`cannot be used: ${locked}`);
     return { ...k, ageDays, warnings };
   }
 
@@ -388,6 +404,16 @@ function retiredName(keyId: string): string {
 
 function newId(provider: string): string {
   return `${provider}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The trimmed label; refuses one holding a key (labels live in state and are shown unmasked). */
+function checkLabel(value: string | undefined): string | undefined {
+  const label = value?.trim();
+  if (!label) return undefined;
+  if (redactKeys(label) !== label) {
+    throw new KeyError('The label looks like it contains an API key. Labels are stored and shown in plain text: use a short name such as "work" or "personal" and pass the key as the key itself. Nothing was stored.');
+  }
+  return label;
 }
 
 function parseExpiry(value: string): string {

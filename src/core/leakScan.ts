@@ -65,7 +65,17 @@ export function keyAt(text: string, f: Pick<LeakFinding, 'offset' | 'length'>): 
  * context checks of scanText: for sanitizing text that is about to be shown or written.
  */
 export function redactKeys(text: string): string {
-  return text.replace(TOKEN, (token) => (detectProvider(token) ? maskKey(token) : token));
+  return text.replace(TOKEN, (token: string, offset: number) => {
+    if (detectProvider(token)) return maskKey(token);
+    // In JSON or a string literal a key may follow an escape (`\n`, `\t`, `\u0001`): the run then
+    // starts with the escape's letters, so look for the key right after them.
+    if (offset > 0 && text[offset - 1] === '\\') {
+      const skip = /^u[0-9A-Fa-f]{4}/.test(token) ? 5 : 1;
+      const rest = token.slice(skip);
+      if (detectProvider(rest)) return token.slice(0, skip) + maskKey(rest);
+    }
+    return token;
+  });
 }
 
 function looksLikePlaceholder(token: string): boolean {

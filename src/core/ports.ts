@@ -6,6 +6,8 @@ export interface SecretVault {
   get(name: string): Promise<string | undefined>;
   store(name: string, value: string): Promise<void>;
   delete(name: string): Promise<void>;
+  /** Why stored secrets cannot be read now (e.g. no passphrase), or undefined when they can. */
+  lockedReason?(): string | undefined;
 }
 
 /** Small JSON key-value state (VS Code Memento, or a file headless). Never holds secrets. */

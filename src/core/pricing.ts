@@ -347,9 +347,40 @@ function validateModel(model: string): string {
   return name;
 }
 
+/**
+ * Price overrides as read from user settings: keeps the valid entries and explains each one it drops,
+ * so one typo cannot stop the extension or the CLI from starting. `where` names the setting.
+ */
+export function checkPriceOverrides(raw: unknown, where: string): { overrides: PriceOverride[]; warnings: string[] } {
+  if (raw === undefined || raw === null) return { overrides: [], warnings: [] };
+  if (!Array.isArray(raw)) {
+    return { overrides: [], warnings: [`${where} must be a list of { "model", "inputPerMTok", "outputPerMTok" } entries; it was ignored.`] };
+  }
+  const overrides: PriceOverride[] = [];
+  const warnings: string[] = [];
+  raw.forEach((entry: unknown, i) => {
+    const at = `${where}[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+      warnings.push(`${at} must be an object like { "model": "my-model", "inputPerMTok": 1, "outputPerMTok": 2 }; it was ignored.`);
+      return;
+    }
+    const o = entry as PriceOverride;
+    try {
+      validateOverride(o);
+      overrides.push({ ...o });
+    } catch (err) {
+      warnings.push(`${at}: ${err instanceof Error ? err.message : String(err)} This entry was ignored; fix it to use the price.`);
+    }
+  });
+  return { overrides, warnings };
+}
+
 function validateOverride(o: PriceOverride): void {
   if (typeof o.model !== 'string' || o.model.trim() === '') {
     throw new Error('Invalid price override: "model" must be a non-empty model name.');
+  }
+  if (o.provider !== undefined && (typeof o.provider !== 'string' || o.provider.trim() === '')) {
+    throw new Error(`Invalid price override for "${o.model}": "provider" must be a provider id such as "openai", or left out.`);
   }
   const rates: Array<[string, number | undefined, boolean]> = [
     ['inputPerMTok', o.inputPerMTok, true],

@@ -397,10 +397,26 @@ export function checkKeyFormat(providerId: string, key: string): { ok: boolean; 
       message: `This looks like ${withArticle(o.displayName)} key (${o.keyFormatHint}), not ${aName} key. ${cap(aName)} key ${spec.keyFormatHint}.`,
     };
   }
+  if (isTruncated(spec.keyPattern, key)) {
+    return {
+      ok: false,
+      message: `This ${name} key is incomplete: it starts right but is too short (${key.length} characters; ${aName} key ${spec.keyFormatHint}). Copy the whole key again.`,
+    };
+  }
   return {
     ok: false,
     message: `This does not look like ${aName} key: expected a key that ${spec.keyFormatHint}. Check that it was copied whole.`,
   };
+}
+
+/** True when `key` is the start of a key of this shape: adding characters would make it match. */
+function isTruncated(pattern: RegExp, key: string): boolean {
+  // Only shapes with a fixed prefix: for a prefixless shape (Mistral) any short string would "start right".
+  if (!/^\^[A-Za-z]/.test(pattern.source)) return false;
+  for (const filler of ['a', '0']) {
+    for (let extra = 1; extra <= 64; extra++) if (pattern.test(key + filler.repeat(extra))) return true;
+  }
+  return false;
 }
 
 /** Turns OLLAMA_HOST ("127.0.0.1:11434", "localhost", "https://h") into a URL, the way Ollama reads it. */

@@ -57,7 +57,7 @@ export interface RouterBudget {
 }
 
 export interface RouterDeps {
-  keys: Pick<KeyPool, 'list' | 'usable'>;
+  keys: Pick<KeyPool, 'list' | 'usable'> & Partial<Pick<KeyPool, 'vaultLocked'>>;
   health: Pick<HealthTracker, 'get'>;
   pricing: Pick<PricingService, 'estimate' | 'has'>;
   budget: () => RouterBudget;
@@ -192,6 +192,9 @@ export class Router {
       if (keys.length === 0) return 'no key (add one with add_api_key)';
       if (this.deps.keys.usable(spec.id).length === 0) {
         if (keys.every((k) => k.status === 'disabled')) return 'every key is disabled (rejected by the provider); rotate or add a key';
+        // A locked vault first: a resting key in it would stay unusable after its rest.
+        const locked = this.deps.keys.vaultLocked?.();
+        if (locked && keys.some((k) => k.source === 'vault' && k.status !== 'disabled')) return `its key cannot be read: ${locked}`;
         const resting = keys.filter((k) => k.status === 'resting');
         if (resting.length) return `rate limited until ${resting.map((k) => k.restingUntil).sort()[0]}`;
         return 'no usable key (expired or its environment variable is unset)';

@@ -8,12 +8,13 @@ import { KeyPool, KeyError, type KeyInput, type KeyView } from './keys';
 import { Ledger } from './ledger';
 import { AuditLog, type AuditVia } from './audit';
 import { checkBudget, type BudgetConfig } from './budget';
-import { PricingService, type PriceOverride, type TokenCounts } from './pricing';
+import { PricingService, UnknownModelError, checkPriceOverrides, type PriceOverride, type TokenCounts } from './pricing';
 import { countTokens } from './tokenize';
 import { HealthTracker } from './health';
 import { Router, SAMPLE_TOKENS, providerOrder, type RouteDecision, type RouteRequest } from './router';
-import { PROVIDERS, getProvider, resolveBaseUrl, checkKeyFormat } from './providers';
+import { PROVIDERS, findProvider, getProvider, resolveBaseUrl, checkKeyFormat } from './providers';
 import { validateKeyLive, type LiveValidationResult } from './validate';
+import { redactKeys } from './leakScan';
 
 export interface Settings {
   budget: BudgetConfig;
@@ -73,6 +74,16 @@ export interface TrackInput {
   error?: string;
 }
 
+export interface TrackResult {
+  event: UsageEvent;
+  cost: CostBreakdown;
+  /** False when no price is known for the model: the request was recorded at cost 0. */
+  priced: boolean;
+  /** Why the cost may be wrong (an unpriced model). */
+  warning?: string;
+  budget: ReturnType<typeof checkBudget>;
+}
+
 export class InputError extends Error {}
 
 const VALIDATE_CONCURRENCY = 4;
@@ -88,6 +99,7 @@ export class AiKeyManagerCore {
   readonly timeZone: string;
   private readonly listeners = new Set<(kind: ChangeKind) => void>();
   private readonly disposers: (() => void)[] = [];
+  private settingsWarnings: string[] = [];
 
   constructor(private readonly opts: CoreOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -95,7 +107,8 @@ export class AiKeyManagerCore {
     this.keys = new KeyPool(opts.vault, opts.state, { clock: this.clock, env: opts.env, discoverEnv: opts.discoverEnvKeys });
     this.ledger = new Ledger(opts.ledgerState, { clock: this.clock, timeZone: this.timeZone });
     this.audit = new AuditLog(opts.state, { clock: this.clock });
-    this.pricing = new PricingService({ overrides: opts.settings.get().priceOverrides, now: () => this.clock.now() });
+    this.pricing = new PricingService({ now: () => this.clock.now() });
+    this.applyPriceOverrides();
     this.health = new HealthTracker(this.clock);
     this.router = new Router({
       keys: this.keys,
@@ -108,10 +121,15 @@ export class AiKeyManagerCore {
       this.keys.onDidChange(() => this.fire('keys')),
       this.ledger.onDidChange(() => this.fire('usage')),
       opts.settings.onDidChange(() => {
-        this.pricing.setOverrides(opts.settings.get().priceOverrides);
+        this.applyPriceOverrides();
         this.fire('settings');
       }),
     );
+  }
+
+  /** Problems with the current settings (e.g. price overrides that were ignored), for the host to show. */
+  get warnings(): string[] {
+    return [...this.settingsWarnings];
   }
 
   onDidChange(listener: (kind: ChangeKind) => void): () => void {
@@ -184,7 +202,8 @@ export class AiKeyManagerCore {
     } catch (err) {
       live_ = { outcome: 'unreachable', latencyMs: 0, message: err instanceof Error ? err.message : String(err) };
     }
-    if (live_.outcome === 'unreachable') this.health.failure(spec.id, live_.message, true);
+    // One unreachable check is one failure like any other: cooldown comes after FAILURE_LIMIT in a row.
+    if (live_.outcome === 'unreachable') this.health.failure(spec.id, live_.message);
     else if (live_.outcome === 'valid') this.health.success(spec.id);
     let keyStatus: string | undefined;
     if (meta) keyStatus = (await this.keys.recordValidation(meta.id, live_.outcome, live_.retryAfterSeconds))?.status;
@@ -308,25 +327,55 @@ export class AiKeyManagerCore {
     return this.budget();
   }
 
-  /** Records one request: prices it, feeds health and key status, and returns the budget after it. */
-  track(input: TrackInput, via: AuditVia) {
+  /**
+   * Records one request: prices it, feeds health and key status, and returns the budget after it.
+   * A model without a known price is still recorded (tokens, success, latency count) at cost 0,
+   * with `priced: false` and a warning that says how to price it.
+   */
+  track(input: TrackInput, via: AuditVia): TrackResult {
+    // Audited like every state change, but counted: one entry per provider/model/result per minute,
+    // so 10,000 calls cannot push the key operations out of the bounded audit log.
+    const provider = findProvider(input.provider)?.id ?? String(input.provider);
+    const model = redactKeys(String(input.model));
+    try {
+      const r = this.record(input);
+      this.audit.recordRepeated({ action: 'track_request', via, provider, ok: true, detail: `model ${model}` }, `${provider}|${model}`);
+      return r;
+    } catch (err) {
+      const detail = `model ${model}: ${err instanceof Error ? err.message : String(err)}`;
+      this.audit.recordRepeated({ action: 'track_request', via, provider, ok: false, detail }, `${provider}|${model}`);
+      throw err;
+    }
+  }
+
+  private record(input: TrackInput): TrackResult {
     const spec = getProvider(input.provider);
     for (const [name, v] of [['input_tokens', input.inputTokens], ['output_tokens', input.outputTokens], ['cache_read_tokens', input.cacheReadTokens ?? 0], ['cache_write_tokens', input.cacheWriteTokens ?? 0]] as const) {
       if (!Number.isInteger(v) || v < 0) throw new InputError(`${name} must be a whole number ≥ 0 (got ${v}).`);
     }
     const success = input.success ?? true;
-    const { cost } = this.estimateCost({
-      model: input.model,
-      provider: spec.id,
-      inputTokens: input.inputTokens,
-      outputTokens: input.outputTokens,
-      cacheReadTokens: input.cacheReadTokens,
-      cacheWriteTokens: input.cacheWriteTokens,
-    });
+    let cost: CostBreakdown;
+    let warning: string | undefined;
+    try {
+      ({ cost } = this.estimateCost({
+        model: input.model,
+        provider: spec.id,
+        inputTokens: input.inputTokens,
+        outputTokens: input.outputTokens,
+        cacheReadTokens: input.cacheReadTokens,
+        cacheWriteTokens: input.cacheWriteTokens,
+      }));
+    } catch (err) {
+      if (!(err instanceof UnknownModelError)) throw err;
+      // Losing the usage would be worse than an unpriced entry: keep it at $0 and say so.
+      cost = { model: input.model, provider: spec.id, inputCost: 0, outputCost: 0, cacheReadCost: 0, cacheWriteCost: 0, totalCost: 0, currency: 'USD', source: 'unpriced' };
+      warning = redactKeys(`${err.message} The request was recorded at $0 (unpriced): its tokens and outcome count, its cost does not.`);
+    }
     const event: UsageEvent = {
       at: this.clock.now().toISOString(),
       provider: spec.id,
-      model: input.model,
+      // Priced by the name as given, but stored masked: a key pasted as the model must not reach the ledger.
+      model: redactKeys(input.model),
       inputTokens: input.inputTokens,
       outputTokens: input.outputTokens,
       cacheReadTokens: input.cacheReadTokens ?? 0,
@@ -335,13 +384,14 @@ export class AiKeyManagerCore {
       success,
       latencyMs: input.latencyMs,
       taskType: input.taskType,
-      error: input.error === undefined ? undefined : input.error.slice(0, 200),
+      // Masked before anything keeps it: an agent may paste a whole provider reply, key included.
+      // Masking first also means the cut at 200 characters cannot leave an unrecognisable key piece.
+      error: input.error === undefined ? undefined : redactKeys(input.error).slice(0, 200),
     };
     this.ledger.record(event);
     if (success) this.health.success(spec.id);
     else this.health.failure(spec.id, event.error);
-    void via;
-    return { event, cost, budget: this.budget() };
+    return { event, cost: { ...cost, model: redactKeys(cost.model) }, priced: warning === undefined, ...(warning ? { warning } : {}), budget: this.budget() };
   }
 
   usage(opts: { provider?: string; model?: string; days?: number; groupBy?: 'day' | 'provider' | 'model' }) {
@@ -409,6 +459,13 @@ export class AiKeyManagerCore {
   }
 
   // --- internals -----------------------------------------------------------------------------
+
+  /** Applies the valid price overrides; invalid ones are dropped with a warning, never thrown. */
+  private applyPriceOverrides(): void {
+    const { overrides, warnings } = checkPriceOverrides(this.opts.settings.get().priceOverrides, 'price overrides');
+    this.pricing.setOverrides(overrides);
+    this.settingsWarnings = warnings;
+  }
 
   private fire(kind: ChangeKind): void {
     for (const l of this.listeners) {

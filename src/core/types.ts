@@ -24,7 +24,8 @@ export interface KeyMeta {
   masked: string;
   source: KeySource;
   envVar?: string;
-  createdAt: string;
+  /** When the key was added; unknown (absent) for keys discovered in environment variables. */
+  createdAt?: string;
   rotatedAt?: string;
   lastValidatedAt?: string;
   lastValidation?: ValidationOutcome;
@@ -64,6 +65,6 @@ export interface CostBreakdown {
   cacheWriteCost: number;
   totalCost: number;
   currency: 'USD';
-  /** Where the price came from: the pricing database or a user override. */
-  source: 'genai-prices' | 'override';
+  /** Where the price came from: the pricing database or a user override; 'unpriced' = no price known, cost 0. */
+  source: 'genai-prices' | 'override' | 'unpriced';
 }

@@ -53,6 +53,10 @@ export class EncryptedFileVault implements SecretVault {
     return this.serialize(async () => (await this.load()).secrets[name]);
   }
 
+  lockedReason(): string | undefined {
+    return this.passphrase ? undefined : `the encrypted vault ${this.filePath} is locked: set AIKM_PASSPHRASE to the passphrase the keys were stored with`;
+  }
+
   store(name: string, value: string): Promise<void> {
     return this.serialize(async () => {
       const { header, secrets } = await this.load();

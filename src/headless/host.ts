@@ -24,11 +24,12 @@ export function createHeadlessCore(env: NodeJS.ProcessEnv = process.env): Headle
   const state = new FileStateStore(join(home, 'state.json'));
   const ledgerState = new FileStateStore(join(home, 'ledger.json'));
   const timeout = validationTimeout(env.AIKM_VALIDATION_TIMEOUT_MS);
+  const settings = new FileSettings(join(home, 'config.json'));
   const core = new AiKeyManagerCore({
     vault: new EncryptedFileVault(join(home, 'vault.json'), env.AIKM_PASSPHRASE || undefined),
     state,
     ledgerState,
-    settings: new FileSettings(join(home, 'config.json')),
+    settings,
     env,
     discoverEnvKeys: true,
     validationTimeoutMs: timeout.ms,
@@ -36,7 +37,8 @@ export function createHeadlessCore(env: NodeJS.ProcessEnv = process.env): Headle
   return {
     core,
     home,
-    warnings: [...timeout.warnings, ...state.warnings, ...ledgerState.warnings, ...core.ledger.warnings],
+    // The core re-checks price overrides, but FileSettings already dropped the bad ones and says where.
+    warnings: [...timeout.warnings, ...settings.warnings, ...state.warnings, ...ledgerState.warnings, ...core.ledger.warnings, ...core.warnings],
     close: async () => {
       await core.flush();
       await Promise.all([state.flush(), ledgerState.flush()]);

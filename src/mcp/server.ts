@@ -53,10 +53,14 @@ export function createMcpServer(ctx: ToolContext): BuiltServer {
       return out;
     }
   };
+  /**
+   * Masks stored secrets and any key-shaped token (a key the server never stored, e.g. pasted into a
+   * track_request error or a prompt argument) in every string of a reply, object keys included.
+   */
   const scrub = async <T>(value: T): Promise<T> => {
-    const list = await secrets();
-    if (list.length === 0) return value;
-    return JSON.parse(redactSecrets(JSON.stringify(value), list)) as T;
+    const list = (await secrets()).filter((x) => x.length >= 8);
+    const mask = (s: string): string => redactKeys(list.some((x) => s.includes(x)) ? redactSecrets(s, list) : s);
+    return redactStrings(value, mask) as T;
   };
 
   for (const t of TOOLS) {
@@ -65,7 +69,7 @@ export function createMcpServer(ctx: ToolContext): BuiltServer {
       {
         title: t.title,
         description: t.description,
-        inputSchema: t.input,
+        inputSchema: strictInput(t.name, t.input),
         outputSchema: t.output,
         annotations: { title: t.title, readOnlyHint: t.readOnly, destructiveHint: t.destructive ?? false, openWorldHint: t.openWorld ?? false, idempotentHint: t.readOnly },
       },
@@ -77,7 +81,7 @@ export function createMcpServer(ctx: ToolContext): BuiltServer {
           reply = await (t.handler as (a: unknown, c: ToolContext) => Promise<{ structured: Record<string, unknown>; text: string }>)(args, ctx);
         } catch (err) {
           // Error messages may echo an argument (e.g. a key pasted as env_var): mask known and key-shaped secrets.
-          throw new Error(redactKeys(await scrub(err instanceof Error ? err.message : String(err))));
+          throw new Error(await scrub(err instanceof Error ? err.message : String(err)));
         }
         const safe = await scrub(reply);
         return { content: [{ type: 'text' as const, text: safe.text }], structuredContent: safe.structured };
@@ -87,7 +91,8 @@ export function createMcpServer(ctx: ToolContext): BuiltServer {
 
   for (const r of RESOURCES) {
     server.registerResource(r.name, r.uri, { title: r.title, description: r.description, mimeType: 'application/json' }, async (uri) => ({
-      contents: [{ uri: uri.href, mimeType: 'application/json', text: await scrub(JSON.stringify(r.read(ctx.core), null, 2)) }],
+      // Scrubbed before serializing, so no key hides behind a JSON escape.
+      contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(await scrub(r.read(ctx.core)), null, 2) }],
     }));
   }
 
@@ -100,7 +105,7 @@ export function createMcpServer(ctx: ToolContext): BuiltServer {
 
   const subscribed = new Set<string>();
   server.server.setRequestHandler(SubscribeRequestSchema, async (req) => {
-    if (!RESOURCES.some((r) => r.uri === req.params.uri)) throw new Error(`Unknown resource ${req.params.uri}. Resources: ${RESOURCES.map((r) => r.uri).join(', ')}.`);
+    if (!RESOURCES.some((r) => r.uri === req.params.uri)) throw new Error(`Unknown resource ${redactKeys(req.params.uri)}. Resources: ${RESOURCES.map((r) => r.uri).join(', ')}.`);
     subscribed.add(req.params.uri);
     return {};
   });
@@ -118,4 +123,33 @@ export function createMcpServer(ctx: ToolContext): BuiltServer {
 }
 
 export const toolNames = () => TOOLS.map((t) => t.name);
+
+/**
+ * A tool's input schema that refuses unknown arguments (zod's default would drop them silently, so
+ * e.g. validate_all_keys {extra: 1} still made its network calls). The message names the unknown
+ * keys, masked in case one is a pasted key, and the arguments the tool takes.
+ */
+export function strictInput(tool: string, shape: z.ZodRawShape) {
+  const takes = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code !== 'unrecognized_keys') return undefined;
+      const keys = issue.keys.map((k) => `'${redactKeys(k)}'`).join(', ');
+      return `Unknown argument${issue.keys.length > 1 ? 's' : ''} ${keys}: ${tool} takes${takes.length ? `: ${takes.join(', ')}` : ' no arguments'}. Nothing was done.`;
+    },
+  });
+}
+
+/** A copy of a JSON-like value with `f` applied to every string, object keys included. */
+export function redactStrings(value: unknown, f: (s: string) => string): unknown {
+  if (typeof value === 'string') return f(value);
+  if (value instanceof Date) return f(value.toJSON());
+  if (Array.isArray(value)) return value.map((v) => redactStrings(v, f));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[f(k)] = redactStrings(v, f);
+    return out;
+  }
+  return value;
+}
 export { z };

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AiKeyManagerCore } from '../core/service';
 import type { AuditVia } from '../core/audit';
 import { TASK_TYPES } from '../core/types';
-import { providerIds } from '../core/providers';
+import { getProvider, providerIds } from '../core/providers';
 import { usd } from './format';
 
 export interface ToolContext {
@@ -87,8 +87,14 @@ const totalsOut = z.object({
 /** Asks out of band when possible; the key then never passes through the model. */
 async function secretFrom(args: { key?: string; env_var?: string; provider: string }, ctx: ToolContext, purpose: 'add' | 'rotate') {
   if (args.key !== undefined || args.env_var !== undefined) return { apiKey: args.key, envVar: args.env_var };
+  const spec = getProvider(args.provider);
+  // Nothing to ask for: the core explains that this provider needs no key.
+  if (!spec.requiresKey) return {};
   if (!ctx.askSecret) {
-    throw new Error(`No key given. Headless, pass api_key (or new_key) or env_var, e.g. env_var: "${purpose === 'add' ? 'ANTHROPIC_API_KEY' : 'NEW_KEY_VAR'}".`);
+    const arg = purpose === 'add' ? 'api_key' : 'new_key';
+    throw new Error(
+      `No ${purpose === 'add' ? '' : 'new '}key given. Headless, pass ${arg} or env_var (the name of an environment variable holding the ${purpose === 'add' ? '' : 'new '}key), e.g. env_var: "${spec.envVars[0]}".`,
+    );
   }
   const entered = await ctx.askSecret({ provider: args.provider, purpose });
   if (!entered) throw new Error('Cancelled: no key was entered. Nothing was changed.');
@@ -200,9 +206,9 @@ export const TOOLS = [
       keys: z.array(
         z.object({
           ...keyOut,
-          created_at: z.string(),
+          created_at: z.string().nullable().describe('null for a key found in an environment variable: when it was set is unknown'),
           rotated_at: z.string().nullable(),
-          age_days: z.number(),
+          age_days: z.number().nullable().describe('Days since added or rotated; null when unknown'),
           expires_at: z.string().nullable(),
           last_validated_at: z.string().nullable(),
           last_validation: z.string().nullable(),
@@ -219,7 +225,7 @@ export const TOOLS = [
         label: k.label ?? null,
         source: k.source,
         status: k.status,
-        created_at: k.createdAt,
+        created_at: k.createdAt ?? null,
         rotated_at: k.rotatedAt ?? null,
         age_days: k.ageDays,
         expires_at: k.expiresAt ?? null,
@@ -228,7 +234,7 @@ export const TOOLS = [
         warnings: k.warnings,
       }));
       const text = keys.length
-        ? keys.map((k) => `- ${k.provider} ${k.masked} (id ${k.id}${k.label ? `, ${k.label}` : ''}): ${k.status}, ${k.age_days} d old${k.warnings.length ? `; ${k.warnings.join('; ')}` : ''}`).join('\n')
+        ? keys.map((k) => `- ${k.provider} ${k.masked} (id ${k.id}${k.label ? `, ${k.label}` : ''}): ${k.status}, ${k.age_days === null ? 'age unknown' : `${k.age_days} d old`}${k.warnings.length ? `; ${k.warnings.join('; ')}` : ''}`).join('\n')
         : `No keys stored${a.provider ? ` for ${a.provider}` : ''}. Add one with add_api_key.`;
       return { structured: { keys }, text };
     },
@@ -493,7 +499,11 @@ export const TOOLS = [
       task_type: taskType.optional(),
       error: z.string().max(500).optional().describe('Error message when success is false'),
     },
-    output: { recorded: z.object({ provider: z.string(), model: z.string(), cost: z.number(), at: z.string(), success: z.boolean() }), budget: budgetOut },
+    output: {
+      recorded: z.object({ provider: z.string(), model: z.string(), cost: z.number(), priced: z.boolean().describe('false: no price known for the model, recorded at cost 0'), at: z.string(), success: z.boolean() }),
+      warning: z.string().nullable().describe('Why the cost may be wrong, e.g. a model with no known price'),
+      budget: budgetOut,
+    },
     readOnly: false,
     handler: async (a, ctx) => {
       const r = ctx.core.track(
@@ -512,8 +522,12 @@ export const TOOLS = [
         ctx.via,
       );
       return {
-        structured: { recorded: { provider: r.event.provider, model: r.event.model, cost: r.event.costUsd, at: r.event.at, success: r.event.success }, budget: r.budget },
-        text: `Recorded ${r.event.provider}/${r.event.model}: ${usd(r.event.costUsd)}. ${budgetLine(r.budget)}.${r.budget.anyExceeded ? ' A budget is exceeded.' : r.budget.anyAlert ? ' Budget alert threshold crossed.' : ''}`,
+        structured: {
+          recorded: { provider: r.event.provider, model: r.event.model, cost: r.event.costUsd, priced: r.priced, at: r.event.at, success: r.event.success },
+          warning: r.warning ?? null,
+          budget: r.budget,
+        },
+        text: `Recorded ${r.event.provider}/${r.event.model}: ${usd(r.event.costUsd)}${r.priced ? '' : ' (unpriced)'}. ${budgetLine(r.budget)}.${r.budget.anyExceeded ? ' A budget is exceeded.' : r.budget.anyAlert ? ' Budget alert threshold crossed.' : ''}${r.warning ? ` Warning: ${r.warning}` : ''}`,
       };
     },
   }),
@@ -544,14 +558,25 @@ export const TOOLS = [
     description: 'Recent key operations and state changes (what, when, via which surface, result). Contains no key material.',
     input: { limit: z.number().int().min(1).max(500).optional(), provider: provider.optional() },
     output: {
-      entries: z.array(z.object({ at: z.string(), action: z.string(), via: z.string(), provider: z.string().optional(), keyId: z.string().optional(), ok: z.boolean(), detail: z.string().optional() })),
+      entries: z.array(
+        z.object({
+          at: z.string(),
+          action: z.string(),
+          via: z.string(),
+          provider: z.string().optional(),
+          keyId: z.string().optional(),
+          ok: z.boolean(),
+          detail: z.string().optional(),
+          count: z.number().optional().describe('Repeats folded into this entry (track_request: per provider and model per minute)'),
+        }),
+      ),
     },
     readOnly: true,
     handler: async (a, ctx) => {
       const entries = ctx.core.audit.list({ limit: a.limit ?? 50, provider: a.provider });
       return {
         structured: { entries },
-        text: entries.length ? entries.map((e) => `- ${e.at} ${e.action} via ${e.via}${e.provider ? ` (${e.provider})` : ''}: ${e.ok ? 'ok' : 'failed'}${e.detail ? ` — ${e.detail}` : ''}`).join('\n') : 'The audit log is empty.',
+        text: entries.length ? entries.map((e) => `- ${e.at} ${e.action}${e.count !== undefined && e.count > 1 ? ` ×${e.count}` : ''} via ${e.via}${e.provider ? ` (${e.provider})` : ''}: ${e.ok ? 'ok' : 'failed'}${e.detail ? ` — ${e.detail}` : ''}`).join('\n') : 'The audit log is empty.',
       };
     },
   }),

@@ -243,9 +243,9 @@ class Commands {
       'command',
     );
     const day = r.budget.day;
-    void vscode.window.showInformationMessage(
-      `Recorded ${spec.displayName} ${model}: ${usd(r.cost.totalCost)}. Today: ${usd(day.spent)}${day.limit === null ? '' : ` of ${usd(day.limit)}`}.`,
-    );
+    const message = `Recorded ${spec.displayName} ${r.event.model}: ${usd(r.cost.totalCost)}. Today: ${usd(day.spent)}${day.limit === null ? '' : ` of ${usd(day.limit)}`}.`;
+    if (r.warning) void vscode.window.showWarningMessage(`${message} ${r.warning}`);
+    else void vscode.window.showInformationMessage(message);
     return r;
   }
 

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { BudgetConfig } from '../core/budget';
-import type { PriceOverride } from '../core/pricing';
+import { checkPriceOverrides } from '../core/pricing';
 import type { Settings, SettingsSource } from '../core/service';
 import { PROVIDERS } from '../core/providers';
 
@@ -10,8 +10,11 @@ const SECTION = 'aiKeyManager';
 export class VsCodeSettings implements SettingsSource, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<void>();
   private readonly sub: vscode.Disposable;
+  private reported = '';
+  private problems: string[] = [];
 
-  constructor() {
+  /** `onWarning` hears each problem with the settings once (until it is fixed and comes back). */
+  constructor(private readonly onWarning: (message: string) => void = () => undefined) {
     this.sub = vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration(SECTION)) this.emitter.fire();
     });
@@ -31,9 +34,26 @@ export class VsCodeSettings implements SettingsSource, vscode.Disposable {
         enforce: c.get<boolean>('budget.enforce', false),
       },
       baseUrls: Object.fromEntries(PROVIDERS.map((p) => [p.id, c.get<string>(`providers.${p.id}.baseUrl`) || undefined])),
-      priceOverrides: c.get<PriceOverride[]>('pricing.overrides', []),
+      priceOverrides: this.priceOverrides(c),
       disabledProviders: c.get<string[]>('providers.disabled', []),
     };
+  }
+
+  /** Current problems with the settings (e.g. price overrides that were ignored). */
+  get warnings(): string[] {
+    return [...this.problems];
+  }
+
+  /** The valid entries of aiKeyManager.pricing.overrides; invalid ones are dropped and reported. */
+  private priceOverrides(c: vscode.WorkspaceConfiguration) {
+    const { overrides, warnings } = checkPriceOverrides(c.get<unknown>('pricing.overrides', []), `${SECTION}.pricing.overrides`);
+    this.problems = warnings;
+    const key = warnings.join('\n');
+    if (key !== this.reported) {
+      this.reported = key;
+      for (const w of warnings) this.onWarning(w);
+    }
+    return overrides;
   }
 
   async setBudget(patch: Partial<BudgetConfig>): Promise<void> {

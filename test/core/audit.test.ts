@@ -138,3 +138,46 @@ describe('AuditLog', () => {
     assert.equal(new AuditLog(store).list()[0].action, 'key.delete');
   });
 });
+
+describe('AuditLog.recordRepeated', () => {
+  it('counts repeats of one group per clock minute in one entry, and keeps it across a reload', async () => {
+    const store = new MemoryStore();
+    let t = Date.parse('2026-11-21T10:00:05Z');
+    const clock: Clock = { now: () => new Date(t) };
+    const log = new AuditLog(store, { clock, limit: 50, flushDelayMs: 5 });
+    log.record({ action: 'add_api_key', via: 'tool', provider: 'openai', ok: true });
+    for (let i = 0; i < 10_000; i++) {
+      t += 5; // 50 s in all: still the same minute
+      log.recordRepeated({ action: 'track_request', via: 'tool', provider: 'openai', ok: true, detail: 'model gpt-4o' }, 'openai|gpt-4o');
+    }
+    log.recordRepeated({ action: 'track_request', via: 'tool', provider: 'openai', ok: true, detail: 'model gpt-4o-mini' }, 'openai|gpt-4o-mini');
+    let list = log.list();
+    assert.equal(list.length, 3, JSON.stringify(list));
+    const big = list.find((e) => e.detail === 'model gpt-4o')!;
+    assert.equal(big.count, 10_000);
+    assert.equal(big.at, '2026-11-21T10:00:05.005Z', 'stamped with the first request of the minute');
+    assert.equal(list.find((e) => e.detail === 'model gpt-4o-mini')?.count, 1);
+    assert.equal(list.find((e) => e.action === 'add_api_key')?.count, undefined);
+
+    t = Date.parse('2026-11-21T10:01:00Z'); // the next minute starts a new entry
+    log.recordRepeated({ action: 'track_request', via: 'tool', provider: 'openai', ok: true, detail: 'model gpt-4o' }, 'openai|gpt-4o');
+    list = log.list();
+    assert.equal(list.length, 4);
+    assert.equal(list[0].count, 1);
+
+    await log.flush();
+    const reloaded = new AuditLog(store, { clock, limit: 50 });
+    assert.deepEqual(reloaded.list(), log.list());
+  });
+
+  it('a counted entry pushed out of the ring is not counted into again', () => {
+    const t = Date.parse('2026-11-21T10:00:05Z');
+    const log = new AuditLog(new MemoryStore(), { clock: { now: () => new Date(t) }, limit: 3, flushDelayMs: 5 });
+    log.recordRepeated({ action: 'track_request', via: 'tool', ok: true }, 'g');
+    for (let i = 0; i < 3; i++) log.record({ action: `other${i}`, via: 'tool', ok: true });
+    log.recordRepeated({ action: 'track_request', via: 'tool', ok: true }, 'g');
+    const list = log.list();
+    assert.equal(list.length, 3);
+    assert.deepEqual([list[0].action, list[0].count], ['track_request', 1]);
+  });
+});

@@ -130,6 +130,25 @@ describe('KeyPool.add', () => {
     w.assertStateClean();
   });
 
+  it('refuses a label that holds a key (any provider shape), without storing anything', async () => {
+    const w = world();
+    const secret = w.key('openai');
+    const pasted = { anthropic: w.key('anthropic'), openai: w.key('openai'), google: w.key('google') };
+    for (const [shape, k] of Object.entries(pasted)) {
+      for (const label of [k, `work ${k}`, `(${k})`]) {
+        const before = w.state.dump();
+        const msg = await rejects(w.pool.add('openai', { apiKey: secret }, { label }), /label looks like it contains an API key/, w.secrets);
+        assert.match(msg, /Nothing was stored/, `${shape}: ${msg}`);
+        assert.equal(w.state.dump(), before, `${shape}: state changed on refusal`);
+        assert.equal(w.vault.data.size, 0, `${shape}: the vault changed on refusal`);
+      }
+    }
+    // An ordinary label, even a long model-like one, is kept.
+    const r = await w.pool.add('openai', { apiKey: secret }, { label: 'claude-sonnet-4-20250514 backup' });
+    assert.equal(r.key.label, 'claude-sonnet-4-20250514 backup');
+    w.assertStateClean();
+  });
+
   it('accepts provider aliases and stores keys of several providers side by side', async () => {
     const w = world();
     const a = await w.pool.add('claude', { apiKey: w.key('anthropic') });
@@ -298,6 +317,14 @@ describe('KeyPool.remove', () => {
 });
 
 describe('KeyPool.rotate and rollback', () => {
+  it('names new_key (rotate_key\'s argument) when no new key is given', async () => {
+    const w = world();
+    await w.pool.add('openai', { apiKey: w.key('openai') });
+    const msg = await rejects(w.pool.rotate('openai', {}), /Pass new_key or env_var/);
+    assert.doesNotMatch(msg, /api_key/);
+    await rejects(w.pool.rotate('openai', { apiKey: w.key('openai'), envVar: 'X' }), /either new_key or env_var/);
+  });
+
   it('replaces the secret, keeps the old one for rollback, and rolls back within the grace period', async () => {
     const w = world();
     const oldKey = w.key('anthropic');
@@ -515,6 +542,24 @@ describe('KeyPool env discovery', () => {
     w.assertStateClean();
 
     assert.equal(world({ env }).pool.list().length, 0, 'without discoverEnv nothing is listed');
+  });
+
+  it('reports the age of a discovered key as unknown, not as days since 1970', async () => {
+    const a = canary.anthropic();
+    const w = world({ env: { ANTHROPIC_API_KEY: a }, discoverEnv: true });
+    w.secrets.push(a);
+    w.clock.advance(400 * DAY_MS);
+    const [k] = w.pool.list();
+    assert.equal(k.id, 'env:ANTHROPIC_API_KEY');
+    assert.equal(k.ageDays, null);
+    assert.equal(k.createdAt, undefined);
+    assert.deepEqual(k.warnings, []);
+    await w.pool.recordValidation(k.id, 'valid');
+    assert.equal(w.pool.list()[0].ageDays, null, 'still unknown after its status is persisted');
+    // A stored key has a known age.
+    await w.pool.add('openai', { apiKey: w.key('openai') });
+    w.clock.advance(3 * DAY_MS);
+    assert.equal(w.pool.list('openai')[0].ageDays, 3);
   });
 
   it('refuses to add a discovered secret again, but lets it be added by its own variable', async () => {

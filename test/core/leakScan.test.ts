@@ -114,3 +114,14 @@ describe('leakScan include glob', () => {
     }
   });
 });
+
+describe('leakScan.redactKeys after escapes', () => {
+  it('masks a key that follows a JSON or string escape (\\n, \\t, \\uXXXX)', () => {
+    for (const key of Object.values(CANARIES)) {
+      const json = JSON.stringify({ error: `401\n${key}\t${key}\u0001${key}` });
+      const out = redactKeys(json);
+      assert.ok(!out.includes(key.slice(-16)), `${out} still holds the key`);
+      assert.deepEqual(JSON.parse(out), { error: `401\n${maskKey(key)}\t${maskKey(key)}\u0001${maskKey(key)}` });
+    }
+  });
+});

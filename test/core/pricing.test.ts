@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { PricingService, UnknownModelError, type PriceOverride } from '../../src/core/pricing';
+import { PricingService, UnknownModelError, checkPriceOverrides, type PriceOverride } from '../../src/core/pricing';
 
 type Genai = typeof import('@pydantic/genai-prices');
 /** The database itself, read independently of our code to get reference rates. Required lazily (see first test). */
@@ -204,6 +204,30 @@ describe('PricingService', () => {
     const service = new PricingService();
     assert.throws(() => service.setOverrides([{ model: 'x', inputPerMTok: -1, outputPerMTok: 1 }]), /inputPerMTok.*non-negative/);
     assert.throws(() => service.setOverrides([{ model: ' ', inputPerMTok: 1, outputPerMTok: 1 }]), /model/);
+  });
+
+  it('checkPriceOverrides keeps the valid entries and explains each dropped one', () => {
+    const raw: unknown = [
+      { model: 'good-model', inputPerMTok: 1, outputPerMTok: 2 },
+      { model: 'bad-rate', inputPerMTok: '1', outputPerMTok: 2 },
+      { model: '', inputPerMTok: 1, outputPerMTok: 2 },
+      'not an object',
+      null,
+      { model: 'bad-cache', inputPerMTok: 1, outputPerMTok: 2, cacheReadPerMTok: -3 },
+      { model: 'bad-provider', provider: 7, inputPerMTok: 1, outputPerMTok: 2 },
+    ];
+    const r = checkPriceOverrides(raw, 'aiKeyManager.pricing.overrides');
+    assert.deepEqual(r.overrides, [{ model: 'good-model', inputPerMTok: 1, outputPerMTok: 2 }]);
+    assert.equal(r.warnings.length, 6, r.warnings.join('\n'));
+    assert.match(r.warnings[0], /aiKeyManager\.pricing\.overrides\[1\].*"bad-rate".*inputPerMTok.*non-negative number.*ignored/);
+    assert.match(r.warnings[1], /\[2\].*model/);
+    assert.match(r.warnings[2], /\[3\].*must be an object/);
+    assert.match(r.warnings[4], /"bad-cache".*cacheReadPerMTok/);
+    assert.match(r.warnings[5], /"bad-provider".*provider/);
+    const notList = checkPriceOverrides({ model: 'x' }, 'priceOverrides');
+    assert.deepEqual(notList.overrides, []);
+    assert.match(notList.warnings[0], /priceOverrides must be a list/);
+    assert.deepEqual(checkPriceOverrides(undefined, 'x'), { overrides: [], warnings: [] });
   });
 
   it('throws UnknownModelError with close matches for an unknown model', () => {

@@ -159,6 +159,12 @@ describe('commands', () => {
     assert.equal(api.core.usage({ days: 1 }).totals.requests, before + 1);
     const bad = await run('recordUsage', { provider: 'openai', model: 'gpt-4o', inputTokens: 1.5, outputTokens: 0 });
     assert.match(bad.error ?? '', /input_tokens must be a whole number/);
+    // A model with no known price is still recorded, at $0, with a warning.
+    const unpriced = await run<{ priced: boolean; warning?: string; event: { costUsd: number } }>('recordUsage', { provider: 'openai', model: 'gpt-in-house-x', inputTokens: 10, outputTokens: 5 });
+    assert.equal(unpriced.priced, false);
+    assert.equal(unpriced.event.costUsd, 0);
+    assert.match(unpriced.warning ?? '', /No price known for model "gpt-in-house-x".*\$0/);
+    assert.equal(api.core.usage({ days: 1 }).totals.requests, before + 2);
   });
 
   it('exportUsage writes CSV and JSON files that contain the recorded rows', async () => {

@@ -84,6 +84,11 @@ export class MemorySettings implements SettingsSource {
     this.settings = { ...this.settings, budget: { ...this.settings.budget, ...patch } };
     for (const l of this.listeners) l();
   }
+  /** Replaces settings the way a user edit would (listeners fire). */
+  update(patch: Partial<Settings>): void {
+    this.settings = { ...this.settings, ...patch };
+    for (const l of this.listeners) l();
+  }
   onDidChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

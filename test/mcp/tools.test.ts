@@ -7,6 +7,7 @@ import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import { startFakeProviders, type FakeProviders } from '../fakes/providers';
 import type { HttpHost } from '../../src/mcp/httpHost';
 import { REQUIRED_TOOL_NAMES, TOOLS } from '../../src/mcp/tools';
+import { FAILURE_LIMIT } from '../../src/core/health';
 import { CANARY, FIXED_NOW, assertNoCanary, connectHttp, createTestCore, startTestHost, textOf, waitFor, type TestCore, type ToolResult } from './helpers';
 
 const VALIDATION_TIMEOUT_MS = 300;
@@ -74,8 +75,12 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
   const call = async (name: string, args: Record<string, unknown> = {}): Promise<ToolResult> => {
     const r = (await client.callTool({ name, arguments: args })) as ToolResult;
     seen.push(`${name}: ${JSON.stringify(r)}`);
+    last = r;
     return r;
   };
+  /** The raw result of the latest call. */
+  let last: ToolResult | undefined;
+  const seenLast = (): ToolResult => last!;
   const ok = async <T>(name: string, args: Record<string, unknown> = {}): Promise<T> => {
     const r = await call(name, args);
     assert.ok(!r.isError, `${name} failed: ${textOf(r)}`);
@@ -226,6 +231,10 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     assert.equal(hang.result, 'unreachable');
     assert.match(hang.message, /Timed out after 300 ms/);
     assert.ok(Date.now() - started < VALIDATION_TIMEOUT_MS + 2000, 'the timeout was not honoured');
+    // One unreachable check is one failure: the provider cools down only after repeated failures.
+    const afterHang = await ok<{ providers: { health: { healthy: boolean; consecutiveFailures: number } }[] }>('get_provider_stats', { provider: 'google' });
+    assert.equal(afterHang.providers[0].health.healthy, true);
+    assert.equal(afterHang.providers[0].health.consecutiveFailures, 1);
 
     const formatOnly = await ok<ValidateOut>('validate_key', { provider: 'gemini', key_id: ids.google, live: false });
     assert.equal(formatOnly.result, 'skipped');
@@ -257,6 +266,10 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
   });
 
   it('route_request, recommendations and provider stats follow key status and health', async () => {
+    // Google's hanging key fails its checks until the provider cools down (FAILURE_LIMIT in a row).
+    const googleHealthy = async () => (await ok<{ providers: { health: { healthy: boolean } }[] }>('get_provider_stats', { provider: 'google' })).providers[0].health.healthy;
+    for (let i = 0; i < FAILURE_LIMIT && (await googleHealthy()); i++) await ok('validate_key', { provider: 'google', key_id: ids.googleHang });
+    assert.equal(await googleHealthy(), false, `google still healthy after ${FAILURE_LIMIT} more failed checks`);
     const r = await ok<RouteOut>('route_request', { task_type: 'code_generation', estimated_input_tokens: 1000, estimated_output_tokens: 500 });
     assert.equal(r.provider, 'anthropic');
     assert.ok(r.estimated_cost > 0);
@@ -382,7 +395,10 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
   it('get_audit_log lists the key operations, newest first, without key material', async () => {
     const a = await ok<{ entries: { at: string; action: string; via: string; ok: boolean; keyId?: string }[] }>('get_audit_log', { limit: 500 });
     const actions = a.entries.map((e) => e.action);
-    for (const act of ['add_api_key', 'validate_key', 'set_budget', 'rotate_key', 'rollback_key', 'remove_api_key']) assert.ok(actions.includes(act), `audit lacks ${act}`);
+    for (const act of ['add_api_key', 'validate_key', 'set_budget', 'rotate_key', 'rollback_key', 'remove_api_key', 'track_request']) assert.ok(actions.includes(act), `audit lacks ${act}`);
+    const tracked = a.entries.filter((e) => e.action === 'track_request') as { count?: number; provider?: string }[];
+    assert.ok(tracked.every((e) => typeof e.count === 'number' && e.count >= 1), 'track_request entries carry a count');
+    assert.ok(tracked.some((e) => e.provider === 'anthropic' && (e.count ?? 0) >= 2), 'two claude-3-5-sonnet requests in one minute share an entry');
     assert.equal(actions[0], 'remove_api_key');
     assert.ok(a.entries.every((e) => e.via === 'tool'));
     const failed = a.entries.find((e) => e.action === 'rollback_key' && !e.ok);
@@ -453,6 +469,28 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     }
   });
 
+  it('track_request records a model it cannot price at $0 with priced: false and a warning; estimate_cost still refuses it', async () => {
+    const r = await ok<{ recorded: { cost: number; priced: boolean; model: string }; warning: string | null }>('track_request', {
+      provider: 'anthropic',
+      model: 'claude-in-house-9',
+      input_tokens: 10,
+      output_tokens: 5,
+    });
+    assert.equal(r.recorded.priced, false);
+    assert.equal(r.recorded.cost, 0);
+    assert.match(r.warning ?? '', /No price known for model "claude-in-house-9".*\$0/);
+    const text = textOf(seenLast());
+    assert.match(text, /Warning: No price known/);
+    const u = await ok<{ groups: { key: string; requests: number; costUsd: number }[] }>('get_usage', { days: 1, group_by: 'model' });
+    assert.ok(u.groups.some((g) => g.key.includes('claude-in-house-9') && g.requests === 1 && g.costUsd === 0), JSON.stringify(u.groups));
+    const priced = await ok<{ recorded: { priced: boolean }; warning: string | null }>('track_request', { provider: 'openai', model: 'gpt-4o-mini', input_tokens: 10, output_tokens: 5 });
+    assert.equal(priced.recorded.priced, true);
+    assert.equal(priced.warning, null);
+    const est = await call('estimate_cost', { model: 'claude-in-house-9', provider: 'anthropic', input_tokens: 10 });
+    assert.equal(est.isError, true);
+    assert.match(textOf(est), /No price known for model "claude-in-house-9"/);
+  });
+
   it('rejects malformed input to every tool with a message naming the field, and changes nothing', async () => {
     const cases: [tool: string, args: Record<string, unknown>, field: RegExp][] = [
       ['add_api_key', {}, /provider/],
@@ -510,7 +548,7 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
       ['get_audit_log', { provider: 'acme' }, /provider/],
     ];
     const covered = new Set(cases.map(([n]) => n));
-    // check_budget and validate_all_keys take no arguments: there is nothing to get wrong.
+    // check_budget and validate_all_keys take no arguments: only unknown ones can be wrong (see the strict-input test).
     for (const n of TOOLS.map((x) => x.name).filter((n) => n !== 'check_budget' && n !== 'validate_all_keys')) assert.ok(covered.has(n), `no malformed case for ${n}`);
 
     const before = await t.snapshot();
@@ -523,6 +561,49 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     }
     assert.equal(await t.snapshot(), before, 'malformed input changed state, ledger, vault or settings');
     assert.equal(fake.requests.length, requestsBefore, 'malformed input reached a provider');
+  });
+
+  it('refuses unknown arguments on every tool (strict input), naming the key, with no state change and no network call', async () => {
+    // Otherwise valid arguments for each tool, so only the unknown key is wrong.
+    const valid: Record<string, Record<string, unknown>> = {
+      add_api_key: { provider: 'openai', env_var: OPENAI_ENV_VAR },
+      remove_api_key: { provider: 'openai', key_id: ids.openaiLimited },
+      rotate_key: { provider: 'anthropic', key_id: ids.anthropic, new_key: CANARY.anthropicRotated },
+      rollback_key: { provider: 'anthropic', key_id: ids.anthropic },
+      list_api_keys: {},
+      validate_key: { provider: 'anthropic', key_id: ids.anthropic },
+      validate_all_keys: {},
+      route_request: { task_type: 'chat' },
+      get_routing_recommendations: {},
+      get_provider_stats: {},
+      get_usage: {},
+      estimate_cost: { model: 'gpt-4o', input_tokens: 1 },
+      check_budget: {},
+      track_request: { provider: 'openai', model: 'gpt-4o', input_tokens: 1, output_tokens: 1 },
+      set_budget: { daily: 3 },
+      get_audit_log: {},
+    };
+    assert.deepEqual(Object.keys(valid).sort(), TOOLS.map((x) => x.name).sort(), 'every tool has a case');
+    const before = await t.snapshot();
+    const requestsBefore = fake.requests.length;
+    for (const [tool, args] of Object.entries(valid)) {
+      const r = await call(tool, { ...args, extra_arg: 1 });
+      assert.equal(r.isError, true, `${tool} accepted an unknown argument`);
+      assert.match(textOf(r), /Unknown argument 'extra_arg'/, `${tool}: ${textOf(r)}`);
+      assert.equal(r.structuredContent, undefined);
+    }
+    const two = await call('check_budget', { a: 1, b: 2 });
+    assert.match(textOf(two), /Unknown arguments 'a', 'b'.*check_budget takes no arguments/);
+    const listed = await call('get_usage', { dayz: 7 });
+    assert.match(textOf(listed), /get_usage takes: provider, model, days, group_by/);
+    // A key pasted as an argument name is not echoed.
+    const pasted = await call('check_budget', { [CANARY.neverStored]: true });
+    assert.equal(pasted.isError, true);
+    assert.ok(!textOf(pasted).includes(CANARY.neverStored.slice(10, 30)), textOf(pasted));
+    assert.equal(await t.snapshot(), before, 'an unknown argument changed state, ledger, vault or settings');
+    assert.equal(fake.requests.length, requestsBefore, 'an unknown argument reached a provider');
+    const { tools } = await client.listTools();
+    for (const x of tools) assert.equal((x.inputSchema as { additionalProperties?: unknown }).additionalProperties, false, `${x.name} inputSchema allows extra keys`);
   });
 
   it('refuses impossible operations without touching keys, vault, ledger or settings (the refusal is audited)', async () => {
@@ -540,6 +621,7 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
       ['add_api_key', { provider: 'local', api_key: 'whatever-key-123' }, /does not use an API key/],
       ['add_api_key', { provider: 'anthropic', api_key: 'sk-ant-CANARYnotyetQ1w2E3r4T5y6U7i8O9p0A1s2D3f4', expires_at: 'someday' }, /expires_at/],
       ['add_api_key', { provider: 'anthropic' }, /No key given/],
+      ['add_api_key', { provider: 'openai', api_key: 'sk-proj-CANARYlabelQ1w2E3r4T5y6U7i8O9p0A1s2D3f4', label: CANARY.google }, /label looks like it contains an API key/],
       ['remove_api_key', { provider: 'openai', key_id: 'openai-nope' }, /No OpenAI key with id 'openai-nope'/],
       ['remove_api_key', { provider: 'groq' }, /No key stored for groq/],
       ['rotate_key', { provider: 'anthropic', new_key: CANARY.anthropic }, /same as the current one/],

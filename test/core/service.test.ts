@@ -1,0 +1,113 @@
+// The core facade with in-memory ports: behaviour that spans keys, pricing, health, ledger and audit.
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { AiKeyManagerCore, type CoreOptions } from '../../src/core/service';
+import { FAILURE_LIMIT } from '../../src/core/health';
+import { MemorySettings, MemoryState, MemoryVault, fixedClock } from '../mcp/helpers';
+
+function core(settings = new MemorySettings(), extra: Partial<CoreOptions> = {}) {
+  return new AiKeyManagerCore({ vault: new MemoryVault(), state: new MemoryState(), ledgerState: new MemoryState(), settings, clock: fixedClock, timeZone: 'UTC', ...extra });
+}
+
+/** A fetch that never reaches anything, like a refused connection. */
+const refused: typeof fetch = async () => {
+  throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:11434') });
+};
+
+describe('AiKeyManagerCore settings', () => {
+  it('starts with invalid price overrides: drops them with a warning and applies the valid ones', () => {
+    const settings = new MemorySettings();
+    const bad = { model: 'broken', inputPerMTok: 'cheap', outputPerMTok: 1 } as unknown as { model: string; inputPerMTok: number; outputPerMTok: number };
+    settings.update({ priceOverrides: [bad, { model: 'my-model', inputPerMTok: 1, outputPerMTok: 2 }] });
+    const c = core(settings);
+    assert.equal(c.estimateCost({ model: 'my-model', inputTokens: 1_000_000, outputTokens: 1_000_000 }).cost.totalCost, 3);
+    assert.equal(c.warnings.length, 1);
+    assert.match(c.warnings[0], /"broken".*inputPerMTok.*ignored/);
+
+    // A later edit is applied the same way, without throwing from the change listener.
+    settings.update({ priceOverrides: [{ model: 'other', inputPerMTok: -1, outputPerMTok: 1 }] });
+    assert.throws(() => c.estimateCost({ model: 'my-model', inputTokens: 1 }), /No price known/);
+    assert.match(c.warnings[0], /"other".*inputPerMTok/);
+    settings.update({ priceOverrides: [] });
+    assert.deepEqual(c.warnings, []);
+    c.dispose();
+  });
+});
+
+describe('AiKeyManagerCore live validation and health', () => {
+  it('an unreachable live check counts as one failure; cooldown only after repeated failures', async () => {
+    const c = core(undefined, { fetchImpl: refused });
+    for (let i = 1; i < FAILURE_LIMIT; i++) {
+      const r = await c.validateKey('local', undefined, true, 'tool');
+      assert.equal(r.outcome, 'unreachable');
+      const h = c.health.get('local');
+      assert.equal(h.healthy, true, `one unreachable check (#${i}) must not cool the provider down`);
+      assert.equal(h.consecutiveFailures, i);
+      assert.equal(c.route({ taskType: 'chat' }).provider, 'local');
+    }
+    await c.validateKey('local', undefined, true, 'tool');
+    const h = c.health.get('local');
+    assert.equal(h.healthy, false, `cooling down after ${FAILURE_LIMIT} failures in a row`);
+    assert.ok(h.cooldownUntil);
+    c.dispose();
+  });
+});
+
+describe('AiKeyManagerCore.track with a model it cannot price', () => {
+  it('records the request at cost 0 with priced: false and a warning naming close matches', () => {
+    const c = core();
+    const r = c.track({ provider: 'openai', model: 'gpt-4o-minii', inputTokens: 1000, outputTokens: 200, latencyMs: 300 }, 'tool');
+    assert.equal(r.priced, false);
+    assert.equal(r.event.costUsd, 0);
+    assert.equal(r.cost.totalCost, 0);
+    assert.match(r.warning ?? '', /No price known for model "gpt-4o-minii".*gpt-4o-mini.*recorded at \$0/i);
+    const u = c.usage({ days: 1, groupBy: 'model' });
+    assert.equal(u.totals.requests, 1);
+    assert.equal(u.totals.inputTokens, 1000);
+    assert.equal(c.providerStats('openai')[0].requests, 1);
+
+    const priced = c.track({ provider: 'openai', model: 'gpt-4o', inputTokens: 1000, outputTokens: 0 }, 'tool');
+    assert.equal(priced.priced, true);
+    assert.equal(priced.warning, undefined);
+    assert.ok(priced.cost.totalCost > 0);
+    // estimate_cost still refuses the unknown model, with close matches.
+    assert.throws(() => c.estimateCost({ model: 'gpt-4o-minii', provider: 'openai', inputTokens: 1 }), /No price known.*Did you mean: .*gpt-4o-mini/);
+    c.dispose();
+  });
+
+  it('never keeps a key pasted as the model name: it is recorded masked', async () => {
+    const state = new MemoryState();
+    const ledgerState = new MemoryState();
+    const c = new AiKeyManagerCore({ vault: new MemoryVault(), state, ledgerState, settings: new MemorySettings(), clock: fixedClock, timeZone: 'UTC' });
+    const key = 'sk-ant-api03-CANARYmodelQ1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8';
+    const r = c.track({ provider: 'anthropic', model: key, inputTokens: 1, outputTokens: 1 }, 'tool');
+    assert.equal(r.priced, false);
+    await c.flush();
+    for (const [name, text] of [['reply', JSON.stringify(r)], ['ledger', ledgerState.dump()], ['state', state.dump()], ['usage', JSON.stringify(c.usage({ groupBy: 'model' }))]]) {
+      assert.ok(!text.includes('CANARYmodel'), `${name} holds the key: ${text.slice(0, 300)}`);
+    }
+    c.dispose();
+  });
+});
+
+describe('AiKeyManagerCore.track audit', () => {
+  it('audits track_request without flooding the bounded log: one counted entry per provider/model per minute', async () => {
+    const c = core();
+    await c.setBudget({ daily: 100 }, 'tool');
+    const before = c.audit.list().length;
+    for (let i = 0; i < 10_000; i++) c.track({ provider: 'openai', model: 'gpt-4o-mini', inputTokens: 10, outputTokens: 5 }, 'tool');
+    c.track({ provider: 'anthropic', model: 'claude-3-5-sonnet', inputTokens: 10, outputTokens: 5, success: false, error: 'HTTP 529' }, 'tool');
+    assert.throws(() => c.track({ provider: 'openai', model: 'gpt-4o', inputTokens: -1, outputTokens: 0 }, 'tool'), /input_tokens/);
+    const entries = c.audit.list();
+    assert.equal(entries.length - before, 3, JSON.stringify(entries.slice(0, 4)));
+    const openai = entries.find((e) => e.action === 'track_request' && e.provider === 'openai' && e.ok);
+    assert.equal(openai?.count, 10_000);
+    assert.match(openai?.detail ?? '', /gpt-4o-mini/);
+    assert.equal(openai?.via, 'tool');
+    assert.equal(entries.find((e) => e.action === 'track_request' && e.provider === 'anthropic')?.count, 1);
+    const refused = entries.find((e) => e.action === 'track_request' && !e.ok);
+    assert.match(refused?.detail ?? '', /input_tokens must be a whole number/);
+    assert.ok(entries.some((e) => e.action === 'set_budget'), 'earlier entries are not pushed out');
+    c.dispose();
+  });
+});
