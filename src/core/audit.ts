@@ -30,9 +30,17 @@ export interface AuditLogOptions {
 
 const TOKEN_LIKE = /[A-Za-z0-9_-]{20,}/g;
 
-/** Replaces long token-like runs (>= 20 of [A-Za-z0-9_-]), which may be key material, with '[redacted]'. */
+/** A piece between '-' or '_' that looks random: 20+ characters, or 12+ mixing letters and digits. */
+function randomLooking(segment: string): boolean {
+  return segment.length >= 20 || (segment.length >= 12 && /\d/.test(segment) && /[A-Za-z]/.test(segment));
+}
+
+/**
+ * Replaces long token-like runs (>= 20 of [A-Za-z0-9_-]) that hold a random-looking piece, which may
+ * be key material, with '[redacted]'. Model names such as claude-3-5-sonnet-20241022 stay readable.
+ */
 export function redactSecrets(text: string): string {
-  return text.replace(TOKEN_LIKE, '[redacted]');
+  return text.replace(TOKEN_LIKE, (run) => (run.split(/[-_]/).some(randomLooking) ? '[redacted]' : run));
 }
 
 const toError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
