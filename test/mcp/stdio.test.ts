@@ -9,7 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { startFakeProviders, type FakeProviders } from '../fakes/providers';
 import { REQUIRED_TOOL_NAMES } from '../../src/mcp/tools';
-import { CANARY, assertNoCanary, baseUrlEnv, callOk, textOf, waitFor, type ToolResult } from './helpers';
+import { CANARY, MALFORMED_CASES, assertNoCanary, baseUrlEnv, callOk, textOf, waitFor, type ToolResult } from './helpers';
 
 const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 const PASSPHRASE = 'correct horse battery staple for the mcp tests';
@@ -188,5 +188,115 @@ describe('stdio MCP server (node dist/cli.js mcp)', () => {
     }
     const state = fs.readFileSync(path.join(home, 'state.json'), 'utf8');
     assert.ok(!state.includes('google-'), 'the failed add left no metadata');
+  });
+});
+
+describe('stdio MCP server: every tool, resource and prompt, and malformed input', () => {
+  let fake: FakeProviders;
+  let home: string;
+  let p: Proc;
+  const SECRETS = [CANARY.anthropic, CANARY.anthropicRotated, CANARY.openai];
+
+  /** Every file in AIKM_HOME with its content, to prove malformed input changed nothing. */
+  const disk = (): string => JSON.stringify(fs.readdirSync(home).sort().map((f) => [f, fs.readFileSync(path.join(home, f), 'utf8')]));
+
+  before(async () => {
+    fake = await startFakeProviders({ keys: { [CANARY.anthropic]: 'valid', [CANARY.anthropicRotated]: 'valid', [CANARY.openai]: 'valid' } });
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'aikm-mcp-stdio-all-'));
+    p = await spawnCli({ ...baseUrlEnv(fake.url), AIKM_HOME: home, AIKM_PASSPHRASE: PASSPHRASE, AIKM_VALIDATION_TIMEOUT_MS: '3000', TZ: 'UTC' });
+  });
+
+  after(async () => {
+    await p?.stop();
+    assertNoCanary(p.stderr(), 'stderr', SECRETS);
+    await fake.close();
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+
+  it('answers all 13 tools with structured results', async () => {
+    const c = p.client;
+    const seen = new Set<string>();
+    const ok = async <T>(name: string, args: Record<string, unknown> = {}): Promise<T> => {
+      seen.add(name);
+      const r = (await c.callTool({ name, arguments: args })) as ToolResult;
+      assert.ok(!r.isError, `${name} failed: ${textOf(r)}`);
+      assert.ok(textOf(r).length > 0, `${name} has a readable text`);
+      assertNoCanary(JSON.stringify(r), `${name} reply`, SECRETS);
+      return r.structuredContent as T;
+    };
+
+    const added = await ok<{ key: { id: string; masked: string } }>('add_api_key', { provider: 'anthropic', api_key: CANARY.anthropic });
+    assert.equal(added.key.masked, `${CANARY.anthropic.slice(0, 6)}…${CANARY.anthropic.slice(-4)}`);
+    const listed = await ok<{ keys: { id: string }[] }>('list_api_keys', { provider: 'anthropic' });
+    assert.deepEqual(listed.keys.map((k) => k.id), [added.key.id]);
+    assert.equal((await ok<{ result: string }>('validate_key', { provider: 'anthropic' })).result, 'valid');
+    const all = await ok<{ results: { provider: string; result: string }[] }>('validate_all_keys');
+    assert.ok(all.results.some((r) => r.provider === 'anthropic' && r.result === 'valid'), JSON.stringify(all.results));
+    const route = await ok<{ provider: string; model: string }>('route_request', { task_type: 'code_review' });
+    assert.equal(route.provider, 'anthropic', 'the only keyed provider with a valid key wins code review');
+    const recs = await ok<{ recommendations: { task_type: string }[] }>('get_routing_recommendations', { task_type: 'chat' });
+    assert.deepEqual(recs.recommendations.map((r) => r.task_type), ['chat']);
+    const tracked = await ok<{ recorded: { cost: number } }>('track_request', { provider: 'anthropic', model: 'claude-3-5-sonnet', input_tokens: 5000, output_tokens: 2000, latency_ms: 900 });
+    assert.ok(Math.abs(tracked.recorded.cost - 0.045) < 1e-9);
+    const stats = await ok<{ providers: { provider: string; requests: number }[] }>('get_provider_stats', { provider: 'anthropic' });
+    assert.equal(stats.providers[0].requests, 1);
+    const usage = await ok<{ totals: { requests: number; costUsd: number } }>('get_usage', { days: 1, group_by: 'model' });
+    assert.equal(usage.totals.requests, 1);
+    const est = await ok<{ total_cost: number }>('estimate_cost', { model: 'gpt-4-turbo', input_tokens: 5000, output_tokens: 2000 });
+    assert.ok(Math.abs(est.total_cost - 0.11) < 1e-9, `gpt-4-turbo: ${est.total_cost}`);
+    const budget = await ok<{ day: { spent: number } }>('check_budget');
+    assert.ok(Math.abs(budget.day.spent - 0.045) < 1e-9);
+    const rotated = await ok<{ key: { masked: string } }>('rotate_key', { provider: 'anthropic', new_key: CANARY.anthropicRotated });
+    assert.equal(rotated.key.masked, `${CANARY.anthropicRotated.slice(0, 6)}…${CANARY.anthropicRotated.slice(-4)}`);
+    await ok('remove_api_key', { provider: 'anthropic', key_id: added.key.id });
+    assert.deepEqual((await ok<{ keys: unknown[] }>('list_api_keys', { provider: 'anthropic' })).keys, []);
+    for (const n of REQUIRED_TOOL_NAMES) assert.ok(seen.has(n), `${n} was not called over stdio`);
+  });
+
+  it('reads the three resources and gets the three prompts', async () => {
+    const c = p.client;
+    for (const uri of ['api://providers', 'api://usage', 'api://routing']) {
+      const r = await c.readResource({ uri });
+      const text = String((r.contents[0] as { text: string }).text);
+      assert.doesNotThrow(() => JSON.parse(text), `${uri} is JSON`);
+      assertNoCanary(text, uri, SECRETS);
+    }
+    const usage = JSON.parse(String(((await c.readResource({ uri: 'api://usage' })).contents[0] as { text: string }).text)) as { today: { requests: number } };
+    assert.equal(usage.today.requests, 1);
+    for (const name of ['api-config', 'api-usage', 'api-costs']) {
+      const r = await c.getPrompt({ name, arguments: {} });
+      assert.ok(r.messages.length > 0, `${name} has messages`);
+      const text = JSON.stringify(r.messages);
+      assert.ok(text.length > 100, `${name} says something`);
+      assertNoCanary(text, name, SECRETS);
+    }
+  });
+
+  /** The files once the server's coalesced writes from earlier calls have landed. */
+  const settledDisk = async (): Promise<string> => {
+    let last = disk();
+    for (let i = 0; i < 50; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      const now = disk();
+      if (now === last) return now;
+      last = now;
+    }
+    return assert.fail('AIKM_HOME kept changing for 10 s');
+  };
+
+  it('rejects malformed input to every tool with a message naming the field, and writes nothing', async () => {
+    const before = await settledDisk();
+    const requests = fake.requests.length;
+    for (const [tool, args, field] of MALFORMED_CASES) {
+      const r = (await p.client.callTool({ name: tool, arguments: args })) as ToolResult;
+      assert.equal(r.isError, true, `${tool} ${JSON.stringify(args)} was accepted over stdio`);
+      assert.match(textOf(r), field, `${tool} ${JSON.stringify(args)}: ${textOf(r)}`);
+    }
+    for (const tool of ['check_budget', 'validate_all_keys']) {
+      const r = (await p.client.callTool({ name: tool, arguments: { extra_arg: 1 } })) as ToolResult;
+      assert.equal(r.isError, true, `${tool} accepted an unknown argument`);
+    }
+    assert.equal(await settledDisk(), before, 'malformed input changed a file in AIKM_HOME');
+    assert.equal(fake.requests.length, requests, 'malformed input reached a provider');
   });
 });

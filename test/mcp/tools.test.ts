@@ -8,7 +8,7 @@ import { startFakeProviders, type FakeProviders } from '../fakes/providers';
 import type { HttpHost } from '../../src/mcp/httpHost';
 import { REQUIRED_TOOL_NAMES, TOOLS } from '../../src/mcp/tools';
 import { FAILURE_LIMIT } from '../../src/core/health';
-import { CANARY, FIXED_NOW, assertNoCanary, connectHttp, createTestCore, startTestHost, textOf, waitFor, type TestCore, type ToolResult } from './helpers';
+import { CANARY, FIXED_NOW, MALFORMED_CASES, assertNoCanary, connectHttp, createTestCore, startTestHost, textOf, waitFor, type TestCore, type ToolResult } from './helpers';
 
 const VALIDATION_TIMEOUT_MS = 300;
 const OPENAI_ENV_VAR = 'AIKM_TEST_OPENAI_KEY';
@@ -492,61 +492,7 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
   });
 
   it('rejects malformed input to every tool with a message naming the field, and changes nothing', async () => {
-    const cases: [tool: string, args: Record<string, unknown>, field: RegExp][] = [
-      ['add_api_key', {}, /provider/],
-      ['add_api_key', { provider: 'acme', api_key: 'sk-whatever-1234567890abcdef' }, /provider/],
-      ['add_api_key', { provider: 'anthropic', api_key: 12345 }, /api_key/],
-      ['add_api_key', { provider: 'anthropic', api_key: '' }, /api_key/],
-      ['add_api_key', { provider: 'anthropic', env_var: 'X', label: 'x'.repeat(61) }, /label/],
-      ['add_api_key', { provider: 'anthropic', env_var: 'X', expires_at: 20270131 }, /expires_at/],
-      ['remove_api_key', {}, /provider/],
-      ['remove_api_key', { provider: 'openai', key_id: 5 }, /key_id/],
-      ['rotate_key', { provider: 42 }, /provider/],
-      ['rotate_key', { provider: 'anthropic', new_key: ['x'] }, /new_key/],
-      ['rollback_key', { provider: 'unknown-co' }, /provider/],
-      ['rollback_key', { provider: 'anthropic', key_id: '' }, /key_id/],
-      ['list_api_keys', { provider: 'acme' }, /provider/],
-      ['validate_key', {}, /provider/],
-      ['validate_key', { provider: 'openai', live: 'yes' }, /live/],
-      ['route_request', {}, /task_type/],
-      ['route_request', { task_type: 'poetry' }, /task_type/],
-      ['route_request', { task_type: 'chat', estimated_input_tokens: -5 }, /estimated_input_tokens/],
-      ['route_request', { task_type: 'chat', estimated_output_tokens: 1.5 }, /estimated_output_tokens/],
-      ['route_request', { task_type: 'chat', max_cost: -1 }, /max_cost/],
-      ['route_request', { task_type: 'chat', preferred_provider: 'acme' }, /preferred_provider/],
-      ['route_request', { task_type: 'chat', enable_fallback: 'no' }, /enable_fallback/],
-      ['get_routing_recommendations', { task_type: 'poetry' }, /task_type/],
-      ['get_provider_stats', { provider: 'acme' }, /provider/],
-      ['get_usage', { days: 0 }, /days/],
-      ['get_usage', { days: 'ten' }, /days/],
-      ['get_usage', { group_by: 'week' }, /group_by/],
-      ['get_usage', { provider: 'acme' }, /provider/],
-      ['estimate_cost', {}, /model/],
-      ['estimate_cost', { model: 'gpt-4o', input_tokens: -1 }, /input_tokens/],
-      ['estimate_cost', { model: 'gpt-4o', output_tokens: 'many' }, /output_tokens/],
-      ['estimate_cost', { model: 'gpt-4o', cache_read_tokens: 1.5 }, /cache_read_tokens/],
-      ['estimate_cost', { model: 'gpt-4o', provider: 'acme' }, /provider/],
-      ['track_request', {}, /provider/],
-      ['track_request', { provider: 'openai', input_tokens: 1, output_tokens: 1 }, /model/],
-      ['track_request', { provider: 'openai', model: 'gpt-4o', input_tokens: -10, output_tokens: 5 }, /input_tokens/],
-      ['track_request', { provider: 'openai', model: 'gpt-4o', input_tokens: 10, output_tokens: -5 }, /output_tokens/],
-      ['track_request', { provider: 'openai', model: 'gpt-4o', input_tokens: '10', output_tokens: 5 }, /input_tokens/],
-      ['track_request', { provider: 'openai', model: 'gpt-4o', input_tokens: 10 }, /output_tokens/],
-      ['track_request', { provider: 'acme', model: 'gpt-4o', input_tokens: 10, output_tokens: 5 }, /provider/],
-      ['track_request', { provider: 'openai', model: 'gpt-4o', input_tokens: 10, output_tokens: 5, task_type: 'poetry' }, /task_type/],
-      ['track_request', { provider: 'openai', model: 'gpt-4o', input_tokens: 10, output_tokens: 5, success: 'yes' }, /success/],
-      ['track_request', { provider: 'openai', model: 'gpt-4o', input_tokens: 10, output_tokens: 5, latency_ms: -1 }, /latency_ms/],
-      ['track_request', { provider: 'openai', model: '', input_tokens: 10, output_tokens: 5 }, /model/],
-      ['set_budget', {}, /daily, monthly, alert_threshold or enforce/],
-      ['set_budget', { daily: -1 }, /daily/],
-      ['set_budget', { monthly: 'lots' }, /monthly/],
-      ['set_budget', { alert_threshold: 0 }, /alert_threshold/],
-      ['set_budget', { alert_threshold: 1.5 }, /alert_threshold/],
-      ['set_budget', { enforce: 'on' }, /enforce/],
-      ['get_audit_log', { limit: 0 }, /limit/],
-      ['get_audit_log', { limit: 'all' }, /limit/],
-      ['get_audit_log', { provider: 'acme' }, /provider/],
-    ];
+    const cases = MALFORMED_CASES;
     const covered = new Set(cases.map(([n]) => n));
     // check_budget and validate_all_keys take no arguments: only unknown ones can be wrong (see the strict-input test).
     for (const n of TOOLS.map((x) => x.name).filter((n) => n !== 'check_budget' && n !== 'validate_all_keys')) assert.ok(covered.has(n), `no malformed case for ${n}`);
