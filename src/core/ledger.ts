@@ -6,7 +6,7 @@
 // - a ring of the most recent raw events and per-provider health (counters + latency sample).
 // Persisted form: provider/model dictionaries, flat integer arrays, cost in micro-dollars.
 import { CoalescedWriter, redactSecrets } from './audit';
-import { addDays, addMonths, dayBounds, isDayKey, isMonthKey, isValidTimeZone, systemTimeZone, type DayBounds } from './calendar';
+import { addDays, addMonths, dayBounds, isDayKey, isMonthKey, isValidTimeZone, parseIsoUtc, systemTimeZone, type DayBounds } from './calendar';
 import { systemClock, type Clock, type StateStore } from './ports';
 import { TASK_TYPES, type TaskType, type UsageEvent } from './types';
 
@@ -212,8 +212,7 @@ function toTotals(r: Rollup): Totals {
 const clip = (s: string, max: number): string => (s.length > max ? s.slice(0, max - 1) + '…' : s);
 const toError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
-function nonNegative(event: UsageEvent, field: keyof UsageEvent): number {
-  const v = event[field];
+function nonNegative(v: unknown, field: keyof UsageEvent): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
     throw new RangeError(`UsageEvent.${field} must be a non-negative number, got ${String(v)}.`);
   }
@@ -242,7 +241,8 @@ export class Ledger {
   private readonly writer: CoalescedWriter;
 
   private models: ModelEntry[] = [];
-  private modelIds = new Map<string, number>();
+  /** provider → model → index into `models`. */
+  private modelIds = new Map<string, Map<string, number>>();
   private days = new Map<string, Bucket>();
   private months = new Map<string, Bucket>();
   private recentEvents: UsageEvent[] = [];
@@ -278,15 +278,22 @@ export class Ledger {
 
   /** Adds one event in memory and schedules a coalesced save. Throws RangeError on malformed events. */
   record(event: UsageEvent): void {
-    const ms = Date.parse(event.at);
-    if (!Number.isFinite(ms)) throw new RangeError(`UsageEvent.at must be an ISO time, got '${String(event.at)}'.`);
+    // The canonical form (what toISOString() gives, and what the core records) is parsed without
+    // Date.parse and kept as it is; anything else Date.parse accepts is normalized.
+    let at: string = event.at;
+    let ms = parseIsoUtc(at);
+    if (Number.isNaN(ms)) {
+      ms = Date.parse(at);
+      if (!Number.isFinite(ms)) throw new RangeError(`UsageEvent.at must be an ISO time, got '${String(event.at)}'.`);
+      at = new Date(ms).toISOString();
+    }
     if (typeof event.provider !== 'string' || event.provider === '') throw new RangeError('UsageEvent.provider must be a non-empty string.');
     if (typeof event.model !== 'string' || event.model === '') throw new RangeError('UsageEvent.model must be a non-empty string.');
-    const inputTokens = Math.round(nonNegative(event, 'inputTokens'));
-    const outputTokens = Math.round(nonNegative(event, 'outputTokens'));
-    const cacheReadTokens = Math.round(nonNegative(event, 'cacheReadTokens'));
-    const cacheWriteTokens = Math.round(nonNegative(event, 'cacheWriteTokens'));
-    const costUsd = nonNegative(event, 'costUsd');
+    const inputTokens = Math.round(nonNegative(event.inputTokens, 'inputTokens'));
+    const outputTokens = Math.round(nonNegative(event.outputTokens, 'outputTokens'));
+    const cacheReadTokens = Math.round(nonNegative(event.cacheReadTokens, 'cacheReadTokens'));
+    const cacheWriteTokens = Math.round(nonNegative(event.cacheWriteTokens, 'cacheWriteTokens'));
+    const costUsd = nonNegative(event.costUsd, 'costUsd');
     const costMicros = Math.round(costUsd * 1e6);
     const latency = typeof event.latencyMs === 'number' && Number.isFinite(event.latencyMs) && event.latencyMs >= 0 ? Math.round(event.latencyMs) : -1;
     const success = event.success === true;
@@ -295,10 +302,13 @@ export class Ledger {
     const entry = this.models[modelId];
     const key = this.dayKeyOf(ms);
     const today = this.todayKey();
-    const month = key.slice(0, 7);
     // Events older than the monthly retention only count towards recent() and providerStats().
-    const bucket =
-      key >= windowStart(today, this.dailyRetentionDays) ? this.bucket(this.days, key) : month >= this.oldestMonthKept ? this.bucket(this.months, month) : undefined;
+    let bucket: Bucket | undefined;
+    if (key >= windowStart(today, this.dailyRetentionDays)) bucket = this.bucket(this.days, key);
+    else {
+      const month = key.slice(0, 7);
+      if (month >= this.oldestMonthKept) bucket = this.bucket(this.months, month);
+    }
     if (bucket) {
       let r = bucket.byModel.get(modelId);
       if (!r) bucket.byModel.set(modelId, (r = emptyRollup()));
@@ -330,7 +340,7 @@ export class Ledger {
     }
 
     const stored: UsageEvent = {
-      at: new Date(ms).toISOString(),
+      at,
       provider: entry.provider,
       model: entry.model,
       inputTokens,
@@ -341,7 +351,7 @@ export class Ledger {
       success,
     };
     if (latency >= 0) stored.latencyMs = latency;
-    if (event.taskType && (TASK_TYPES as readonly string[]).includes(event.taskType)) stored.taskType = event.taskType;
+    if (event.taskType && TASK_TYPE_SET.has(event.taskType)) stored.taskType = event.taskType;
     if (error !== undefined) stored.error = error;
     Object.freeze(stored);
     pushBounded(this.recentEvents, stored, this.recentLimit);
@@ -391,7 +401,8 @@ export class Ledger {
     const toMonth = to.slice(0, 7);
 
     const totals = emptyRollup();
-    const groups = new Map<string, UsageGroupAcc>();
+    // Keyed by the period, the provider name or the model index: no key strings built per rollup.
+    const groups = new Map<string | number, UsageGroupAcc>();
     const visit = (period: string, byModel: Map<number, Rollup>): void => {
       for (const [id, r] of byModel) {
         const m = this.models[id];
@@ -399,7 +410,7 @@ export class Ledger {
         if (opts.model !== undefined && m.model !== opts.model) continue;
         addRollup(totals, r);
         if (!opts.groupBy) continue;
-        const g = groupFor(groups, opts.groupBy, period, m);
+        const g = groupFor(groups, opts.groupBy, period, id, m);
         addRollup(g.rollup, r);
       }
     };
@@ -512,6 +523,7 @@ export class Ledger {
   }
 
   private emitChange(change: LedgerChange): void {
+    if (this.changeListeners.size === 0) return;
     for (const l of this.changeListeners) {
       try {
         l(change);
@@ -528,13 +540,14 @@ export class Ledger {
   private modelId(provider: string, model: string): number {
     provider = clip(provider, 64);
     model = clip(model, 128);
-    const k = provider + '\u0000' + model;
-    let id = this.modelIds.get(k);
+    let byModel = this.modelIds.get(provider);
+    let id = byModel?.get(model);
     if (id !== undefined) return id;
     if (this.models.length >= this.maxModels && model !== OTHER_MODEL) return this.modelId(provider, OTHER_MODEL);
     id = this.models.length;
     this.models.push({ provider, model });
-    this.modelIds.set(k, id);
+    if (!byModel) this.modelIds.set(provider, (byModel = new Map()));
+    byModel.set(model, id);
     return id;
   }
 
@@ -637,7 +650,7 @@ export class Ledger {
     const mo = encode(this.months);
     const r: StoredRecent[] = lastN(this.recentEvents, this.recentLimit).map((e) => [
       Date.parse(e.at),
-      modelIndex(this.modelIds.get(e.provider + '\u0000' + e.model)!),
+      modelIndex(this.modelIds.get(e.provider)!.get(e.model)!),
       e.inputTokens,
       e.outputTokens,
       e.cacheReadTokens,
@@ -761,18 +774,20 @@ interface UsageGroupAcc {
   rollup: Rollup;
 }
 
-function groupFor(groups: Map<string, UsageGroupAcc>, by: UsageGroupBy, period: string, m: ModelEntry): UsageGroupAcc {
-  const key = by === 'day' ? period : by === 'provider' ? m.provider : `${m.provider}/${m.model}`;
-  let g = groups.get(key);
+function groupFor(groups: Map<string | number, UsageGroupAcc>, by: UsageGroupBy, period: string, modelId: number, m: ModelEntry): UsageGroupAcc {
+  const mapKey = by === 'day' ? period : by === 'provider' ? m.provider : modelId;
+  let g = groups.get(mapKey);
   if (!g) {
+    const key = by === 'day' ? period : by === 'provider' ? m.provider : `${m.provider}/${m.model}`;
     g = { key, rollup: emptyRollup() };
     if (by !== 'day') g.provider = m.provider;
     if (by === 'model') g.model = m.model;
-    groups.set(key, g);
+    groups.set(mapKey, g);
   }
   return g;
 }
 
+const TASK_TYPE_SET: ReadonlySet<string> = new Set(TASK_TYPES);
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const isIndex = (v: unknown, length: number): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) < length;
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
