@@ -40,6 +40,9 @@ export class KeyPool {
   private readonly clock: Clock;
   private readonly env: Record<string, string | undefined>;
   private readonly listeners = new Set<() => void>();
+  private secretsCache: { basis: unknown; generation: number; secrets: readonly string[] } | undefined;
+  /** Bumped around every vault write of this pool, so a secrets list read meanwhile is not cached. */
+  private vaultGeneration = 0;
 
   constructor(
     private readonly vault: SecretVault,
@@ -91,7 +94,7 @@ export class KeyPool {
       status: 'healthy',
       expiresAt,
     };
-    if (source === 'vault') await this.vault.store(secretName(meta.id), secret);
+    if (source === 'vault') await this.vaultStore(secretName(meta.id), secret);
     await this.save([...this.stored(), meta]);
     return { key: this.view(meta), format };
   }
@@ -101,8 +104,8 @@ export class KeyPool {
     if (target.id.startsWith('env:')) {
       throw new KeyError(`Key ${target.id} comes from the environment variable ${target.envVar}; unset it there to remove it.`);
     }
-    await this.vault.delete(secretName(target.id));
-    await this.vault.delete(retiredName(target.id));
+    await this.vaultDelete(secretName(target.id));
+    await this.vaultDelete(retiredName(target.id));
     await this.save(this.stored().filter((k) => k.id !== target.id));
     return target;
   }
@@ -123,10 +126,10 @@ export class KeyPool {
     const now = this.clock.now();
     const rollbackUntil = new Date(now.getTime() + ROLLBACK_GRACE_DAYS * DAY_MS).toISOString();
     // An env-backed key is remembered by its variable name only: env secrets never go into the vault.
-    if (old !== undefined && target.source === 'vault') await this.vault.store(retiredName(target.id), old);
-    else await this.vault.delete(retiredName(target.id));
-    if (source === 'vault') await this.vault.store(secretName(target.id), secret);
-    else await this.vault.delete(secretName(target.id));
+    if (old !== undefined && target.source === 'vault') await this.vaultStore(retiredName(target.id), old);
+    else await this.vaultDelete(retiredName(target.id));
+    if (source === 'vault') await this.vaultStore(secretName(target.id), secret);
+    else await this.vaultDelete(secretName(target.id));
     const updated: StoredMeta = {
       ...target,
       masked: maskKey(secret),
@@ -154,9 +157,9 @@ export class KeyPool {
       throw new KeyError(`Key ${target.id} has no previous key to roll back to (none kept, or its ${ROLLBACK_GRACE_DAYS}-day grace period is over).`);
     }
     if (!old) throw new KeyError(`The previous key of ${target.id} came from ${envVar}, which is no longer set; set it again to roll back.`);
-    if (envVar) await this.vault.delete(secretName(target.id));
-    else await this.vault.store(secretName(target.id), old);
-    await this.vault.delete(retiredName(target.id));
+    if (envVar) await this.vaultDelete(secretName(target.id));
+    else await this.vaultStore(secretName(target.id), old);
+    await this.vaultDelete(retiredName(target.id));
     const restored: StoredMeta = {
       ...target,
       masked: maskKey(old),
@@ -216,14 +219,42 @@ export class KeyPool {
     return !getProvider(provider).requiresKey || this.list(provider).length > 0;
   }
 
-  /** Every secret currently known (for redacting outputs and for canary scans). */
+  /** Every secret currently known (for redacting outputs and for canary scans). Rejects if one cannot be read. */
   async allSecrets(): Promise<string[]> {
-    const out: string[] = [];
+    const { secrets, failures } = await this.collectSecrets();
+    if (failures.length > 0) throw failures[0];
+    return [...secrets];
+  }
+
+  /**
+   * Every secret that can be read now, skipping unreadable ones (a locked vault): what cannot be
+   * read cannot leak. For scrubbing every reply, so the result is cached until the key metadata
+   * changes (in this process or, through the state store, in another) or this pool writes the vault.
+   */
+  async readableSecrets(): Promise<readonly string[]> {
+    return (await this.collectSecrets()).secrets;
+  }
+
+  private async collectSecrets(): Promise<{ secrets: readonly string[]; failures: unknown[] }> {
+    // The stored metadata is the basis: every change of a key's secret also changes its metadata.
+    const basis = this.state.get<unknown>(STATE_KEY);
+    const cached = this.secretsCache;
+    if (cached && cached.basis === basis && cached.generation === this.vaultGeneration) return { secrets: cached.secrets, failures: [] };
+    const generation = this.vaultGeneration;
+    const secrets: string[] = [];
+    const failures: unknown[] = [];
     for (const k of this.all()) {
-      const s = await this.secretOf(k);
-      if (s) out.push(s);
+      try {
+        const s = await this.secretOf(k);
+        if (s) secrets.push(s);
+      } catch (err) {
+        failures.push(err);
+      }
     }
-    return out;
+    Object.freeze(secrets);
+    // Not cached when a secret could not be read, or when the vault was written meanwhile.
+    if (failures.length === 0 && generation === this.vaultGeneration) this.secretsCache = { basis, generation, secrets };
+    return { secrets, failures };
   }
 
   // --- internals -------------------------------------------------------------------------------
@@ -263,6 +294,28 @@ export class KeyPool {
 
   private hasMaterial(k: KeyMeta): boolean {
     return k.source === 'vault' || !!(k.envVar && this.env[k.envVar]?.trim());
+  }
+
+  private async vaultStore(name: string, secret: string): Promise<void> {
+    this.vaultGeneration++;
+    this.secretsCache = undefined;
+    try {
+      await this.vault.store(name, secret);
+    } finally {
+      this.vaultGeneration++;
+      this.secretsCache = undefined;
+    }
+  }
+
+  private async vaultDelete(name: string): Promise<void> {
+    this.vaultGeneration++;
+    this.secretsCache = undefined;
+    try {
+      await this.vault.delete(name);
+    } finally {
+      this.vaultGeneration++;
+      this.secretsCache = undefined;
+    }
   }
 
   private async secretOf(k: KeyMeta): Promise<string | undefined> {

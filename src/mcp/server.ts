@@ -36,26 +36,13 @@ export function createMcpServer(ctx: ToolContext): BuiltServer {
     },
   );
 
-  const secrets = async (): Promise<string[]> => {
-    try {
-      return await ctx.core.keys.allSecrets();
-    } catch {
-      // A locked vault (no AIKM_PASSPHRASE) must not break every reply: what cannot be read cannot leak.
-      const out: string[] = [];
-      for (const k of ctx.core.listKeys()) {
-        try {
-          out.push((await ctx.core.keys.secret(k.provider, k.id)).secret);
-        } catch {
-          /* unreadable: skip */
-        }
-      }
-      return out;
-    }
-  };
+  // Cached in the key pool until a key changes, so scrubbing a reply does not read the vault.
   const scrub = async <T>(value: T): Promise<T> => {
-    const list = await secrets();
+    const list = await ctx.core.keys.readableSecrets();
     if (list.length === 0) return value;
-    return JSON.parse(redactSecrets(JSON.stringify(value), list)) as T;
+    const json = JSON.stringify(value);
+    const safe = redactSecrets(json, list);
+    return safe === json ? value : (JSON.parse(safe) as T);
   };
 
   for (const t of TOOLS) {
