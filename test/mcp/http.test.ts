@@ -204,6 +204,40 @@ describe('MCP HTTP host', () => {
     }
   });
 
+  it('speaks the Streamable HTTP rules on a raw session: JSON replies with a length, 202 for notifications, 406/400/413 refusals', async () => {
+    const init = await raw(host.port, { path: `${MCP_PATH}?client=raw`, body: INITIALIZE, headers: auth });
+    assert.equal(init.status, 200);
+    const sid = init.headers['mcp-session-id'];
+    assert.equal(typeof sid, 'string');
+    const session = { ...auth, 'mcp-session-id': sid as string, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION };
+    assert.equal((await raw(host.port, { body: { jsonrpc: '2.0', method: 'notifications/initialized' }, headers: session })).status, 202);
+
+    const call = await raw(host.port, { body: { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'check_budget', arguments: {} } }, headers: session });
+    assert.equal(call.status, 200);
+    assert.match(String(call.headers['content-type']), /^application\/json/);
+    assert.equal(call.headers['mcp-session-id'], sid);
+    assert.equal(Number(call.headers['content-length']), Buffer.byteLength(call.body));
+    const reply = JSON.parse(call.body) as { id: number; result: { structuredContent: { day: unknown } } };
+    assert.equal(reply.id, 7);
+    assert.ok(reply.result.structuredContent.day);
+
+    const batch = await raw(host.port, { body: [{ jsonrpc: '2.0', id: 8, method: 'tools/list' }, { jsonrpc: '2.0', id: 9, method: 'prompts/list' }], headers: session });
+    assert.deepEqual((JSON.parse(batch.body) as Array<{ id: number }>).map((r) => r.id).sort(), [8, 9]);
+
+    const notAcceptable = await raw(host.port, { body: { jsonrpc: '2.0', id: 10, method: 'tools/list' }, headers: { ...session, accept: 'application/json' } });
+    assert.equal(notAcceptable.status, 406);
+    const badVersion = await raw(host.port, { body: { jsonrpc: '2.0', id: 11, method: 'tools/list' }, headers: { ...session, 'mcp-protocol-version': '1999-01-01' } });
+    assert.equal(badVersion.status, 400);
+    assert.match(errorMessage(badVersion), /protocol version/);
+    const notRpc = await raw(host.port, { body: { hello: 'world' }, headers: session });
+    assert.equal(notRpc.status, 400);
+    const huge = await raw(host.port, { body: JSON.stringify({ jsonrpc: '2.0', id: 12, method: 'tools/list', params: { pad: 'x'.repeat(4 * 1024 * 1024) } }), headers: session });
+    assert.equal(huge.status, 413);
+    assert.match(errorMessage(huge), /too large/);
+
+    assert.equal((await raw(host.port, { method: 'DELETE', headers: session })).status, 200);
+  });
+
   it('ends a session on DELETE: later requests on it get 404', async () => {
     const n0 = host.sessionCount();
     const { client, transport } = await connectHttp(host);
