@@ -1,7 +1,7 @@
 // The key pool: secrets only in the SecretVault, everything else (mask, label, status, dates) in state.
 import { randomBytes } from 'node:crypto';
 import type { Clock, SecretVault, StateStore } from './ports';
-import { systemClock } from './ports';
+import { modifyState, systemClock } from './ports';
 import type { KeyMeta, KeyStatus, ValidationOutcome } from './types';
 import { maskKey } from './mask';
 import { checkKeyFormat, getProvider, detectProvider } from './providers';
@@ -95,7 +95,7 @@ export class KeyPool {
       expiresAt,
     };
     if (source === 'vault') await this.vaultStore(secretName(meta.id), secret);
-    await this.save([...this.stored(), meta]);
+    await this.save((keys) => [...keys, meta]);
     return { key: this.view(meta), format };
   }
 
@@ -106,7 +106,7 @@ export class KeyPool {
     }
     await this.vaultDelete(secretName(target.id));
     await this.vaultDelete(retiredName(target.id));
-    await this.save(this.stored().filter((k) => k.id !== target.id));
+    await this.save((keys) => keys.filter((k) => k.id !== target.id));
     return target;
   }
 
@@ -144,7 +144,7 @@ export class KeyPool {
       retiredMasked: target.masked,
       retiredEnvVar: target.source === 'env' ? target.envVar : undefined,
     };
-    await this.save(this.stored().map((k) => (k.id === target.id ? updated : k)));
+    await this.save((keys) => keys.map((k) => (k.id === target.id ? updated : k)));
     return { key: this.view(updated), previousMasked: target.masked, rollbackUntil, format };
   }
 
@@ -171,7 +171,7 @@ export class KeyPool {
       retiredEnvVar: undefined,
       rotatedAt: this.clock.now().toISOString(),
     };
-    await this.save(this.stored().map((k) => (k.id === target.id ? restored : k)));
+    await this.save((keys) => keys.map((k) => (k.id === target.id ? restored : k)));
     return this.view(restored);
   }
 
@@ -406,23 +406,27 @@ export class KeyPool {
       const current = this.discovered().find((k) => k.id === keyId);
       if (!current) return undefined;
       const next = f(current);
-      const all = { ...(this.state.get<Record<string, Partial<KeyMeta>>>(`${STATE_KEY}.env`) ?? {}) };
-      all[keyId] = { status: next.status, restingUntil: next.restingUntil, lastValidatedAt: next.lastValidatedAt, lastValidation: next.lastValidation };
-      await this.state.update(`${STATE_KEY}.env`, all);
+      const entry = JSON.parse(JSON.stringify({ status: next.status, restingUntil: next.restingUntil, lastValidatedAt: next.lastValidatedAt, lastValidation: next.lastValidation })) as Partial<KeyMeta>;
+      await modifyState<Record<string, Partial<KeyMeta>>>(this.state, `${STATE_KEY}.env`, (all) => ({ ...(all ?? {}), [keyId]: entry }));
       this.fire();
       return next;
     }
-    const stored = this.stored();
-    const current = stored.find((k) => k.id === keyId);
-    if (!current) return undefined;
-    const next = f(current);
-    await this.save(stored.map((k) => (k.id === keyId ? next : k)));
+    if (!this.stored().some((k) => k.id === keyId)) return undefined;
+    // Applied to the key as stored when written (another process may have changed it meanwhile).
+    let next: KeyMeta | undefined;
+    await this.save((keys) => keys.map((k) => (k.id === keyId ? (next = f(k)) : k)));
     return next;
   }
 
-  private async save(keys: KeyMeta[]): Promise<void> {
-    // Drop undefined fields so state stays compact and JSON-clean.
-    await this.state.update(STATE_KEY, keys.map((k) => JSON.parse(JSON.stringify(k)) as KeyMeta));
+  /**
+   * Changes the stored key list by `change`, applied to the list as it is when written: where the
+   * state is shared with other processes (headless), their additions and removals are kept.
+   */
+  private async save(change: (keys: KeyMeta[]) => KeyMeta[]): Promise<void> {
+    await modifyState<KeyMeta[]>(this.state, STATE_KEY, (current) =>
+      // Drop undefined fields so state stays compact and JSON-clean.
+      change(Array.isArray(current) ? (current as KeyMeta[]) : []).map((k) => JSON.parse(JSON.stringify(k)) as KeyMeta),
+    );
     this.fire();
   }
 
