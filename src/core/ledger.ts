@@ -5,7 +5,11 @@
 // - older days folded into monthly rollups per provider×model (kept `monthlyRetentionMonths`);
 // - a ring of the most recent raw events and per-provider health (counters + latency sample).
 // Persisted form: provider/model dictionaries, flat integer arrays, cost in micro-dollars.
-import { CoalescedWriter, redactSecrets } from './audit';
+//
+// Several writers may share the stored state (two headless processes on one AIKM_HOME, or VS Code
+// windows sharing globalState): a save merges what this ledger recorded since its last save into
+// whatever is stored by then, instead of overwriting it with this ledger's copy.
+import { CoalescedWriter, UNREADABLE, mergeIntoStore, newWriterId, redactSecrets, writerIdOf } from './audit';
 import { addDays, addMonths, dayBounds, isDayKey, isMonthKey, isValidTimeZone, parseIsoUtc, systemTimeZone, type DayBounds } from './calendar';
 import { systemClock, type Clock, type StateStore } from './ports';
 import { TASK_TYPES, type TaskType, type UsageEvent } from './types';
@@ -154,6 +158,8 @@ type StoredRecent = [
 type StoredProvider = [provider: number, requests: number, failures: number, lastSuccessMs: number, lastErrorMs: number, lastError: string, latencies: number[]];
 interface StoredLedger {
   v: number;
+  /** Writer id of the save that wrote this (absent in files from older versions). */
+  w?: string;
   /** Providers. */
   p: string[];
   /** Models: [provider index, model name]. */
@@ -226,324 +232,45 @@ function pushBounded<T>(arr: T[], item: T, limit: number): void {
 }
 const lastN = <T>(arr: T[], n: number): T[] => (arr.length > n ? arr.slice(arr.length - n) : arr.slice());
 
-export class Ledger {
-  readonly timeZone: string;
-  readonly dailyRetentionDays: number;
-  /** Problems met while loading (unreadable state, bad time zone). Loading never throws. */
-  readonly warnings: string[] = [];
+/** Limits shared by the ledger's data sets. */
+interface Limits {
+  recentLimit: number;
+  latencySampleSize: number;
+  maxModels: number;
+}
 
-  private readonly clock: Clock;
-  private readonly stateKey: string;
-  private readonly recentLimit: number;
-  private readonly monthlyRetentionMonths: number;
-  private readonly latencySampleSize: number;
-  private readonly maxModels: number;
-  private readonly writer: CoalescedWriter;
+class NewerSchemaError extends Error {}
 
-  private models: ModelEntry[] = [];
+/**
+ * One set of usage: rollups, recent events and provider counters. The ledger keeps two: what
+ * queries see (the stored state plus everything recorded since), and what was recorded since the
+ * last save began, which a save merges into whatever the store holds by then.
+ */
+class LedgerData {
+  models: ModelEntry[] = [];
   /** provider → model → index into `models`. */
-  private modelIds = new Map<string, Map<string, number>>();
-  private days = new Map<string, Bucket>();
-  private months = new Map<string, Bucket>();
-  private recentEvents: UsageEvent[] = [];
-  private providers = new Map<string, ProviderState>();
+  modelIds = new Map<string, Map<string, number>>();
+  days = new Map<string, Bucket>();
+  months = new Map<string, Bucket>();
+  /** Month key → cost of the day buckets of that month, so a month's spend needs no scan. */
+  dayCostByMonth = new Map<string, number>();
+  /** Record order, oldest first; may hold up to twice the limit (trimmed lazily). */
+  recent: UsageEvent[] = [];
+  providers = new Map<string, ProviderState>();
 
-  private todayCache: DayBounds | undefined;
-  private eventDayCache: DayBounds | undefined;
-  private compactedFor = '';
-  private oldestMonthKept = '';
+  constructor(private readonly limits: Limits) {}
 
-  private readonly changeListeners = new Set<(change: LedgerChange) => void>();
-  private readonly errorListeners = new Set<(err: Error) => void>();
-
-  constructor(store: StateStore, opts: LedgerOptions = {}) {
-    this.clock = opts.clock ?? systemClock;
-    this.stateKey = opts.stateKey ?? 'aiKeyManager.ledger';
-    this.recentLimit = Math.max(1, Math.floor(opts.recentLimit ?? 100));
-    this.dailyRetentionDays = Math.max(MIN_RETENTION_DAYS, Math.floor(opts.dailyRetentionDays ?? MIN_RETENTION_DAYS));
-    this.monthlyRetentionMonths = Math.max(1, Math.floor(opts.monthlyRetentionMonths ?? 24));
-    this.latencySampleSize = Math.max(1, Math.floor(opts.latencySampleSize ?? 100));
-    this.maxModels = Math.max(1, Math.floor(opts.maxModels ?? 300));
-    let tz = opts.timeZone ?? systemTimeZone();
-    if (!isValidTimeZone(tz)) {
-      this.warnings.push(`Unknown time zone '${tz}'; using '${systemTimeZone()}' for usage days. Set an IANA name such as 'Europe/Berlin'.`);
-      tz = systemTimeZone();
-    }
-    this.timeZone = tz;
-    this.writer = new CoalescedWriter(store, this.stateKey, () => this.toState(), opts.flushDelayMs ?? 250, (err) => this.emitError(err));
-    this.load(store);
+  get isEmpty(): boolean {
+    return this.models.length === 0 && this.recent.length === 0 && this.providers.size === 0;
   }
 
-  // ---- recording -------------------------------------------------------------------------
-
-  /** Adds one event in memory and schedules a coalesced save. Throws RangeError on malformed events. */
-  record(event: UsageEvent): void {
-    // The canonical form (what toISOString() gives, and what the core records) is parsed without
-    // Date.parse and kept as it is; anything else Date.parse accepts is normalized.
-    let at: string = event.at;
-    let ms = parseIsoUtc(at);
-    if (Number.isNaN(ms)) {
-      ms = Date.parse(at);
-      if (!Number.isFinite(ms)) throw new RangeError(`UsageEvent.at must be an ISO time, got '${String(event.at)}'.`);
-      at = new Date(ms).toISOString();
-    }
-    if (typeof event.provider !== 'string' || event.provider === '') throw new RangeError('UsageEvent.provider must be a non-empty string.');
-    if (typeof event.model !== 'string' || event.model === '') throw new RangeError('UsageEvent.model must be a non-empty string.');
-    const inputTokens = Math.round(nonNegative(event.inputTokens, 'inputTokens'));
-    const outputTokens = Math.round(nonNegative(event.outputTokens, 'outputTokens'));
-    const cacheReadTokens = Math.round(nonNegative(event.cacheReadTokens, 'cacheReadTokens'));
-    const cacheWriteTokens = Math.round(nonNegative(event.cacheWriteTokens, 'cacheWriteTokens'));
-    const costUsd = nonNegative(event.costUsd, 'costUsd');
-    const costMicros = Math.round(costUsd * 1e6);
-    const latency = typeof event.latencyMs === 'number' && Number.isFinite(event.latencyMs) && event.latencyMs >= 0 ? Math.round(event.latencyMs) : -1;
-    const success = event.success === true;
-
-    const modelId = this.modelId(event.provider, event.model);
-    const entry = this.models[modelId];
-    const key = this.dayKeyOf(ms);
-    const today = this.todayKey();
-    // Events older than the monthly retention only count towards recent() and providerStats().
-    let bucket: Bucket | undefined;
-    if (key >= windowStart(today, this.dailyRetentionDays)) bucket = this.bucket(this.days, key);
-    else {
-      const month = key.slice(0, 7);
-      if (month >= this.oldestMonthKept) bucket = this.bucket(this.months, month);
-    }
-    if (bucket) {
-      let r = bucket.byModel.get(modelId);
-      if (!r) bucket.byModel.set(modelId, (r = emptyRollup()));
-      r.requests++;
-      if (!success) r.failures++;
-      r.inputTokens += inputTokens;
-      r.outputTokens += outputTokens;
-      r.cacheReadTokens += cacheReadTokens;
-      r.cacheWriteTokens += cacheWriteTokens;
-      r.costMicros += costMicros;
-      bucket.costMicros += costMicros;
-      if (latency >= 0) {
-        r.latencySumMs += latency;
-        r.latencyCount++;
-      }
-    }
-
-    const error = success ? undefined : clip(redactSecrets(event.error ?? 'Request failed'), MAX_ERROR_CHARS);
-    const p = this.providerState(entry.provider);
-    p.requests++;
-    if (latency >= 0) pushBounded(p.latencies, latency, this.latencySampleSize);
-    if (success) p.lastSuccessAt = Math.max(p.lastSuccessAt, ms);
-    else {
-      p.failures++;
-      if (ms >= p.lastErrorAt) {
-        p.lastErrorAt = ms;
-        p.lastErrorMessage = error ?? '';
-      }
-    }
-
-    const stored: UsageEvent = {
-      at,
-      provider: entry.provider,
-      model: entry.model,
-      inputTokens,
-      outputTokens,
-      cacheReadTokens,
-      cacheWriteTokens,
-      costUsd,
-      success,
-    };
-    if (latency >= 0) stored.latencyMs = latency;
-    if (event.taskType && TASK_TYPE_SET.has(event.taskType)) stored.taskType = event.taskType;
-    if (error !== undefined) stored.error = error;
-    Object.freeze(stored);
-    pushBounded(this.recentEvents, stored, this.recentLimit);
-
-    this.writer.markDirty();
-    this.emitChange({ kind: 'record', event: stored });
-  }
-
-  /** Writes pending changes now and waits. Rejects if the store fails (the write is retried later). */
-  flush(): Promise<void> {
-    return this.writer.flush();
-  }
-
-  /** Forgets all usage and saves the empty ledger. */
-  async reset(): Promise<void> {
-    this.models = [];
-    this.modelIds.clear();
-    this.days.clear();
-    this.months.clear();
-    this.recentEvents = [];
-    this.providers.clear();
-    this.writer.markDirty();
-    this.emitChange({ kind: 'reset' });
-    await this.writer.flush();
-  }
-
-  onDidChange(listener: (change: LedgerChange) => void): () => void {
-    this.changeListeners.add(listener);
-    return () => this.changeListeners.delete(listener);
-  }
-
-  /** Background save failures and listener exceptions. */
-  onError(listener: (err: Error) => void): () => void {
-    this.errorListeners.add(listener);
-    return () => this.errorListeners.delete(listener);
-  }
-
-  // ---- queries ---------------------------------------------------------------------------
-
-  usage(opts: UsageQuery = {}): UsageReport {
-    const days = clampDays(opts.days ?? 30);
-    const to = this.todayKey();
-    let from = addDays(to, -(days - 1));
-    const useMonths = from < this.cutoffKey();
-    if (useMonths) from = from.slice(0, 7) + '-01';
-    const fromMonth = from.slice(0, 7);
-    const toMonth = to.slice(0, 7);
-
-    const totals = emptyRollup();
-    // Keyed by the period, the provider name or the model index: no key strings built per rollup.
-    const groups = new Map<string | number, UsageGroupAcc>();
-    const visit = (period: string, byModel: Map<number, Rollup>): void => {
-      for (const [id, r] of byModel) {
-        const m = this.models[id];
-        if (opts.provider !== undefined && m.provider !== opts.provider) continue;
-        if (opts.model !== undefined && m.model !== opts.model) continue;
-        addRollup(totals, r);
-        if (!opts.groupBy) continue;
-        const g = groupFor(groups, opts.groupBy, period, id, m);
-        addRollup(g.rollup, r);
-      }
-    };
-    if (useMonths) for (const [k, b] of this.months) if (k >= fromMonth && k <= toMonth) visit(k, b.byModel);
-    for (const [k, b] of this.days) if (k >= from && k <= to) visit(k, b.byModel);
-
-    const out: UsageGroup[] = [...groups.values()].map((g) => ({ key: g.key, ...(g.provider !== undefined && { provider: g.provider }), ...(g.model !== undefined && { model: g.model }), ...toTotals(g.rollup) }));
-    if (opts.groupBy === 'day') out.sort((a, b) => cmp(a.key, b.key));
-    else out.sort((a, b) => b.costUsd - a.costUsd || cmp(a.key, b.key));
-    return { from, to, totals: toTotals(totals), groups: out };
-  }
-
-  /** USD spent in the local day or month containing `at` (default now). 0 for days already compacted into months. */
-  spent(period: 'day' | 'month', at: Date = this.clock.now()): number {
-    const key = this.dayKeyOf(at.getTime());
-    return this.spentIn(period === 'day' ? key : key.slice(0, 7));
-  }
-
-  /** USD spent in a local day ('YYYY-MM-DD') or month ('YYYY-MM') of this ledger's time zone. */
-  spentIn(periodKey: string): number {
-    if (periodKey.length === 10) return (this.days.get(periodKey)?.costMicros ?? 0) / 1e6;
-    let micros = this.months.get(periodKey)?.costMicros ?? 0;
-    for (const [k, b] of this.days) if (k.startsWith(periodKey)) micros += b.costMicros;
-    return micros / 1e6;
-  }
-
-  /** Cost per local day for the last `days` days (at most the daily retention), zero-filled. */
-  dailySeries(days: number, groupBy: 'provider' | 'model' = 'provider'): DailySeries {
-    const n = Math.min(clampDays(days), this.dailyRetentionDays);
-    const to = this.todayKey();
-    const keys: string[] = [];
-    for (let i = n - 1; i >= 0; i--) keys.push(addDays(to, -i));
-    const series = new Map<string, { key: string; provider: string; model?: string; micros: number[]; total: number }>();
-    keys.forEach((day, i) => {
-      const b = this.days.get(day);
-      if (!b) return;
-      for (const [id, r] of b.byModel) {
-        const m = this.models[id];
-        const key = groupBy === 'provider' ? m.provider : `${m.provider}/${m.model}`;
-        let s = series.get(key);
-        if (!s) {
-          s = { key, provider: m.provider, micros: new Array<number>(n).fill(0), total: 0 };
-          if (groupBy === 'model') s.model = m.model;
-          series.set(key, s);
-        }
-        s.micros[i] += r.costMicros;
-        s.total += r.costMicros;
-      }
-    });
-    return {
-      days: keys,
-      series: [...series.values()]
-        .sort((a, b) => b.total - a.total || cmp(a.key, b.key))
-        .map(({ key, provider, model, micros }) => ({ key, provider, ...(model !== undefined && { model }), costUsd: micros.map((v) => v / 1e6) })),
-    };
-  }
-
-  /** Most recently recorded events first (at most `recentLimit`). */
-  recent(limit: number = this.recentLimit): UsageEvent[] {
-    return lastN(this.recentEvents, Math.min(Math.max(0, Math.floor(limit)), this.recentLimit)).reverse();
-  }
-
-  providerStats(): ProviderStats[];
-  providerStats(provider: string): ProviderStats;
-  providerStats(provider?: string): ProviderStats[] | ProviderStats {
-    if (provider !== undefined) return this.statsOf(provider, this.providers.get(provider));
-    return [...this.providers.keys()].sort(cmp).map((name) => this.statsOf(name, this.providers.get(name)));
-  }
-
-  /** One row per day (or month, for compacted periods) × provider × model, oldest first. */
-  export(): LedgerExportRow[] {
-    const rows: LedgerExportRow[] = [];
-    const add = (period: string, granularity: 'day' | 'month', b: Bucket): void => {
-      for (const [id, r] of b.byModel) {
-        const m = this.models[id];
-        const { successRate, ...totals } = toTotals(r);
-        void successRate; // not meaningful per row; failures are exported instead
-        rows.push({ period, granularity, provider: m.provider, model: m.model, ...totals });
-      }
-    };
-    for (const [k, b] of this.months) add(k, 'month', b);
-    for (const [k, b] of this.days) add(k, 'day', b);
-    return rows.sort((a, b) => cmp(a.period, b.period) || cmp(a.provider, b.provider) || cmp(a.model, b.model));
-  }
-
-  /** Bytes of the JSON that is persisted. */
-  serializedSize(): number {
-    return new TextEncoder().encode(JSON.stringify(this.toState())).length;
-  }
-
-  // ---- internals -------------------------------------------------------------------------
-
-  private statsOf(provider: string, p: ProviderState | undefined): ProviderStats {
-    const s: ProviderStats = {
-      provider,
-      requests: p?.requests ?? 0,
-      failures: p?.failures ?? 0,
-      successRate: p && p.requests > 0 ? (p.requests - p.failures) / p.requests : 1,
-    };
-    if (!p) return s;
-    const sample = lastN(p.latencies, this.latencySampleSize);
-    if (sample.length > 0) {
-      s.meanLatencyMs = Math.round((sample.reduce((a, b) => a + b, 0) / sample.length) * 10) / 10;
-      sample.sort((a, b) => a - b);
-      s.p95LatencyMs = sample[Math.ceil(0.95 * sample.length) - 1];
-    }
-    if (p.lastErrorAt > 0) s.lastError = { at: new Date(p.lastErrorAt).toISOString(), message: p.lastErrorMessage };
-    if (p.lastSuccessAt > 0) s.lastSuccessAt = new Date(p.lastSuccessAt).toISOString();
-    return s;
-  }
-
-  private emitChange(change: LedgerChange): void {
-    if (this.changeListeners.size === 0) return;
-    for (const l of this.changeListeners) {
-      try {
-        l(change);
-      } catch (err) {
-        this.emitError(new Error(`A usage listener failed: ${toError(err).message}`));
-      }
-    }
-  }
-
-  private emitError(err: Error): void {
-    for (const l of this.errorListeners) l(err);
-  }
-
-  private modelId(provider: string, model: string): number {
+  modelId(provider: string, model: string): number {
     provider = clip(provider, 64);
     model = clip(model, 128);
     let byModel = this.modelIds.get(provider);
     let id = byModel?.get(model);
     if (id !== undefined) return id;
-    if (this.models.length >= this.maxModels && model !== OTHER_MODEL) return this.modelId(provider, OTHER_MODEL);
+    if (this.models.length >= this.limits.maxModels && model !== OTHER_MODEL) return this.modelId(provider, OTHER_MODEL);
     id = this.models.length;
     this.models.push({ provider, model });
     if (!byModel) this.modelIds.set(provider, (byModel = new Map()));
@@ -551,7 +278,7 @@ export class Ledger {
     return id;
   }
 
-  private providerState(provider: string): ProviderState {
+  providerState(provider: string): ProviderState {
     let p = this.providers.get(provider);
     if (!p) {
       p = { requests: 0, failures: 0, latencies: [], lastSuccessAt: 0, lastErrorAt: 0, lastErrorMessage: '' };
@@ -566,34 +293,93 @@ export class Ledger {
     return b;
   }
 
-  private dayKeyOf(ms: number): string {
-    const c = this.eventDayCache;
-    if (c && ms >= c.start && ms < c.end) return c.key;
-    const t = this.todayCache;
-    if (t && ms >= t.start && ms < t.end) return t.key;
-    const b = dayBounds(new Date(ms), this.timeZone);
-    this.eventDayCache = b;
-    return b.key;
+  /**
+   * Adds one validated event (as stored: clipped names, rounded numbers, frozen) to the day or
+   * month bucket `period` (none: too old to keep) and to the recent events and provider counters.
+   */
+  add(e: UsageEvent, ms: number, costMicros: number, latency: number, granularity: 'day' | 'month' | undefined, period: string): void {
+    const id = this.modelId(e.provider, e.model);
+    if (granularity !== undefined) {
+      const bucket = this.bucket(granularity === 'day' ? this.days : this.months, period);
+      let r = bucket.byModel.get(id);
+      if (!r) bucket.byModel.set(id, (r = emptyRollup()));
+      r.requests++;
+      if (!e.success) r.failures++;
+      r.inputTokens += e.inputTokens;
+      r.outputTokens += e.outputTokens;
+      r.cacheReadTokens += e.cacheReadTokens;
+      r.cacheWriteTokens += e.cacheWriteTokens;
+      r.costMicros += costMicros;
+      bucket.costMicros += costMicros;
+      if (granularity === 'day') this.addDayCost(period, costMicros);
+      if (latency >= 0) {
+        r.latencySumMs += latency;
+        r.latencyCount++;
+      }
+    }
+    const p = this.providerState(e.provider);
+    p.requests++;
+    if (latency >= 0) pushBounded(p.latencies, latency, this.limits.latencySampleSize);
+    if (e.success) p.lastSuccessAt = Math.max(p.lastSuccessAt, ms);
+    else {
+      p.failures++;
+      if (ms >= p.lastErrorAt) {
+        p.lastErrorAt = ms;
+        p.lastErrorMessage = e.error ?? '';
+      }
+    }
+    pushBounded(this.recent, e, this.limits.recentLimit);
   }
 
-  /** Today's local day key; compacts old days when the day changes. */
-  private todayKey(scheduleSave = true): string {
-    const now = this.clock.now().getTime();
-    let t = this.todayCache;
-    if (!t || now < t.start || now >= t.end) t = this.todayCache = dayBounds(new Date(now), this.timeZone);
-    if (this.compactedFor !== t.key && this.compact(t.key) && scheduleSave) this.writer.markDirty();
-    return t.key;
+  private addDayCost(day: string, micros: number): void {
+    const month = day.slice(0, 7);
+    this.dayCostByMonth.set(month, (this.dayCostByMonth.get(month) ?? 0) + micros);
   }
 
-  private cutoffKey(): string {
-    return windowStart(this.todayKey(), this.dailyRetentionDays);
+  private addRollups(map: Map<string, Bucket>, period: string, byModel: Map<number, Rollup>, models: ModelEntry[]): void {
+    const b = this.bucket(map, period);
+    for (const [otherId, r] of byModel) {
+      const m = models[otherId];
+      const id = this.modelId(m.provider, m.model);
+      const into = b.byModel.get(id);
+      if (into) addRollup(into, r);
+      else b.byModel.set(id, { ...r });
+      b.costMicros += r.costMicros;
+      if (map === this.days) this.addDayCost(period, r.costMicros);
+    }
   }
 
-  /** Folds days before the daily window into months and drops months past retention. */
-  private compact(today: string): boolean {
-    this.compactedFor = today;
-    const cutoff = windowStart(today, this.dailyRetentionDays);
-    const oldestMonth = (this.oldestMonthKept = addMonths(today.slice(0, 7), -(this.monthlyRetentionMonths - 1)));
+  /** Adds everything in `other` (recorded elsewhere or later) to this set. `other` is not changed. */
+  mergeFrom(other: LedgerData): void {
+    if (other.isEmpty) return;
+    for (const [k, b] of other.days) this.addRollups(this.days, k, b.byModel, other.models);
+    for (const [k, b] of other.months) this.addRollups(this.months, k, b.byModel, other.models);
+    for (const [name, o] of other.providers) {
+      const p = this.providerState(name);
+      p.requests += o.requests;
+      p.failures += o.failures;
+      p.latencies = lastN(p.latencies.concat(o.latencies), this.limits.latencySampleSize);
+      p.lastSuccessAt = Math.max(p.lastSuccessAt, o.lastSuccessAt);
+      if (o.lastErrorAt > 0 && o.lastErrorAt >= p.lastErrorAt) {
+        p.lastErrorAt = o.lastErrorAt;
+        p.lastErrorMessage = o.lastErrorMessage;
+      }
+    }
+    // Interleave by time (stable: events of the same instant keep their order), keep the newest.
+    const mine = lastN(this.recent, this.limits.recentLimit);
+    const theirs = lastN(other.recent, this.limits.recentLimit);
+    const merged: UsageEvent[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < mine.length || j < theirs.length) {
+      if (j >= theirs.length || (i < mine.length && mine[i].at <= theirs[j].at)) merged.push(mine[i++]);
+      else merged.push(theirs[j++]);
+    }
+    this.recent = lastN(merged, this.limits.recentLimit);
+  }
+
+  /** Folds days before `cutoff` into months and drops months before `oldestMonth`. True if anything changed. */
+  compact(cutoff: string, oldestMonth: string): boolean {
     let changed = false;
     for (const [k, b] of this.days) {
       if (k >= cutoff) continue;
@@ -604,6 +390,7 @@ export class Ledger {
         addRollup(into, r);
       }
       month.costMicros += b.costMicros;
+      this.addDayCost(k, -b.costMicros);
       this.days.delete(k);
       changed = true;
     }
@@ -616,8 +403,8 @@ export class Ledger {
     return changed;
   }
 
-  private toState(): StoredLedger {
-    this.todayKey(false); // compacts if the day changed since the last record
+  /** The persisted form; `writerId` lets the next writer tell whether someone else wrote meanwhile. */
+  encode(writerId: string): StoredLedger {
     const p: string[] = [];
     const pIdx = new Map<string, number>();
     const m: Array<[number, string]> = [];
@@ -648,9 +435,9 @@ export class Ledger {
     };
     const d = encode(this.days);
     const mo = encode(this.months);
-    const r: StoredRecent[] = lastN(this.recentEvents, this.recentLimit).map((e) => [
+    const r: StoredRecent[] = lastN(this.recent, this.limits.recentLimit).map((e) => [
       Date.parse(e.at),
-      modelIndex(this.modelIds.get(e.provider)!.get(e.model)!),
+      modelIndex(this.modelIds.get(e.provider)?.get(e.model) ?? this.modelId(e.provider, e.model)),
       e.inputTokens,
       e.outputTokens,
       e.cacheReadTokens,
@@ -668,36 +455,20 @@ export class Ledger {
       st.lastSuccessAt,
       st.lastErrorAt,
       st.lastErrorMessage,
-      lastN(st.latencies, this.latencySampleSize),
+      lastN(st.latencies, this.limits.latencySampleSize),
     ]);
-    return { v: SCHEMA_VERSION, p, m, d, mo, r, s };
+    return { v: SCHEMA_VERSION, w: writerId, p, m, d, mo, r, s };
   }
 
-  private load(store: StateStore): void {
-    let raw: unknown;
-    try {
-      raw = store.get<unknown>(this.stateKey);
-    } catch (err) {
-      this.warnings.push(`Could not read usage history (state '${this.stateKey}'): ${toError(err).message}. Starting empty.`);
-      return;
-    }
-    if (raw === undefined || raw === null) return;
+  /** Reads the persisted form. Throws (NewerSchemaError for a newer schema) if it is not readable. */
+  static decode(raw: unknown, limits: Limits): LedgerData {
+    const data = new LedgerData(limits);
+    if (raw === undefined || raw === null) return data;
+    if (raw === UNREADABLE) throw new Error('the stored value could not be read');
     const version = typeof raw === 'object' ? (raw as { v?: unknown }).v : undefined;
-    if (typeof version === 'number' && version > SCHEMA_VERSION) {
-      this.warnings.push(`Usage history (state '${this.stateKey}') was written by a newer version of AI Key Manager (schema ${version}); starting empty. Update the extension to keep it.`);
-      return;
-    }
-    try {
-      this.restore(raw);
-    } catch (err) {
-      this.models = [];
-      this.modelIds.clear();
-      this.days.clear();
-      this.months.clear();
-      this.recentEvents = [];
-      this.providers.clear();
-      this.warnings.push(`Usage history (state '${this.stateKey}') is unreadable (${toError(err).message}); starting empty. It is replaced on the next save.`);
-    }
+    if (typeof version === 'number' && version > SCHEMA_VERSION) throw new NewerSchemaError(`schema ${version}`);
+    data.restore(raw);
+    return data;
   }
 
   private restore(raw: unknown): void {
@@ -734,6 +505,7 @@ export class Ledger {
           if (into) addRollup(into, r);
           else b.byModel.set(id, r);
           b.costMicros += r.costMicros;
+          if (map === this.days) this.addDayCost(k, r.costMicros);
         }
       }
     };
@@ -749,11 +521,11 @@ export class Ledger {
       const m = this.models[ids[mi]];
       const e: UsageEvent = { at: new Date(at).toISOString(), provider: m.provider, model: m.model, inputTokens: inp as number, outputTokens: out as number, cacheReadTokens: cr as number, cacheWriteTokens: cw as number, costUsd: cost, success: ok === 1 };
       if (lat >= 0) e.latencyMs = lat;
-      if ((TASK_TYPES as readonly string[]).includes(task)) e.taskType = task as TaskType;
+      if (TASK_TYPE_SET.has(task)) e.taskType = task as TaskType;
       if (error) e.error = redactSecrets(error);
-      this.recentEvents.push(Object.freeze(e));
+      this.recent.push(Object.freeze(e));
     }
-    this.recentEvents = lastN(this.recentEvents, this.recentLimit);
+    this.recent = lastN(this.recent, this.limits.recentLimit);
 
     if (!Array.isArray(s.s)) throw new Error('bad provider stats');
     for (const row of s.s as unknown[]) {
@@ -762,7 +534,445 @@ export class Ledger {
       if (!isIndex(pi, providers.length) || !isCount(req) || !isCount(fail) || !isCount(lastOk) || !isCount(lastErr) || typeof msg !== 'string') throw new Error('bad provider stats');
       if (!Array.isArray(lats) || !lats.every(isCount)) throw new Error('bad latency sample');
       const st = this.providerState(providers[pi]);
-      Object.assign(st, { requests: req, failures: fail, lastSuccessAt: lastOk, lastErrorAt: lastErr, lastErrorMessage: redactSecrets(msg), latencies: lastN(lats as number[], this.latencySampleSize) });
+      Object.assign(st, { requests: req, failures: fail, lastSuccessAt: lastOk, lastErrorAt: lastErr, lastErrorMessage: redactSecrets(msg), latencies: lastN(lats as number[], this.limits.latencySampleSize) });
+    }
+  }
+}
+
+/** Stands for "not written yet" when sizing the persisted form (writer ids are 16 hex digits). */
+const NO_WRITER = '0000000000000000';
+
+export class Ledger {
+  readonly timeZone: string;
+  readonly dailyRetentionDays: number;
+  /** Problems met while loading (unreadable state, bad time zone). Loading never throws. */
+  readonly warnings: string[] = [];
+
+  private readonly clock: Clock;
+  private readonly stateKey: string;
+  private readonly limits: Limits;
+  private readonly recentLimit: number;
+  private readonly monthlyRetentionMonths: number;
+  private readonly latencySampleSize: number;
+  private readonly writer: CoalescedWriter;
+
+  /** What queries see: the stored state this process last read or wrote, plus everything recorded since. */
+  private data: LedgerData;
+  /** Recorded since the last save began; a save merges it into what the store holds then. */
+  private pending: LedgerData;
+  /** Being saved right now. */
+  private saving: LedgerData | undefined;
+  /** reset() was called: the next save replaces the stored state instead of merging into it. */
+  private resetRequested = false;
+  /** Writer id of the stored state `data` is built on (undefined: none, or written by an older version). */
+  private syncedId: string | undefined;
+  private seenRevision: number | undefined;
+
+  private todayCache: DayBounds | undefined;
+  private eventDayCache: DayBounds | undefined;
+  private compactedFor = '';
+  private oldestMonthKept = '';
+
+  private readonly changeListeners = new Set<(change: LedgerChange) => void>();
+  private readonly errorListeners = new Set<(err: Error) => void>();
+
+  constructor(
+    private readonly store: StateStore,
+    opts: LedgerOptions = {},
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.stateKey = opts.stateKey ?? 'aiKeyManager.ledger';
+    this.recentLimit = Math.max(1, Math.floor(opts.recentLimit ?? 100));
+    this.dailyRetentionDays = Math.max(MIN_RETENTION_DAYS, Math.floor(opts.dailyRetentionDays ?? MIN_RETENTION_DAYS));
+    this.monthlyRetentionMonths = Math.max(1, Math.floor(opts.monthlyRetentionMonths ?? 24));
+    this.latencySampleSize = Math.max(1, Math.floor(opts.latencySampleSize ?? 100));
+    this.limits = { recentLimit: this.recentLimit, latencySampleSize: this.latencySampleSize, maxModels: Math.max(1, Math.floor(opts.maxModels ?? 300)) };
+    let tz = opts.timeZone ?? systemTimeZone();
+    if (!isValidTimeZone(tz)) {
+      this.warnings.push(`Unknown time zone '${tz}'; using '${systemTimeZone()}' for usage days. Set an IANA name such as 'Europe/Berlin'.`);
+      tz = systemTimeZone();
+    }
+    this.timeZone = tz;
+    this.writer = new CoalescedWriter(this.stateKey, () => this.save(), opts.flushDelayMs ?? 250, (err) => this.emitError(err));
+    this.data = new LedgerData(this.limits);
+    this.pending = new LedgerData(this.limits);
+    this.load();
+  }
+
+  // ---- recording -------------------------------------------------------------------------
+
+  /** Adds one event in memory and schedules a coalesced save. Throws RangeError on malformed events. */
+  record(event: UsageEvent): void {
+    // The canonical form (what toISOString() gives, and what the core records) is parsed without
+    // Date.parse and kept as it is; anything else Date.parse accepts is normalized.
+    let at: string = event.at;
+    let ms = parseIsoUtc(at);
+    if (Number.isNaN(ms)) {
+      ms = Date.parse(at);
+      if (!Number.isFinite(ms)) throw new RangeError(`UsageEvent.at must be an ISO time, got '${String(event.at)}'.`);
+      at = new Date(ms).toISOString();
+    }
+    if (typeof event.provider !== 'string' || event.provider === '') throw new RangeError('UsageEvent.provider must be a non-empty string.');
+    if (typeof event.model !== 'string' || event.model === '') throw new RangeError('UsageEvent.model must be a non-empty string.');
+    const inputTokens = Math.round(nonNegative(event.inputTokens, 'inputTokens'));
+    const outputTokens = Math.round(nonNegative(event.outputTokens, 'outputTokens'));
+    const cacheReadTokens = Math.round(nonNegative(event.cacheReadTokens, 'cacheReadTokens'));
+    const cacheWriteTokens = Math.round(nonNegative(event.cacheWriteTokens, 'cacheWriteTokens'));
+    const costUsd = nonNegative(event.costUsd, 'costUsd');
+    const costMicros = Math.round(costUsd * 1e6);
+    const latency = typeof event.latencyMs === 'number' && Number.isFinite(event.latencyMs) && event.latencyMs >= 0 ? Math.round(event.latencyMs) : -1;
+    const success = event.success === true;
+
+    const entry = this.data.models[this.data.modelId(event.provider, event.model)];
+    const key = this.dayKeyOf(ms);
+    const today = this.todayKey();
+    // Events older than the monthly retention only count towards recent() and providerStats().
+    let granularity: 'day' | 'month' | undefined;
+    let period = key;
+    if (key >= windowStart(today, this.dailyRetentionDays)) granularity = 'day';
+    else {
+      period = key.slice(0, 7);
+      if (period >= this.oldestMonthKept) granularity = 'month';
+    }
+
+    const stored: UsageEvent = {
+      at,
+      provider: entry.provider,
+      model: entry.model,
+      inputTokens,
+      outputTokens,
+      cacheReadTokens,
+      cacheWriteTokens,
+      costUsd,
+      success,
+    };
+    if (latency >= 0) stored.latencyMs = latency;
+    if (event.taskType && TASK_TYPE_SET.has(event.taskType)) stored.taskType = event.taskType;
+    if (!success) stored.error = clip(redactSecrets(event.error ?? 'Request failed'), MAX_ERROR_CHARS);
+    Object.freeze(stored);
+    this.data.add(stored, ms, costMicros, latency, granularity, period);
+    this.pending.add(stored, ms, costMicros, latency, granularity, period);
+
+    this.writer.markDirty();
+    if (this.changeListeners.size > 0) this.emitChange({ kind: 'record', event: stored });
+  }
+
+  /** Writes pending changes now and waits. Rejects if the store fails (the write is retried later). */
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  /** Forgets all usage (also what other processes sharing the store recorded) and saves the empty ledger. */
+  async reset(): Promise<void> {
+    this.data = new LedgerData(this.limits);
+    this.pending = new LedgerData(this.limits);
+    this.resetRequested = true;
+    this.writer.markDirty();
+    this.emitChange({ kind: 'reset' });
+    await this.writer.flush();
+  }
+
+  onDidChange(listener: (change: LedgerChange) => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /** Background save failures and listener exceptions. */
+  onError(listener: (err: Error) => void): () => void {
+    this.errorListeners.add(listener);
+    return () => this.errorListeners.delete(listener);
+  }
+
+  // ---- queries ---------------------------------------------------------------------------
+
+  usage(opts: UsageQuery = {}): UsageReport {
+    this.sync();
+    const days = clampDays(opts.days ?? 30);
+    const to = this.todayKey();
+    let from = addDays(to, -(days - 1));
+    const useMonths = from < this.cutoffKey();
+    if (useMonths) from = from.slice(0, 7) + '-01';
+    const fromMonth = from.slice(0, 7);
+    const toMonth = to.slice(0, 7);
+    const data = this.data;
+
+    const totals = emptyRollup();
+    // Keyed by the period, the provider name or the model index: no key strings built per rollup.
+    const groups = new Map<string | number, UsageGroupAcc>();
+    const visit = (period: string, byModel: Map<number, Rollup>): void => {
+      for (const [id, r] of byModel) {
+        const m = data.models[id];
+        if (opts.provider !== undefined && m.provider !== opts.provider) continue;
+        if (opts.model !== undefined && m.model !== opts.model) continue;
+        addRollup(totals, r);
+        if (!opts.groupBy) continue;
+        const g = groupFor(groups, opts.groupBy, period, id, m);
+        addRollup(g.rollup, r);
+      }
+    };
+    if (useMonths) for (const [k, b] of data.months) if (k >= fromMonth && k <= toMonth) visit(k, b.byModel);
+    for (const [k, b] of data.days) if (k >= from && k <= to) visit(k, b.byModel);
+
+    const out: UsageGroup[] = [...groups.values()].map((g) => ({ key: g.key, ...(g.provider !== undefined && { provider: g.provider }), ...(g.model !== undefined && { model: g.model }), ...toTotals(g.rollup) }));
+    if (opts.groupBy === 'day') out.sort((a, b) => cmp(a.key, b.key));
+    else out.sort((a, b) => b.costUsd - a.costUsd || cmp(a.key, b.key));
+    return { from, to, totals: toTotals(totals), groups: out };
+  }
+
+  /** USD spent in the local day or month containing `at` (default now). 0 for days already compacted into months. */
+  spent(period: 'day' | 'month', at: Date = this.clock.now()): number {
+    const key = this.dayKeyOf(at.getTime());
+    return this.spentIn(period === 'day' ? key : key.slice(0, 7));
+  }
+
+  /** USD spent in a local day ('YYYY-MM-DD') or month ('YYYY-MM') of this ledger's time zone. */
+  spentIn(periodKey: string): number {
+    this.sync();
+    const data = this.data;
+    if (periodKey.length === 10) return (data.days.get(periodKey)?.costMicros ?? 0) / 1e6;
+    return ((data.months.get(periodKey)?.costMicros ?? 0) + (data.dayCostByMonth.get(periodKey) ?? 0)) / 1e6;
+  }
+
+  /** Cost per local day for the last `days` days (at most the daily retention), zero-filled. */
+  dailySeries(days: number, groupBy: 'provider' | 'model' = 'provider'): DailySeries {
+    this.sync();
+    const n = Math.min(clampDays(days), this.dailyRetentionDays);
+    const to = this.todayKey();
+    const data = this.data;
+    const keys: string[] = [];
+    for (let i = n - 1; i >= 0; i--) keys.push(addDays(to, -i));
+    const series = new Map<string, { key: string; provider: string; model?: string; micros: number[]; total: number }>();
+    keys.forEach((day, i) => {
+      const b = data.days.get(day);
+      if (!b) return;
+      for (const [id, r] of b.byModel) {
+        const m = data.models[id];
+        const key = groupBy === 'provider' ? m.provider : `${m.provider}/${m.model}`;
+        let s = series.get(key);
+        if (!s) {
+          s = { key, provider: m.provider, micros: new Array<number>(n).fill(0), total: 0 };
+          if (groupBy === 'model') s.model = m.model;
+          series.set(key, s);
+        }
+        s.micros[i] += r.costMicros;
+        s.total += r.costMicros;
+      }
+    });
+    return {
+      days: keys,
+      series: [...series.values()]
+        .sort((a, b) => b.total - a.total || cmp(a.key, b.key))
+        .map(({ key, provider, model, micros }) => ({ key, provider, ...(model !== undefined && { model }), costUsd: micros.map((v) => v / 1e6) })),
+    };
+  }
+
+  /** Most recently recorded events first (at most `recentLimit`). */
+  recent(limit: number = this.recentLimit): UsageEvent[] {
+    this.sync();
+    return lastN(this.data.recent, Math.min(Math.max(0, Math.floor(limit)), this.recentLimit)).reverse();
+  }
+
+  providerStats(): ProviderStats[];
+  providerStats(provider: string): ProviderStats;
+  providerStats(provider?: string): ProviderStats[] | ProviderStats {
+    this.sync();
+    const providers = this.data.providers;
+    if (provider !== undefined) return this.statsOf(provider, providers.get(provider));
+    return [...providers.keys()].sort(cmp).map((name) => this.statsOf(name, providers.get(name)));
+  }
+
+  /** One row per day (or month, for compacted periods) × provider × model, oldest first. */
+  export(): LedgerExportRow[] {
+    this.sync();
+    const data = this.data;
+    const rows: LedgerExportRow[] = [];
+    const add = (period: string, granularity: 'day' | 'month', b: Bucket): void => {
+      for (const [id, r] of b.byModel) {
+        const m = data.models[id];
+        const { successRate, ...totals } = toTotals(r);
+        void successRate; // not meaningful per row; failures are exported instead
+        rows.push({ period, granularity, provider: m.provider, model: m.model, ...totals });
+      }
+    };
+    for (const [k, b] of data.months) add(k, 'month', b);
+    for (const [k, b] of data.days) add(k, 'day', b);
+    return rows.sort((a, b) => cmp(a.period, b.period) || cmp(a.provider, b.provider) || cmp(a.model, b.model));
+  }
+
+  /** Bytes of the JSON that is persisted. */
+  serializedSize(): number {
+    this.sync();
+    this.todayKey(false);
+    return new TextEncoder().encode(JSON.stringify(this.data.encode(this.syncedId ?? NO_WRITER))).length;
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private statsOf(provider: string, p: ProviderState | undefined): ProviderStats {
+    const s: ProviderStats = {
+      provider,
+      requests: p?.requests ?? 0,
+      failures: p?.failures ?? 0,
+      successRate: p && p.requests > 0 ? (p.requests - p.failures) / p.requests : 1,
+    };
+    if (!p) return s;
+    const sample = lastN(p.latencies, this.latencySampleSize);
+    if (sample.length > 0) {
+      s.meanLatencyMs = Math.round((sample.reduce((a, b) => a + b, 0) / sample.length) * 10) / 10;
+      sample.sort((a, b) => a - b);
+      s.p95LatencyMs = sample[Math.ceil(0.95 * sample.length) - 1];
+    }
+    if (p.lastErrorAt > 0) s.lastError = { at: new Date(p.lastErrorAt).toISOString(), message: p.lastErrorMessage };
+    if (p.lastSuccessAt > 0) s.lastSuccessAt = new Date(p.lastSuccessAt).toISOString();
+    return s;
+  }
+
+  private emitChange(change: LedgerChange): void {
+    for (const l of this.changeListeners) {
+      try {
+        l(change);
+      } catch (err) {
+        this.emitError(new Error(`A usage listener failed: ${toError(err).message}`));
+      }
+    }
+  }
+
+  private emitError(err: Error): void {
+    for (const l of this.errorListeners) l(err);
+  }
+
+  private dayKeyOf(ms: number): string {
+    const c = this.eventDayCache;
+    if (c && ms >= c.start && ms < c.end) return c.key;
+    const t = this.todayCache;
+    if (t && ms >= t.start && ms < t.end) return t.key;
+    const b = dayBounds(new Date(ms), this.timeZone);
+    this.eventDayCache = b;
+    return b.key;
+  }
+
+  /** Today's local day key; compacts old days when the day changes. */
+  private todayKey(scheduleSave = true): string {
+    const now = this.clock.now().getTime();
+    let t = this.todayCache;
+    if (!t || now < t.start || now >= t.end) t = this.todayCache = dayBounds(new Date(now), this.timeZone);
+    if (this.compactedFor !== t.key && this.compact(t.key) && scheduleSave) this.writer.markDirty();
+    return t.key;
+  }
+
+  private cutoffKey(): string {
+    return windowStart(this.todayKey(), this.dailyRetentionDays);
+  }
+
+  /** Folds days before the daily window into months and drops months past retention. */
+  private compact(today: string): boolean {
+    this.compactedFor = today;
+    const cutoff = windowStart(today, this.dailyRetentionDays);
+    this.oldestMonthKept = addMonths(today.slice(0, 7), -(this.monthlyRetentionMonths - 1));
+    return this.data.compact(cutoff, this.oldestMonthKept);
+  }
+
+  /** `set` compacted for today, for adopting a state read from the store. */
+  private compacted(set: LedgerData): LedgerData {
+    const today = this.todayKey(false);
+    set.compact(windowStart(today, this.dailyRetentionDays), this.oldestMonthKept);
+    return set;
+  }
+
+  /**
+   * Saves what was recorded since the last save. If the store still holds what this ledger last
+   * read or wrote, that is the ledger as it is now; if another writer (another process sharing the
+   * file, another window) changed it meanwhile, what was recorded here is merged into its value, so
+   * neither side's usage is lost, and the merged state becomes this ledger's view.
+   */
+  private async save(): Promise<void> {
+    const batch = this.pending;
+    const reset = this.resetRequested;
+    const basedOn = this.syncedId;
+    this.pending = new LedgerData(this.limits);
+    this.resetRequested = false;
+    this.saving = batch;
+    this.todayKey(false); // compacts if the day changed since the last record
+    const writerId = newWriterId();
+    // Right now `data` is exactly the stored state it was built on plus `batch`.
+    const current = this.data.encode(writerId);
+    let adopted: LedgerData | undefined;
+    const merge = (stored: unknown): StoredLedger => {
+      adopted = undefined;
+      if (!reset && writerIdOf(stored) === basedOn && stored !== UNREADABLE) return current;
+      let base: LedgerData;
+      try {
+        base = reset ? new LedgerData(this.limits) : LedgerData.decode(stored, this.limits);
+      } catch {
+        return current; // unreadable or newer: replaced by this ledger's state, as a load would have
+      }
+      base.mergeFrom(batch);
+      adopted = this.compacted(base);
+      return base.encode(writerId);
+    };
+    try {
+      await mergeIntoStore(this.store, this.stateKey, merge);
+    } catch (err) {
+      // Nothing was stored: what this save held is unsaved again (before what was recorded since).
+      batch.mergeFrom(this.pending);
+      this.pending = batch;
+      this.resetRequested ||= reset;
+      throw err;
+    } finally {
+      this.saving = undefined;
+    }
+    this.syncedId = writerId;
+    if (adopted) {
+      adopted.mergeFrom(this.pending);
+      this.data = adopted;
+    }
+  }
+
+  /** Picks up usage another writer saved to the store since this ledger last read or wrote it. */
+  private sync(): void {
+    // While a save runs, `data` already holds everything and the save adopts what it stored; an
+    // unsaved reset means what is stored is about to go.
+    if (this.saving || this.resetRequested) return;
+    const revision = this.store.revision?.();
+    if (revision === undefined || revision === this.seenRevision) return;
+    this.seenRevision = revision;
+    let raw: unknown;
+    try {
+      raw = this.store.get<unknown>(this.stateKey);
+    } catch {
+      return;
+    }
+    const id = writerIdOf(raw);
+    if (id === this.syncedId && (id !== undefined || raw === undefined)) return;
+    let base: LedgerData;
+    try {
+      base = LedgerData.decode(raw, this.limits);
+    } catch {
+      return; // unreadable: keep ours; the next save replaces it
+    }
+    base.mergeFrom(this.pending);
+    this.data = this.compacted(base);
+    this.syncedId = id;
+  }
+
+  private load(): void {
+    let raw: unknown;
+    try {
+      raw = this.store.get<unknown>(this.stateKey);
+    } catch (err) {
+      this.warnings.push(`Could not read usage history (state '${this.stateKey}'): ${toError(err).message}. Starting empty.`);
+      return;
+    }
+    this.seenRevision = this.store.revision?.();
+    try {
+      this.data = LedgerData.decode(raw, this.limits);
+      this.syncedId = writerIdOf(raw);
+    } catch (err) {
+      this.warnings.push(
+        err instanceof NewerSchemaError
+          ? `Usage history (state '${this.stateKey}') was written by a newer version of AI Key Manager (${err.message}); starting empty. Update the extension to keep it.`
+          : `Usage history (state '${this.stateKey}') is unreadable (${toError(err).message}); starting empty. It is replaced on the next save.`,
+      );
     }
   }
 }
