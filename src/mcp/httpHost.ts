@@ -75,6 +75,24 @@ function readJson(req: http.IncomingMessage): Promise<unknown> {
   });
 }
 
+/**
+ * Works around modelcontextprotocol/typescript-sdk#2559 (1.x, still in 1.32): in JSON response
+ * mode the transport never drops a finished POST's stream mapping, which keeps that request's
+ * Response alive, so a session's memory grows with every call (~6 KB each here) and the garbage
+ * collector's pauses grow with it. Drops the mappings whose requests are all answered. Reads
+ * private fields, checked first: if the SDK changes them this does nothing.
+ */
+export function releaseAnsweredJsonStreams(transport: WebStandardStreamableHTTPServerTransport): void {
+  const t = transport as unknown as { _streamMapping?: unknown; _requestToStreamMapping?: unknown };
+  const streams = t._streamMapping;
+  const requests = t._requestToStreamMapping;
+  if (!(streams instanceof Map) || !(requests instanceof Map) || streams.size === 0) return;
+  const waiting = new Set<unknown>(requests.values());
+  for (const [id, stream] of streams as Map<unknown, { resolveJson?: unknown }>) {
+    if (typeof stream?.resolveJson === 'function' && !waiting.has(id)) streams.delete(id);
+  }
+}
+
 /** The Web Request the SDK transport reads: method, URL and headers (the body is passed parsed). */
 function toWebRequest(req: http.IncomingMessage, url: string): Request {
   const headers = new Headers();
@@ -145,7 +163,11 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
       const url = `http://${host}${path}`;
       if (req.method === 'POST') {
         const body = await readJson(req);
-        if (existing) return await sendWebResponse(await existing.transport.handleRequest(toWebRequest(req, url), { parsedBody: body }), res);
+        if (existing) {
+          const response = await existing.transport.handleRequest(toWebRequest(req, url), { parsedBody: body });
+          releaseAnsweredJsonStreams(existing.transport);
+          return await sendWebResponse(response, res);
+        }
         if (sessionId) return reject(res, 404, 'Session not found; start a new session with initialize.');
         if (!isInitializeRequest(body)) return reject(res, 400, 'Bad request: no session; the first request must be initialize.');
         const built = opts.createServer();
@@ -161,7 +183,9 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
           built.dispose();
         };
         await built.server.connect(transport);
-        return await sendWebResponse(await transport.handleRequest(toWebRequest(req, url), { parsedBody: body }), res);
+        const response = await transport.handleRequest(toWebRequest(req, url), { parsedBody: body });
+        releaseAnsweredJsonStreams(transport);
+        return await sendWebResponse(response, res);
       }
       if (req.method === 'GET' || req.method === 'DELETE') {
         if (!existing) return reject(res, sessionId ? 404 : 400, sessionId ? 'Session not found.' : 'Bad request: mcp-session-id header required.');

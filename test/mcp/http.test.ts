@@ -5,7 +5,9 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { startFakeProviders, type FakeProviders } from '../fakes/providers';
-import { MCP_PATH, type HttpHost } from '../../src/mcp/httpHost';
+import { MCP_PATH, releaseAnsweredJsonStreams, type HttpHost } from '../../src/mcp/httpHost';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { REQUIRED_TOOL_NAMES } from '../../src/mcp/tools';
 import { callOk, connectHttp, createTestCore, startTestHost, type TestCore } from './helpers';
 
@@ -263,5 +265,42 @@ describe('MCP HTTP host', () => {
     assert.equal(h2.sessionCount(), 0);
     assert.equal(await canConnect(h2.port), false, 'port still accepts connections after close()');
     await client.close();
+  });
+
+  it('does not keep a finished request per call (SDK issue #2559: JSON-mode stream mappings leak)', async () => {
+    const server = new McpServer({ name: 'gated', version: '1' });
+    let started = false;
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    server.registerTool('wait', { description: 'waits for the test' }, async () => {
+      started = true;
+      await gate;
+      return { content: [{ type: 'text' as const, text: 'done' }] };
+    });
+    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: () => 'session-1', enableJsonResponse: true });
+    await server.connect(transport);
+    const headers = (extra: Record<string, string> = {}) => ({ 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...extra });
+    const post = (body: unknown, extra?: Record<string, string>) => transport.handleRequest(new Request('http://127.0.0.1/mcp', { method: 'POST', headers: headers(extra), body: JSON.stringify(body) }));
+    assert.equal((await post(INITIALIZE)).status, 200);
+    const session = { 'mcp-session-id': 'session-1', 'mcp-protocol-version': LATEST_PROTOCOL_VERSION };
+    const mappings = (): number => (transport as unknown as { _streamMapping: Map<string, unknown> })._streamMapping.size;
+    for (let i = 0; i < 5; i++) assert.equal((await post({ jsonrpc: '2.0', id: 10 + i, method: 'tools/list' }, session)).status, 200);
+    const leaked = mappings();
+    assert.ok(leaked >= 5, `the SDK no longer leaks a mapping per request (${leaked} left): the workaround can go`);
+    releaseAnsweredJsonStreams(transport);
+    assert.equal(mappings(), 0);
+
+    // A request still being answered keeps its mapping, and is answered normally.
+    const slow = post({ jsonrpc: '2.0', id: 99, method: 'tools/call', params: { name: 'wait', arguments: {} } }, session);
+    while (!started) await new Promise((r) => setTimeout(r, 1));
+    releaseAnsweredJsonStreams(transport);
+    assert.equal(mappings(), 1, 'the in-flight request is kept');
+    open();
+    const reply = await slow;
+    assert.equal(reply.status, 200);
+    assert.match(await reply.text(), /done/);
+    releaseAnsweredJsonStreams(transport);
+    assert.equal(mappings(), 0);
+    await transport.close();
   });
 });
