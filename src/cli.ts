@@ -13,6 +13,7 @@ Usage:
 Environment:
   AIKM_HOME                  Data folder (default ~/.ai-key-manager): state.json (key metadata, audit),
                              ledger.json (usage), config.json (budgets), vault.json (encrypted keys).
+                             Several processes may share it: writes merge under *.lock files.
   AIKM_PASSPHRASE            Passphrase for vault.json (AES-256-GCM, scrypt). Needed to store keys;
                              without it only keys from environment variables are available.
   ANTHROPIC_API_KEY, OPENAI_API_KEY, GEMINI_API_KEY / GOOGLE_API_KEY, OPENROUTER_API_KEY,

@@ -1,5 +1,6 @@
 // Audit trail of key operations (bounded ring, persisted through StateStore), the secret
 // sanitizer it relies on, and the coalescing writer shared with the usage ledger.
+import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock, type StateStore } from './ports';
 
 export type AuditVia = 'tool' | 'command' | 'chat' | 'cli' | 'system';
@@ -46,8 +47,8 @@ export function redactSecrets(text: string): string {
 const toError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
 /**
- * Persists a snapshot through a StateStore at most once per `delayMs`, never with two writes
- * in flight. A failed write leaves the data dirty, so the next flush writes it again.
+ * Runs a save at most once per `delayMs` after changes, never two at a time. A failed save leaves
+ * the data dirty, so the next flush saves again.
  */
 export class CoalescedWriter {
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -55,9 +56,10 @@ export class CoalescedWriter {
   private dirty = false;
 
   constructor(
-    private readonly store: StateStore,
+    /** Names the state in error messages. */
     private readonly key: string,
-    private readonly snapshot: () => unknown,
+    /** Saves everything changed so far (e.g. merges it into what the store holds). */
+    private readonly save: () => Promise<void>,
     private readonly delayMs: number,
     /** Receives failures of background (timer-driven) writes. */
     private readonly onBackgroundError: (err: Error) => void,
@@ -87,7 +89,7 @@ export class CoalescedWriter {
     this.dirty = false;
     let write: Promise<void>;
     try {
-      write = Promise.resolve(this.store.update(this.key, this.snapshot()));
+      write = Promise.resolve(this.save());
     } catch (err) {
       write = Promise.reject(err);
     }
@@ -103,6 +105,42 @@ export class CoalescedWriter {
   }
 }
 
+/** Identifies one write of a ledger or audit log, so the next write can tell whether another writer came in between. */
+export function newWriterId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+/** The writer id stored in a persisted value, if any. */
+export function writerIdOf(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const w = (value as { w?: unknown }).w;
+  return typeof w === 'string' ? w : undefined;
+}
+
+/** Passed instead of the stored value when reading it failed. */
+export const UNREADABLE: unique symbol = Symbol('unreadable state');
+
+/**
+ * Stores `f(current)` for `key`: atomically where the store supports it (other processes may write
+ * the same store), else from `get`. A `get` that throws gives `f` {@link UNREADABLE}.
+ */
+export function mergeIntoStore(store: StateStore, key: string, f: (current: unknown) => unknown): Promise<void> {
+  if (store.modify) return store.modify<unknown>(key, f);
+  let current: unknown;
+  try {
+    current = store.get<unknown>(key);
+  } catch {
+    current = UNREADABLE;
+  }
+  let next: unknown;
+  try {
+    next = f(current);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return store.update(key, next);
+}
+
 type StoredEntry =
   | [atMs: number, action: string, via: AuditVia, ok: 0 | 1, provider: string, keyId: string, detail: string]
   | [atMs: number, action: string, via: AuditVia, ok: 0 | 1, provider: string, keyId: string, detail: string, count: number];
@@ -110,30 +148,46 @@ type StoredEntry =
 const MINUTE_MS = 60_000;
 interface StoredAudit {
   v: 1;
+  /** Writer id of the save that wrote this (absent in files from older versions). */
+  w?: string;
   e: StoredEntry[];
 }
 
 const clip = (s: string, max: number): string => (s.length > max ? s.slice(0, max - 1) + '…' : s);
 
-/** Bounded, newest-last ring of audit entries. Never stores key material (see redactSecrets). */
+/**
+ * Bounded, newest-last ring of audit entries. Never stores key material (see redactSecrets).
+ * A save merges the entries recorded since the last save into what is stored by then, so entries
+ * from several processes sharing the store (headless) all survive.
+ */
 export class AuditLog {
   readonly warnings: string[] = [];
+  /** Stored entries plus those recorded since, oldest first. */
   private entries: AuditEntry[] = [];
+  /** Recorded since the last save began. */
+  private pending: AuditEntry[] = [];
+  private saving: AuditEntry[] | undefined;
+  /** Writer id of the stored log `entries` is built on. */
+  private syncedId: string | undefined;
+  private seenRevision: number | undefined;
   private readonly clock: Clock;
   private readonly limit: number;
   private readonly stateKey: string;
   private readonly writer: CoalescedWriter;
   private readonly errorListeners = new Set<(err: Error) => void>();
-  /** Counted entries of the current minute by group, while they are still in the ring. */
+  /** Counted entries of the current minute by group, while they are still in `entries`. */
   private buckets = new Map<string, AuditEntry>();
   private bucketMinute = -1;
 
-  constructor(store: StateStore, opts: AuditLogOptions = {}) {
+  constructor(
+    private readonly store: StateStore,
+    opts: AuditLogOptions = {},
+  ) {
     this.clock = opts.clock ?? systemClock;
     this.limit = Math.max(1, Math.floor(opts.limit ?? 500));
     this.stateKey = opts.stateKey ?? 'aiKeyManager.audit';
-    this.writer = new CoalescedWriter(store, this.stateKey, () => this.toState(), opts.flushDelayMs ?? 250, (err) => this.emitError(err));
-    this.load(store);
+    this.writer = new CoalescedWriter(this.stateKey, () => this.save(), opts.flushDelayMs ?? 250, (err) => this.emitError(err));
+    this.load();
   }
 
   record(input: AuditInput): AuditEntry {
@@ -156,6 +210,8 @@ export class AuditLog {
     const open = this.buckets.get(key);
     if (open) {
       open.count = (open.count ?? 1) + 1;
+      // Saved already: save it again; the merge keeps the higher count of the same entry.
+      if (!this.pending.includes(open)) this.pending.push(open);
       this.writer.markDirty();
       return { ...open };
     }
@@ -183,18 +239,27 @@ export class AuditLog {
     this.entries.push(entry);
     if (this.entries.length > this.limit) {
       const dropped = this.entries.splice(0, this.entries.length - this.limit);
-      // A counted entry that left the ring must not be counted into (its repeats would be lost).
+      // A counted entry that left the log must not be counted into (its repeats would be lost).
       if (this.buckets.size > 0) {
         const gone = new Set(dropped);
         for (const [k, e] of this.buckets) if (gone.has(e)) this.buckets.delete(k);
       }
     }
+    this.pending.push(entry);
+    if (this.pending.length > this.limit) this.pending.splice(0, this.pending.length - this.limit);
     this.writer.markDirty();
     return entry;
   }
 
+  /** `entries` now holds other objects (another writer's log was adopted): counting starts afresh. */
+  private replaceEntries(entries: AuditEntry[]): void {
+    this.entries = entries;
+    this.buckets = new Map();
+  }
+
   /** Newest first. */
   list(opts: { limit?: number; provider?: string } = {}): AuditEntry[] {
+    this.sync();
     const out: AuditEntry[] = [];
     const max = opts.limit ?? Infinity;
     for (let i = this.entries.length - 1; i >= 0 && out.length < max; i--) {
@@ -222,24 +287,98 @@ export class AuditLog {
     for (const l of this.errorListeners) l(err);
   }
 
-  private toState(): StoredAudit {
+  private encode(entries: AuditEntry[], writerId: string): StoredAudit {
     return {
       v: 1,
-      e: this.entries.map((e): StoredEntry => {
+      w: writerId,
+      e: entries.map((e): StoredEntry => {
         const row: StoredEntry = [Date.parse(e.at), e.action, e.via, e.ok ? 1 : 0, e.provider ?? '', e.keyId ?? '', e.detail ?? ''];
-        return e.count === undefined ? row : [...row, e.count] as StoredEntry;
+        return e.count === undefined ? row : ([...row, e.count] as StoredEntry);
       }),
     };
   }
 
-  private load(store: StateStore): void {
+  /**
+   * Both lists in time order (stable: the stored ones first at the same instant), the newest `limit`
+   * kept. A counted entry saved before and counted up since is in both: the higher count wins.
+   */
+  private merged(stored: AuditEntry[], mine: AuditEntry[]): AuditEntry[] {
+    const identity = (e: AuditEntry) => `${e.at}|${e.action}|${e.via}|${e.ok ? 1 : 0}|${e.provider ?? ''}|${e.keyId ?? ''}|${e.detail ?? ''}`;
+    const counted = new Map<string, AuditEntry>();
+    const out: AuditEntry[] = [];
+    for (const e of [...stored, ...mine]) {
+      if (e.count === undefined) {
+        out.push(e);
+        continue;
+      }
+      const id = identity(e);
+      const seen = counted.get(id);
+      if (!seen) {
+        counted.set(id, e);
+        out.push(e);
+      } else if ((e.count ?? 1) > (seen.count ?? 1)) seen.count = e.count;
+    }
+    out.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    return out.slice(-this.limit);
+  }
+
+  private async save(): Promise<void> {
+    const batch = this.pending;
+    const basedOn = this.syncedId;
+    this.pending = [];
+    this.saving = batch;
+    const writerId = newWriterId();
+    const current = this.encode(this.entries, writerId); // the stored log it was built on, plus `batch`
+    let adopted: AuditEntry[] | undefined;
+    const merge = (stored: unknown): StoredAudit => {
+      adopted = undefined;
+      if (writerIdOf(stored) === basedOn && stored !== UNREADABLE) return current;
+      const parsed = stored === undefined ? [] : stored === UNREADABLE ? undefined : parseAudit(stored);
+      if (!parsed) return current; // unreadable: replaced, as a load would have
+      adopted = this.merged(parsed, batch);
+      return this.encode(adopted, writerId);
+    };
+    try {
+      await mergeIntoStore(this.store, this.stateKey, merge);
+    } catch (err) {
+      this.pending = [...batch, ...this.pending].slice(-this.limit);
+      throw err;
+    } finally {
+      this.saving = undefined;
+    }
+    this.syncedId = writerId;
+    if (adopted) this.replaceEntries(this.merged(adopted, this.pending));
+  }
+
+  /** Picks up entries another writer saved since this log last read or wrote the store. */
+  private sync(): void {
+    if (this.saving) return; // `entries` holds everything; the save adopts what it stored
+    const revision = this.store.revision?.();
+    if (revision === undefined || revision === this.seenRevision) return;
+    this.seenRevision = revision;
     let raw: unknown;
     try {
-      raw = store.get<unknown>(this.stateKey);
+      raw = this.store.get<unknown>(this.stateKey);
+    } catch {
+      return;
+    }
+    const id = writerIdOf(raw);
+    if (id === this.syncedId && (id !== undefined || raw === undefined)) return;
+    const parsed = raw === undefined ? [] : parseAudit(raw);
+    if (!parsed) return;
+    this.replaceEntries(this.merged(parsed, this.pending));
+    this.syncedId = id;
+  }
+
+  private load(): void {
+    let raw: unknown;
+    try {
+      raw = this.store.get<unknown>(this.stateKey);
     } catch (err) {
       this.warnings.push(`Could not read the audit log (state '${this.stateKey}'): ${toError(err).message}. Starting a new log.`);
       return;
     }
+    this.seenRevision = this.store.revision?.();
     if (raw === undefined) return;
     const entries = parseAudit(raw);
     if (!entries) {
@@ -247,6 +386,7 @@ export class AuditLog {
       return;
     }
     this.entries = entries.slice(-this.limit);
+    this.syncedId = writerIdOf(raw);
   }
 }
 

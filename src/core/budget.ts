@@ -1,5 +1,5 @@
 // Daily and monthly budget status from the usage ledger, in local calendar periods.
-import { dayFraction, dayKey, daysInMonth, monthFraction } from './calendar';
+import { dayBounds, monthBounds } from './calendar';
 import type { Ledger } from './ledger';
 
 export interface BudgetConfig {
@@ -48,13 +48,15 @@ const EPSILON = 1e-9;
  */
 export function checkBudget(ledger: Ledger, config: BudgetConfig, now: Date, timeZone: string = ledger.timeZone): BudgetStatus {
   const threshold = Number.isFinite(config.alertThreshold) && config.alertThreshold > 0 ? Math.min(config.alertThreshold, 1) : DEFAULT_THRESHOLD;
-  const day = dayKey(now, timeZone);
-  const month = day.slice(0, 7);
+  // Both bounds are cached per zone, so this costs no Intl formatting except on a new day or month.
+  const t = now.getTime();
+  const day = dayBounds(now, timeZone);
+  const month = monthBounds(now, timeZone);
   // Burn rate is only meaningful after a while: treat the first hour / first day as elapsed.
-  const dayElapsed = Math.max(dayFraction(now, timeZone), 1 / 24);
-  const monthElapsed = Math.max(monthFraction(now, timeZone), 1 / daysInMonth(now, timeZone));
-  const dayStatus = periodStatus('day', day, ledger.spentIn(day), config.daily, threshold, dayElapsed);
-  const monthStatus = periodStatus('month', month, ledger.spentIn(month), config.monthly, threshold, monthElapsed);
+  const dayElapsed = Math.max((t - day.start) / (day.end - day.start), 1 / 24);
+  const monthElapsed = Math.max((t - month.start) / (month.end - month.start), 1 / month.days);
+  const dayStatus = periodStatus('day', day.key, ledger.spentIn(day.key), config.daily, threshold, dayElapsed);
+  const monthStatus = periodStatus('month', month.key, ledger.spentIn(month.key), config.monthly, threshold, monthElapsed);
   return {
     day: dayStatus,
     month: monthStatus,

@@ -1,7 +1,7 @@
 // The key pool: secrets only in the SecretVault, everything else (mask, label, status, dates) in state.
 import { randomBytes } from 'node:crypto';
 import type { Clock, SecretVault, StateStore } from './ports';
-import { systemClock } from './ports';
+import { modifyState, systemClock } from './ports';
 import type { KeyMeta, KeyStatus, ValidationOutcome } from './types';
 import { maskKey } from './mask';
 import { checkKeyFormat, getProvider, detectProvider } from './providers';
@@ -42,6 +42,9 @@ export class KeyPool {
   private readonly clock: Clock;
   private readonly env: Record<string, string | undefined>;
   private readonly listeners = new Set<() => void>();
+  private secretsCache: { basis: unknown; generation: number; secrets: readonly string[] } | undefined;
+  /** Bumped around every vault write of this pool, so a secrets list read meanwhile is not cached. */
+  private vaultGeneration = 0;
 
   constructor(
     private readonly vault: SecretVault,
@@ -94,8 +97,8 @@ export class KeyPool {
       status: 'healthy',
       expiresAt,
     };
-    if (source === 'vault') await this.vault.store(secretName(meta.id), secret);
-    await this.save([...this.stored(), meta]);
+    if (source === 'vault') await this.vaultStore(secretName(meta.id), secret);
+    await this.save((keys) => [...keys, meta]);
     return { key: this.view(meta), format };
   }
 
@@ -104,9 +107,9 @@ export class KeyPool {
     if (target.id.startsWith('env:')) {
       throw new KeyError(`Key ${target.id} comes from the environment variable ${target.envVar}; unset it there to remove it.`);
     }
-    await this.vault.delete(secretName(target.id));
-    await this.vault.delete(retiredName(target.id));
-    await this.save(this.stored().filter((k) => k.id !== target.id));
+    await this.vaultDelete(secretName(target.id));
+    await this.vaultDelete(retiredName(target.id));
+    await this.save((keys) => keys.filter((k) => k.id !== target.id));
     return target;
   }
 
@@ -126,10 +129,10 @@ export class KeyPool {
     const now = this.clock.now();
     const rollbackUntil = new Date(now.getTime() + ROLLBACK_GRACE_DAYS * DAY_MS).toISOString();
     // An env-backed key is remembered by its variable name only: env secrets never go into the vault.
-    if (old !== undefined && target.source === 'vault') await this.vault.store(retiredName(target.id), old);
-    else await this.vault.delete(retiredName(target.id));
-    if (source === 'vault') await this.vault.store(secretName(target.id), secret);
-    else await this.vault.delete(secretName(target.id));
+    if (old !== undefined && target.source === 'vault') await this.vaultStore(retiredName(target.id), old);
+    else await this.vaultDelete(retiredName(target.id));
+    if (source === 'vault') await this.vaultStore(secretName(target.id), secret);
+    else await this.vaultDelete(secretName(target.id));
     const updated: StoredMeta = {
       ...target,
       masked: maskKey(secret),
@@ -144,7 +147,7 @@ export class KeyPool {
       retiredMasked: target.masked,
       retiredEnvVar: target.source === 'env' ? target.envVar : undefined,
     };
-    await this.save(this.stored().map((k) => (k.id === target.id ? updated : k)));
+    await this.save((keys) => keys.map((k) => (k.id === target.id ? updated : k)));
     return { key: this.view(updated), previousMasked: target.masked, rollbackUntil, format };
   }
 
@@ -157,9 +160,9 @@ export class KeyPool {
       throw new KeyError(`Key ${target.id} has no previous key to roll back to (none kept, or its ${ROLLBACK_GRACE_DAYS}-day grace period is over).`);
     }
     if (!old) throw new KeyError(`The previous key of ${target.id} came from ${envVar}, which is no longer set; set it again to roll back.`);
-    if (envVar) await this.vault.delete(secretName(target.id));
-    else await this.vault.store(secretName(target.id), old);
-    await this.vault.delete(retiredName(target.id));
+    if (envVar) await this.vaultDelete(secretName(target.id));
+    else await this.vaultStore(secretName(target.id), old);
+    await this.vaultDelete(retiredName(target.id));
     const restored: StoredMeta = {
       ...target,
       masked: maskKey(old),
@@ -171,7 +174,7 @@ export class KeyPool {
       retiredEnvVar: undefined,
       rotatedAt: this.clock.now().toISOString(),
     };
-    await this.save(this.stored().map((k) => (k.id === target.id ? restored : k)));
+    await this.save((keys) => keys.map((k) => (k.id === target.id ? restored : k)));
     return this.view(restored);
   }
 
@@ -219,14 +222,42 @@ export class KeyPool {
     return !getProvider(provider).requiresKey || this.list(provider).length > 0;
   }
 
-  /** Every secret currently known (for redacting outputs and for canary scans). */
+  /** Every secret currently known (for redacting outputs and for canary scans). Rejects if one cannot be read. */
   async allSecrets(): Promise<string[]> {
-    const out: string[] = [];
+    const { secrets, failures } = await this.collectSecrets();
+    if (failures.length > 0) throw failures[0];
+    return [...secrets];
+  }
+
+  /**
+   * Every secret that can be read now, skipping unreadable ones (a locked vault): what cannot be
+   * read cannot leak. For scrubbing every reply, so the result is cached until the key metadata
+   * changes (in this process or, through the state store, in another) or this pool writes the vault.
+   */
+  async readableSecrets(): Promise<readonly string[]> {
+    return (await this.collectSecrets()).secrets;
+  }
+
+  private async collectSecrets(): Promise<{ secrets: readonly string[]; failures: unknown[] }> {
+    // The stored metadata is the basis: every change of a key's secret also changes its metadata.
+    const basis = this.state.get<unknown>(STATE_KEY);
+    const cached = this.secretsCache;
+    if (cached && cached.basis === basis && cached.generation === this.vaultGeneration) return { secrets: cached.secrets, failures: [] };
+    const generation = this.vaultGeneration;
+    const secrets: string[] = [];
+    const failures: unknown[] = [];
     for (const k of this.all()) {
-      const s = await this.secretOf(k);
-      if (s) out.push(s);
+      try {
+        const s = await this.secretOf(k);
+        if (s) secrets.push(s);
+      } catch (err) {
+        failures.push(err);
+      }
     }
-    return out;
+    Object.freeze(secrets);
+    // Not cached when a secret could not be read, or when the vault was written meanwhile.
+    if (failures.length === 0 && generation === this.vaultGeneration) this.secretsCache = { basis, generation, secrets };
+    return { secrets, failures };
   }
 
   // --- internals -------------------------------------------------------------------------------
@@ -273,6 +304,28 @@ export class KeyPool {
   private hasMaterial(k: KeyMeta): boolean {
     if (k.source === 'vault') return this.vaultLocked() === undefined;
     return !!(k.envVar && this.env[k.envVar]?.trim());
+  }
+
+  private async vaultStore(name: string, secret: string): Promise<void> {
+    this.vaultGeneration++;
+    this.secretsCache = undefined;
+    try {
+      await this.vault.store(name, secret);
+    } finally {
+      this.vaultGeneration++;
+      this.secretsCache = undefined;
+    }
+  }
+
+  private async vaultDelete(name: string): Promise<void> {
+    this.vaultGeneration++;
+    this.secretsCache = undefined;
+    try {
+      await this.vault.delete(name);
+    } finally {
+      this.vaultGeneration++;
+      this.secretsCache = undefined;
+    }
   }
 
   private async secretOf(k: KeyMeta): Promise<string | undefined> {
@@ -369,23 +422,27 @@ export class KeyPool {
       const current = this.discovered().find((k) => k.id === keyId);
       if (!current) return undefined;
       const next = f(current);
-      const all = { ...(this.state.get<Record<string, Partial<KeyMeta>>>(`${STATE_KEY}.env`) ?? {}) };
-      all[keyId] = { status: next.status, restingUntil: next.restingUntil, lastValidatedAt: next.lastValidatedAt, lastValidation: next.lastValidation };
-      await this.state.update(`${STATE_KEY}.env`, all);
+      const entry = JSON.parse(JSON.stringify({ status: next.status, restingUntil: next.restingUntil, lastValidatedAt: next.lastValidatedAt, lastValidation: next.lastValidation })) as Partial<KeyMeta>;
+      await modifyState<Record<string, Partial<KeyMeta>>>(this.state, `${STATE_KEY}.env`, (all) => ({ ...(all ?? {}), [keyId]: entry }));
       this.fire();
       return next;
     }
-    const stored = this.stored();
-    const current = stored.find((k) => k.id === keyId);
-    if (!current) return undefined;
-    const next = f(current);
-    await this.save(stored.map((k) => (k.id === keyId ? next : k)));
+    if (!this.stored().some((k) => k.id === keyId)) return undefined;
+    // Applied to the key as stored when written (another process may have changed it meanwhile).
+    let next: KeyMeta | undefined;
+    await this.save((keys) => keys.map((k) => (k.id === keyId ? (next = f(k)) : k)));
     return next;
   }
 
-  private async save(keys: KeyMeta[]): Promise<void> {
-    // Drop undefined fields so state stays compact and JSON-clean.
-    await this.state.update(STATE_KEY, keys.map((k) => JSON.parse(JSON.stringify(k)) as KeyMeta));
+  /**
+   * Changes the stored key list by `change`, applied to the list as it is when written: where the
+   * state is shared with other processes (headless), their additions and removals are kept.
+   */
+  private async save(change: (keys: KeyMeta[]) => KeyMeta[]): Promise<void> {
+    await modifyState<KeyMeta[]>(this.state, STATE_KEY, (current) =>
+      // Drop undefined fields so state stays compact and JSON-clean.
+      change(Array.isArray(current) ? (current as KeyMeta[]) : []).map((k) => JSON.parse(JSON.stringify(k)) as KeyMeta),
+    );
     this.fire();
   }
 

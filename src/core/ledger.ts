@@ -5,8 +5,12 @@
 // - older days folded into monthly rollups per provider×model (kept `monthlyRetentionMonths`);
 // - a ring of the most recent raw events and per-provider health (counters + latency sample).
 // Persisted form: provider/model dictionaries, flat integer arrays, cost in micro-dollars.
-import { CoalescedWriter, redactSecrets } from './audit';
-import { addDays, addMonths, dayBounds, isDayKey, isMonthKey, isValidTimeZone, systemTimeZone, type DayBounds } from './calendar';
+//
+// Several writers may share the stored state (two headless processes on one AIKM_HOME, or VS Code
+// windows sharing globalState): a save merges what this ledger recorded since its last save into
+// whatever is stored by then, instead of overwriting it with this ledger's copy.
+import { CoalescedWriter, UNREADABLE, mergeIntoStore, newWriterId, redactSecrets, writerIdOf } from './audit';
+import { addDays, addMonths, dayBounds, isDayKey, isMonthKey, isValidTimeZone, parseIsoUtc, systemTimeZone, type DayBounds } from './calendar';
 import { systemClock, type Clock, type StateStore } from './ports';
 import { TASK_TYPES, type TaskType, type UsageEvent } from './types';
 
@@ -154,6 +158,8 @@ type StoredRecent = [
 type StoredProvider = [provider: number, requests: number, failures: number, lastSuccessMs: number, lastErrorMs: number, lastError: string, latencies: number[]];
 interface StoredLedger {
   v: number;
+  /** Writer id of the save that wrote this (absent in files from older versions). */
+  w?: string;
   /** Providers. */
   p: string[];
   /** Models: [provider index, model name]. */
@@ -212,8 +218,7 @@ function toTotals(r: Rollup): Totals {
 const clip = (s: string, max: number): string => (s.length > max ? s.slice(0, max - 1) + '…' : s);
 const toError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
 
-function nonNegative(event: UsageEvent, field: keyof UsageEvent): number {
-  const v = event[field];
+function nonNegative(v: unknown, field: keyof UsageEvent): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
     throw new RangeError(`UsageEvent.${field} must be a non-negative number, got ${String(v)}.`);
   }
@@ -227,6 +232,316 @@ function pushBounded<T>(arr: T[], item: T, limit: number): void {
 }
 const lastN = <T>(arr: T[], n: number): T[] => (arr.length > n ? arr.slice(arr.length - n) : arr.slice());
 
+/** Limits shared by the ledger's data sets. */
+interface Limits {
+  recentLimit: number;
+  latencySampleSize: number;
+  maxModels: number;
+}
+
+class NewerSchemaError extends Error {}
+
+/**
+ * One set of usage: rollups, recent events and provider counters. The ledger keeps two: what
+ * queries see (the stored state plus everything recorded since), and what was recorded since the
+ * last save began, which a save merges into whatever the store holds by then.
+ */
+class LedgerData {
+  models: ModelEntry[] = [];
+  /** provider → model → index into `models`. */
+  modelIds = new Map<string, Map<string, number>>();
+  days = new Map<string, Bucket>();
+  months = new Map<string, Bucket>();
+  /** Month key → cost of the day buckets of that month, so a month's spend needs no scan. */
+  dayCostByMonth = new Map<string, number>();
+  /** Record order, oldest first; may hold up to twice the limit (trimmed lazily). */
+  recent: UsageEvent[] = [];
+  providers = new Map<string, ProviderState>();
+
+  constructor(private readonly limits: Limits) {}
+
+  get isEmpty(): boolean {
+    return this.models.length === 0 && this.recent.length === 0 && this.providers.size === 0;
+  }
+
+  modelId(provider: string, model: string): number {
+    provider = clip(provider, 64);
+    model = clip(model, 128);
+    let byModel = this.modelIds.get(provider);
+    let id = byModel?.get(model);
+    if (id !== undefined) return id;
+    if (this.models.length >= this.limits.maxModels && model !== OTHER_MODEL) return this.modelId(provider, OTHER_MODEL);
+    id = this.models.length;
+    this.models.push({ provider, model });
+    if (!byModel) this.modelIds.set(provider, (byModel = new Map()));
+    byModel.set(model, id);
+    return id;
+  }
+
+  providerState(provider: string): ProviderState {
+    let p = this.providers.get(provider);
+    if (!p) {
+      p = { requests: 0, failures: 0, latencies: [], lastSuccessAt: 0, lastErrorAt: 0, lastErrorMessage: '' };
+      this.providers.set(provider, p);
+    }
+    return p;
+  }
+
+  private bucket(map: Map<string, Bucket>, key: string): Bucket {
+    let b = map.get(key);
+    if (!b) map.set(key, (b = { costMicros: 0, byModel: new Map() }));
+    return b;
+  }
+
+  /**
+   * Adds one validated event (as stored: clipped names, rounded numbers, frozen) to the day or
+   * month bucket `period` (none: too old to keep) and to the recent events and provider counters.
+   */
+  add(e: UsageEvent, ms: number, costMicros: number, latency: number, granularity: 'day' | 'month' | undefined, period: string): void {
+    const id = this.modelId(e.provider, e.model);
+    if (granularity !== undefined) {
+      const bucket = this.bucket(granularity === 'day' ? this.days : this.months, period);
+      let r = bucket.byModel.get(id);
+      if (!r) bucket.byModel.set(id, (r = emptyRollup()));
+      r.requests++;
+      if (!e.success) r.failures++;
+      r.inputTokens += e.inputTokens;
+      r.outputTokens += e.outputTokens;
+      r.cacheReadTokens += e.cacheReadTokens;
+      r.cacheWriteTokens += e.cacheWriteTokens;
+      r.costMicros += costMicros;
+      bucket.costMicros += costMicros;
+      if (granularity === 'day') this.addDayCost(period, costMicros);
+      if (latency >= 0) {
+        r.latencySumMs += latency;
+        r.latencyCount++;
+      }
+    }
+    const p = this.providerState(e.provider);
+    p.requests++;
+    if (latency >= 0) pushBounded(p.latencies, latency, this.limits.latencySampleSize);
+    if (e.success) p.lastSuccessAt = Math.max(p.lastSuccessAt, ms);
+    else {
+      p.failures++;
+      if (ms >= p.lastErrorAt) {
+        p.lastErrorAt = ms;
+        p.lastErrorMessage = e.error ?? '';
+      }
+    }
+    pushBounded(this.recent, e, this.limits.recentLimit);
+  }
+
+  private addDayCost(day: string, micros: number): void {
+    const month = day.slice(0, 7);
+    this.dayCostByMonth.set(month, (this.dayCostByMonth.get(month) ?? 0) + micros);
+  }
+
+  private addRollups(map: Map<string, Bucket>, period: string, byModel: Map<number, Rollup>, models: ModelEntry[]): void {
+    const b = this.bucket(map, period);
+    for (const [otherId, r] of byModel) {
+      const m = models[otherId];
+      const id = this.modelId(m.provider, m.model);
+      const into = b.byModel.get(id);
+      if (into) addRollup(into, r);
+      else b.byModel.set(id, { ...r });
+      b.costMicros += r.costMicros;
+      if (map === this.days) this.addDayCost(period, r.costMicros);
+    }
+  }
+
+  /** Adds everything in `other` (recorded elsewhere or later) to this set. `other` is not changed. */
+  mergeFrom(other: LedgerData): void {
+    if (other.isEmpty) return;
+    for (const [k, b] of other.days) this.addRollups(this.days, k, b.byModel, other.models);
+    for (const [k, b] of other.months) this.addRollups(this.months, k, b.byModel, other.models);
+    for (const [name, o] of other.providers) {
+      const p = this.providerState(name);
+      p.requests += o.requests;
+      p.failures += o.failures;
+      p.latencies = lastN(p.latencies.concat(o.latencies), this.limits.latencySampleSize);
+      p.lastSuccessAt = Math.max(p.lastSuccessAt, o.lastSuccessAt);
+      if (o.lastErrorAt > 0 && o.lastErrorAt >= p.lastErrorAt) {
+        p.lastErrorAt = o.lastErrorAt;
+        p.lastErrorMessage = o.lastErrorMessage;
+      }
+    }
+    // Interleave by time (stable: events of the same instant keep their order), keep the newest.
+    const mine = lastN(this.recent, this.limits.recentLimit);
+    const theirs = lastN(other.recent, this.limits.recentLimit);
+    const merged: UsageEvent[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < mine.length || j < theirs.length) {
+      if (j >= theirs.length || (i < mine.length && mine[i].at <= theirs[j].at)) merged.push(mine[i++]);
+      else merged.push(theirs[j++]);
+    }
+    this.recent = lastN(merged, this.limits.recentLimit);
+  }
+
+  /** Folds days before `cutoff` into months and drops months before `oldestMonth`. True if anything changed. */
+  compact(cutoff: string, oldestMonth: string): boolean {
+    let changed = false;
+    for (const [k, b] of this.days) {
+      if (k >= cutoff) continue;
+      const month = this.bucket(this.months, k.slice(0, 7));
+      for (const [id, r] of b.byModel) {
+        let into = month.byModel.get(id);
+        if (!into) month.byModel.set(id, (into = emptyRollup()));
+        addRollup(into, r);
+      }
+      month.costMicros += b.costMicros;
+      this.addDayCost(k, -b.costMicros);
+      this.days.delete(k);
+      changed = true;
+    }
+    for (const k of this.months.keys()) {
+      if (k < oldestMonth) {
+        this.months.delete(k);
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  /** The persisted form; `writerId` lets the next writer tell whether someone else wrote meanwhile. */
+  encode(writerId: string): StoredLedger {
+    const p: string[] = [];
+    const pIdx = new Map<string, number>();
+    const m: Array<[number, string]> = [];
+    const mIdx = new Map<number, number>();
+    const provIndex = (name: string): number => {
+      let i = pIdx.get(name);
+      if (i === undefined) pIdx.set(name, (i = p.push(name) - 1));
+      return i;
+    };
+    const modelIndex = (id: number): number => {
+      let i = mIdx.get(id);
+      if (i === undefined) {
+        const e = this.models[id];
+        mIdx.set(id, (i = m.push([provIndex(e.provider), e.model]) - 1));
+      }
+      return i;
+    };
+    const encode = (map: Map<string, Bucket>): Record<string, number[]> => {
+      const out: Record<string, number[]> = {};
+      for (const k of [...map.keys()].sort()) {
+        const flat: number[] = [];
+        for (const [id, r] of map.get(k)!.byModel) {
+          flat.push(modelIndex(id), r.requests, r.failures, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.costMicros, r.latencySumMs, r.latencyCount);
+        }
+        out[k] = flat;
+      }
+      return out;
+    };
+    const d = encode(this.days);
+    const mo = encode(this.months);
+    const r: StoredRecent[] = lastN(this.recent, this.limits.recentLimit).map((e) => [
+      Date.parse(e.at),
+      modelIndex(this.modelIds.get(e.provider)?.get(e.model) ?? this.modelId(e.provider, e.model)),
+      e.inputTokens,
+      e.outputTokens,
+      e.cacheReadTokens,
+      e.cacheWriteTokens,
+      e.costUsd,
+      e.success ? 1 : 0,
+      e.latencyMs ?? -1,
+      e.taskType ?? '',
+      e.error ?? '',
+    ]);
+    const s: StoredProvider[] = [...this.providers].map(([name, st]) => [
+      provIndex(name),
+      st.requests,
+      st.failures,
+      st.lastSuccessAt,
+      st.lastErrorAt,
+      st.lastErrorMessage,
+      lastN(st.latencies, this.limits.latencySampleSize),
+    ]);
+    return { v: SCHEMA_VERSION, w: writerId, p, m, d, mo, r, s };
+  }
+
+  /** Reads the persisted form. Throws (NewerSchemaError for a newer schema) if it is not readable. */
+  static decode(raw: unknown, limits: Limits): LedgerData {
+    const data = new LedgerData(limits);
+    if (raw === undefined || raw === null) return data;
+    if (raw === UNREADABLE) throw new Error('the stored value could not be read');
+    const version = typeof raw === 'object' ? (raw as { v?: unknown }).v : undefined;
+    if (typeof version === 'number' && version > SCHEMA_VERSION) throw new NewerSchemaError(`schema ${version}`);
+    data.restore(raw);
+    return data;
+  }
+
+  private restore(raw: unknown): void {
+    const s = raw as Partial<StoredLedger>;
+    if (typeof raw !== 'object' || s.v !== SCHEMA_VERSION) throw new Error(`unknown schema version ${String(s?.v)}`);
+    const providers = s.p;
+    if (!Array.isArray(providers) || !providers.every((x) => typeof x === 'string')) throw new Error('bad provider table');
+    if (!Array.isArray(s.m)) throw new Error('bad model table');
+    const ids: number[] = s.m.map((row: unknown) => {
+      if (!Array.isArray(row) || row.length !== 2 || !isIndex(row[0], providers.length) || typeof row[1] !== 'string') throw new Error('bad model entry');
+      return this.modelId(providers[row[0] as number], row[1]);
+    });
+    const decode = (rec: unknown, map: Map<string, Bucket>, isKey: (k: string) => boolean): void => {
+      if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new Error('bad rollup table');
+      for (const [k, flat] of Object.entries(rec)) {
+        if (!isKey(k) || !Array.isArray(flat) || flat.length % STRIDE !== 0) throw new Error(`bad rollups for ${k}`);
+        const b = this.bucket(map, k);
+        for (let i = 0; i < flat.length; i += STRIDE) {
+          if (!isIndex(flat[i], ids.length)) throw new Error(`bad model index in ${k}`);
+          for (let j = 1; j < STRIDE; j++) if (!isCount(flat[i + j])) throw new Error(`bad number in ${k}`);
+          const r: Rollup = {
+            requests: flat[i + 1],
+            failures: flat[i + 2],
+            inputTokens: flat[i + 3],
+            outputTokens: flat[i + 4],
+            cacheReadTokens: flat[i + 5],
+            cacheWriteTokens: flat[i + 6],
+            costMicros: flat[i + 7],
+            latencySumMs: flat[i + 8],
+            latencyCount: flat[i + 9],
+          };
+          const id = ids[flat[i]];
+          const into = b.byModel.get(id);
+          if (into) addRollup(into, r);
+          else b.byModel.set(id, r);
+          b.costMicros += r.costMicros;
+          if (map === this.days) this.addDayCost(k, r.costMicros);
+        }
+      }
+    };
+    decode(s.d, this.days, isDayKey);
+    decode(s.mo, this.months, isMonthKey);
+
+    if (!Array.isArray(s.r)) throw new Error('bad recent events');
+    for (const row of s.r as unknown[]) {
+      if (!Array.isArray(row) || row.length !== 11) throw new Error('bad recent event');
+      const [at, mi, inp, out, cr, cw, cost, ok, lat, task, error] = row as unknown[];
+      if (!isTime(at) || !isIndex(mi, ids.length) || ![inp, out, cr, cw].every(isCount)) throw new Error('bad recent event');
+      if (typeof cost !== 'number' || !(cost >= 0) || (ok !== 0 && ok !== 1) || typeof lat !== 'number' || typeof task !== 'string' || typeof error !== 'string') throw new Error('bad recent event');
+      const m = this.models[ids[mi]];
+      const e: UsageEvent = { at: new Date(at).toISOString(), provider: m.provider, model: m.model, inputTokens: inp as number, outputTokens: out as number, cacheReadTokens: cr as number, cacheWriteTokens: cw as number, costUsd: cost, success: ok === 1 };
+      if (lat >= 0) e.latencyMs = lat;
+      if (TASK_TYPE_SET.has(task)) e.taskType = task as TaskType;
+      if (error) e.error = redactSecrets(error);
+      this.recent.push(Object.freeze(e));
+    }
+    this.recent = lastN(this.recent, this.limits.recentLimit);
+
+    if (!Array.isArray(s.s)) throw new Error('bad provider stats');
+    for (const row of s.s as unknown[]) {
+      if (!Array.isArray(row) || row.length !== 7) throw new Error('bad provider stats');
+      const [pi, req, fail, lastOk, lastErr, msg, lats] = row as unknown[];
+      if (!isIndex(pi, providers.length) || !isCount(req) || !isCount(fail) || !isCount(lastOk) || !isCount(lastErr) || typeof msg !== 'string') throw new Error('bad provider stats');
+      if (!Array.isArray(lats) || !lats.every(isCount)) throw new Error('bad latency sample');
+      const st = this.providerState(providers[pi]);
+      Object.assign(st, { requests: req, failures: fail, lastSuccessAt: lastOk, lastErrorAt: lastErr, lastErrorMessage: redactSecrets(msg), latencies: lastN(lats as number[], this.limits.latencySampleSize) });
+    }
+  }
+}
+
+/** Stands for "not written yet" when sizing the persisted form (writer ids are 16 hex digits). */
+const NO_WRITER = '0000000000000000';
+
 export class Ledger {
   readonly timeZone: string;
   readonly dailyRetentionDays: number;
@@ -235,18 +550,23 @@ export class Ledger {
 
   private readonly clock: Clock;
   private readonly stateKey: string;
+  private readonly limits: Limits;
   private readonly recentLimit: number;
   private readonly monthlyRetentionMonths: number;
   private readonly latencySampleSize: number;
-  private readonly maxModels: number;
   private readonly writer: CoalescedWriter;
 
-  private models: ModelEntry[] = [];
-  private modelIds = new Map<string, number>();
-  private days = new Map<string, Bucket>();
-  private months = new Map<string, Bucket>();
-  private recentEvents: UsageEvent[] = [];
-  private providers = new Map<string, ProviderState>();
+  /** What queries see: the stored state this process last read or wrote, plus everything recorded since. */
+  private data: LedgerData;
+  /** Recorded since the last save began; a save merges it into what the store holds then. */
+  private pending: LedgerData;
+  /** Being saved right now. */
+  private saving: LedgerData | undefined;
+  /** reset() was called: the next save replaces the stored state instead of merging into it. */
+  private resetRequested = false;
+  /** Writer id of the stored state `data` is built on (undefined: none, or written by an older version). */
+  private syncedId: string | undefined;
+  private seenRevision: number | undefined;
 
   private todayCache: DayBounds | undefined;
   private eventDayCache: DayBounds | undefined;
@@ -256,81 +576,67 @@ export class Ledger {
   private readonly changeListeners = new Set<(change: LedgerChange) => void>();
   private readonly errorListeners = new Set<(err: Error) => void>();
 
-  constructor(store: StateStore, opts: LedgerOptions = {}) {
+  constructor(
+    private readonly store: StateStore,
+    opts: LedgerOptions = {},
+  ) {
     this.clock = opts.clock ?? systemClock;
     this.stateKey = opts.stateKey ?? 'aiKeyManager.ledger';
     this.recentLimit = Math.max(1, Math.floor(opts.recentLimit ?? 100));
     this.dailyRetentionDays = Math.max(MIN_RETENTION_DAYS, Math.floor(opts.dailyRetentionDays ?? MIN_RETENTION_DAYS));
     this.monthlyRetentionMonths = Math.max(1, Math.floor(opts.monthlyRetentionMonths ?? 24));
     this.latencySampleSize = Math.max(1, Math.floor(opts.latencySampleSize ?? 100));
-    this.maxModels = Math.max(1, Math.floor(opts.maxModels ?? 300));
+    this.limits = { recentLimit: this.recentLimit, latencySampleSize: this.latencySampleSize, maxModels: Math.max(1, Math.floor(opts.maxModels ?? 300)) };
     let tz = opts.timeZone ?? systemTimeZone();
     if (!isValidTimeZone(tz)) {
       this.warnings.push(`Unknown time zone '${tz}'; using '${systemTimeZone()}' for usage days. Set an IANA name such as 'Europe/Berlin'.`);
       tz = systemTimeZone();
     }
     this.timeZone = tz;
-    this.writer = new CoalescedWriter(store, this.stateKey, () => this.toState(), opts.flushDelayMs ?? 250, (err) => this.emitError(err));
-    this.load(store);
+    this.writer = new CoalescedWriter(this.stateKey, () => this.save(), opts.flushDelayMs ?? 250, (err) => this.emitError(err));
+    this.data = new LedgerData(this.limits);
+    this.pending = new LedgerData(this.limits);
+    this.load();
   }
 
   // ---- recording -------------------------------------------------------------------------
 
   /** Adds one event in memory and schedules a coalesced save. Throws RangeError on malformed events. */
   record(event: UsageEvent): void {
-    const ms = Date.parse(event.at);
-    if (!Number.isFinite(ms)) throw new RangeError(`UsageEvent.at must be an ISO time, got '${String(event.at)}'.`);
+    // The canonical form (what toISOString() gives, and what the core records) is parsed without
+    // Date.parse and kept as it is; anything else Date.parse accepts is normalized.
+    let at: string = event.at;
+    let ms = parseIsoUtc(at);
+    if (Number.isNaN(ms)) {
+      ms = Date.parse(at);
+      if (!Number.isFinite(ms)) throw new RangeError(`UsageEvent.at must be an ISO time, got '${String(event.at)}'.`);
+      at = new Date(ms).toISOString();
+    }
     if (typeof event.provider !== 'string' || event.provider === '') throw new RangeError('UsageEvent.provider must be a non-empty string.');
     if (typeof event.model !== 'string' || event.model === '') throw new RangeError('UsageEvent.model must be a non-empty string.');
-    const inputTokens = Math.round(nonNegative(event, 'inputTokens'));
-    const outputTokens = Math.round(nonNegative(event, 'outputTokens'));
-    const cacheReadTokens = Math.round(nonNegative(event, 'cacheReadTokens'));
-    const cacheWriteTokens = Math.round(nonNegative(event, 'cacheWriteTokens'));
-    const costUsd = nonNegative(event, 'costUsd');
+    const inputTokens = Math.round(nonNegative(event.inputTokens, 'inputTokens'));
+    const outputTokens = Math.round(nonNegative(event.outputTokens, 'outputTokens'));
+    const cacheReadTokens = Math.round(nonNegative(event.cacheReadTokens, 'cacheReadTokens'));
+    const cacheWriteTokens = Math.round(nonNegative(event.cacheWriteTokens, 'cacheWriteTokens'));
+    const costUsd = nonNegative(event.costUsd, 'costUsd');
     const costMicros = Math.round(costUsd * 1e6);
     const latency = typeof event.latencyMs === 'number' && Number.isFinite(event.latencyMs) && event.latencyMs >= 0 ? Math.round(event.latencyMs) : -1;
     const success = event.success === true;
 
-    const modelId = this.modelId(event.provider, event.model);
-    const entry = this.models[modelId];
+    const entry = this.data.models[this.data.modelId(event.provider, event.model)];
     const key = this.dayKeyOf(ms);
     const today = this.todayKey();
-    const month = key.slice(0, 7);
     // Events older than the monthly retention only count towards recent() and providerStats().
-    const bucket =
-      key >= windowStart(today, this.dailyRetentionDays) ? this.bucket(this.days, key) : month >= this.oldestMonthKept ? this.bucket(this.months, month) : undefined;
-    if (bucket) {
-      let r = bucket.byModel.get(modelId);
-      if (!r) bucket.byModel.set(modelId, (r = emptyRollup()));
-      r.requests++;
-      if (!success) r.failures++;
-      r.inputTokens += inputTokens;
-      r.outputTokens += outputTokens;
-      r.cacheReadTokens += cacheReadTokens;
-      r.cacheWriteTokens += cacheWriteTokens;
-      r.costMicros += costMicros;
-      bucket.costMicros += costMicros;
-      if (latency >= 0) {
-        r.latencySumMs += latency;
-        r.latencyCount++;
-      }
-    }
-
-    const error = success ? undefined : clip(redactSecrets(event.error ?? 'Request failed'), MAX_ERROR_CHARS);
-    const p = this.providerState(entry.provider);
-    p.requests++;
-    if (latency >= 0) pushBounded(p.latencies, latency, this.latencySampleSize);
-    if (success) p.lastSuccessAt = Math.max(p.lastSuccessAt, ms);
+    let granularity: 'day' | 'month' | undefined;
+    let period = key;
+    if (key >= windowStart(today, this.dailyRetentionDays)) granularity = 'day';
     else {
-      p.failures++;
-      if (ms >= p.lastErrorAt) {
-        p.lastErrorAt = ms;
-        p.lastErrorMessage = error ?? '';
-      }
+      period = key.slice(0, 7);
+      if (period >= this.oldestMonthKept) granularity = 'month';
     }
 
     const stored: UsageEvent = {
-      at: new Date(ms).toISOString(),
+      at,
       provider: entry.provider,
       model: entry.model,
       inputTokens,
@@ -341,13 +647,14 @@ export class Ledger {
       success,
     };
     if (latency >= 0) stored.latencyMs = latency;
-    if (event.taskType && (TASK_TYPES as readonly string[]).includes(event.taskType)) stored.taskType = event.taskType;
-    if (error !== undefined) stored.error = error;
+    if (event.taskType && TASK_TYPE_SET.has(event.taskType)) stored.taskType = event.taskType;
+    if (!success) stored.error = clip(redactSecrets(event.error ?? 'Request failed'), MAX_ERROR_CHARS);
     Object.freeze(stored);
-    pushBounded(this.recentEvents, stored, this.recentLimit);
+    this.data.add(stored, ms, costMicros, latency, granularity, period);
+    this.pending.add(stored, ms, costMicros, latency, granularity, period);
 
     this.writer.markDirty();
-    this.emitChange({ kind: 'record', event: stored });
+    if (this.changeListeners.size > 0) this.emitChange({ kind: 'record', event: stored });
   }
 
   /** Writes pending changes now and waits. Rejects if the store fails (the write is retried later). */
@@ -355,14 +662,11 @@ export class Ledger {
     return this.writer.flush();
   }
 
-  /** Forgets all usage and saves the empty ledger. */
+  /** Forgets all usage (also what other processes sharing the store recorded) and saves the empty ledger. */
   async reset(): Promise<void> {
-    this.models = [];
-    this.modelIds.clear();
-    this.days.clear();
-    this.months.clear();
-    this.recentEvents = [];
-    this.providers.clear();
+    this.data = new LedgerData(this.limits);
+    this.pending = new LedgerData(this.limits);
+    this.resetRequested = true;
     this.writer.markDirty();
     this.emitChange({ kind: 'reset' });
     await this.writer.flush();
@@ -382,6 +686,7 @@ export class Ledger {
   // ---- queries ---------------------------------------------------------------------------
 
   usage(opts: UsageQuery = {}): UsageReport {
+    this.sync();
     const days = clampDays(opts.days ?? 30);
     const to = this.todayKey();
     let from = addDays(to, -(days - 1));
@@ -389,22 +694,24 @@ export class Ledger {
     if (useMonths) from = from.slice(0, 7) + '-01';
     const fromMonth = from.slice(0, 7);
     const toMonth = to.slice(0, 7);
+    const data = this.data;
 
     const totals = emptyRollup();
-    const groups = new Map<string, UsageGroupAcc>();
+    // Keyed by the period, the provider name or the model index: no key strings built per rollup.
+    const groups = new Map<string | number, UsageGroupAcc>();
     const visit = (period: string, byModel: Map<number, Rollup>): void => {
       for (const [id, r] of byModel) {
-        const m = this.models[id];
+        const m = data.models[id];
         if (opts.provider !== undefined && m.provider !== opts.provider) continue;
         if (opts.model !== undefined && m.model !== opts.model) continue;
         addRollup(totals, r);
         if (!opts.groupBy) continue;
-        const g = groupFor(groups, opts.groupBy, period, m);
+        const g = groupFor(groups, opts.groupBy, period, id, m);
         addRollup(g.rollup, r);
       }
     };
-    if (useMonths) for (const [k, b] of this.months) if (k >= fromMonth && k <= toMonth) visit(k, b.byModel);
-    for (const [k, b] of this.days) if (k >= from && k <= to) visit(k, b.byModel);
+    if (useMonths) for (const [k, b] of data.months) if (k >= fromMonth && k <= toMonth) visit(k, b.byModel);
+    for (const [k, b] of data.days) if (k >= from && k <= to) visit(k, b.byModel);
 
     const out: UsageGroup[] = [...groups.values()].map((g) => ({ key: g.key, ...(g.provider !== undefined && { provider: g.provider }), ...(g.model !== undefined && { model: g.model }), ...toTotals(g.rollup) }));
     if (opts.groupBy === 'day') out.sort((a, b) => cmp(a.key, b.key));
@@ -420,24 +727,26 @@ export class Ledger {
 
   /** USD spent in a local day ('YYYY-MM-DD') or month ('YYYY-MM') of this ledger's time zone. */
   spentIn(periodKey: string): number {
-    if (periodKey.length === 10) return (this.days.get(periodKey)?.costMicros ?? 0) / 1e6;
-    let micros = this.months.get(periodKey)?.costMicros ?? 0;
-    for (const [k, b] of this.days) if (k.startsWith(periodKey)) micros += b.costMicros;
-    return micros / 1e6;
+    this.sync();
+    const data = this.data;
+    if (periodKey.length === 10) return (data.days.get(periodKey)?.costMicros ?? 0) / 1e6;
+    return ((data.months.get(periodKey)?.costMicros ?? 0) + (data.dayCostByMonth.get(periodKey) ?? 0)) / 1e6;
   }
 
   /** Cost per local day for the last `days` days (at most the daily retention), zero-filled. */
   dailySeries(days: number, groupBy: 'provider' | 'model' = 'provider'): DailySeries {
+    this.sync();
     const n = Math.min(clampDays(days), this.dailyRetentionDays);
     const to = this.todayKey();
+    const data = this.data;
     const keys: string[] = [];
     for (let i = n - 1; i >= 0; i--) keys.push(addDays(to, -i));
     const series = new Map<string, { key: string; provider: string; model?: string; micros: number[]; total: number }>();
     keys.forEach((day, i) => {
-      const b = this.days.get(day);
+      const b = data.days.get(day);
       if (!b) return;
       for (const [id, r] of b.byModel) {
-        const m = this.models[id];
+        const m = data.models[id];
         const key = groupBy === 'provider' ? m.provider : `${m.provider}/${m.model}`;
         let s = series.get(key);
         if (!s) {
@@ -459,35 +768,42 @@ export class Ledger {
 
   /** Most recently recorded events first (at most `recentLimit`). */
   recent(limit: number = this.recentLimit): UsageEvent[] {
-    return lastN(this.recentEvents, Math.min(Math.max(0, Math.floor(limit)), this.recentLimit)).reverse();
+    this.sync();
+    return lastN(this.data.recent, Math.min(Math.max(0, Math.floor(limit)), this.recentLimit)).reverse();
   }
 
   providerStats(): ProviderStats[];
   providerStats(provider: string): ProviderStats;
   providerStats(provider?: string): ProviderStats[] | ProviderStats {
-    if (provider !== undefined) return this.statsOf(provider, this.providers.get(provider));
-    return [...this.providers.keys()].sort(cmp).map((name) => this.statsOf(name, this.providers.get(name)));
+    this.sync();
+    const providers = this.data.providers;
+    if (provider !== undefined) return this.statsOf(provider, providers.get(provider));
+    return [...providers.keys()].sort(cmp).map((name) => this.statsOf(name, providers.get(name)));
   }
 
   /** One row per day (or month, for compacted periods) × provider × model, oldest first. */
   export(): LedgerExportRow[] {
+    this.sync();
+    const data = this.data;
     const rows: LedgerExportRow[] = [];
     const add = (period: string, granularity: 'day' | 'month', b: Bucket): void => {
       for (const [id, r] of b.byModel) {
-        const m = this.models[id];
+        const m = data.models[id];
         const { successRate, ...totals } = toTotals(r);
         void successRate; // not meaningful per row; failures are exported instead
         rows.push({ period, granularity, provider: m.provider, model: m.model, ...totals });
       }
     };
-    for (const [k, b] of this.months) add(k, 'month', b);
-    for (const [k, b] of this.days) add(k, 'day', b);
+    for (const [k, b] of data.months) add(k, 'month', b);
+    for (const [k, b] of data.days) add(k, 'day', b);
     return rows.sort((a, b) => cmp(a.period, b.period) || cmp(a.provider, b.provider) || cmp(a.model, b.model));
   }
 
   /** Bytes of the JSON that is persisted. */
   serializedSize(): number {
-    return new TextEncoder().encode(JSON.stringify(this.toState())).length;
+    this.sync();
+    this.todayKey(false);
+    return new TextEncoder().encode(JSON.stringify(this.data.encode(this.syncedId ?? NO_WRITER))).length;
   }
 
   // ---- internals -------------------------------------------------------------------------
@@ -525,34 +841,6 @@ export class Ledger {
     for (const l of this.errorListeners) l(err);
   }
 
-  private modelId(provider: string, model: string): number {
-    provider = clip(provider, 64);
-    model = clip(model, 128);
-    const k = provider + '\u0000' + model;
-    let id = this.modelIds.get(k);
-    if (id !== undefined) return id;
-    if (this.models.length >= this.maxModels && model !== OTHER_MODEL) return this.modelId(provider, OTHER_MODEL);
-    id = this.models.length;
-    this.models.push({ provider, model });
-    this.modelIds.set(k, id);
-    return id;
-  }
-
-  private providerState(provider: string): ProviderState {
-    let p = this.providers.get(provider);
-    if (!p) {
-      p = { requests: 0, failures: 0, latencies: [], lastSuccessAt: 0, lastErrorAt: 0, lastErrorMessage: '' };
-      this.providers.set(provider, p);
-    }
-    return p;
-  }
-
-  private bucket(map: Map<string, Bucket>, key: string): Bucket {
-    let b = map.get(key);
-    if (!b) map.set(key, (b = { costMicros: 0, byModel: new Map() }));
-    return b;
-  }
-
   private dayKeyOf(ms: number): string {
     const c = this.eventDayCache;
     if (c && ms >= c.start && ms < c.end) return c.key;
@@ -580,176 +868,111 @@ export class Ledger {
   private compact(today: string): boolean {
     this.compactedFor = today;
     const cutoff = windowStart(today, this.dailyRetentionDays);
-    const oldestMonth = (this.oldestMonthKept = addMonths(today.slice(0, 7), -(this.monthlyRetentionMonths - 1)));
-    let changed = false;
-    for (const [k, b] of this.days) {
-      if (k >= cutoff) continue;
-      const month = this.bucket(this.months, k.slice(0, 7));
-      for (const [id, r] of b.byModel) {
-        let into = month.byModel.get(id);
-        if (!into) month.byModel.set(id, (into = emptyRollup()));
-        addRollup(into, r);
-      }
-      month.costMicros += b.costMicros;
-      this.days.delete(k);
-      changed = true;
-    }
-    for (const k of this.months.keys()) {
-      if (k < oldestMonth) {
-        this.months.delete(k);
-        changed = true;
-      }
-    }
-    return changed;
+    this.oldestMonthKept = addMonths(today.slice(0, 7), -(this.monthlyRetentionMonths - 1));
+    return this.data.compact(cutoff, this.oldestMonthKept);
   }
 
-  private toState(): StoredLedger {
+  /** `set` compacted for today, for adopting a state read from the store. */
+  private compacted(set: LedgerData): LedgerData {
+    const today = this.todayKey(false);
+    set.compact(windowStart(today, this.dailyRetentionDays), this.oldestMonthKept);
+    return set;
+  }
+
+  /**
+   * Saves what was recorded since the last save. If the store still holds what this ledger last
+   * read or wrote, that is the ledger as it is now; if another writer (another process sharing the
+   * file, another window) changed it meanwhile, what was recorded here is merged into its value, so
+   * neither side's usage is lost, and the merged state becomes this ledger's view.
+   */
+  private async save(): Promise<void> {
+    const batch = this.pending;
+    const reset = this.resetRequested;
+    const basedOn = this.syncedId;
+    this.pending = new LedgerData(this.limits);
+    this.resetRequested = false;
+    this.saving = batch;
     this.todayKey(false); // compacts if the day changed since the last record
-    const p: string[] = [];
-    const pIdx = new Map<string, number>();
-    const m: Array<[number, string]> = [];
-    const mIdx = new Map<number, number>();
-    const provIndex = (name: string): number => {
-      let i = pIdx.get(name);
-      if (i === undefined) pIdx.set(name, (i = p.push(name) - 1));
-      return i;
-    };
-    const modelIndex = (id: number): number => {
-      let i = mIdx.get(id);
-      if (i === undefined) {
-        const e = this.models[id];
-        mIdx.set(id, (i = m.push([provIndex(e.provider), e.model]) - 1));
+    const writerId = newWriterId();
+    // Right now `data` is exactly the stored state it was built on plus `batch`.
+    const current = this.data.encode(writerId);
+    let adopted: LedgerData | undefined;
+    const merge = (stored: unknown): StoredLedger => {
+      adopted = undefined;
+      if (!reset && writerIdOf(stored) === basedOn && stored !== UNREADABLE) return current;
+      let base: LedgerData;
+      try {
+        base = reset ? new LedgerData(this.limits) : LedgerData.decode(stored, this.limits);
+      } catch {
+        return current; // unreadable or newer: replaced by this ledger's state, as a load would have
       }
-      return i;
+      base.mergeFrom(batch);
+      adopted = this.compacted(base);
+      return base.encode(writerId);
     };
-    const encode = (map: Map<string, Bucket>): Record<string, number[]> => {
-      const out: Record<string, number[]> = {};
-      for (const k of [...map.keys()].sort()) {
-        const flat: number[] = [];
-        for (const [id, r] of map.get(k)!.byModel) {
-          flat.push(modelIndex(id), r.requests, r.failures, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.costMicros, r.latencySumMs, r.latencyCount);
-        }
-        out[k] = flat;
-      }
-      return out;
-    };
-    const d = encode(this.days);
-    const mo = encode(this.months);
-    const r: StoredRecent[] = lastN(this.recentEvents, this.recentLimit).map((e) => [
-      Date.parse(e.at),
-      modelIndex(this.modelIds.get(e.provider + '\u0000' + e.model)!),
-      e.inputTokens,
-      e.outputTokens,
-      e.cacheReadTokens,
-      e.cacheWriteTokens,
-      e.costUsd,
-      e.success ? 1 : 0,
-      e.latencyMs ?? -1,
-      e.taskType ?? '',
-      e.error ?? '',
-    ]);
-    const s: StoredProvider[] = [...this.providers].map(([name, st]) => [
-      provIndex(name),
-      st.requests,
-      st.failures,
-      st.lastSuccessAt,
-      st.lastErrorAt,
-      st.lastErrorMessage,
-      lastN(st.latencies, this.latencySampleSize),
-    ]);
-    return { v: SCHEMA_VERSION, p, m, d, mo, r, s };
+    try {
+      await mergeIntoStore(this.store, this.stateKey, merge);
+    } catch (err) {
+      // Nothing was stored: what this save held is unsaved again (before what was recorded since).
+      batch.mergeFrom(this.pending);
+      this.pending = batch;
+      this.resetRequested ||= reset;
+      throw err;
+    } finally {
+      this.saving = undefined;
+    }
+    this.syncedId = writerId;
+    if (adopted) {
+      adopted.mergeFrom(this.pending);
+      this.data = adopted;
+    }
   }
 
-  private load(store: StateStore): void {
+  /** Picks up usage another writer saved to the store since this ledger last read or wrote it. */
+  private sync(): void {
+    // While a save runs, `data` already holds everything and the save adopts what it stored; an
+    // unsaved reset means what is stored is about to go.
+    if (this.saving || this.resetRequested) return;
+    const revision = this.store.revision?.();
+    if (revision === undefined || revision === this.seenRevision) return;
+    this.seenRevision = revision;
     let raw: unknown;
     try {
-      raw = store.get<unknown>(this.stateKey);
+      raw = this.store.get<unknown>(this.stateKey);
+    } catch {
+      return;
+    }
+    const id = writerIdOf(raw);
+    if (id === this.syncedId && (id !== undefined || raw === undefined)) return;
+    let base: LedgerData;
+    try {
+      base = LedgerData.decode(raw, this.limits);
+    } catch {
+      return; // unreadable: keep ours; the next save replaces it
+    }
+    base.mergeFrom(this.pending);
+    this.data = this.compacted(base);
+    this.syncedId = id;
+  }
+
+  private load(): void {
+    let raw: unknown;
+    try {
+      raw = this.store.get<unknown>(this.stateKey);
     } catch (err) {
       this.warnings.push(`Could not read usage history (state '${this.stateKey}'): ${toError(err).message}. Starting empty.`);
       return;
     }
-    if (raw === undefined || raw === null) return;
-    const version = typeof raw === 'object' ? (raw as { v?: unknown }).v : undefined;
-    if (typeof version === 'number' && version > SCHEMA_VERSION) {
-      this.warnings.push(`Usage history (state '${this.stateKey}') was written by a newer version of AI Key Manager (schema ${version}); starting empty. Update the extension to keep it.`);
-      return;
-    }
+    this.seenRevision = this.store.revision?.();
     try {
-      this.restore(raw);
+      this.data = LedgerData.decode(raw, this.limits);
+      this.syncedId = writerIdOf(raw);
     } catch (err) {
-      this.models = [];
-      this.modelIds.clear();
-      this.days.clear();
-      this.months.clear();
-      this.recentEvents = [];
-      this.providers.clear();
-      this.warnings.push(`Usage history (state '${this.stateKey}') is unreadable (${toError(err).message}); starting empty. It is replaced on the next save.`);
-    }
-  }
-
-  private restore(raw: unknown): void {
-    const s = raw as Partial<StoredLedger>;
-    if (typeof raw !== 'object' || s.v !== SCHEMA_VERSION) throw new Error(`unknown schema version ${String(s?.v)}`);
-    const providers = s.p;
-    if (!Array.isArray(providers) || !providers.every((x) => typeof x === 'string')) throw new Error('bad provider table');
-    if (!Array.isArray(s.m)) throw new Error('bad model table');
-    const ids: number[] = s.m.map((row: unknown) => {
-      if (!Array.isArray(row) || row.length !== 2 || !isIndex(row[0], providers.length) || typeof row[1] !== 'string') throw new Error('bad model entry');
-      return this.modelId(providers[row[0] as number], row[1]);
-    });
-    const decode = (rec: unknown, map: Map<string, Bucket>, isKey: (k: string) => boolean): void => {
-      if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new Error('bad rollup table');
-      for (const [k, flat] of Object.entries(rec)) {
-        if (!isKey(k) || !Array.isArray(flat) || flat.length % STRIDE !== 0) throw new Error(`bad rollups for ${k}`);
-        const b = this.bucket(map, k);
-        for (let i = 0; i < flat.length; i += STRIDE) {
-          if (!isIndex(flat[i], ids.length)) throw new Error(`bad model index in ${k}`);
-          for (let j = 1; j < STRIDE; j++) if (!isCount(flat[i + j])) throw new Error(`bad number in ${k}`);
-          const r: Rollup = {
-            requests: flat[i + 1],
-            failures: flat[i + 2],
-            inputTokens: flat[i + 3],
-            outputTokens: flat[i + 4],
-            cacheReadTokens: flat[i + 5],
-            cacheWriteTokens: flat[i + 6],
-            costMicros: flat[i + 7],
-            latencySumMs: flat[i + 8],
-            latencyCount: flat[i + 9],
-          };
-          const id = ids[flat[i]];
-          const into = b.byModel.get(id);
-          if (into) addRollup(into, r);
-          else b.byModel.set(id, r);
-          b.costMicros += r.costMicros;
-        }
-      }
-    };
-    decode(s.d, this.days, isDayKey);
-    decode(s.mo, this.months, isMonthKey);
-
-    if (!Array.isArray(s.r)) throw new Error('bad recent events');
-    for (const row of s.r as unknown[]) {
-      if (!Array.isArray(row) || row.length !== 11) throw new Error('bad recent event');
-      const [at, mi, inp, out, cr, cw, cost, ok, lat, task, error] = row as unknown[];
-      if (!isTime(at) || !isIndex(mi, ids.length) || ![inp, out, cr, cw].every(isCount)) throw new Error('bad recent event');
-      if (typeof cost !== 'number' || !(cost >= 0) || (ok !== 0 && ok !== 1) || typeof lat !== 'number' || typeof task !== 'string' || typeof error !== 'string') throw new Error('bad recent event');
-      const m = this.models[ids[mi]];
-      const e: UsageEvent = { at: new Date(at).toISOString(), provider: m.provider, model: m.model, inputTokens: inp as number, outputTokens: out as number, cacheReadTokens: cr as number, cacheWriteTokens: cw as number, costUsd: cost, success: ok === 1 };
-      if (lat >= 0) e.latencyMs = lat;
-      if ((TASK_TYPES as readonly string[]).includes(task)) e.taskType = task as TaskType;
-      if (error) e.error = redactSecrets(error);
-      this.recentEvents.push(Object.freeze(e));
-    }
-    this.recentEvents = lastN(this.recentEvents, this.recentLimit);
-
-    if (!Array.isArray(s.s)) throw new Error('bad provider stats');
-    for (const row of s.s as unknown[]) {
-      if (!Array.isArray(row) || row.length !== 7) throw new Error('bad provider stats');
-      const [pi, req, fail, lastOk, lastErr, msg, lats] = row as unknown[];
-      if (!isIndex(pi, providers.length) || !isCount(req) || !isCount(fail) || !isCount(lastOk) || !isCount(lastErr) || typeof msg !== 'string') throw new Error('bad provider stats');
-      if (!Array.isArray(lats) || !lats.every(isCount)) throw new Error('bad latency sample');
-      const st = this.providerState(providers[pi]);
-      Object.assign(st, { requests: req, failures: fail, lastSuccessAt: lastOk, lastErrorAt: lastErr, lastErrorMessage: redactSecrets(msg), latencies: lastN(lats as number[], this.latencySampleSize) });
+      this.warnings.push(
+        err instanceof NewerSchemaError
+          ? `Usage history (state '${this.stateKey}') was written by a newer version of AI Key Manager (${err.message}); starting empty. Update the extension to keep it.`
+          : `Usage history (state '${this.stateKey}') is unreadable (${toError(err).message}); starting empty. It is replaced on the next save.`,
+      );
     }
   }
 }
@@ -761,18 +984,20 @@ interface UsageGroupAcc {
   rollup: Rollup;
 }
 
-function groupFor(groups: Map<string, UsageGroupAcc>, by: UsageGroupBy, period: string, m: ModelEntry): UsageGroupAcc {
-  const key = by === 'day' ? period : by === 'provider' ? m.provider : `${m.provider}/${m.model}`;
-  let g = groups.get(key);
+function groupFor(groups: Map<string | number, UsageGroupAcc>, by: UsageGroupBy, period: string, modelId: number, m: ModelEntry): UsageGroupAcc {
+  const mapKey = by === 'day' ? period : by === 'provider' ? m.provider : modelId;
+  let g = groups.get(mapKey);
   if (!g) {
+    const key = by === 'day' ? period : by === 'provider' ? m.provider : `${m.provider}/${m.model}`;
     g = { key, rollup: emptyRollup() };
     if (by !== 'day') g.provider = m.provider;
     if (by === 'model') g.model = m.model;
-    groups.set(key, g);
+    groups.set(mapKey, g);
   }
   return g;
 }
 
+const TASK_TYPE_SET: ReadonlySet<string> = new Set(TASK_TYPES);
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const isIndex = (v: unknown, length: number): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) < length;
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;

@@ -24,12 +24,25 @@ export function maskKey(key: string): string {
 
 /** Replaces every occurrence of each secret (8+ characters) in `text` by its mask. */
 export function redactSecrets(text: string, secrets: Iterable<string>): string {
-  const unique = [...new Set(secrets)].filter((s) => s.length >= MIN_REDACT_LENGTH);
-  if (unique.length === 0) return text;
-  // Longest first, so a secret that contains another is replaced whole.
-  unique.sort((a, b) => b.length - a.length);
-  const pattern = new RegExp(unique.map(escapeRegExp).join('|'), 'g');
+  const pattern = secretPattern(secrets);
+  if (!pattern) return text;
+  pattern.lastIndex = 0;
   return text.replace(pattern, (match) => maskKey(match));
+}
+
+// Every MCP reply is redacted with the same few secrets: reuse the compiled pattern while they stay the same.
+let lastPattern: { secrets: readonly string[] | undefined; source: string; pattern: RegExp | undefined } = { secrets: undefined, source: '', pattern: undefined };
+
+function secretPattern(secrets: Iterable<string>): RegExp | undefined {
+  if (secrets === lastPattern.secrets) return lastPattern.pattern; // a frozen list seen before
+  const unique = [...new Set(secrets)].filter((s) => s.length >= MIN_REDACT_LENGTH);
+  // Longest first, so a secret that contains another is replaced whole.
+  unique.sort((a, b) => b.length - a.length || (a < b ? -1 : a > b ? 1 : 0));
+  const source = unique.map(escapeRegExp).join('|');
+  const pattern = source === '' ? undefined : source === lastPattern.source ? lastPattern.pattern : new RegExp(source, 'g');
+  // Only a frozen array is remembered by identity: it cannot change behind our back.
+  lastPattern = { secrets: Array.isArray(secrets) && Object.isFrozen(secrets) ? (secrets as readonly string[]) : undefined, source, pattern };
+  return pattern;
 }
 
 function escapeRegExp(s: string): string {

@@ -14,6 +14,32 @@ export interface SecretVault {
 export interface StateStore {
   get<T>(key: string): T | undefined;
   update(key: string, value: unknown): Promise<void>;
+  /**
+   * Optional, for stores that other processes write too (the headless state files): sets `key` to
+   * `f(current)` in one step no other writer can come between, `current` being the latest stored
+   * value. `f` may be called more than once (again on a fresher value) and must not keep state
+   * between calls; the value it returns is stored as it is and must not be changed afterwards.
+   * Resolves when the result is stored; if that fails, the change is dropped and the promise rejects.
+   * Without it, use {@link modifyState}, which falls back to `update(key, f(get(key)))`.
+   */
+  modify?<T>(key: string, f: (current: T | undefined) => T | undefined): Promise<void>;
+  /**
+   * Optional: a number that changes when values may have been changed by another writer (another
+   * process replaced the file). Callers that keep a decoded copy of a value reload it when it changes.
+   */
+  revision?(): number;
+}
+
+/** `store.modify(key, f)` where the store has it, else `store.update(key, f(store.get(key)))`. */
+export function modifyState<T>(store: StateStore, key: string, f: (current: T | undefined) => T | undefined): Promise<void> {
+  if (store.modify) return store.modify<T>(key, f);
+  let next: T | undefined;
+  try {
+    next = f(store.get<T>(key));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return store.update(key, next);
 }
 
 export interface Clock {

@@ -6,6 +6,7 @@ import type { TaskType, UsageEvent, CostBreakdown } from './types';
 import { TASK_TYPES } from './types';
 import { KeyPool, KeyError, type KeyInput, type KeyView } from './keys';
 import { Ledger } from './ledger';
+import { dayKey } from './calendar';
 import { AuditLog, type AuditVia } from './audit';
 import { checkBudget, type BudgetConfig } from './budget';
 import { PricingService, UnknownModelError, checkPriceOverrides, type PriceOverride, type TokenCounts } from './pricing';
@@ -500,6 +501,5 @@ function safe<T>(f: () => T): T | undefined {
 }
 
 function daysIntoMonth(now: Date, timeZone: string): number {
-  const day = Number(new Intl.DateTimeFormat('en-US', { timeZone, day: 'numeric' }).format(now));
-  return Math.max(1, day);
+  return Math.max(1, Number(dayKey(now, timeZone).slice(8, 10)));
 }

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import { dirname } from 'node:path';
 import type { SecretVault } from '../core/ports';
 import { writeFileAtomic } from './atomicFile';
+import { withFileLock, type FileLockOptions } from './fileLock';
 
 const FORMAT_VERSION = 1;
 const CIPHER = 'aes-256-gcm';
@@ -37,20 +38,28 @@ interface Header {
 
 /**
  * SecretVault in an AES-256-GCM encrypted JSON file (mode 600), keyed by scrypt from a passphrase.
- * Operations of one instance run one at a time; each re-reads the file, so several instances
- * on the same file see each other's writes.
+ * Operations of one instance run one at a time. Several processes (or instances) may share the
+ * file: reads notice when it was replaced (inode, size, mtime) and decrypt it again, otherwise the
+ * last decrypted content is reused; a store or delete holds the lock file `<file>.lock` while it
+ * reads, changes and writes the file, so keys added by two processes at once both survive.
  */
 export class EncryptedFileVault implements SecretVault {
   private readonly keys = new Map<string, Promise<Buffer>>(); // salt+params → derived key
   private queue: Promise<unknown> = Promise.resolve();
+  /** The file as last read or written, with its signature. */
+  private cache: { sig: string; header: Header; secrets: Record<string, string> } | undefined;
 
   constructor(
     private readonly filePath: string,
     private readonly passphrase: string | undefined,
+    private readonly lockOptions: FileLockOptions = {},
   ) {}
 
   get(name: string): Promise<string | undefined> {
-    return this.serialize(async () => (await this.load()).secrets[name]);
+    return this.serialize(async () => {
+      const { secrets } = await this.load();
+      return Object.hasOwn(secrets, name) ? secrets[name] : undefined;
+    });
   }
 
   lockedReason(): string | undefined {
@@ -58,19 +67,34 @@ export class EncryptedFileVault implements SecretVault {
   }
 
   store(name: string, value: string): Promise<void> {
-    return this.serialize(async () => {
-      const { header, secrets } = await this.load();
+    return this.change((secrets) => {
       secrets[name] = value;
-      await this.save(header, secrets);
+      return true;
     });
   }
 
   delete(name: string): Promise<void> {
-    return this.serialize(async () => {
-      const { header, secrets } = await this.load();
-      if (!Object.hasOwn(secrets, name)) return;
+    return this.change((secrets) => {
+      if (!Object.hasOwn(secrets, name)) return false;
       delete secrets[name];
-      await this.save(header, secrets);
+      return true;
+    });
+  }
+
+  /** Read-modify-write under the lock file; `edit` returns false when there is nothing to write. */
+  private change(edit: (secrets: Record<string, string>) => boolean): Promise<void> {
+    return this.serialize(async () => {
+      this.requirePassphrase();
+      await fs.promises.mkdir(dirname(this.filePath), { recursive: true, mode: 0o700 });
+      await withFileLock(
+        `${this.filePath}.lock`,
+        async () => {
+          const { header, secrets } = await this.load();
+          const copy = Object.assign(emptyMap(), secrets); // the cached map stays as read if the write fails
+          if (edit(copy)) await this.save(header, copy);
+        },
+        this.lockOptions,
+      );
     });
   }
 
@@ -91,16 +115,27 @@ export class EncryptedFileVault implements SecretVault {
     return this.passphrase;
   }
 
-  private async load(): Promise<{ header: Header; secrets: Record<string, string> }> {
+  /** The vault's content; decrypted again only if the file was replaced since it was last read. */
+  private async load(): Promise<{ header: Header; secrets: Readonly<Record<string, string>> }> {
     const passphrase = this.requirePassphrase();
     let raw: string;
+    let sig: string;
+    let handle: fs.promises.FileHandle;
     try {
-      raw = await fs.promises.readFile(this.filePath, 'utf8');
+      handle = await fs.promises.open(this.filePath, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.cache = undefined;
         return { header: { salt: randomBytes(SALT_LENGTH), params: { ...DEFAULT_KDF } }, secrets: emptyMap() };
       }
       throw err;
+    }
+    try {
+      sig = sigOf(await handle.stat());
+      if (this.cache?.sig === sig) return this.cache;
+      raw = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
     }
     const file = this.parse(raw);
     const header: Header = { salt: Buffer.from(file.kdf.salt, 'base64'), params: pickParams(file.kdf) };
@@ -120,7 +155,8 @@ export class EncryptedFileVault implements SecretVault {
           `away to start an empty vault and add the keys again.`,
       );
     }
-    return { header, secrets: this.parseSecrets(plain) };
+    this.cache = { sig, header, secrets: this.parseSecrets(plain) };
+    return this.cache;
   }
 
   private async save(header: Header, secrets: Record<string, string>): Promise<void> {
@@ -137,6 +173,8 @@ export class EncryptedFileVault implements SecretVault {
     };
     await fs.promises.mkdir(dirname(this.filePath), { recursive: true, mode: 0o700 });
     await writeFileAtomic(this.filePath, JSON.stringify(file, null, 2) + '\n', 0o600);
+    const st = await fs.promises.stat(this.filePath).catch(() => undefined);
+    this.cache = st ? { sig: sigOf(st), header, secrets } : undefined;
   }
 
   private deriveKey(passphrase: string, { salt, params }: Header): Promise<Buffer> {
@@ -217,6 +255,10 @@ export class EncryptedFileVault implements SecretVault {
         `to start an empty vault and add the keys again.`,
     );
   }
+}
+
+function sigOf(st: fs.Stats): string {
+  return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 }
 
 // No prototype, so a key named e.g. "__proto__" is stored like any other.

@@ -1,26 +1,34 @@
 // Headless settings in AIKM_HOME/config.json (the extension uses VS Code settings instead).
 // Invalid entries are dropped with a warning (printed on stderr at startup), never fatal.
+// Another process may change the file (its own set_budget, or the user editing it): reads notice
+// a replaced file and load it again, and set_budget changes the file as it is now, under its lock.
 import * as fs from 'node:fs';
+import { dirname } from 'node:path';
 import type { BudgetConfig } from '../core/budget';
 import { checkPriceOverrides } from '../core/pricing';
 import type { Settings, SettingsSource } from '../core/service';
 import { writeFileAtomic } from './atomicFile';
+import { withFileLock, type FileLockOptions } from './fileLock';
 
 export const DEFAULT_BUDGET: BudgetConfig = { daily: 0, monthly: 0, alertThreshold: 0.8, enforce: false };
 
 type RawConfig = Record<string, unknown>;
 
 export class FileSettings implements SettingsSource {
-  private raw: RawConfig;
   private settings: Settings;
   private problems: string[];
+  private sig: string | undefined;
+  private checkedThisTick = false;
   private readonly listeners = new Set<() => void>();
 
   /** Throws only when config.json exists but is not JSON. */
-  constructor(private readonly filePath: string) {
-    const loaded = FileSettings.load(filePath);
-    this.raw = loaded.raw;
-    const parsed = FileSettings.parse(this.raw, filePath);
+  constructor(
+    private readonly filePath: string,
+    private readonly lockOptions: FileLockOptions = {},
+  ) {
+    this.sig = statSig(filePath);
+    const loaded = load(filePath);
+    const parsed = parse(loaded.raw, filePath);
     this.settings = parsed.settings;
     this.problems = [...loaded.warnings, ...parsed.warnings];
   }
@@ -31,19 +39,28 @@ export class FileSettings implements SettingsSource {
   }
 
   get(): Settings {
+    this.refresh();
     return this.settings;
   }
 
+  /** Changes the budget in config.json as it is on disk now, keeping everything else in it (ignored entries included). */
   async setBudget(patch: Partial<BudgetConfig>): Promise<void> {
-    // Only the budget changes: everything else is written back as the user wrote it, ignored entries included.
-    const budget = isObject(this.raw.budget) ? this.raw.budget : {};
-    const next: RawConfig = { ...this.raw, budget: { ...budget, ...patch } };
-    await writeFileAtomic(this.filePath, JSON.stringify(next, null, 2) + '\n', 0o600);
-    this.raw = next;
-    const parsed = FileSettings.parse(next, this.filePath);
-    this.settings = parsed.settings;
-    this.problems = parsed.warnings;
-    for (const l of this.listeners) l();
+    await fs.promises.mkdir(dirname(this.filePath), { recursive: true, mode: 0o700 });
+    await withFileLock(
+      `${this.filePath}.lock`,
+      async () => {
+        const { raw } = load(this.filePath);
+        const budget = isObject(raw.budget) ? raw.budget : {};
+        const next: RawConfig = { ...raw, budget: { ...budget, ...patch } };
+        await writeFileAtomic(this.filePath, JSON.stringify(next, null, 2) + '\n', 0o600);
+        const parsed = parse(next, this.filePath);
+        this.settings = parsed.settings;
+        this.problems = parsed.warnings;
+        this.sig = statSig(this.filePath);
+      },
+      this.lockOptions,
+    );
+    this.notify();
   }
 
   onDidChange(listener: () => void): () => void {
@@ -51,31 +68,77 @@ export class FileSettings implements SettingsSource {
     return () => this.listeners.delete(listener);
   }
 
-  private static load(filePath: string): { raw: RawConfig; warnings: string[] } {
-    if (!fs.existsSync(filePath)) return { raw: {}, warnings: [] };
-    let parsed: unknown;
+  /** Loads config.json again if it was replaced (checked at most once per tick). */
+  private refresh(): void {
+    if (this.checkedThisTick) return;
+    this.checkedThisTick = true;
+    queueMicrotask(() => (this.checkedThisTick = false));
+    const sig = statSig(this.filePath);
+    if (sig === this.sig) return;
+    let next: { settings: Settings; warnings: string[] };
     try {
-      parsed = JSON.parse(fs.readFileSync(filePath, 'utf8'));
-    } catch (err) {
-      throw new Error(`The config file ${filePath} is not valid JSON (${err instanceof Error ? err.message : err}). Fix or delete it.`);
+      const loaded = load(this.filePath);
+      next = parse(loaded.raw, this.filePath);
+      next.warnings.unshift(...loaded.warnings);
+    } catch {
+      return; // half-edited by hand: keep the last good settings until it is valid again
     }
-    if (!isObject(parsed)) {
-      return { raw: {}, warnings: [`${filePath} must hold a JSON object like { "budget": { "daily": 10 } }; it was ignored and defaults are used.`] };
-    }
-    return { raw: parsed, warnings: [] };
+    this.sig = sig;
+    this.settings = next.settings;
+    this.problems = next.warnings;
+    queueMicrotask(() => this.notify()); // not from inside get(): listeners read settings themselves
   }
 
-  private static parse(raw: RawConfig, filePath: string): { settings: Settings; warnings: string[] } {
-    const warnings: string[] = [];
-    const prices = checkPriceOverrides(raw.priceOverrides, `${filePath}: priceOverrides`);
-    warnings.push(...prices.warnings);
-    const settings: Settings = {
-      budget: parseBudget(raw.budget, `${filePath}: budget`, warnings),
-      baseUrls: (raw.baseUrls as Settings['baseUrls'] | undefined) ?? {},
-      priceOverrides: prices.overrides,
-      disabledProviders: (raw.disabledProviders as string[] | undefined) ?? [],
-    };
-    return { settings, warnings };
+  private notify(): void {
+    for (const l of this.listeners) {
+      try {
+        l();
+      } catch {
+        // a listener's failure must not break reading or saving settings
+      }
+    }
+  }
+}
+
+function load(filePath: string): { raw: RawConfig; warnings: string[] } {
+  let text: string;
+  try {
+    text = fs.readFileSync(filePath, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { raw: {}, warnings: [] };
+    throw new Error(`Cannot read the config file ${filePath}: ${(err as Error).message}. Check its permissions.`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`The config file ${filePath} is not valid JSON (${err instanceof Error ? err.message : err}). Fix or delete it.`);
+  }
+  if (!isObject(parsed)) {
+    return { raw: {}, warnings: [`${filePath} must hold a JSON object like { "budget": { "daily": 10 } }; it was ignored and defaults are used.`] };
+  }
+  return { raw: parsed, warnings: [] };
+}
+
+function parse(raw: RawConfig, filePath: string): { settings: Settings; warnings: string[] } {
+  const warnings: string[] = [];
+  const prices = checkPriceOverrides(raw.priceOverrides, `${filePath}: priceOverrides`);
+  warnings.push(...prices.warnings);
+  const settings: Settings = {
+    budget: parseBudget(raw.budget, `${filePath}: budget`, warnings),
+    baseUrls: (raw.baseUrls as Settings['baseUrls'] | undefined) ?? {},
+    priceOverrides: prices.overrides,
+    disabledProviders: (raw.disabledProviders as string[] | undefined) ?? [],
+  };
+  return { settings, warnings };
+}
+
+function statSig(path: string): string | undefined {
+  try {
+    const st = fs.statSync(path);
+    return `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  } catch {
+    return undefined;
   }
 }
 

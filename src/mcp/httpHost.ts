@@ -3,7 +3,7 @@
 import * as http from 'node:http';
 import { randomBytes, randomUUID, timingSafeEqual, createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { BuiltServer } from './server';
 
@@ -30,11 +30,11 @@ export function newToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
-/** Constant-time comparison that does not leak the token's length either. */
-function tokenMatches(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
+const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
+
+/** Constant-time comparison against the token's digest, which does not leak the token's length either. */
+function tokenMatches(given: string, expectedDigest: Buffer): boolean {
+  return timingSafeEqual(sha256(given), expectedDigest);
 }
 
 function reject(res: http.ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
@@ -42,26 +42,103 @@ function reject(res: http.ServerResponse, status: number, message: string, heade
   res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
 }
 
-async function readJson(req: http.IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw Object.assign(new Error('Request body too large'), { status: 413 });
-    chunks.push(chunk as Buffer);
+function readJson(req: http.IncomingMessage): Promise<unknown> {
+  // Plain stream events: an async iterator costs a promise and a buffer copy per chunk.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        failed = true;
+        reject(Object.assign(new Error(`Request body too large (limit ${MAX_BODY} bytes).`), { status: 413 }));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', (err) => {
+      if (!failed) reject(err);
+      failed = true;
+    });
+    req.on('end', () => {
+      if (failed) return;
+      const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8');
+      if (!text) return resolve(undefined);
+      try {
+        resolve(JSON.parse(text));
+      } catch {
+        reject(Object.assign(new Error('Body is not valid JSON.'), { status: 400 }));
+      }
+    });
+  });
+}
+
+/**
+ * Works around modelcontextprotocol/typescript-sdk#2559 (1.x, still in 1.32): in JSON response
+ * mode the transport never drops a finished POST's stream mapping, which keeps that request's
+ * Response alive, so a session's memory grows with every call (~6 KB each here) and the garbage
+ * collector's pauses grow with it. Drops the mappings whose requests are all answered. Reads
+ * private fields, checked first: if the SDK changes them this does nothing.
+ */
+export function releaseAnsweredJsonStreams(transport: WebStandardStreamableHTTPServerTransport): void {
+  const t = transport as unknown as { _streamMapping?: unknown; _requestToStreamMapping?: unknown };
+  const streams = t._streamMapping;
+  const requests = t._requestToStreamMapping;
+  if (!(streams instanceof Map) || !(requests instanceof Map) || streams.size === 0) return;
+  const waiting = new Set<unknown>(requests.values());
+  for (const [id, stream] of streams as Map<unknown, { resolveJson?: unknown }>) {
+    if (typeof stream?.resolveJson === 'function' && !waiting.has(id)) streams.delete(id);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!text) return undefined;
+}
+
+/** The Web Request the SDK transport reads: method, URL and headers (the body is passed parsed). */
+function toWebRequest(req: http.IncomingMessage, url: string): Request {
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i], raw[i + 1]);
+  return new Request(url, { method: req.method, headers });
+}
+
+/** Writes the SDK's Web Response: JSON bodies in one write, event streams as they come. */
+async function sendWebResponse(response: Response, res: http.ServerResponse): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  const body = response.body;
+  if (!body) {
+    res.writeHead(response.status, headers);
+    res.end();
+    return;
+  }
+  if (!(headers['content-type'] ?? '').startsWith('text/event-stream')) {
+    const text = await response.text(); // about half the cost of arrayBuffer() for undici's Response
+    headers['content-length'] = String(Buffer.byteLength(text));
+    res.writeHead(response.status, headers);
+    res.end(text);
+    return;
+  }
+  res.writeHead(response.status, headers);
+  res.flushHeaders();
+  const reader = body.getReader();
+  res.on('close', () => void reader.cancel().catch(() => undefined));
   try {
-    return JSON.parse(text);
-  } catch {
-    throw Object.assign(new Error('Body is not valid JSON'), { status: 400 });
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      res.write(value);
+    }
+  } finally {
+    res.end();
   }
 }
 
 export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
   const token = opts.token ?? newToken();
-  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; built: BuiltServer }>();
+  const tokenDigest = sha256(token);
+  const sessions = new Map<string, { transport: WebStandardStreamableHTTPServerTransport; built: BuiltServer }>();
   let port = 0;
 
   const server = http.createServer(async (req, res) => {
@@ -72,23 +149,29 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
       if (origin && !/^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(origin) && !origin.startsWith('vscode-')) {
         return reject(res, 403, 'Forbidden: cross-origin request.');
       }
-      const url = new URL(req.url ?? '/', `http://${host}`);
-      if (url.pathname !== MCP_PATH) return reject(res, 404, `Not found. The MCP endpoint is ${MCP_PATH}.`);
+      const path = req.url ?? '/';
+      const query = path.indexOf('?');
+      if ((query < 0 ? path : path.slice(0, query)) !== MCP_PATH) return reject(res, 404, `Not found. The MCP endpoint is ${MCP_PATH}.`);
       const auth = req.headers.authorization ?? '';
       const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-      if (!given || !tokenMatches(given, token)) {
+      if (!given || !tokenMatches(given, tokenDigest)) {
         return reject(res, 401, 'Unauthorized: missing or wrong bearer token.', { 'www-authenticate': 'Bearer realm="ai-key-manager"' });
       }
 
       const sessionId = req.headers['mcp-session-id'];
       const existing = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
+      const url = `http://${host}${path}`;
       if (req.method === 'POST') {
         const body = await readJson(req);
-        if (existing) return await existing.transport.handleRequest(req, res, body);
+        if (existing) {
+          const response = await existing.transport.handleRequest(toWebRequest(req, url), { parsedBody: body });
+          releaseAnsweredJsonStreams(existing.transport);
+          return await sendWebResponse(response, res);
+        }
         if (sessionId) return reject(res, 404, 'Session not found; start a new session with initialize.');
         if (!isInitializeRequest(body)) return reject(res, 400, 'Bad request: no session; the first request must be initialize.');
         const built = opts.createServer();
-        const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+        const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
           enableJsonResponse: true,
           onsessioninitialized: (id) => {
@@ -100,11 +183,13 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
           built.dispose();
         };
         await built.server.connect(transport);
-        return await transport.handleRequest(req, res, body);
+        const response = await transport.handleRequest(toWebRequest(req, url), { parsedBody: body });
+        releaseAnsweredJsonStreams(transport);
+        return await sendWebResponse(response, res);
       }
       if (req.method === 'GET' || req.method === 'DELETE') {
         if (!existing) return reject(res, sessionId ? 404 : 400, sessionId ? 'Session not found.' : 'Bad request: mcp-session-id header required.');
-        return await existing.transport.handleRequest(req, res);
+        return await sendWebResponse(await existing.transport.handleRequest(toWebRequest(req, url)), res);
       }
       return reject(res, 405, 'Method not allowed.', { allow: 'GET, POST, DELETE' });
     } catch (err) {

@@ -37,28 +37,13 @@ export function createMcpServer(ctx: ToolContext): BuiltServer {
     },
   );
 
-  const secrets = async (): Promise<string[]> => {
-    try {
-      return await ctx.core.keys.allSecrets();
-    } catch {
-      // A locked vault (no AIKM_PASSPHRASE) must not break every reply: what cannot be read cannot leak.
-      const out: string[] = [];
-      for (const k of ctx.core.listKeys()) {
-        try {
-          out.push((await ctx.core.keys.secret(k.provider, k.id)).secret);
-        } catch {
-          /* unreadable: skip */
-        }
-      }
-      return out;
-    }
-  };
   /**
-   * Masks stored secrets and any key-shaped token (a key the server never stored, e.g. pasted into a
-   * track_request error or a prompt argument) in every string of a reply, object keys included.
+   * Masks stored secrets (cached in the key pool until a key changes, so no vault read per reply) and
+   * any key-shaped token (a key the server never stored, e.g. pasted into a track_request error or a
+   * prompt argument) in every string of a reply, object keys included.
    */
   const scrub = async <T>(value: T): Promise<T> => {
-    const list = (await secrets()).filter((x) => x.length >= 8);
+    const list = (await ctx.core.keys.readableSecrets()).filter((x) => x.length >= 8);
     const mask = (s: string): string => redactKeys(list.some((x) => s.includes(x)) ? redactSecrets(s, list) : s);
     return redactStrings(value, mask) as T;
   };

@@ -1,24 +1,29 @@
+import { createHash } from 'node:crypto';
 import type * as vscode from 'vscode';
 import type { StateStore } from '../core/ports';
 
-const RECENT_WRITES = 8;
+/** Digests of our writes kept per key, to recognise a late echo of any of them. */
+const WRITES_REMEMBERED = 4096;
 
 interface OwnWrite {
   /** Our latest value (a JSON copy, as the memento keeps). */
   value: unknown;
   /** The object the memento held right after that write: while it still holds it, nothing changed. */
   seen: unknown;
-  /** JSON of our last few writes, to recognise a late echo of one of them. */
-  recent: (string | undefined)[];
+  latest: string;
+  /** Digests of the JSON of our writes this session, oldest first. */
+  written: Set<string>;
 }
+
+const digest = (json: string | undefined): string => (json === undefined ? 'undefined' : createHash('sha1').update(json).digest('base64'));
 
 /**
  * StateStore over a VS Code Memento (workspaceState or globalState).
  *
- * VS Code can echo an older write of ours back into the memento after a newer one (seen with
- * globalState in VS Code 1.139: update(4), update(5), then get() returns 4 for a while). So our
- * latest write wins over any value that equals one of our recent writes; a value we never wrote
- * (another window's change) is taken as it is.
+ * VS Code echoes our own writes back into the memento, and an echo can land long after newer
+ * writes (seen with globalState in VS Code 1.139: after 16 quick writes, get() returned write 1).
+ * So our latest write wins over any value equal to one we wrote this session; a value we never
+ * wrote (another window's change) is taken as it is.
  */
 export class MementoState implements StateStore {
   private readonly own = new Map<string, OwnWrite>();
@@ -28,24 +33,28 @@ export class MementoState implements StateStore {
   get<T>(key: string): T | undefined {
     const current = this.memento.get<T>(key);
     const w = this.own.get(key);
-    if (!w || current === w.seen) return w ? (w.value as T | undefined) : current;
-    const json = current === undefined ? undefined : JSON.stringify(current);
-    if (!w.recent.includes(json)) {
+    if (!w) return current;
+    if (current === w.seen) return w.value as T | undefined;
+    const d = digest(current === undefined ? undefined : JSON.stringify(current));
+    if (!w.written.has(d)) {
       this.own.delete(key);
       return current;
     }
-    if (json === w.recent[w.recent.length - 1]) w.seen = current;
+    if (d === w.latest) w.seen = current;
     return w.value as T | undefined;
   }
 
   async update(key: string, value: unknown): Promise<void> {
     const json = value === undefined ? undefined : JSON.stringify(value);
     const stored = this.memento.update(key, value);
-    const w = this.own.get(key) ?? { value: undefined, seen: undefined, recent: [] };
+    const d = digest(json);
+    const w = this.own.get(key) ?? { value: undefined, seen: undefined, latest: d, written: new Set<string>() };
     w.value = json === undefined ? undefined : (JSON.parse(json) as unknown);
     w.seen = this.memento.get(key);
-    w.recent.push(json);
-    if (w.recent.length > RECENT_WRITES) w.recent.shift();
+    w.latest = d;
+    w.written.delete(d); // re-inserted as the newest
+    w.written.add(d);
+    if (w.written.size > WRITES_REMEMBERED) w.written.delete(w.written.values().next().value as string);
     this.own.set(key, w);
     await stored;
   }

@@ -189,3 +189,71 @@ describe('AuditLog.recordRepeated', () => {
     assert.deepEqual([list[0].action, list[0].count], ['track_request', 1]);
   });
 });
+
+describe('AuditLog shared with another writer', () => {
+  it('keeps the entries of both logs on one store, in time order, bounded', async () => {
+    const store = new MemoryStore();
+    let t = Date.parse('2026-11-21T10:00:00Z');
+    const clock: Clock = { now: () => new Date((t += 1000)) };
+    const a = new AuditLog(store, { clock, limit: 5, flushDelayMs: 10_000 });
+    const b = new AuditLog(store, { clock, limit: 5, flushDelayMs: 10_000 });
+    a.record({ action: 'add_api_key', via: 'tool', provider: 'anthropic', ok: true }); // 10:00:01
+    b.record({ action: 'add_api_key', via: 'tool', provider: 'openai', ok: true }); // 10:00:02
+    a.record({ action: 'remove_api_key', via: 'tool', provider: 'anthropic', ok: true }); // 10:00:03
+    await a.flush();
+    await b.flush();
+    const merged = new AuditLog(store, { limit: 5 }).list();
+    assert.deepEqual(merged.map((e) => [e.action, e.provider]), [
+      ['remove_api_key', 'anthropic'],
+      ['add_api_key', 'openai'],
+      ['add_api_key', 'anthropic'],
+    ]);
+    assert.deepEqual(b.list(), merged, 'the log that merged shows both');
+
+    for (let i = 0; i < 4; i++) a.record({ action: `a${i}`, via: 'cli', ok: true });
+    await a.flush();
+    assert.deepEqual(new AuditLog(store, { limit: 5 }).list().map((e) => e.action), ['a3', 'a2', 'a1', 'a0', 'remove_api_key']);
+  });
+
+  it('a failed save is merged later without duplicates', async () => {
+    const store = new MemoryStore();
+    let fail = true;
+    const flaky: StateStore = {
+      get: (k) => store.get(k),
+      update: async (k, v) => {
+        if (fail) throw new Error('quota exceeded');
+        await store.update(k, v);
+      },
+    };
+    let t = Date.parse('2026-11-21T10:00:00Z');
+    const clock: Clock = { now: () => new Date((t += 1000)) };
+    const a = new AuditLog(flaky, { clock, flushDelayMs: 10_000 });
+    const b = new AuditLog(store, { clock, flushDelayMs: 10_000 });
+    a.record({ action: 'one', via: 'tool', ok: true });
+    await assert.rejects(a.flush(), /quota exceeded/);
+    b.record({ action: 'two', via: 'tool', ok: true });
+    await b.flush();
+    fail = false;
+    a.record({ action: 'three', via: 'tool', ok: true });
+    await a.flush();
+    assert.deepEqual(new AuditLog(store).list().map((e) => e.action), ['three', 'two', 'one']);
+  });
+});
+
+describe('AuditLog counted entries with another writer', () => {
+  it('keeps the higher count of an entry saved, counted up, and merged with another log', async () => {
+    const store = new MemoryStore();
+    let t = Date.parse('2026-11-21T10:00:05Z');
+    const clock: Clock = { now: () => new Date((t += 10)) };
+    const a = new AuditLog(store, { clock, limit: 50, flushDelayMs: 10_000 });
+    const b = new AuditLog(store, { clock, limit: 50, flushDelayMs: 10_000 });
+    for (let i = 0; i < 3; i++) a.recordRepeated({ action: 'track_request', via: 'tool', ok: true, detail: 'model gpt-4o' }, 'gpt-4o');
+    await a.flush();
+    b.record({ action: 'add_api_key', via: 'tool', ok: true });
+    await b.flush();
+    for (let i = 0; i < 4; i++) a.recordRepeated({ action: 'track_request', via: 'tool', ok: true, detail: 'model gpt-4o' }, 'gpt-4o');
+    await a.flush();
+    const merged = new AuditLog(store).list();
+    assert.deepEqual(merged.map((e) => [e.action, e.count]), [['add_api_key', undefined], ['track_request', 7]]);
+  });
+});

@@ -13,10 +13,13 @@ import {
   isMonthKey,
   isValidTimeZone,
   monthFraction,
+  monthBounds,
   monthKey,
+  parseIsoUtc,
   startOfDay,
   startOfMonth,
   systemTimeZone,
+  type DayBounds,
 } from '../../src/core/calendar';
 
 const NY = 'America/New_York';
@@ -157,5 +160,74 @@ describe('calendar months', () => {
     assert.ok(isMonthKey('2026-11'));
     assert.ok(!isMonthKey('2026-00'));
     assert.ok(!isMonthKey('2026-11-01'));
+  });
+});
+
+describe('calendar caches and fast parsing', () => {
+  it('monthBounds agrees with startOfMonth/endOfMonth/daysInMonth and is reused within the month', () => {
+    for (const tz of [NY, SYD, 'UTC', 'America/Santiago']) {
+      let t = d('2025-12-15T00:00:00Z').getTime();
+      for (let i = 0; i < 30; i++) {
+        const at = new Date(t);
+        const b = monthBounds(at, tz);
+        assert.equal(b.start, startOfMonth(at, tz).getTime(), `${tz} ${b.key}`);
+        assert.equal(b.end, endOfMonth(at, tz).getTime());
+        assert.equal(b.days, daysInMonth(at, tz));
+        assert.equal(b.key, monthKey(at, tz));
+        assert.equal(monthBounds(new Date(b.end - 1), tz), b, 'same cached object for the last instant of the month');
+        assert.equal(monthBounds(new Date(b.end), tz).start, b.end);
+        t = b.end + 3 * 86_400_000;
+      }
+    }
+  });
+
+  it('cached day bounds answer like fresh ones, also at the exact edges and after the cache is full', () => {
+    const tz = 'Asia/Kathmandu';
+    const seen = new Map<string, DayBounds>();
+    for (let round = 0; round < 2; round++) {
+      let t = d('2026-03-01T00:00:00Z').getTime();
+      for (let i = 0; i < 40; i++) {
+        const b = dayBounds(new Date(t), tz);
+        const first = seen.get(b.key) ?? b;
+        seen.set(b.key, first);
+        assert.deepEqual({ ...b }, { ...first });
+        assert.equal(dayKey(new Date(b.start), tz), b.key);
+        assert.equal(dayKey(new Date(b.end - 1), tz), b.key);
+        assert.equal(dayKey(new Date(b.end), tz), addDays(b.key, 1));
+        assert.ok(Object.isFrozen(b), 'shared bounds cannot be changed by a caller');
+        t = b.end + 1;
+      }
+    }
+  });
+
+  it('parseIsoUtc reads exactly what toISOString writes and nothing else', () => {
+    for (const ms of [0, -1, 951_782_400_000, 1_772_409_599_999, 253_402_300_799_999, -62_167_219_200_000, Date.parse('2028-02-29T23:59:59.999Z')]) {
+      const iso = new Date(ms).toISOString();
+      assert.equal(parseIsoUtc(iso), ms, iso);
+    }
+    let seed = 7;
+    for (let i = 0; i < 5000; i++) {
+      seed = (seed * 48271) % 2147483647;
+      const ms = Math.floor((seed / 2147483647) * 4e12);
+      assert.equal(parseIsoUtc(new Date(ms).toISOString()), ms);
+    }
+    for (const s of [
+      '2026-02-29T00:00:00.000Z', // not a leap year (Date.parse rolls it over to March 1)
+      '1900-02-29T00:00:00.000Z',
+      '2026-04-31T00:00:00.000Z',
+      '2026-11-21T24:00:00.000Z',
+      '2026-11-21T23:60:00.000Z',
+      '2026-11-21T23:59:60.000Z',
+      '2026-00-10T00:00:00.000Z',
+      '2026-11-00T00:00:00.000Z',
+      '2026-11-21T17:00:00Z',
+      '2026-11-21T17:00:00.000+00:00',
+      '2026-11-21 17:00:00.000Z',
+      '2026-11-21T17:00:00.00aZ',
+      '2o26-11-21T17:00:00.000Z',
+      '',
+    ]) {
+      assert.ok(Number.isNaN(parseIsoUtc(s)), s);
+    }
   });
 });

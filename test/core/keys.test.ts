@@ -573,3 +573,74 @@ describe('KeyPool env discovery', () => {
     w.assertStateClean();
   });
 });
+
+describe('KeyPool secrets for scrubbing', () => {
+  /** Returns the same object until the key is updated, like a Memento or the state file. */
+  class StableState implements StateStore {
+    readonly data = new Map<string, unknown>();
+    get<T>(key: string): T | undefined {
+      return this.data.get(key) as T | undefined;
+    }
+    async update(key: string, value: unknown): Promise<void> {
+      if (value === undefined) this.data.delete(key);
+      else this.data.set(key, JSON.parse(JSON.stringify(value)));
+    }
+  }
+  class CountingVault extends MemoryVault {
+    reads = 0;
+    locked = false;
+    override async get(name: string): Promise<string | undefined> {
+      this.reads++;
+      if (this.locked) throw new Error('Set AIKM_PASSPHRASE');
+      return super.get(name);
+    }
+  }
+
+  it('reads the vault once while keys are unchanged, and again after add, rotate, rollback and remove', async () => {
+    const vault = new CountingVault();
+    const state = new StableState();
+    const pool = new KeyPool(vault, state, { clock: new TestClock() });
+    const a = canary.anthropic();
+    const o = canary.openai();
+    const added = await pool.add('anthropic', { apiKey: a });
+    await pool.add('openai', { apiKey: o });
+    assert.deepEqual(new Set(await pool.readableSecrets()), new Set([a, o]));
+    const reads = vault.reads;
+    for (let i = 0; i < 5; i++) assert.deepEqual(new Set(await pool.readableSecrets()), new Set([a, o]));
+    assert.equal(vault.reads, reads, 'cached while nothing changed');
+
+    const a2 = canary.anthropic();
+    await pool.rotate('anthropic', { apiKey: a2 }, added.key.id);
+    assert.deepEqual(new Set(await pool.readableSecrets()), new Set([a2, o]), 'rotated secret is scrubbed at once');
+    await pool.rollback('anthropic', added.key.id);
+    assert.deepEqual(new Set(await pool.readableSecrets()), new Set([a, o]));
+    await pool.remove('anthropic', added.key.id);
+    assert.deepEqual(await pool.readableSecrets(), [o]);
+    assert.ok(Object.isFrozen(await pool.readableSecrets()), 'callers cannot change the cached list');
+  });
+
+  it('sees a key another writer added to the shared state', async () => {
+    const vault = new CountingVault();
+    const state = new StableState();
+    const pool = new KeyPool(vault, state, { clock: new TestClock() });
+    const a = canary.anthropic();
+    await pool.add('anthropic', { apiKey: a });
+    assert.deepEqual(await pool.readableSecrets(), [a]);
+    const other = new KeyPool(vault, state, { clock: new TestClock() }); // e.g. another window over the same storage
+    const o = canary.openai();
+    await other.add('openai', { apiKey: o });
+    assert.deepEqual(new Set(await pool.readableSecrets()), new Set([a, o]));
+  });
+
+  it('skips secrets that cannot be read and does not cache that answer; allSecrets still rejects', async () => {
+    const vault = new CountingVault();
+    const pool = new KeyPool(vault, new StableState(), { clock: new TestClock(), env: { OPENAI_API_KEY: 'sk-proj-envENVenvENVenvENVenv0123456789' }, discoverEnv: true });
+    const a = canary.anthropic();
+    await pool.add('anthropic', { apiKey: a });
+    vault.locked = true;
+    assert.deepEqual(await pool.readableSecrets(), ['sk-proj-envENVenvENVenvENVenv0123456789']);
+    await assert.rejects(pool.allSecrets(), /AIKM_PASSPHRASE/);
+    vault.locked = false;
+    assert.deepEqual(new Set(await pool.readableSecrets()), new Set([a, 'sk-proj-envENVenvENVenvENVenv0123456789']));
+  });
+});

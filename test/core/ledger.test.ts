@@ -460,3 +460,116 @@ describe('Ledger retention', () => {
     assert.ok(size <= 256 * 1024, `serialized size ${size} bytes`);
   });
 });
+
+describe('Ledger shared with another writer', () => {
+  /** Like MemoryStore, and says when the stored data changed (as the state file does). */
+  class SharedStore extends MemoryStore {
+    rev = 0;
+    revision(): number {
+      return this.rev;
+    }
+    override async update(key: string, value: unknown): Promise<void> {
+      await super.update(key, value);
+      this.rev++;
+    }
+  }
+
+  it('two ledgers on one store both keep their usage: a save merges instead of overwriting', async () => {
+    const store = new MemoryStore();
+    const clock = new FixedClock(new Date(NOW));
+    const a = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
+    const b = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 }); // both loaded the empty store
+    for (let i = 0; i < 3; i++) a.record(ev({ at: NOW, costUsd: 0.25, latencyMs: 100 }));
+    for (let i = 0; i < 2; i++) b.record(ev({ at: NOW, provider: 'openai', model: 'gpt-4o', costUsd: 1, success: false, error: 'HTTP 500' }));
+    await a.flush();
+    await b.flush();
+    const after = new Ledger(store, { clock, timeZone: NY });
+    assert.equal(after.usage().totals.requests, 5);
+    assert.equal(after.spent('day'), 2.75);
+    assert.deepEqual(after.providerStats().map((p) => [p.provider, p.requests, p.failures]), [
+      ['anthropic', 3, 0],
+      ['openai', 2, 2],
+    ]);
+    assert.equal(after.recent().length, 5);
+    assert.equal(b.usage().totals.requests, 5, 'the ledger that merged now shows the other’s usage too');
+
+    a.record(ev({ at: NOW, costUsd: 0.25 }));
+    await a.flush();
+    assert.equal(a.usage().totals.requests, 6);
+    assert.equal(new Ledger(store, { clock, timeZone: NY }).usage().totals.requests, 6);
+    assert.equal(new Ledger(store, { clock, timeZone: NY }).serializedSize(), Buffer.byteLength(store.raw()));
+  });
+
+  it('with a store that reports changes, queries pick up the other writer’s saves without saving first', async () => {
+    const store = new SharedStore();
+    const clock = new FixedClock(new Date(NOW));
+    const a = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
+    const b = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
+    a.record(ev({ at: NOW, costUsd: 1 }));
+    b.record(ev({ at: NOW, costUsd: 2 }));
+    await b.flush();
+    assert.equal(a.spent('day'), 3, 'a sees b’s saved usage plus its own unsaved');
+    assert.equal(a.usage().totals.requests, 2);
+    await a.flush();
+    assert.equal(b.spent('day'), 3);
+    assert.equal(new Ledger(store, { clock, timeZone: NY }).spent('day'), 3, 'nothing counted twice on disk');
+  });
+
+  it('a failed save is merged again later without counting anything twice', async () => {
+    const store = new MemoryStore();
+    const clock = new FixedClock(new Date(NOW));
+    const a = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
+    const b = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
+    a.record(ev({ at: NOW, costUsd: 1 }));
+    store.failNext = 1;
+    await assert.rejects(a.flush(), /disk full/);
+    b.record(ev({ at: NOW, costUsd: 10 }));
+    await b.flush();
+    a.record(ev({ at: NOW, costUsd: 100 }));
+    await a.flush();
+    assert.equal(new Ledger(store, { clock, timeZone: NY }).spent('day'), 111);
+    assert.equal(a.spent('day'), 111);
+  });
+
+  it('reset() in one clears what both saved; the other’s later usage lands on the empty ledger', async () => {
+    const store = new MemoryStore();
+    const clock = new FixedClock(new Date(NOW));
+    const a = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
+    const b = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
+    a.record(ev({ at: NOW, costUsd: 1 }));
+    await a.flush();
+    b.record(ev({ at: NOW, costUsd: 2 }));
+    await b.flush();
+    await a.reset();
+    assert.equal(new Ledger(store, { clock, timeZone: NY }).usage().totals.requests, 0);
+    b.record(ev({ at: NOW, costUsd: 4 }));
+    await b.flush();
+    const after = new Ledger(store, { clock, timeZone: NY });
+    assert.equal(after.usage().totals.requests, 1);
+    assert.equal(after.spent('day'), 4);
+    assert.equal(b.spent('day'), 4, 'b dropped the usage the reset removed');
+  });
+
+  it('merges recent events in time order, latency samples and the latest error', async () => {
+    const store = new MemoryStore();
+    const clock = new FixedClock(new Date(NOW));
+    const a = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000, recentLimit: 4, latencySampleSize: 3 });
+    const b = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000, recentLimit: 4, latencySampleSize: 3 });
+    a.record(ev({ at: '2026-11-21T10:00:00.000Z', inputTokens: 1, latencyMs: 10 }));
+    a.record(ev({ at: '2026-11-21T12:00:00.000Z', inputTokens: 3, latencyMs: 30, success: false, error: 'later error' }));
+    b.record(ev({ at: '2026-11-21T11:00:00.000Z', inputTokens: 2, latencyMs: 20, success: false, error: 'earlier error' }));
+    b.record(ev({ at: '2026-11-21T13:00:00.000Z', inputTokens: 4, latencyMs: 40 }));
+    b.record(ev({ at: '2026-11-21T14:00:00.000Z', inputTokens: 5, latencyMs: 50 }));
+    await a.flush();
+    await b.flush();
+    const after = new Ledger(store, { clock, timeZone: NY, recentLimit: 4, latencySampleSize: 3 });
+    assert.deepEqual(after.recent().map((e) => e.inputTokens), [5, 4, 3, 2]);
+    const s = after.providerStats('anthropic');
+    assert.equal(s.requests, 5);
+    assert.equal(s.failures, 2);
+    // Latencies carry no time: the stored sample (a's 10, 30) is followed by the saving ledger's (b's 20, 40, 50).
+    assert.equal(s.meanLatencyMs, 36.7);
+    assert.deepEqual(s.lastError, { at: '2026-11-21T12:00:00.000Z', message: 'later error' });
+    assert.equal(s.lastSuccessAt, '2026-11-21T14:00:00.000Z');
+  });
+});

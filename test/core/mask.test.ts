@@ -82,4 +82,20 @@ describe('redactSecrets', () => {
     assert.equal(redactSecrets('the word short stays', ['short', '']), 'the word short stays');
     assert.equal(redactSecrets('nothing to hide', []), 'nothing to hide');
   });
+
+  it('redacts with whatever list it is given now, also when lists alternate or are reused (compiled-pattern cache)', () => {
+    const one = Object.freeze(['first-secret-AAAA1111']);
+    const two = Object.freeze(['second-secret-BBBB2222', 'first-secret-AAAA1111']);
+    const text = 'first-secret-AAAA1111 and second-secret-BBBB2222';
+    for (let i = 0; i < 3; i++) {
+      assert.equal(redactSecrets(text, one), `${maskKey('first-secret-AAAA1111')} and second-secret-BBBB2222`);
+      assert.equal(redactSecrets(text, one), `${maskKey('first-secret-AAAA1111')} and second-secret-BBBB2222`, 'same frozen list twice');
+      assert.equal(redactSecrets(text, two), `${maskKey('first-secret-AAAA1111')} and ${maskKey('second-secret-BBBB2222')}`);
+      assert.equal(redactSecrets(text, []), text);
+    }
+    const mutable = ['first-secret-AAAA1111'];
+    assert.equal(redactSecrets(text, mutable), `${maskKey('first-secret-AAAA1111')} and second-secret-BBBB2222`);
+    mutable.push('second-secret-BBBB2222'); // a changed (unfrozen) list is not mistaken for the previous one
+    assert.equal(redactSecrets(text, mutable), `${maskKey('first-secret-AAAA1111')} and ${maskKey('second-secret-BBBB2222')}`);
+  });
 });

@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { FileStateStore } from '../../src/headless/fileState';
 import { writeFileAtomic, writeFileAtomicSync } from '../../src/headless/atomicFile';
 
@@ -144,5 +145,111 @@ describe('atomic file writes', () => {
     await assert.rejects(writeFileAtomic(path, 'x'), { code: 'ENOENT' });
     assert.throws(() => writeFileAtomicSync(path, 'x'), { code: 'ENOENT' });
     assert.equal(fs.existsSync(join(root, 'missing')), false);
+  });
+});
+
+describe('FileStateStore shared by two processes', () => {
+  let root: string;
+  let n = 0;
+  const newPath = () => join(root, `case-${++n}`, 'state.json');
+  const STORE_MODULE = resolve(__dirname, '../../src/headless/fileState.js');
+
+  before(() => {
+    root = fs.mkdtempSync(join(os.tmpdir(), 'aikm-shared-'));
+  });
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('keeps both processes’ keys: a write applies only its own changes to the file as it is now', async () => {
+    const path = newPath();
+    const a = new FileStateStore(path);
+    const b = new FileStateStore(path); // both started before either wrote, like two CLI processes
+    await a.update('fromA', 1);
+    await b.update('fromB', 2);
+    await a.update('fromA', 3);
+    const onDisk = new FileStateStore(path);
+    assert.equal(onDisk.get('fromA'), 3);
+    assert.equal(onDisk.get('fromB'), 2);
+    assert.equal(a.get('fromB'), 2, 'a sees b’s write without restarting');
+    assert.equal(b.get('fromA'), 3);
+  });
+
+  it('modify() re-applies its change to the fresh value, so additions to one list from both survive', async () => {
+    const path = newPath();
+    const a = new FileStateStore(path);
+    const b = new FileStateStore(path);
+    const add = (item: string) => (list: string[] | undefined) => [...(list ?? []), item];
+    await Promise.all([a.modify('keys', add('anthropic')), b.modify('keys', add('openai'))]);
+    await Promise.all([a.modify('keys', add('google')), b.modify('keys', add('groq'))]);
+    const keys = new FileStateStore(path).get<string[]>('keys')!;
+    assert.deepEqual([...keys].sort(), ['anthropic', 'google', 'groq', 'openai']);
+    assert.deepEqual([...a.get<string[]>('keys')!].sort(), [...keys].sort());
+  });
+
+  it('notices a file replaced by another writer: new values, a new revision; unchanged otherwise', async () => {
+    const path = newPath();
+    const a = new FileStateStore(path);
+    const b = new FileStateStore(path);
+    await a.update('x', 1);
+    const r0 = b.revision();
+    assert.equal(b.get('x'), 1);
+    const r1 = b.revision();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(b.revision(), r1, 'no change, same revision');
+    await a.update('x', 2);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(b.get('x'), 2);
+    assert.notEqual(b.revision(), r0);
+  });
+
+  it('drops a modification whose write failed (the caller retries), and writes set values again on flush', async () => {
+    const path = newPath();
+    let fail = 1;
+    const store = new FileStateStore(path, {
+      writeFile: async (p, data) => {
+        if (fail-- > 0) throw new Error('disk full');
+        await writeFileAtomic(p, data, 0o600);
+      },
+    });
+    const modified = store.modify('counter', (v: number | undefined) => (v ?? 0) + 1);
+    const set = store.update('name', 'kept');
+    await assert.rejects(modified, /disk full/);
+    await assert.rejects(set, /disk full/);
+    assert.equal(store.get('counter'), undefined, 'the failed modification is not in the view');
+    assert.equal(store.get('name'), 'kept');
+    await store.flush();
+    assert.equal(new FileStateStore(path).get('name'), 'kept');
+    assert.equal(new FileStateStore(path).get('counter'), undefined);
+  });
+
+  it('two real processes appending 30 items each to one key lose none', async () => {
+    const path = newPath();
+    fs.mkdirSync(join(path, '..'), { recursive: true });
+    const script = `
+      const { FileStateStore } = require(${JSON.stringify(STORE_MODULE)});
+      const [file, who] = process.argv.slice(-2);
+      const store = new FileStateStore(file);
+      (async () => {
+        for (let i = 0; i < 30; i++) {
+          await store.modify('items', (list) => [...(list || []), who + i]);
+          await store.update('last-' + who, i);
+        }
+        await store.flush();
+      })().catch((e) => { console.error(e); process.exit(1); });`;
+    const run = (who: string) =>
+      new Promise<void>((resolvePromise, reject) => {
+        const child = spawn(process.execPath, ['-e', script, '--', path, who], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+        child.on('exit', (code) => (code === 0 ? resolvePromise() : reject(new Error(`child ${who} exited ${code}: ${err}`))));
+      });
+    await Promise.all([run('a'), run('b')]);
+    const store = new FileStateStore(path);
+    const items = store.get<string[]>('items')!;
+    assert.equal(items.length, 60);
+    assert.deepEqual(new Set(items).size, 60);
+    assert.equal(store.get('last-a'), 29);
+    assert.equal(store.get('last-b'), 29);
+    if (posix) assert.equal(fs.statSync(path).mode & 0o777, 0o600);
+    assert.deepEqual(fs.readdirSync(join(path, '..')), ['state.json'], 'no temp or lock files left');
   });
 });

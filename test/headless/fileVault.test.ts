@@ -2,7 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { EncryptedFileVault, EnvVault } from '../../src/headless/fileVault';
 
 const PASS = 'correct horse battery staple';
@@ -111,6 +112,43 @@ describe('EncryptedFileVault', () => {
     await Promise.all(names.map((name) => vault.store(name, `secret-value-${name}`)));
     const fresh = new EncryptedFileVault(path, PASS);
     for (const name of names) assert.equal(await fresh.get(name), `secret-value-${name}`);
+  });
+
+  it('keeps the keys two instances (two processes) store at the same time, and each sees the other’s', async () => {
+    const path = newPath();
+    const a = new EncryptedFileVault(path, PASS);
+    const b = new EncryptedFileVault(path, PASS);
+    assert.equal(await a.get('anthropic'), undefined); // both have read the (missing) file before either writes
+    assert.equal(await b.get('openai'), undefined);
+    await Promise.all([a.store('key/anthropic-1', CANARY), b.store('key/openai-1', 'sk-proj-second-key-0000'), a.store('key/google-1', 'AIza-third-key-00000000')]);
+    assert.equal(await a.get('key/openai-1'), 'sk-proj-second-key-0000', 'a reads b’s key without restarting');
+    assert.equal(await b.get('key/anthropic-1'), CANARY);
+    await b.delete('key/google-1');
+    assert.equal(await a.get('key/google-1'), undefined, 'a sees b’s delete');
+    const fresh = new EncryptedFileVault(path, PASS);
+    assert.equal(await fresh.get('key/anthropic-1'), CANARY);
+    assert.equal(await fresh.get('key/openai-1'), 'sk-proj-second-key-0000');
+    assert.deepEqual(fs.readdirSync(join(path, '..')), ['vault.json'], 'no lock or temp files left');
+  });
+
+  it('two real processes storing 15 keys each lose none', async () => {
+    const path = newPath();
+    const script = `
+      const { EncryptedFileVault } = require(${JSON.stringify(resolve(__dirname, '../../src/headless/fileVault.js'))});
+      const [file, who] = process.argv.slice(-2);
+      const vault = new EncryptedFileVault(file, process.env.PASS);
+      (async () => { for (let i = 0; i < 15; i++) await vault.store(who + '-' + i, 'secret-' + who + '-' + i); })()
+        .catch((e) => { console.error(e); process.exit(1); });`;
+    const run = (who: string) =>
+      new Promise<void>((resolvePromise, reject) => {
+        const child = spawn(process.execPath, ['-e', script, '--', path, who], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PASS } });
+        let err = '';
+        child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+        child.on('exit', (code) => (code === 0 ? resolvePromise() : reject(new Error(`child ${who} exited ${code}: ${err}`))));
+      });
+    await Promise.all([run('a'), run('b')]);
+    const vault = new EncryptedFileVault(path, PASS);
+    for (const who of ['a', 'b']) for (let i = 0; i < 15; i++) assert.equal(await vault.get(`${who}-${i}`), `secret-${who}-${i}`);
   });
 
   it('reports a corrupt or tampered file clearly', async () => {

@@ -14,7 +14,7 @@ describe('MementoState over globalState', () => {
     const state = new MementoState(api.globalState);
     const pending: Promise<void>[] = [];
     const wrong: string[] = [];
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 120; i++) {
       pending.push(state.update(KEY, { n: i, list: [i, i + 1] }));
       await sleep(i % 3 === 0 ? 0 : (i * 7) % 23);
       const got = state.get<{ n: number }>(KEY)?.n;
@@ -23,7 +23,7 @@ describe('MementoState over globalState', () => {
     await Promise.all(pending);
     for (let t = 0; t < 20; t++) {
       const got = state.get<{ n: number }>(KEY)?.n;
-      if (got !== 39) wrong.push(`after all writes read ${got}`);
+      if (got !== 119) wrong.push(`after all writes read ${got}`);
       await sleep(25);
     }
     assert.deepEqual(wrong, []);

@@ -5,7 +5,9 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { startFakeProviders, type FakeProviders } from '../fakes/providers';
-import { MCP_PATH, type HttpHost } from '../../src/mcp/httpHost';
+import { MCP_PATH, releaseAnsweredJsonStreams, type HttpHost } from '../../src/mcp/httpHost';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { REQUIRED_TOOL_NAMES } from '../../src/mcp/tools';
 import { callOk, connectHttp, createTestCore, startTestHost, type TestCore } from './helpers';
 
@@ -204,6 +206,40 @@ describe('MCP HTTP host', () => {
     }
   });
 
+  it('speaks the Streamable HTTP rules on a raw session: JSON replies with a length, 202 for notifications, 406/400/413 refusals', async () => {
+    const init = await raw(host.port, { path: `${MCP_PATH}?client=raw`, body: INITIALIZE, headers: auth });
+    assert.equal(init.status, 200);
+    const sid = init.headers['mcp-session-id'];
+    assert.equal(typeof sid, 'string');
+    const session = { ...auth, 'mcp-session-id': sid as string, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION };
+    assert.equal((await raw(host.port, { body: { jsonrpc: '2.0', method: 'notifications/initialized' }, headers: session })).status, 202);
+
+    const call = await raw(host.port, { body: { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'check_budget', arguments: {} } }, headers: session });
+    assert.equal(call.status, 200);
+    assert.match(String(call.headers['content-type']), /^application\/json/);
+    assert.equal(call.headers['mcp-session-id'], sid);
+    assert.equal(Number(call.headers['content-length']), Buffer.byteLength(call.body));
+    const reply = JSON.parse(call.body) as { id: number; result: { structuredContent: { day: unknown } } };
+    assert.equal(reply.id, 7);
+    assert.ok(reply.result.structuredContent.day);
+
+    const batch = await raw(host.port, { body: [{ jsonrpc: '2.0', id: 8, method: 'tools/list' }, { jsonrpc: '2.0', id: 9, method: 'prompts/list' }], headers: session });
+    assert.deepEqual((JSON.parse(batch.body) as Array<{ id: number }>).map((r) => r.id).sort(), [8, 9]);
+
+    const notAcceptable = await raw(host.port, { body: { jsonrpc: '2.0', id: 10, method: 'tools/list' }, headers: { ...session, accept: 'application/json' } });
+    assert.equal(notAcceptable.status, 406);
+    const badVersion = await raw(host.port, { body: { jsonrpc: '2.0', id: 11, method: 'tools/list' }, headers: { ...session, 'mcp-protocol-version': '1999-01-01' } });
+    assert.equal(badVersion.status, 400);
+    assert.match(errorMessage(badVersion), /protocol version/);
+    const notRpc = await raw(host.port, { body: { hello: 'world' }, headers: session });
+    assert.equal(notRpc.status, 400);
+    const huge = await raw(host.port, { body: JSON.stringify({ jsonrpc: '2.0', id: 12, method: 'tools/list', params: { pad: 'x'.repeat(4 * 1024 * 1024) } }), headers: session });
+    assert.equal(huge.status, 413);
+    assert.match(errorMessage(huge), /too large/);
+
+    assert.equal((await raw(host.port, { method: 'DELETE', headers: session })).status, 200);
+  });
+
   it('ends a session on DELETE: later requests on it get 404', async () => {
     const n0 = host.sessionCount();
     const { client, transport } = await connectHttp(host);
@@ -229,5 +265,42 @@ describe('MCP HTTP host', () => {
     assert.equal(h2.sessionCount(), 0);
     assert.equal(await canConnect(h2.port), false, 'port still accepts connections after close()');
     await client.close();
+  });
+
+  it('does not keep a finished request per call (SDK issue #2559: JSON-mode stream mappings leak)', async () => {
+    const server = new McpServer({ name: 'gated', version: '1' });
+    let started = false;
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    server.registerTool('wait', { description: 'waits for the test' }, async () => {
+      started = true;
+      await gate;
+      return { content: [{ type: 'text' as const, text: 'done' }] };
+    });
+    const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: () => 'session-1', enableJsonResponse: true });
+    await server.connect(transport);
+    const headers = (extra: Record<string, string> = {}) => ({ 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...extra });
+    const post = (body: unknown, extra?: Record<string, string>) => transport.handleRequest(new Request('http://127.0.0.1/mcp', { method: 'POST', headers: headers(extra), body: JSON.stringify(body) }));
+    assert.equal((await post(INITIALIZE)).status, 200);
+    const session = { 'mcp-session-id': 'session-1', 'mcp-protocol-version': LATEST_PROTOCOL_VERSION };
+    const mappings = (): number => (transport as unknown as { _streamMapping: Map<string, unknown> })._streamMapping.size;
+    for (let i = 0; i < 5; i++) assert.equal((await post({ jsonrpc: '2.0', id: 10 + i, method: 'tools/list' }, session)).status, 200);
+    const leaked = mappings();
+    assert.ok(leaked >= 5, `the SDK no longer leaks a mapping per request (${leaked} left): the workaround can go`);
+    releaseAnsweredJsonStreams(transport);
+    assert.equal(mappings(), 0);
+
+    // A request still being answered keeps its mapping, and is answered normally.
+    const slow = post({ jsonrpc: '2.0', id: 99, method: 'tools/call', params: { name: 'wait', arguments: {} } }, session);
+    while (!started) await new Promise((r) => setTimeout(r, 1));
+    releaseAnsweredJsonStreams(transport);
+    assert.equal(mappings(), 1, 'the in-flight request is kept');
+    open();
+    const reply = await slow;
+    assert.equal(reply.status, 200);
+    assert.match(await reply.text(), /done/);
+    releaseAnsweredJsonStreams(transport);
+    assert.equal(mappings(), 0);
+    await transport.close();
   });
 });
