@@ -34,6 +34,9 @@ export interface DashboardModel {
   providerIds: string[];
 }
 
+/** Rows of the panel's recent-requests table. */
+const RECENT_ROWS = 25;
+
 export function buildDashboard(core: AiKeyManagerCore, filter: DashboardFilter): DashboardModel {
   const days = Math.min(366, Math.max(1, Math.round(filter.days)));
   const provider = filter.provider || undefined;
@@ -61,10 +64,9 @@ export function buildDashboard(core: AiKeyManagerCore, filter: DashboardFilter):
         healthy: p.health.healthy,
         keys: p.keys.map((k) => ({ id: k.id, masked: k.masked, label: k.label, status: k.status, lastValidation: k.last_validation, warnings: k.warnings })),
       })),
+    // Newest first by time, inside the same window and provider as the rest of the panel.
     recent: core.ledger
-      .recent(50)
-      .filter((e) => !provider || e.provider === provider)
-      .slice(0, 25)
+      .recent(RECENT_ROWS, { days, provider })
       .map((e) => ({ at: e.at, provider: e.provider, model: e.model, inputTokens: e.inputTokens, outputTokens: e.outputTokens, costUsd: e.costUsd, success: e.success, latencyMs: e.latencyMs, error: e.error })),
     audit: core.audit.list({ limit: 25, provider }),
     providerIds: providers.map((p) => p.id),

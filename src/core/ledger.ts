@@ -53,6 +53,12 @@ export interface UsageQuery {
   groupBy?: UsageGroupBy;
 }
 
+export interface RecentQuery {
+  /** Only events on the last `days` local days, up to and including today. */
+  days?: number;
+  provider?: string;
+}
+
 export type UsageGroup = { key: string; provider?: string; model?: string } & Totals;
 
 export interface UsageReport {
@@ -457,9 +463,30 @@ export class Ledger {
     };
   }
 
-  /** Most recently recorded events first (at most `recentLimit`). */
-  recent(limit: number = this.recentLimit): UsageEvent[] {
-    return lastN(this.recentEvents, Math.min(Math.max(0, Math.floor(limit)), this.recentLimit)).reverse();
+  /**
+   * The newest of the kept raw events first, by their time (events may be recorded out of order,
+   * e.g. reported late by a tool); equal times keep the later-recorded one first. At most `limit`
+   * (and `recentLimit`). With `days`, only events on the last `days` local days up to today; with
+   * `provider`, only that provider's.
+   */
+  recent(limit: number = this.recentLimit, filter: RecentQuery = {}): UsageEvent[] {
+    const n = Math.min(Math.max(0, Math.floor(limit)), this.recentLimit);
+    const to = filter.days === undefined ? undefined : this.todayKey();
+    const from = to === undefined ? undefined : addDays(to, -(clampDays(filter.days!) - 1));
+    const picked: { e: UsageEvent; ms: number; i: number }[] = [];
+    this.recentEvents.forEach((e, i) => {
+      if (filter.provider !== undefined && e.provider !== filter.provider) return;
+      const ms = Date.parse(e.at);
+      if (from !== undefined && to !== undefined) {
+        const key = this.dayKeyOf(ms);
+        if (key < from || key > to) return;
+      }
+      picked.push({ e, ms, i });
+    });
+    return picked
+      .sort((a, b) => b.ms - a.ms || b.i - a.i)
+      .slice(0, n)
+      .map((p) => p.e);
   }
 
   providerStats(): ProviderStats[];

@@ -184,6 +184,48 @@ describe('Ledger queries', () => {
     assert.equal(ledger.recent(50).length, 5);
   });
 
+  it('recent() orders by event time, not by when events were recorded', () => {
+    const { ledger } = setup();
+    fourEvents(ledger); // recorded out of order: Nov 21 15:00, Nov 20 15:00, Nov 21 04:30, Nov 21 05:30
+    ledger.record(ev({ at: '2026-11-21T15:00:00Z', inputTokens: 7 })); // same time as the first: recorded later, listed first
+    assert.deepEqual(
+      ledger.recent().map((e) => [e.at, e.inputTokens]),
+      [
+        ['2026-11-21T15:00:00.000Z', 7],
+        ['2026-11-21T15:00:00.000Z', 1000],
+        ['2026-11-21T05:30:00.000Z', 100],
+        ['2026-11-21T04:30:00.000Z', 100],
+        ['2026-11-20T15:00:00.000Z', 100],
+      ],
+    );
+    assert.deepEqual(
+      ledger.recent(2).map((e) => e.inputTokens),
+      [7, 1000],
+    );
+  });
+
+  it('recent() keeps only the events of a window of local days and of one provider', () => {
+    const { ledger } = setup();
+    fourEvents(ledger);
+    ledger.record(ev({ at: '2026-09-01T12:00:00Z', model: 'old' })); // 82 days ago
+    // Today in New York is Nov 21; 04:30Z on Nov 21 is still Nov 20 there.
+    assert.deepEqual(
+      ledger.recent(50, { days: 1 }).map((e) => e.at),
+      ['2026-11-21T15:00:00.000Z', '2026-11-21T05:30:00.000Z'],
+    );
+    assert.deepEqual(
+      ledger.recent(50, { days: 2 }).map((e) => e.at),
+      ['2026-11-21T15:00:00.000Z', '2026-11-21T05:30:00.000Z', '2026-11-21T04:30:00.000Z', '2026-11-20T15:00:00.000Z'],
+    );
+    assert.equal(ledger.recent(50, { days: 30 }).length, 4, 'the event of September is outside 30 days');
+    assert.equal(ledger.recent(50, { days: 90 }).length, 5);
+    assert.deepEqual(
+      ledger.recent(50, { days: 30, provider: 'openai' }).map((e) => e.model),
+      ['gpt-4o-mini', 'gpt-4o'],
+    );
+    assert.deepEqual(ledger.recent(50, { provider: 'google' }), []);
+  });
+
   it('providerStats: success rate, latency mean/p95 over a bounded sample, last error/success', () => {
     const { ledger } = setup();
     for (let i = 1; i <= 200; i++) ledger.record(ev({ at: NOW, provider: 'openai', model: 'gpt-4o', latencyMs: i }));

@@ -115,7 +115,8 @@ describe('usage & budget panel (webview)', () => {
     mkdirSync('test-results', { recursive: true });
   });
 
-  afterEach(async () => {
+  /** Closes the open panel after checking it for canaries and problems. */
+  const closePanel = async () => {
     const p = panel;
     panel = undefined;
     if (!p) return;
@@ -123,7 +124,9 @@ describe('usage & budget panel (webview)', () => {
     assertNoCanary(JSON.stringify(p.messages), 'the messages the page posted');
     await p.context.close();
     assert.deepEqual(p.problems, [], 'console errors, page errors or CSP violations');
-  });
+  };
+
+  afterEach(closePanel);
 
   after(async () => {
     for (const m of posted) assertNoCanary(JSON.stringify(m), 'a model posted to the panel');
@@ -231,6 +234,23 @@ describe('usage & budget panel (webview)', () => {
     assert.match(openaiKeys[0], /^sk-pro.*…J7k8$/);
   });
 
+  it('lists recent requests newest first, only inside the period and provider filter', async () => {
+    // SEEDS are recorded out of time order (today, yesterday, last week, …, then 90-day-only ones last).
+    const recentTimes = (page: PanelPage['page']) => page.locator('#recent-table tbody time').evaluateAll((els) => els.map((e) => e.getAttribute('datetime') ?? ''));
+    const newestFirst = (seeds: Seed[]) => seeds.map((s) => new Date(s.at).toISOString()).sort().reverse();
+
+    let { page } = await open({ days: 30 });
+    assert.deepEqual(await recentTimes(page), newestFirst(inWindow(30)), 'the last 30 days, newest first');
+    assert.ok(!(await page.locator('#recent-table').textContent())?.includes('mistral'), 'a request from January is not in the last 30 days');
+    await closePanel();
+
+    ({ page } = await open({ days: 90, provider: 'anthropic' }));
+    const anthropic = newestFirst(inWindow(90, 'anthropic'));
+    assert.ok(anthropic.length >= 3);
+    assert.deepEqual(await recentTimes(page), anthropic, 'Anthropic in the last 90 days, newest first');
+    assert.deepEqual([...new Set(await page.locator('#recent-table tbody .provider-name').allTextContents())], ['Anthropic']);
+  });
+
   it('the provider filter posts a filter message, and the host’s answer changes the numbers', async () => {
     const p = await open();
     const { page } = p;
@@ -315,7 +335,10 @@ describe('usage & budget panel (webview)', () => {
     await p.send({ type: 'model', model: model({ days: 30 }) });
     await page.waitForFunction((b) => Number(document.querySelector('#gauge-day .spent')?.getAttribute('data-value')) !== b, before);
     close(await data(await page.$('#gauge-day .spent')), before + 0.06, 'day spend after a new request');
-    assert.equal(await page.locator('#recent-table tbody tr').first().locator('th .model-name').textContent(), 'gpt-4o');
+    // The new request is the newest by time, so it heads the recent requests.
+    const first = page.locator('#recent-table tbody tr').first();
+    assert.equal(await first.locator('th .model-name').textContent(), 'gpt-4o');
+    assert.equal(await first.locator('time').getAttribute('datetime'), '2026-03-20T14:00:00.000Z');
 
     // Choose a filter, then reload as VS Code does when a hidden panel is shown again.
     const filterMsg = p.nextMessage((m) => m.type === 'filter');
