@@ -9,6 +9,7 @@ import { buildDashboard, type DashboardFilter, type DashboardModel } from '../..
 import type { PriceOverride } from '../../src/core/pricing';
 import type { WebviewMessage } from '../../src/webview/protocol';
 import { launchBrowser, makeCore, openPanel, startServer, TestClock, type PanelPage, type PanelServer } from './harness';
+import type { ThemeName } from './themes';
 
 const NOW = '2026-03-20T15:00:00.000Z';
 const BUDGET = { daily: 2, monthly: 20 };
@@ -37,7 +38,7 @@ interface Seed {
 const SEEDS: Seed[] = [
   { at: '2026-03-20T10:00:00Z', provider: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 200_000, outputTokens: 40_000, cacheReadTokens: 100_000, latencyMs: 1200 },
   { at: '2026-03-20T11:00:00Z', provider: 'openai', model: 'gpt-4o', inputTokens: 100_000, outputTokens: 20_000, latencyMs: 800 },
-  { at: '2026-03-20T12:00:00Z', provider: 'openai', model: 'gpt-4o', inputTokens: 40_000, outputTokens: 5_000, success: false, latencyMs: 400, error: 'HTTP 500 from provider' },
+  { at: '2026-03-20T12:00:00Z', provider: 'openai', model: 'gpt-4o', inputTokens: 40_000, outputTokens: 5_000, success: false, latencyMs: 400, error: 'HTTP 500 from provider: the upstream model is overloaded, please retry the request in a few seconds' },
   { at: '2026-03-19T09:00:00Z', provider: 'anthropic', model: 'claude-haiku-4-5', inputTokens: 300_000, outputTokens: 60_000, latencyMs: 600 },
   { at: '2026-03-19T13:00:00Z', provider: 'google', model: 'gemini-2.5-flash', inputTokens: 1_000_000, outputTokens: 200_000, latencyMs: 300 },
   { at: '2026-03-15T08:30:00Z', provider: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 500_000, outputTokens: 100_000, cacheWriteTokens: 200_000, latencyMs: 2000 },
@@ -102,10 +103,10 @@ describe('usage & budget panel (webview)', () => {
     posted.push(m);
     return m;
   };
-  const open = async (filter: DashboardFilter = { days: 30 }, theme: 'dark' | 'light' = 'dark') => {
+  const open = async (filter: DashboardFilter = { days: 30 }, theme: ThemeName = 'dark', width?: number) => {
     const html = server.setState({ filter, model: model(filter) });
     assertNoCanary(html, 'the panel HTML');
-    panel = await openPanel(browser, server, { theme });
+    panel = await openPanel(browser, server, { theme, width });
     return panel;
   };
 
@@ -250,6 +251,40 @@ describe('usage & budget panel (webview)', () => {
     assert.deepEqual(await recentTimes(page), anthropic, 'Anthropic in the last 90 days, newest first');
     assert.deepEqual([...new Set(await page.locator('#recent-table tbody .provider-name').allTextContents())], ['Anthropic']);
   });
+
+  for (const width of [1280, 700]) {
+    it(`lays out recent requests and the tables readably at ${width} px (screenshot test-results/panel-recent-${width}.png)`, async () => {
+      const { page } = await open({ days: 30 }, 'dark', width);
+      await page.waitForTimeout(400); // the chart's short animation
+      // Nothing makes the page scroll sideways.
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `the page is ${overflow} px wider than the window`);
+      // The card spans the content width rather than half of it.
+      const [card, app] = await Promise.all([page.locator('#recent-card').boundingBox(), page.locator('#app').boundingBox()]);
+      assert.ok(card && app && Math.abs(card.width - app.width) < 2, `the recent requests card is ${card?.width} px wide in a ${app?.width} px page`);
+      // Model names never break (e.g. at the hyphen of gpt-4o): one line box each.
+      const lines = await page.locator('#recent-table .model-name').evaluateAll((els) => els.map((e) => [e.textContent, e.getClientRects().length] as const));
+      assert.ok(lines.length > 0);
+      for (const [name, n] of lines) assert.equal(n, 1, `${name} wraps over ${n} lines`);
+      // A long error is cut to one line with an ellipsis; the full text is in the title and the DOM (screen readers).
+      const failed = SEEDS.find((s) => s.error)!;
+      const err = page.locator('#recent-table .error-text');
+      assert.equal(await err.count(), 1);
+      assert.equal(await err.getAttribute('title'), failed.error);
+      assert.equal(await err.textContent(), failed.error);
+      const box = await err.evaluate((e) => ({ lines: e.getClientRects().length, clipped: e.scrollWidth > e.clientWidth, ellipsis: getComputedStyle(e).textOverflow }));
+      assert.deepEqual(box, { lines: 1, clipped: true, ellipsis: 'ellipsis' });
+      // Every table fits its card: no column is cut off or needs sideways scrolling.
+      const tables = await page.locator('.table-wrap').evaluateAll((els) => els.map((e) => [e.querySelector('table')?.id, e.scrollWidth - e.clientWidth] as const));
+      assert.ok(tables.length >= 4);
+      for (const [id, over] of tables) assert.ok(over <= 0, `#${id} is ${over} px wider than its card`);
+      // Model names in the by-model table do not break either.
+      for (const [name, n] of await page.locator('#models-table .model-name').evaluateAll((els) => els.map((e) => [e.textContent, e.getClientRects().length] as const))) {
+        assert.equal(n, 1, `${name} wraps over ${n} lines in the by-model table`);
+      }
+      await page.screenshot({ path: `test-results/panel-recent-${width}.png`, fullPage: true });
+    });
+  }
 
   it('the provider filter posts a filter message, and the host’s answer changes the numbers', async () => {
     const p = await open();
