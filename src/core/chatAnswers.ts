@@ -9,6 +9,7 @@ import { PROVIDERS, detectProvider, findProvider, getProvider, type ProviderSpec
 import { RoutingError, SAMPLE_TOKENS, type RouteDecision } from './router';
 import { TASK_TYPES, type TaskType } from './types';
 import { redactSecrets } from './mask';
+import { formatUsd as usd } from './money';
 
 export const CHAT_COMMANDS = ['config', 'usage', 'costs', 'route'] as const;
 export type ChatCommand = (typeof CHAT_COMMANDS)[number];
@@ -682,14 +683,6 @@ function addButtonsFor(core: AiKeyManagerCore, skipped: { provider: string; why:
 }
 
 // --- formatting ---------------------------------------------------------------------------------
-
-/** US dollars: cents, or more digits for sub-cent amounts ($0.0042). */
-export function usd(x: number): string {
-  if (!Number.isFinite(x)) return '$—';
-  const abs = Math.abs(x);
-  const digits = abs === 0 || abs >= 1 ? 2 : abs >= 0.01 ? 3 : abs >= 0.0001 ? 4 : 6;
-  return `${x < 0 ? '-' : ''}$${abs.toFixed(digits)}`;
-}
 
 function n(x: number): string {
   return x.toLocaleString('en-US');

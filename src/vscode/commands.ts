@@ -12,7 +12,7 @@ import { TASK_TYPES, type TaskType } from '../core/types';
 import { dayKey } from '../core/calendar';
 import { formatUsageExport, exportFileName, type ExportFormat } from '../core/exportUsage';
 import { scanText, keyAt, redactKeys, LEAK_SCAN_EXCLUDE, LEAK_SCAN_INCLUDE, LEAK_SCAN_MAX_BYTES, type LeakFinding } from '../core/leakScan';
-import { usd } from './statusBar';
+import { formatUsd as usd } from '../core/money';
 
 type Args = Record<string, unknown>;
 type Result = object;

@@ -3,6 +3,7 @@ import type { SurfaceDeps } from './deps';
 import type { BudgetStatus } from '../core/budget';
 import type { UsageGroup } from '../core/ledger';
 import { redactKeys } from '../core/leakScan';
+import { formatUsd as usd, formatUsdLimit as usdLimit } from '../core/money';
 
 export const STATUS_BAR_ID = 'aiKeyManager.budget';
 export const DEBUG_STATUS_BAR_COMMAND = 'aiKeyManager.debug.statusBar';
@@ -126,17 +127,6 @@ function tooltip(budget: BudgetStatus, top: UsageGroup[]): vscode.MarkdownString
   } else md.appendMarkdown('No requests recorded today.\n\n');
   md.appendMarkdown('Click for the usage & budget panel.');
   return md;
-}
-
-/** $0.00, $0.0031 for sub-cent amounts, $1.84, $1,234.50. */
-export function usd(value: number): string {
-  if (value > 0 && value < 0.01) return `$${value.toFixed(4)}`;
-  return '$' + value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-}
-
-/** A limit: whole dollars without cents ($10), otherwise like usd(). */
-function usdLimit(value: number): string {
-  return Number.isInteger(value) ? '$' + value.toLocaleString('en-US') : usd(value);
 }
 
 /** Escapes inline markdown and theme-icon syntax (the text sits mid-line, after "- "). */

@@ -16,9 +16,9 @@ import {
   parseTokens,
   parseTask,
   pickCommand,
-  usd,
   type ChatAnswer,
 } from '../../src/core/chatAnswers';
+import { formatUsd as usd } from '../../src/core/money';
 
 const CANARY = {
   anthropic: 'sk-ant-CANARYchatA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8-zz',
@@ -113,7 +113,7 @@ function tableCosts(md: string, heading: string, column: number): number[] {
     const cells = r.split('|').map((c) => c.trim());
     const v = cells[column];
     if (!v?.startsWith('$')) break;
-    out.push(Number(v.slice(1)));
+    out.push(Number(v.slice(1).replace(/,/g, '')));
   }
   return out;
 }
@@ -151,6 +151,18 @@ describe('chat answers: /config', () => {
     const a = answerConfig(core, 'show me');
     assert.match(a.markdown, /\| Anthropic \| `[^`]+` \(work\) \| disabled \| invalid, 3 h ago \|/);
     assert.ok(a.markdown.includes(`${usd(spent)} of $10.00`), a.markdown);
+  });
+
+  it('writes money like the status bar and the panel: grouped thousands, cents', async () => {
+    const { core } = makeCore({ budget: { daily: 2000, monthly: 2500.5 } });
+    // 1,234.50 USD: 493,800,000 gpt-4o input tokens at $2.50 / MTok.
+    core.track({ provider: 'openai', model: 'gpt-4o', inputTokens: 493_800_000, outputTokens: 0 }, 'command');
+    const a = answerConfig(core, '');
+    assert.ok(a.markdown.includes('Today (2026-03-15): $1,234.50 of $2,000.00 (62%), $765.50 left'), a.markdown);
+    assert.ok(a.markdown.includes('of $2,500.50'), a.markdown);
+    const small = answerCosts(core, 'gpt-4o-mini 10 in 10 out');
+    assert.match(small.markdown, /→ \*\*\$0\.0+[1-9]\d\*\*/, 'a sub-cent estimate keeps two significant digits');
+    assert.doesNotMatch(a.markdown + small.markdown, /\$\d{4,}/, 'an amount over $999 without a thousands separator');
   });
 
   it('says so when no key is stored', () => {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { activateExtension } from './helpers';
 import type { AiKeyManagerTestApi } from '../../src/extension';
+import { formatUsd } from '../../src/core/money';
 
 // Valid in shape for OpenRouter; any 12-character piece of it in chat output is a leak.
 const CANARY = 'sk-or-v1-CANARYchatITq1W2e3R4t5Y6u7I8o9P0a1S2d3F4g5H6';
@@ -32,11 +33,7 @@ function assertNoCanary(r: Streamed, canaries = [CANARY, PASTED]): void {
   }
 }
 
-const usd = (x: number): string => {
-  const abs = Math.abs(x);
-  const digits = abs === 0 || abs >= 1 ? 2 : abs >= 0.01 ? 3 : abs >= 0.0001 ? 4 : 6;
-  return `$${abs.toFixed(digits)}`;
-};
+const usd = formatUsd;
 
 describe('chat participant', () => {
   let api: AiKeyManagerTestApi;
