@@ -32,8 +32,4 @@ export const dayLong = (key: string): string => dayLongFmt.format(new Date(`${ke
 export const dateTime = (iso: string): string => timeFmt.format(new Date(iso));
 export const clock = (iso: string): string => clockFmt.format(new Date(iso));
 
-/** 'add_api_key' → 'Add api key'. */
-export function humanize(id: string): string {
-  const s = id.replace(/_/g, ' ');
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
+export { auditActionLabel } from '../core/audit';

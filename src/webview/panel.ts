@@ -449,7 +449,9 @@ function healthTable(model: DashboardModel): HTMLElement {
         ? statusBadge('error', 'Failing, cooling down')
         : p.requiresKey && p.keys.length === 0
           ? statusBadge('muted', 'No key')
-          : statusBadge('ok', 'Healthy');
+          : !p.checked
+            ? statusBadge('muted', 'Not checked')
+            : statusBadge('ok', 'Healthy');
     const keys = p.keys.length
       ? h(
           'ul',
@@ -460,7 +462,9 @@ function healthTable(model: DashboardModel): HTMLElement {
               { 'data-key-id': k.id },
               h('code', { class: 'masked' }, k.masked),
               k.label ? h('span', { class: 'key-label' }, k.label) : null,
-              statusBadge(k.status === 'healthy' ? 'ok' : k.status === 'disabled' ? 'error' : 'warn', k.status),
+              k.status === 'healthy' && k.lastValidation === null
+                ? statusBadge('muted', 'not validated')
+                : statusBadge(k.status === 'healthy' ? 'ok' : k.status === 'disabled' ? 'error' : 'warn', k.status),
               ...k.warnings.map((w) => h('span', { class: 'key-warning' }, w)),
             ),
           ),
@@ -518,7 +522,7 @@ function auditTable(model: DashboardModel): HTMLElement {
         'tr',
         null,
         h('td', { class: 'nowrap' }, h('time', { datetime: a.at }, fmt.dateTime(a.at))),
-        h('th', { scope: 'row' }, fmt.humanize(a.action)),
+        h('th', { scope: 'row' }, fmt.auditActionLabel(a.action)),
         h('td', null, a.provider ? providerName(a.provider) : '—'),
         h('td', null, a.via),
         h('td', null, a.ok ? statusBadge('ok', 'OK') : statusBadge('error', 'Failed')),

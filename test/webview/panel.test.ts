@@ -286,6 +286,20 @@ describe('usage & budget panel (webview)', () => {
     });
   }
 
+  it('labels audit actions properly and says "Not checked" until a provider was heard from', async () => {
+    const p = await open();
+    const { page } = p;
+    assert.deepEqual(await page.locator('#audit-table tbody th').allTextContents(), ['Add API key', 'Add API key']);
+    // Ollama needs no key and nothing reached it yet: not "Healthy".
+    const local = page.locator('#health-table tr[data-provider="local"] td').first();
+    assert.equal((await local.textContent())?.trim(), 'Not checked');
+    // The keys were never validated: the key says so; the provider is still known to work through its requests.
+    assert.match((await page.locator('#health-table li[data-key-id]').first().textContent()) ?? '', /not validated/);
+    core.health.success('local'); // e.g. Validate All reached the server
+    await p.send({ type: 'model', model: model({ days: 30 }) });
+    await page.waitForFunction(() => document.querySelector('#health-table tr[data-provider="local"] td')?.textContent?.trim() === 'Healthy');
+  });
+
   it('the provider filter posts a filter message, and the host’s answer changes the numbers', async () => {
     const p = await open();
     const { page } = p;
