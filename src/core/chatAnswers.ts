@@ -6,7 +6,7 @@ import type { KeyView } from './keys';
 import type { UsageGroup } from './ledger';
 import { UnknownModelError } from './pricing';
 import { PROVIDERS, detectProvider, findProvider, getProvider, type ProviderSpec } from './providers';
-import { RoutingError, SAMPLE_TOKENS, type RouteDecision } from './router';
+import { RoutingError, SAMPLE_TOKENS, providerOrder, type RouteDecision } from './router';
 import { TASK_TYPES, type TaskType } from './types';
 import { redactSecrets } from './mask';
 import { formatUsd as usd } from './money';
@@ -524,8 +524,12 @@ function estimateSection(core: AiKeyManagerCore, q: CostQuery, extra?: ExtraText
       provider = d.provider;
       chosenNote = ` (the model /route picks for ${task} now)`;
     } catch {
-      model = 'gpt-4o';
-      chosenNote = ' (no provider is usable now, so priced as gpt-4o)';
+      // Nothing is usable: price it for what routing would pick first once that provider has a key.
+      const order = providerOrder(task);
+      const first = order.find((p) => p.requiresKey) ?? order[0];
+      model = first.models[task]![0]; // providerOrder lists only providers with models for the task
+      provider = first.id;
+      chosenNote = ` (no provider is usable now; priced for ${first.displayName}'s ${model}, which /route picks first for ${task} once it has a key)`;
     }
   }
   let est: ReturnType<AiKeyManagerCore['estimateCost']>;

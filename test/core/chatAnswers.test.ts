@@ -19,6 +19,7 @@ import {
   type ChatAnswer,
 } from '../../src/core/chatAnswers';
 import { formatUsd as usd } from '../../src/core/money';
+import { getProvider } from '../../src/core/providers';
 
 const CANARY = {
   anthropic: 'sk-ant-CANARYchatA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8-zz',
@@ -310,6 +311,18 @@ describe('chat answers: /costs', () => {
     assert.deepEqual(parseTokens(' 1M 200k '), { inputTokens: 1_000_000, outputTokens: 200_000 });
     assert.deepEqual(parseTokens(' 800 out '), { outputTokens: 800 });
     assert.deepEqual(parseTokens(' no numbers '), {});
+  });
+
+  it('prices text for routing’s first choice when no provider is usable, and says so', () => {
+    const { core } = makeCore({ disabled: ['local'] }); // no keys and no local server: nothing routes
+    assert.throws(() => core.route({ taskType: 'code_review' }));
+    const a = answerCosts(core, 'code review', { text: 'function add(a, b) { return a + b; }', source: 'the selection in add.ts' });
+    const first = getProvider('anthropic'); // first in the code review preference
+    const model = first.models.code_review![0];
+    assert.ok(a.markdown.includes(`### Estimate: ${model} (anthropic) (no provider is usable now; priced for Anthropic's ${model}, which /route picks first for code_review once it has a key)`), a.markdown);
+    const chat = answerCosts(core, '', { text: 'hello there', source: 'the selection in a.md' });
+    const openaiChat = getProvider('openai').models.chat![0];
+    assert.ok(chat.markdown.includes(`### Estimate: ${openaiChat} (openai)`), chat.markdown);
   });
 
   it('estimates a model and token counts, with cheaper alternatives cheapest first', async () => {
