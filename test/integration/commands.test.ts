@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { activateExtension } from './helpers';
+import { activateExtension, stubPrompts } from './helpers';
 import { startFakeProviders, type FakeProviders } from '../fakes/providers';
 import type { AiKeyManagerTestApi } from '../../src/extension';
 import type { KeyView } from '../../src/core/keys';
@@ -73,6 +73,32 @@ describe('commands', () => {
     const state = JSON.stringify(api.stateDump());
     assert.ok(state.includes(r.key.id), 'metadata is in state');
     assertNoLeak(state, [key], 'state');
+  });
+
+  it('the key box refuses an empty key instead of cancelling silently', async () => {
+    let validate: vscode.InputBoxOptions['validateInput'];
+    let password: boolean | undefined;
+    const restore = stubPrompts({
+      showInputBox: async (o?: vscode.InputBoxOptions) => {
+        validate = o?.validateInput;
+        password = o?.password;
+        return undefined; // then Escape
+      },
+    });
+    let r: R;
+    try {
+      r = await run('addKey', { provider: 'openai' });
+    } finally {
+      restore();
+    }
+    assert.equal(r.cancelled, true);
+    assert.equal(password, true, 'the key is asked for in a password box');
+    assert.ok(validate, 'the key box validates its input');
+    for (const empty of ['', '   ']) assert.match(String(await validate(empty)), /^Enter a key: paste your OpenAI API key, or press Escape to cancel\.$/);
+    // A key of the wrong shape only warns (some proxies issue other shapes); a good one passes.
+    const odd = (await validate('not-a-real-key')) as vscode.InputBoxValidationMessage;
+    assert.equal(odd.severity, vscode.InputBoxValidationSeverity.Warning);
+    assert.equal(await validate(canary.openai()), undefined);
   });
 
   it('addKey detects the provider from the key when none is given', async () => {
