@@ -297,6 +297,11 @@ export class AiKeyManagerCore {
     return checkBudget(this.ledger, this.opts.settings.get().budget, this.clock.now(), this.timeZone);
   }
 
+  /** The budget settings as configured (limits of 0 = none), e.g. to prefill prompts. */
+  budgetSettings(): BudgetConfig {
+    return { ...this.opts.settings.get().budget };
+  }
+
   async setBudget(patch: Partial<BudgetConfig>, via: AuditVia) {
     for (const [k, v] of Object.entries(patch)) {
       if (k === 'enforce') continue;

@@ -476,32 +476,33 @@ class Commands {
   }
 
   private async promptBudget(): Promise<{ daily: number; monthly: number; alertThreshold: number; enforce: boolean }> {
-    const current = this.core.budget();
-    const askUsd = async (title: string, value: number | null): Promise<number> => {
+    // Every prompt starts from the current settings, so pressing Enter through them changes nothing.
+    const settings = this.core.budgetSettings();
+    const askUsd = async (title: string, value: number): Promise<number> => {
       const v = await vscode.window.showInputBox({
         title,
         prompt: 'USD. 0 or empty = no limit.',
-        value: value === null ? '' : String(value),
+        value: value > 0 ? String(value) : '',
         validateInput: (s) => (parseUsd(s) === undefined ? 'Enter an amount in USD ≥ 0, e.g. 10 or 2.50.' : undefined),
       });
       return v === undefined ? cancel() : parseUsd(v)!;
     };
-    const daily = await askUsd('Daily budget (1/3)', current.day.limit);
-    const monthly = await askUsd('Monthly budget (2/3)', current.month.limit);
+    const daily = await askUsd('Daily budget (1/3)', settings.daily);
+    const monthly = await askUsd('Monthly budget (2/3)', settings.monthly);
     const t = await vscode.window.showInputBox({
       title: 'Alert threshold (3/3)',
       prompt: 'Warn when spending reaches this share of a budget, e.g. 80%.',
-      value: '80%',
+      value: `${Math.round(settings.alertThreshold * 1000) / 10}%`,
       validateInput: (s) => (parsePercent(s) === undefined ? 'Enter a percentage from 1% to 100%, e.g. 80%.' : undefined),
     });
     if (t === undefined) cancel();
-    const enforce = await vscode.window.showQuickPick(
-      [
-        { label: 'Warn only', description: 'routing ignores the budget', value: false },
-        { label: 'Enforce', description: 'route_request refuses or downgrades once a budget is exceeded', value: true },
-      ],
-      { title: 'When a budget is exceeded' },
-    );
+    const warnOnly = { label: 'Warn only', description: 'routing ignores the budget', value: false };
+    const enforcing = { label: 'Enforce', description: 'route_request refuses or downgrades once a budget is exceeded', value: true };
+    // The current choice comes first, where the selection starts.
+    const [current, other] = settings.enforce ? [enforcing, warnOnly] : [warnOnly, enforcing];
+    const enforce = await vscode.window.showQuickPick([{ ...current, description: `${current.description} (current setting)` }, other], {
+      title: 'When a budget is exceeded',
+    });
     return { daily, monthly, alertThreshold: parsePercent(t!)!, enforce: enforce?.value ?? cancel() };
   }
 

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { activateExtension, stubPrompts } from './helpers';
+import { activateExtension, stubPrompts, type QuickPickItems } from './helpers';
 import { startFakeProviders, type FakeProviders } from '../fakes/providers';
 import type { AiKeyManagerTestApi } from '../../src/extension';
 import type { KeyView } from '../../src/core/keys';
@@ -166,6 +166,47 @@ describe('commands', () => {
     await run('setBudget', { enforce: false });
     const after = vscode.workspace.getConfiguration('aiKeyManager');
     assert.deepEqual([after.get('budget.daily'), after.get('budget.enforce')], [12.5, false]);
+  });
+
+  it('Set Budget prompts start from the current settings, so Enter through them changes nothing', async () => {
+    const c = () => vscode.workspace.getConfiguration('aiKeyManager');
+    const settings = () => [c().get('budget.daily'), c().get('budget.monthly'), c().get('budget.alertThreshold'), c().get('budget.enforce')];
+    for (const [enforce, first] of [[true, 'Enforce'], [false, 'Warn only']] as const) {
+      await run('setBudget', { daily: 12.5, monthly: 300, alertThreshold: 0.75, enforce });
+      const boxes: { title?: string; value?: string; problem: unknown }[] = [];
+      const picks: string[][] = [];
+      const restore = stubPrompts({
+        // Enter on what each box shows…
+        showInputBox: async (o?: vscode.InputBoxOptions) => {
+          boxes.push({ title: o?.title, value: o?.value, problem: await o?.validateInput?.(o.value ?? '') });
+          return o?.value;
+        },
+        // …and on the item the selection starts on: the first.
+        showQuickPick: async (items: QuickPickItems) => {
+          const list = await items;
+          picks.push(list.map((i) => i.label));
+          return list[0];
+        },
+      });
+      let r: R;
+      try {
+        r = await run('setBudget');
+      } finally {
+        restore();
+      }
+      assert.equal(r.error, undefined);
+      assert.deepEqual(
+        boxes.map((b) => [b.title, b.value, b.problem]),
+        [
+          ['Daily budget (1/3)', '12.5', undefined],
+          ['Monthly budget (2/3)', '300', undefined],
+          ['Alert threshold (3/3)', '75%', undefined],
+        ],
+      );
+      assert.equal(picks.length, 1);
+      assert.equal(picks[0][0], first, 'the current enforcement choice is where the selection starts');
+      assert.deepEqual(settings(), [12.5, 300, 0.75, enforce], 'accepting every prompt as shown keeps the settings');
+    }
   });
 
   it('recordUsage records a request in the ledger', async () => {
