@@ -341,10 +341,13 @@ class Commands {
     return { hits, scanned };
   }
 
-  /** The quick-pick review: per finding, move and remove, move only, open, or ignore. */
-  private async reviewFindings(hits: ScanHit[]): Promise<{ moved: number; stored: number; errors: string[] }> {
+  /**
+   * The quick-pick review: per finding, move and remove, move only, open, or ignore. Opening the
+   * file keeps the review going; dismissing the list with findings left says how many.
+   */
+  private async reviewFindings(hits: ScanHit[]): Promise<{ moved: number; stored: number; errors: string[]; left: number }> {
     let remaining = [...hits];
-    const total = { moved: 0, stored: 0, errors: [] as string[] };
+    const total = { moved: 0, stored: 0, errors: [] as string[], left: 0 };
     while (remaining.length > 0) {
       const picked = await vscode.window.showQuickPick(
         remaining.map((h) => ({
@@ -355,7 +358,14 @@ class Commands {
         })),
         { title: `${remaining.length} API key(s) in plain text in workspace files`, placeHolder: 'Pick a key to move it into secret storage', matchOnDescription: true, ignoreFocusOut: true },
       );
-      if (!picked) break;
+      if (!picked) {
+        total.left = remaining.length;
+        const n = remaining.length === 1 ? '1 key is' : `${remaining.length} keys are`;
+        void vscode.window
+          .showWarningMessage(`${n} still in plain text in workspace files. Run 'AI Keys: Scan Workspace for Leaked Keys' again to move ${remaining.length === 1 ? 'it' : 'them'} into secret storage.`, 'Scan Again')
+          .then((c) => c && vscode.commands.executeCommand('aiKeyManager.scanForLeakedKeys'));
+        break;
+      }
       const h = picked.hit;
       const action = await vscode.window.showQuickPick(
         [
@@ -371,7 +381,7 @@ class Commands {
         const doc = await vscode.workspace.openTextDocument(h.uri);
         const start = doc.positionAt(h.finding.offset);
         await vscode.window.showTextDocument(doc, { selection: new vscode.Range(start, start), preview: false });
-        break;
+        continue; // the list comes back with every finding still to handle
       }
       if (action.id === 'moveRemove' || action.id === 'move') {
         // Every occurrence of this key in the file is handled together.

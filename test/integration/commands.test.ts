@@ -314,6 +314,62 @@ describe('commands', () => {
     }
   });
 
+  it('scan review: opening a file keeps the review going, and leaving it says how many keys are left', async () => {
+    const folder = vscode.workspace.workspaceFolders![0];
+    const openai = mint('openai');
+    const groq = mint('groq');
+    const openFile = path.join(folder.uri.fsPath, '.env.aikm-open');
+    const leftFile = path.join(folder.uri.fsPath, '.env.aikm-left');
+    fs.writeFileSync(openFile, `OPENAI_API_KEY=${openai}\n`);
+    fs.writeFileSync(leftFile, `GROQ_API_KEY=${groq}\n`);
+    const lists: string[][] = [];
+    const actions: string[] = [];
+    const warnings: string[] = [];
+    // The user opens the OpenAI key's file, then moves that key, then leaves the list with the Groq key in it.
+    const plan = ['Open the file at the key', 'Move to SecretStorage and remove from file'];
+    const restore = stubPrompts({
+      showQuickPick: async (items: QuickPickItems, o?: vscode.QuickPickOptions) => {
+        const list = await items;
+        if (/in plain text in workspace files/.test(o?.title ?? '')) {
+          const mine = list.filter((i) => /^\.env\.aikm-(open|left):/.test(i.description ?? ''));
+          lists.push(mine.map((i) => i.description ?? '').sort().reverse()); // files come in no set order
+          return plan.length ? mine.find((i) => i.description?.startsWith('.env.aikm-open:')) : undefined;
+        }
+        const want = plan.shift();
+        const action = list.find((i) => want && i.label.includes(want));
+        actions.push(action?.label ?? 'none');
+        return action;
+      },
+      showWarningMessage: async (message: string) => {
+        warnings.push(message);
+        return undefined;
+      },
+    });
+    let r: R & { moved?: number; left?: number };
+    try {
+      r = await run('scanForLeakedKeys');
+    } finally {
+      restore();
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+    try {
+      assert.deepEqual(actions, ['$(go-to-file) Open the file at the key', '$(lock) Move to SecretStorage and remove from file']);
+      assert.deepEqual(lists, [['.env.aikm-open:1', '.env.aikm-left:1'], ['.env.aikm-open:1', '.env.aikm-left:1'], ['.env.aikm-left:1']], 'the list came back after opening the file');
+      assert.equal(r.moved, 1);
+      assert.equal(fs.readFileSync(openFile, 'utf8'), 'OPENAI_API_KEY=\n');
+      assert.ok(fs.readFileSync(leftFile, 'utf8').includes(groq), 'the key left alone stays');
+      assert.ok((r.left ?? 0) >= 1);
+      assert.ok(
+        warnings.some((w) => new RegExp(`^${r.left === 1 ? '1 key is' : `${r.left} keys are`} still in plain text in workspace files\\. Run 'AI Keys: Scan Workspace for Leaked Keys' again`).test(w)),
+        `no warning about the keys left: ${JSON.stringify(warnings)}`,
+      );
+      assertNoLeak({ r, lists, actions, warnings }, secrets, 'scan review');
+    } finally {
+      fs.rmSync(openFile, { force: true });
+      fs.rmSync(leftFile, { force: true });
+    }
+  });
+
   describe('validateAllKeys against fake providers', () => {
     let fake: FakeProviders;
     const providers = ['anthropic', 'openai', 'google', 'groq', 'local'];
