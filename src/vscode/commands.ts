@@ -319,8 +319,9 @@ class Commands {
     if (dryRun) return { findings, moved: 0, scanned };
     if (autoFix) {
       const r = await this.fix(hits, true);
-      const msg = `Moved ${r.moved} of ${hits.length} leaked key(s) into secret storage and removed them from the files.`;
+      const msg = `Moved ${r.moved} of ${hits.length} leaked key(s) into secret storage and removed them from the files.${unsavedNote(r.unsaved)}`;
       if (r.errors.length) void vscode.window.showWarningMessage(`${msg} Problems: ${r.errors.join(' ')}`);
+      else if (r.unsaved.length) void vscode.window.showWarningMessage(msg);
       else void vscode.window.showInformationMessage(msg);
       return { findings, scanned, ...r };
     }
@@ -345,9 +346,9 @@ class Commands {
    * The quick-pick review: per finding, move and remove, move only, open, or ignore. Opening the
    * file keeps the review going; dismissing the list with findings left says how many.
    */
-  private async reviewFindings(hits: ScanHit[]): Promise<{ moved: number; stored: number; errors: string[]; left: number }> {
+  private async reviewFindings(hits: ScanHit[]): Promise<{ moved: number; stored: number; errors: string[]; unsaved: string[]; left: number }> {
     let remaining = [...hits];
-    const total = { moved: 0, stored: 0, errors: [] as string[], left: 0 };
+    const total = { moved: 0, stored: 0, errors: [] as string[], unsaved: [] as string[], left: 0 };
     while (remaining.length > 0) {
       const picked = await vscode.window.showQuickPick(
         remaining.map((h) => ({
@@ -390,8 +391,11 @@ class Commands {
         total.moved += r.moved;
         total.stored += r.stored;
         total.errors.push(...r.errors);
+        total.unsaved.push(...r.unsaved.filter((f) => !total.unsaved.includes(f)));
+        const what = `The ${getProvider(h.finding.provider).displayName} key ${h.finding.masked} is in secret storage`;
         if (r.errors.length) void vscode.window.showErrorMessage(r.errors.join(' '));
-        else void vscode.window.showInformationMessage(`The ${getProvider(h.finding.provider).displayName} key ${h.finding.masked} is in secret storage${action.id === 'moveRemove' ? ` and no longer in ${h.file}` : ''}.`);
+        else if (r.unsaved.length) void vscode.window.showWarningMessage(`${what} and removed from ${h.file} in the editor.${unsavedNote(r.unsaved)}`);
+        else void vscode.window.showInformationMessage(`${what}${action.id === 'moveRemove' ? ` and no longer in ${h.file}` : ''}.`);
         remaining = remaining.filter((x) => !same.includes(x));
       } else remaining = remaining.filter((x) => x !== h);
     }
@@ -399,8 +403,9 @@ class Commands {
   }
 
   /** Stores each distinct key (unless already stored), then optionally blanks it in its files. */
-  private async fix(hits: ScanHit[], removeFromFile: boolean): Promise<{ moved: number; stored: number; errors: string[] }> {
+  private async fix(hits: ScanHit[], removeFromFile: boolean): Promise<{ moved: number; stored: number; errors: string[]; unsaved: string[] }> {
     const errors: string[] = [];
+    const unsaved: string[] = [];
     const safe = new Set<string>();
     let stored = 0;
     for (const h of hits) {
@@ -418,7 +423,8 @@ class Commands {
       for (const h of hits) if (safe.has(h.secret)) byFile.set(h.uri.toString(), [...(byFile.get(h.uri.toString()) ?? []), h]);
       for (const group of byFile.values()) {
         try {
-          await removeKeysFromFile(group[0].uri, new Set(group.map((h) => h.secret)));
+          const { saved } = await removeKeysFromFile(group[0].uri, new Set(group.map((h) => h.secret)));
+          if (!saved) unsaved.push(group[0].file);
         } catch (err) {
           moved -= group.length;
           errors.push(`${group[0].file}: ${err instanceof Error ? err.message : String(err)}`);
@@ -426,7 +432,8 @@ class Commands {
       }
     }
     for (const e of errors) this.log.warn(`leak scan: ${e}`);
-    return { moved, stored, errors };
+    for (const f of unsaved) this.log.info(`leak scan: removed the key from ${f} in the editor only; it has unsaved changes, so it was not saved`);
+    return { moved, stored, errors, unsaved };
   }
 
   /** Adds the key found in a file; false when an identical key is already stored. */
@@ -601,8 +608,22 @@ async function readText(uri: vscode.Uri): Promise<string | undefined> {
   }
 }
 
-/** Blanks every occurrence of the given keys in a file (through a WorkspaceEdit) and saves it. */
-async function removeKeysFromFile(uri: vscode.Uri, secrets: Set<string>): Promise<void> {
+/** After removing keys from files with unsaved changes: what the user still has to do. */
+function unsavedNote(files: string[]): string {
+  if (files.length === 0) return '';
+  const list = files.join(', ');
+  return files.length === 1
+    ? ` ${list} had other unsaved changes, so it was not saved: save it to take the key off the disk.`
+    : ` ${list} had other unsaved changes, so they were not saved: save them to take the keys off the disk.`;
+}
+
+/**
+ * Blanks every occurrence of the given keys in a file (through a WorkspaceEdit). Saves it only if
+ * it had no unsaved changes before, so the user's own edits are never saved behind their back;
+ * `saved: false` means the key is gone from the editor but still on disk until they save.
+ */
+async function removeKeysFromFile(uri: vscode.Uri, secrets: Set<string>): Promise<{ saved: boolean }> {
+  const wasDirty = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString())?.isDirty === true;
   const doc = await vscode.workspace.openTextDocument(uri);
   const text = doc.getText();
   const edit = new vscode.WorkspaceEdit();
@@ -612,9 +633,11 @@ async function removeKeysFromFile(uri: vscode.Uri, secrets: Set<string>): Promis
     edit.replace(uri, new vscode.Range(doc.positionAt(f.offset), doc.positionAt(f.offset + f.length)), '');
     n++;
   }
-  if (n === 0) return;
+  if (n === 0) return { saved: true };
   if (!(await vscode.workspace.applyEdit(edit))) throw new Error('the file could not be edited; remove the key from it by hand.');
+  if (wasDirty) return { saved: false };
   if (!(await doc.save())) throw new Error('the edited file could not be saved; save it by hand.');
+  return { saved: true };
 }
 
 /** A file path (absolute, or relative to the first workspace folder) or a URI string. */

@@ -370,6 +370,55 @@ describe('commands', () => {
     }
   });
 
+  it('removing a key from a file with unsaved edits leaves those edits unsaved and says so', async () => {
+    const folder = vscode.workspace.workspaceFolders![0];
+    const dirtyKey = mint('openai');
+    const cleanKey = mint('anthropic');
+    const dirtyFile = path.join(folder.uri.fsPath, '.env.aikm-dirty');
+    const cleanFile = path.join(folder.uri.fsPath, '.env.aikm-clean');
+    fs.writeFileSync(dirtyFile, `A=1\nOPENAI_API_KEY=${dirtyKey}\n`);
+    fs.writeFileSync(cleanFile, `ANTHROPIC_API_KEY=${cleanKey}\n`);
+    const dirty = await vscode.workspace.openTextDocument(vscode.Uri.file(dirtyFile));
+    await vscode.window.showTextDocument(dirty);
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(dirty.uri, new vscode.Position(0, 0), '# my unsaved note\n');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    assert.ok(dirty.isDirty);
+    // Opened but not edited: it may be saved.
+    const clean = await vscode.workspace.openTextDocument(vscode.Uri.file(cleanFile));
+    const warnings: string[] = [];
+    const restore = stubPrompts({
+      showWarningMessage: async (message: string) => {
+        warnings.push(message);
+        return undefined;
+      },
+    });
+    try {
+      const r = await run<{ moved: number; errors: string[]; unsaved: string[] }>('scanForLeakedKeys', { autoFix: true });
+      assert.deepEqual(r.errors, []);
+      assert.deepEqual(r.unsaved, ['.env.aikm-dirty']);
+      // The key left the editor's text; the user's note was not saved behind their back.
+      assert.equal(dirty.getText(), '# my unsaved note\nA=1\nOPENAI_API_KEY=\n');
+      assert.ok(dirty.isDirty, 'the document is still unsaved');
+      assert.equal(fs.readFileSync(dirtyFile, 'utf8'), `A=1\nOPENAI_API_KEY=${dirtyKey}\n`, 'nothing was written to disk');
+      // The document that had no unsaved changes was saved.
+      assert.equal(clean.isDirty, false);
+      assert.equal(fs.readFileSync(cleanFile, 'utf8'), 'ANTHROPIC_API_KEY=\n');
+      assert.ok(
+        warnings.some((w) => w.includes('.env.aikm-dirty had other unsaved changes, so it was not saved: save it to take the key off the disk.')),
+        `the user is not told: ${JSON.stringify(warnings)}`,
+      );
+      assertNoLeak({ r, warnings }, secrets, 'scan result');
+    } finally {
+      restore();
+      await vscode.window.showTextDocument(dirty);
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      fs.rmSync(dirtyFile, { force: true });
+      fs.rmSync(cleanFile, { force: true });
+    }
+  });
+
   describe('validateAllKeys against fake providers', () => {
     let fake: FakeProviders;
     const providers = ['anthropic', 'openai', 'google', 'groq', 'local'];
