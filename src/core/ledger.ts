@@ -48,6 +48,9 @@ export interface UsageQuery {
   /** Local days up to and including today. Default 30. Windows reaching past the daily
    * retention are widened to whole months (see UsageReport.from). */
   days?: number;
+  /** The window ends this many local days before today (default 0: it ends today); with
+   * days 1 and endDaysAgo 1 it is yesterday. */
+  endDaysAgo?: number;
   provider?: string;
   model?: string;
   groupBy?: UsageGroupBy;
@@ -64,7 +67,7 @@ export type UsageGroup = { key: string; provider?: string; model?: string } & To
 export interface UsageReport {
   /** First local day covered ('YYYY-MM-DD'). */
   from: string;
-  /** Last local day covered (today). */
+  /** Last local day covered (today, unless the query ends earlier). */
   to: string;
   totals: Totals;
   /** groupBy 'day': days with activity, ascending; periods older than the daily retention are
@@ -389,7 +392,8 @@ export class Ledger {
 
   usage(opts: UsageQuery = {}): UsageReport {
     const days = clampDays(opts.days ?? 30);
-    const to = this.todayKey();
+    const endDaysAgo = opts.endDaysAgo !== undefined && Number.isFinite(opts.endDaysAgo) ? Math.min(36_600, Math.max(0, Math.floor(opts.endDaysAgo))) : 0;
+    const to = addDays(this.todayKey(), -endDaysAgo);
     let from = addDays(to, -(days - 1));
     const useMonths = from < this.cutoffKey();
     if (useMonths) from = from.slice(0, 7) + '-01';

@@ -266,6 +266,21 @@ describe('chat answers: /usage', () => {
     assert.equal(parsePeriod(core, 'anthropic').days, 30);
   });
 
+  it('yesterday is the one local day before today, not the last 30 days', async () => {
+    const { core, c } = await seeded();
+    assert.deepEqual(parsePeriod(core, 'yesterday'), { days: 1, endDaysAgo: 1, label: 'yesterday' });
+    assert.deepEqual(parsePeriod(core, 'how much did I spend yesterday on openai'), { days: 1, endDaysAgo: 1, label: 'yesterday' });
+    const a = answerUsage(core, 'yesterday');
+    assert.match(a.markdown, /### Usage yesterday \(2026-03-14\)/);
+    assert.ok(a.markdown.includes(`**${usd(c.gpt)}** for 1 request(s) (0 failed), 2,000 input and 1,000 output tokens`), a.markdown);
+    assert.ok(!a.markdown.includes('claude-sonnet-4-5') && !a.markdown.includes('gpt-4o-mini'), 'only yesterday’s requests');
+    const free = answerChat(core, undefined, 'what did I spend yesterday');
+    assert.match(free.markdown, /Answering with \*\*\/usage\*\*/);
+    assert.match(free.markdown, /### Usage yesterday \(2026-03-14\)/);
+    const none = answerUsage(core, 'yesterday anthropic');
+    assert.match(none.markdown, /No usage recorded yesterday for Anthropic/);
+  });
+
   it('today: totals and tables per provider and model', async () => {
     const { core, c } = await seeded();
     const a = answerUsage(core, 'today');
@@ -440,6 +455,15 @@ describe('chat answers: free text', () => {
       ['budget status', 'costs'],
       ['which model should I use for summarization', 'route'],
       ['best provider for code review', 'route'],
+      // A task ("review") and "use <model> to" are routing words; "use" alone is not usage.
+      ['use claude to review this', 'route'],
+      ['should I use gpt-4o or claude for this refactor', 'route'],
+      ['which provider would summarize this best', 'route'],
+      ['what would it cost to summarize 20k tokens with gpt-4o', 'costs'],
+      ['yesterday', 'usage'],
+      ['how much did I spend yesterday', 'usage'],
+      ['how many requests failed yesterday', 'usage'],
+      ['check my keys', 'config'],
       ['hello there', undefined],
     ];
     for (const [prompt, want] of cases) assert.equal(pickCommand(prompt)?.command, want, prompt);

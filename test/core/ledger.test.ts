@@ -102,6 +102,17 @@ describe('Ledger queries', () => {
     assert.equal(all.totals.cacheReadTokens, 300);
   });
 
+  it('ends a window before today with endDaysAgo (yesterday = 1 day ending 1 day ago)', () => {
+    const { ledger } = setup();
+    fourEvents(ledger);
+    const yesterday = ledger.usage({ days: 1, endDaysAgo: 1 });
+    assert.deepEqual([yesterday.from, yesterday.to], ['2026-11-20', '2026-11-20']);
+    assert.equal(yesterday.totals.requests, 2); // 15:00Z and 23:30 New York time on Nov 20
+    assert.equal(yesterday.totals.costUsd, 0.12);
+    const before = ledger.usage({ days: 7, endDaysAgo: 2 });
+    assert.deepEqual([before.from, before.to, before.totals.requests], ['2026-11-13', '2026-11-19', 0]);
+  });
+
   it('groups by day, provider and model', () => {
     const { ledger } = setup();
     fourEvents(ledger);
