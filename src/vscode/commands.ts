@@ -24,6 +24,8 @@ const cancel = (): never => {
 };
 
 const MAX_SCANNED_FILES = 5000;
+/** Context key: at least one API key is stored or configured. */
+export const HAS_KEYS_CONTEXT = 'aiKeyManager.hasKeys';
 
 /** Registers the command-palette actions (except the MCP ones registered in extension.ts). */
 export function registerCommands(deps: SurfaceDeps): vscode.Disposable[] {
@@ -40,7 +42,19 @@ export function registerCommands(deps: SurfaceDeps): vscode.Disposable[] {
     'aiKeyManager.resetUsage': (a) => c.resetUsage(a),
     'aiKeyManager.scanForLeakedKeys': (a) => c.scanForLeakedKeys(a),
   };
-  return Object.entries(table).map(([id, run]) =>
+  // Hides Remove/Rotate API Key in the palette while there is no key to act on (package.json menus).
+  let hadKeys: boolean | undefined;
+  const syncKeysContext = (): void => {
+    const has = deps.core.listKeys().length > 0;
+    if (has === hadKeys) return;
+    hadKeys = has;
+    void vscode.commands.executeCommand('setContext', HAS_KEYS_CONTEXT, has);
+  };
+  syncKeysContext();
+  const unsubscribe = deps.core.onDidChange((kind) => {
+    if (kind === 'keys') syncKeysContext();
+  });
+  const commands = Object.entries(table).map(([id, run]) =>
     vscode.commands.registerCommand(id, async (raw?: unknown): Promise<Result> => {
       try {
         return await run(argsOf(raw));
@@ -53,6 +67,7 @@ export function registerCommands(deps: SurfaceDeps): vscode.Disposable[] {
       }
     }),
   );
+  return [...commands, { dispose: unsubscribe }];
 }
 
 /** A palette or menu invocation may pass nothing, a URI or a tree item: only a plain object counts. */

@@ -48,6 +48,11 @@ export function registerPanel(deps: SurfaceDeps): vscode.Disposable[] {
 
   return [
     ...debug,
+    // The panel's title-bar button (and the palette while the panel is active): build the model now.
+    vscode.commands.registerCommand('aiKeyManager.refreshPanel', async () => {
+      if (current) current.refresh();
+      else await vscode.commands.executeCommand('aiKeyManager.showPanel');
+    }),
     vscode.commands.registerCommand('aiKeyManager.showPanel', (args?: { days?: number; provider?: string }) => {
       const filter = parseFilter(args);
       if (current) {
@@ -118,6 +123,13 @@ class UsagePanel {
 
   reveal(): void {
     this.panel.reveal();
+  }
+
+  /** Sends a freshly built model now (not debounced). */
+  refresh(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.post(false);
   }
 
   snapshot(): PanelSnapshot {

@@ -67,6 +67,15 @@ describe('usage & budget panel in VS Code', () => {
     assert.deepEqual((await snapshot())?.filter, { days: 30, provider: undefined });
   });
 
+  it('Refresh (the panel title button) posts a freshly built model at once', async () => {
+    const before = await snapshot();
+    assert.ok(before);
+    await vscode.commands.executeCommand('aiKeyManager.refreshPanel');
+    const after = await snapshot();
+    assert.equal(after?.posted, before.posted + 1, 'one new model, without waiting for a change');
+    assert.equal(panelTabs().length, 1);
+  });
+
   it('closing the tab disposes the panel; showPanel opens a new one', async () => {
     const [tab] = panelTabs();
     assert.ok(await vscode.window.tabGroups.close(tab));
