@@ -9,7 +9,7 @@ import { buildDashboard, type DashboardFilter, type DashboardModel } from '../..
 import type { PriceOverride } from '../../src/core/pricing';
 import type { WebviewMessage } from '../../src/webview/protocol';
 import { launchBrowser, makeCore, openPanel, startServer, TestClock, type PanelPage, type PanelServer } from './harness';
-import type { ThemeName } from './themes';
+import { THEMES, type ThemeName } from './themes';
 
 const NOW = '2026-03-20T15:00:00.000Z';
 const BUDGET = { daily: 2, monthly: 20 };
@@ -85,6 +85,13 @@ async function seededCore(): Promise<{ core: AiKeyManagerCore; clock: TestClock 
   }
   clock.set(NOW);
   return { core, clock };
+}
+
+/** '#rrggbb' as getComputedStyle reports it. */
+function rgb(hex: string | undefined): string {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex ?? '');
+  assert.ok(m, `not an opaque #rrggbb colour: ${hex}`);
+  return `rgb(${parseInt(m[1], 16)}, ${parseInt(m[2], 16)}, ${parseInt(m[3], 16)})`;
 }
 
 const data = async (el: ElementHandle | null): Promise<number> => Number(await el?.getAttribute('data-value'));
@@ -358,8 +365,22 @@ describe('usage & budget panel (webview)', () => {
     for (const id of ['period', 'provider', 'export-csv', 'export-json']) assert.ok(reached.some((r) => r === id), `Tab never reached #${id} (reached ${reached.join(', ')})`);
     assert.ok(reached.indexOf('period') < reached.indexOf('provider'), 'period comes before provider in tab order');
 
-    // Visible focus: the focused export button draws an outline.
-    await page.locator('#export-csv').focus();
+    // Visible focus: reached by keyboard, the export button draws an outline in the theme's focus colour.
+    await page.locator('#export-json').focus();
+    await page.keyboard.press('Shift+Tab');
+    const outline = () =>
+      page.locator('#export-csv').evaluate((el) => {
+        const cs = getComputedStyle(el);
+        return { focused: document.activeElement === el, style: cs.outlineStyle, width: parseFloat(cs.outlineWidth), color: cs.outlineColor };
+      });
+    const focused = await outline();
+    assert.equal(focused.focused, true);
+    assert.equal(focused.style, 'solid');
+    assert.ok(focused.width >= 1, `outline ${focused.width} px`);
+    assert.equal(focused.color, rgb(THEMES.dark.vars['--vscode-focusBorder']));
+    await page.locator('#export-json').focus();
+    assert.equal((await outline()).style, 'none', 'no outline without focus');
+    await page.keyboard.press('Shift+Tab');
     const exportMsg = p.nextMessage((m) => m.type === 'export');
     await page.keyboard.press('Enter');
     assert.deepEqual(await exportMsg, { type: 'export', format: 'csv' });
@@ -427,12 +448,43 @@ describe('usage & budget panel (webview)', () => {
     }
   });
 
-  for (const theme of ['light', 'dark'] as const) {
-    it(`renders in the ${theme} theme (screenshot test-results/panel-${theme}.png)`, async () => {
+  for (const theme of ['light', 'dark', 'high-contrast'] as const) {
+    it(`renders with the ${theme} theme's colours (screenshot test-results/panel-${theme}.png)`, async () => {
       const { page } = await open({ days: 30 }, theme);
       await page.waitForTimeout(400); // let the chart's short animation finish
-      const colors = await page.evaluate(() => ({ bg: getComputedStyle(document.body).backgroundColor, fg: getComputedStyle(document.body).color }));
-      assert.deepEqual(colors, theme === 'dark' ? { bg: 'rgb(31, 31, 31)', fg: 'rgb(204, 204, 204)' } : { bg: 'rgb(255, 255, 255)', fg: 'rgb(59, 59, 59)' });
+      const vars = THEMES[theme].vars;
+      const css = await page.evaluate(() => {
+        const st = (sel: string) => getComputedStyle(document.querySelector(sel)!);
+        const card = st('#recent-card');
+        return {
+          body: [st('body').backgroundColor, st('body').color],
+          card: card.backgroundColor,
+          cardBorder: [card.borderTopStyle, parseFloat(card.borderTopWidth), card.borderTopColor],
+          cardBorders: Array.from(document.querySelectorAll('.card:not([hidden])')).map((c) => getComputedStyle(c).borderTopColor),
+          cellBorders: [...new Set(Array.from(document.querySelectorAll('table.grid tbody td')).map((c) => getComputedStyle(c).borderBottomColor))],
+          meterBorder: st('.meter').borderTopColor,
+          legendBorders: [...new Set(Array.from(document.querySelectorAll('.legend-item')).map((c) => getComputedStyle(c).borderTopColor))],
+          link: st('.data-table summary').color,
+          error: st('#recent-table .status.error').color,
+        };
+      });
+      // The page paints with the theme's own variables, not with colours of its own.
+      assert.deepEqual(css.body, [rgb(vars['--vscode-editor-background']), rgb(vars['--vscode-foreground'])]);
+      assert.equal(css.card, rgb(vars['--vscode-editorWidget-background']));
+      assert.equal(css.link, rgb(vars['--vscode-textLink-foreground']));
+      assert.equal(css.error, rgb(vars['--vscode-errorForeground']));
+      if (theme === 'high-contrast') {
+        // High contrast: cards, table rules, the meters and the legend buttons all draw the contrast border.
+        const border = rgb(vars['--vscode-contrastBorder']);
+        assert.deepEqual(css.cardBorder, ['solid', 1, border]);
+        assert.ok(css.cardBorders.length >= 6 && css.cardBorders.every((c) => c === border), JSON.stringify(css.cardBorders));
+        assert.deepEqual(css.cellBorders, [border]);
+        assert.equal(css.meterBorder, border);
+        assert.deepEqual(css.legendBorders, [border]);
+      } else {
+        assert.equal(css.cardBorder[2], rgb(vars['--vscode-widget-border']));
+        assert.deepEqual(css.legendBorders, ['rgba(0, 0, 0, 0)'], 'legend buttons have no border outside high contrast');
+      }
       await page.screenshot({ path: `test-results/panel-${theme}.png`, fullPage: true });
     });
   }
