@@ -228,8 +228,23 @@ describe('commands', () => {
     assert.match(bad.error ?? '', /input_tokens must be a whole number/);
   });
 
-  it('exportUsage writes CSV and JSON files that contain the recorded rows', async () => {
+  it('exportUsage writes CSV and JSON files that contain the recorded rows, with key-shaped names masked', async () => {
     await run('recordUsage', { provider: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 2000, outputTokens: 100, success: false });
+    // A model "named" with a key (a paste into the wrong field) is the one way a key reaches the ledger.
+    const pasted = canary.openai(); // not in `secrets`: the ledger keeps it until resetUsage below
+    const config = vscode.workspace.getConfiguration('aiKeyManager');
+    await config.update('pricing.overrides', [{ model: pasted, provider: 'openai', inputPerMTok: 1, outputPerMTok: 1 }], vscode.ConfigurationTarget.Global);
+    await waitFor(() => {
+      try {
+        return api.core.estimateCost({ model: pasted, provider: 'openai', inputTokens: 1 }).cost.source === 'override';
+      } catch {
+        return false;
+      }
+    }, 'the price override');
+    const recorded = await run('recordUsage', { provider: 'openai', model: pasted, inputTokens: 1000, outputTokens: 10 });
+    assert.equal(recorded.error, undefined);
+    assert.ok(api.core.ledger.export().some((r) => r.model === pasted), 'the ledger holds the key-shaped name (so the export has something to mask)');
+    await config.update('pricing.overrides', undefined, vscode.ConfigurationTarget.Global);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aikm-export-'));
     const csvPath = path.join(dir, 'usage.csv');
     const csv = await run<{ uri: string; rows: number; format: string }>('exportUsage', { format: 'csv', uri: csvPath });
@@ -253,7 +268,10 @@ describe('commands', () => {
     assert.ok(json.rows.some((r) => r.provider === 'openai' && r.model === 'gpt-4o' && r.inputTokens >= 1000));
     assert.equal(json.totals.requests, json.rows.reduce((s, r) => s + r.requests, 0));
     assert.ok(json.totals.requests >= 2);
-    assertNoLeak(text + fs.readFileSync(csvPath, 'utf8'), secrets, 'export');
+    const masked = json.rows.find((r) => r.provider === 'openai' && /^sk-pro…[A-Za-z0-9]{4}$/.test(r.model));
+    assert.ok(masked, 'the key-shaped model name is exported masked');
+    assert.ok(fs.readFileSync(csvPath, 'utf8').includes(`,openai,${masked.model},`), 'and masked the same way in the CSV');
+    assertNoLeak(text + fs.readFileSync(csvPath, 'utf8'), [...secrets, pasted], 'export');
     fs.rmSync(dir, { recursive: true, force: true });
     const bad = await run('exportUsage', { format: 'xml', uri: csvPath });
     assert.match(bad.error ?? '', /format must be 'csv' or 'json'/);
