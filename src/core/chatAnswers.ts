@@ -10,6 +10,7 @@ import { RoutingError, SAMPLE_TOKENS, providerOrder, type RouteDecision } from '
 import { TASK_TYPES, type TaskType } from './types';
 import { redactSecrets } from './mask';
 import { formatUsd as usd } from './money';
+import { redactKeys } from './leakScan';
 
 export const CHAT_COMMANDS = ['config', 'usage', 'costs', 'route'] as const;
 export type ChatCommand = (typeof CHAT_COMMANDS)[number];
@@ -444,7 +445,8 @@ export function answerUsage(core: AiKeyManagerCore, prompt: string): ChatAnswer 
     '',
     '| Model | Provider | Requests | Input tokens | Output tokens | Cost |',
     '|---|---|---:|---:|---:|---:|',
-    ...byModel.groups.map((g: UsageGroup) => `| ${cell(g.model ?? g.key)} | ${cell(g.provider ?? '')} | ${n(g.requests)} | ${n(g.inputTokens)} | ${n(g.outputTokens)} | ${usd(g.costUsd)} |`),
+    // A model named with an API key (a paste into the wrong field) shows masked.
+    ...byModel.groups.map((g: UsageGroup) => `| ${cell(redactKeys(g.model ?? g.key))} | ${cell(g.provider ?? '')} | ${n(g.requests)} | ${n(g.inputTokens)} | ${n(g.outputTokens)} | ${usd(g.costUsd)} |`),
   );
   return { markdown: lines.join('\n'), buttons: [{ title: 'Open usage panel', command: COMMAND_IDS.showPanel }], followups };
 }

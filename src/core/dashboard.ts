@@ -3,6 +3,7 @@ import type { AiKeyManagerCore } from './service';
 import type { BudgetStatus } from './budget';
 import type { Totals } from './ledger';
 import type { AuditEntry } from './audit';
+import { redactKeys } from './leakScan';
 
 export interface DashboardFilter {
   /** Chart and table window in days (30 or 90 in the UI; 1–366 accepted). */
@@ -56,7 +57,8 @@ export function buildDashboard(core: AiKeyManagerCore, filter: DashboardFilter):
       days: series.days,
       series: series.series.filter((s) => !provider || s.provider === provider).map((s) => ({ provider: s.provider, costUsd: s.costUsd })),
     },
-    models: usage.groups.map((g) => ({ ...g, provider: g.provider ?? '', model: g.model ?? g.key })),
+    // Model names come from callers; one shaped like an API key (a paste into the wrong field) shows masked.
+    models: usage.groups.map((g) => ({ ...g, key: redactKeys(g.key), provider: g.provider ?? '', model: redactKeys(g.model ?? g.key) })),
     providers: providers
       .filter((p) => !provider || p.id === provider)
       .map((p) => ({
@@ -71,7 +73,7 @@ export function buildDashboard(core: AiKeyManagerCore, filter: DashboardFilter):
     // Newest first by time, inside the same window and provider as the rest of the panel.
     recent: core.ledger
       .recent(RECENT_ROWS, { days, provider })
-      .map((e) => ({ at: e.at, provider: e.provider, model: e.model, inputTokens: e.inputTokens, outputTokens: e.outputTokens, costUsd: e.costUsd, success: e.success, latencyMs: e.latencyMs, error: e.error })),
+      .map((e) => ({ at: e.at, provider: e.provider, model: redactKeys(e.model), inputTokens: e.inputTokens, outputTokens: e.outputTokens, costUsd: e.costUsd, success: e.success, latencyMs: e.latencyMs, error: e.error })),
     audit: core.audit.list({ limit: 25, provider }),
     providerIds: providers.map((p) => p.id),
   };

@@ -78,7 +78,7 @@ class MemorySettings implements SettingsSource {
 const NOW = Date.parse('2026-03-15T12:00:00.000Z');
 const DAY = 86_400_000;
 
-function makeCore(opts: { budget?: Partial<BudgetConfig>; disabled?: string[] } = {}) {
+function makeCore(opts: { budget?: Partial<BudgetConfig>; disabled?: string[]; prices?: Settings['priceOverrides'] } = {}) {
   const clock = { t: NOW, now() { return new Date(this.t); } } satisfies Clock & { t: number };
   const core = new AiKeyManagerCore({
     vault: new MemoryVault(),
@@ -87,7 +87,7 @@ function makeCore(opts: { budget?: Partial<BudgetConfig>; disabled?: string[] } 
     settings: new MemorySettings({
       budget: { daily: 10, monthly: 100, alertThreshold: 0.8, enforce: false, ...opts.budget },
       baseUrls: {},
-      priceOverrides: [],
+      priceOverrides: opts.prices ?? [],
       disabledProviders: opts.disabled ?? [],
     }),
     clock,
@@ -307,6 +307,14 @@ describe('chat answers: /usage', () => {
     assert.ok(!ant.markdown.includes('| OpenAI'));
     const model = answerUsage(core, '30d gpt-4o');
     assert.ok(model.markdown.includes(`**${usd(c.gpt)}** for 1 request(s)`), model.markdown);
+  });
+
+  it('masks a model name shaped like an API key', () => {
+    const { core } = makeCore({ prices: [{ provider: 'openai', model: CANARY.openai, inputPerMTok: 1, outputPerMTok: 1 }] });
+    core.track({ provider: 'openai', model: CANARY.openai, inputTokens: 1000, outputTokens: 10 }, 'command');
+    const a = answerUsage(core, 'today');
+    assert.match(a.markdown, /\| sk-pro…[A-Za-z0-9]{4} \| openai \| 1 \|/, a.markdown);
+    assertNoCanary(a);
   });
 
   it('says when nothing was recorded', () => {

@@ -50,7 +50,12 @@ const SEEDS: Seed[] = [
 ];
 
 // Canary keys: right shape, and any 12-character piece of one in the page or a message is a leak.
-const CANARIES = ['sk-proj-CANARYpanelQ1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8', 'sk-ant-CANARYpanelZ9x8C7v6B5n4M3q2W1e0R9t8Y7u6I5o4P3a2-zz'];
+const CANARIES = [
+  'sk-proj-CANARYpanelQ1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8',
+  'sk-ant-CANARYpanelZ9x8C7v6B5n4M3q2W1e0R9t8Y7u6I5o4P3a2-zz',
+  // Used as a model name (a key pasted into the wrong field), see 'masks a key-shaped model name'.
+  'sk-proj-CANARYmodelP0o9I8u7Y6t5R4e3W2q1A2s3D4f5G6h7J8k9',
+];
 
 function expectedCost(s: Seed): number {
   const p = PRICES.find((x) => x.model === s.model);
@@ -128,18 +133,24 @@ describe('usage & budget panel (webview)', () => {
     const p = panel;
     panel = undefined;
     if (!p) return;
-    assertNoCanary(await p.page.content(), 'the rendered page');
-    assertNoCanary(JSON.stringify(p.messages), 'the messages the page posted');
-    await p.context.close();
+    try {
+      assertNoCanary(await p.page.content(), 'the rendered page');
+      assertNoCanary(JSON.stringify(p.messages), 'the messages the page posted');
+    } finally {
+      await p.context.close(); // a failed check must not leave the page open (the run would hang)
+    }
     assert.deepEqual(p.problems, [], 'console errors, page errors or CSP violations');
   };
 
   afterEach(closePanel);
 
   after(async () => {
-    for (const m of posted) assertNoCanary(JSON.stringify(m), 'a model posted to the panel');
-    await browser?.close();
-    await server?.close();
+    try {
+      for (const m of posted) assertNoCanary(JSON.stringify(m), 'a model posted to the panel');
+    } finally {
+      await browser?.close();
+      await server?.close();
+    }
   });
 
   it('shows the day and month gauges against their budgets, with the projection', async () => {
@@ -443,6 +454,23 @@ describe('usage & budget panel (webview)', () => {
       await page.keyboard.press('Enter');
       assert.deepEqual(await add, { type: 'run', command: 'addKey' });
       await page.screenshot({ path: 'test-results/panel-empty.png', fullPage: true });
+    } finally {
+      core = saved;
+    }
+  });
+
+  it('masks a model name shaped like an API key in the tables', async () => {
+    const saved = core;
+    const keyModel = CANARIES[2];
+    const keyClock = new TestClock(new Date(NOW));
+    core = makeCore({ clock: keyClock, budget: BUDGET, prices: [...PRICES, { provider: 'openai', model: keyModel, inputPerMTok: 1, outputPerMTok: 1 }] });
+    try {
+      core.track({ provider: 'openai', model: keyModel, inputTokens: 1000, outputTokens: 100, success: false, error: `model ${keyModel} not found` }, 'command');
+      const { page } = await open();
+      // The page, the messages and every model posted are scanned for the canary after the test.
+      const shown = [...(await page.locator('#models-table .model-name').allTextContents()), ...(await page.locator('#recent-table .model-name').allTextContents())];
+      assert.equal(shown.length, 2);
+      for (const name of shown) assert.match(name, /^sk-pro…[A-Za-z0-9]{4}$/);
     } finally {
       core = saved;
     }
