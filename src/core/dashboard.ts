@@ -36,6 +36,8 @@ export interface DashboardModel {
   audit: AuditEntry[];
   /** Every provider id, for the filter. */
   providerIds: string[];
+  /** Display name of every provider id, so the page needs no provider catalog of its own. */
+  providerNames: Record<string, string>;
 }
 
 /** Rows of the panel's recent-requests table. */
@@ -76,5 +78,6 @@ export function buildDashboard(core: AiKeyManagerCore, filter: DashboardFilter):
       .map((e) => ({ at: e.at, provider: e.provider, model: redactKeys(e.model), inputTokens: e.inputTokens, outputTokens: e.outputTokens, costUsd: e.costUsd, success: e.success, latencyMs: e.latencyMs, error: e.error })),
     audit: core.audit.list({ limit: 25, provider }),
     providerIds: providers.map((p) => p.id),
+    providerNames: Object.fromEntries(providers.map((p) => [p.id, p.name])),
   };
 }

@@ -1,5 +1,8 @@
 // The usage & budget panel (runs in the webview): renders the host's DashboardModel, sends filter,
 // export and command requests back, and keeps its state through vscode.getState/setState.
+// esbuild.mjs bundles this file, the CSS it imports and its libraries (vscode-elements, Chart.js)
+// into dist/webview/, which the panel serves as a local resource root next to media/: the page
+// loads nothing remote (no CDN, web font or image URL), and its CSP would refuse it anyway.
 import './litNonce';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
@@ -7,7 +10,6 @@ import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import './panel.css';
-import { findProvider } from '../core/providers';
 import type { PeriodStatus } from '../core/budget';
 import type { DashboardFilter, DashboardModel, HostMessage, PanelCommand, PanelState, WebviewMessage } from './protocol';
 import { SpendChart, colorSlot } from './chart';
@@ -57,7 +59,8 @@ function save(): void {
 }
 
 const sameFilter = (a: DashboardFilter, b: DashboardFilter): boolean => a.days === b.days && (a.provider ?? '') === (b.provider ?? '');
-const providerName = (id: string): string => findProvider(id)?.displayName ?? id;
+// Names come with the model (a state saved by an older version may lack them: show the id).
+const providerName = (id: string): string => state.model?.providerNames?.[id] ?? id;
 
 function post(message: WebviewMessage): void {
   vscode.postMessage(message);
