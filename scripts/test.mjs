@@ -49,7 +49,9 @@ if (!onlyIntegration) {
 if (!onlyUnit) {
   step('install the test host if missing (Debian chromium, Node 24, code-server)', 'bash', ['test/host/install.sh']);
   const browser = files(join('out', 'test', 'webview'), '.test.js');
-  if (browser.length) step(`webview tests in headless Chromium (${browser.length} files)`, process.execPath, ['--test', '--test-reporter=spec', ...browser]);
+  // The build always compiles test/webview; none there means a broken build, not "nothing to test".
+  if (browser.length === 0) { process.stderr.write('✖ no webview test files found under out/test/webview; check that esbuild.mjs --tests compiles test/webview.\n'); process.exit(1); }
+  step(`webview tests in headless Chromium (${browser.length} files)`, process.execPath, ['--test', '--test-reporter=spec', ...browser]);
   step('integration tests in a real VS Code host', process.execPath, ['test/host/run.mjs', '--tests', 'out/test/integration/index.js', ...hostArgs]);
 }
 process.stdout.write(`\n✔ all tests passed in ${((Date.now() - t0) / 1000).toFixed(0)}s\n`);

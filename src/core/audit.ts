@@ -29,6 +29,8 @@ export interface AuditLogOptions {
   flushDelayMs?: number;
 }
 
+export { auditActionLabel } from './auditLabels';
+
 const TOKEN_LIKE = /[A-Za-z0-9_-]{20,}/g;
 
 /** A piece between '-' or '_' that looks random: 20+ characters, or 12+ mixing letters and digits. */

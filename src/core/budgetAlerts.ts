@@ -2,6 +2,7 @@
 // the alert threshold and once more when it is exceeded. What was raised is kept by the caller
 // (in state), so a reload does not raise the same alert again.
 import type { BudgetStatus, PeriodStatus } from './budget';
+import { formatUsd, formatUsdLimit } from './money';
 
 export type AlertLevel = 'alert' | 'exceeded';
 
@@ -42,4 +43,14 @@ export function budgetAlerts(status: BudgetStatus, raised: RaisedAlerts): { aler
     next[p.period] = `${p.key}:${level}`;
   }
   return { alerts, raised: next };
+}
+
+/** The notification text: where spend stands, and what happens next. */
+export function alertMessage(a: BudgetAlert): string {
+  const p = a.status;
+  const when = a.period === 'day' ? 'today' : 'this month';
+  const budget = a.period === 'day' ? 'daily' : 'monthly';
+  const head = `AI spend ${when} is ${formatUsd(p.spent)} of your ${formatUsdLimit(p.limit ?? 0)} ${budget} budget (${Math.round(p.percent ?? 0)}%).`;
+  if (a.level === 'alert') return `${head} At this rate it reaches ${formatUsd(p.projected)} by the end of the ${a.period}.`;
+  return `${head} ${a.enforce ? 'Routing now refuses or downgrades requests to cheaper or local models.' : "Budget enforcement is off, so routing still uses paid models: turn on 'aiKeyManager.budget.enforce' to stop that."}`;
 }

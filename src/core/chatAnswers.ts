@@ -6,9 +6,11 @@ import type { KeyView } from './keys';
 import type { UsageGroup } from './ledger';
 import { UnknownModelError } from './pricing';
 import { PROVIDERS, detectProvider, findProvider, getProvider, type ProviderSpec } from './providers';
-import { RoutingError, SAMPLE_TOKENS, type RouteDecision } from './router';
+import { RoutingError, SAMPLE_TOKENS, providerOrder, type RouteDecision } from './router';
 import { TASK_TYPES, type TaskType } from './types';
 import { redactSecrets } from './mask';
+import { formatUsd as usd } from './money';
+import { redactKeys } from './leakScan';
 
 export const CHAT_COMMANDS = ['config', 'usage', 'costs', 'route'] as const;
 export type ChatCommand = (typeof CHAT_COMMANDS)[number];
@@ -109,24 +111,54 @@ export function redactPromptKeys(text: string, ...sources: string[]): string {
 
 // --- picking a command for free text -----------------------------------------------------------
 
-const COMMAND_WORDS: Record<ChatCommand, RegExp> = {
-  config: /\b(keys?|rotate|rotation|add|validate|validation|check|remove|delete|config|configure|configuration|setup|set up|status|providers?)\b/g,
-  usage: /\b(usage|used|use[ds]?|spent|spend|spending|tokens?|requests?|calls?|today|yesterday|week|history)\b/g,
-  costs: /\b(costs?|price[ds]?|pricing|budgets?|cheaper|cheapest|cheap|estimate|expensive|afford|projection|projected)\b/g,
-  route: /\b(route|routing|router|fallbacks?|which model|what model|best|choose|pick|should i use|recommend\w*)\b/g,
+// Words that point at a command: strong ones (the command's own subject) count 2, weak ones 1.
+// "use" alone is not a usage word: "use claude to review this" asks for routing.
+const COMMAND_WORDS: Record<ChatCommand, { strong: RegExp; weak: RegExp }> = {
+  config: {
+    strong: /\b(keys?|rotate|rotation|validate|validation|config|configure|configuration|setup|set up)\b/g,
+    weak: /\b(add|check|remove|delete|status|providers?)\b/g,
+  },
+  usage: {
+    strong: /\b(usage|used|spent|spend|spending|today|yesterday|history)\b/g,
+    weak: /\b(tokens?|requests?|calls?|week|month)\b/g,
+  },
+  costs: {
+    strong: /\b(costs?|price[ds]?|pricing|budgets?|cheaper|cheapest|estimate|expensive|afford|projection|projected)\b/g,
+    weak: /\b(cheap)\b/g,
+  },
+  route: {
+    // "use claude to…", "with gpt-4o for…": a model or provider for a job is a routing question.
+    strong: /\b(route|routing|router|fallbacks?|which (?:model|provider)|what model|should i use|recommend\w*|(?:use|using|with|via)\s+[\w.-]+\s+(?:to|for))\b/g,
+    weak: /\b(best|choose|pick)\b/g,
+  },
 };
 /** On a tie, the more specific command wins. */
 const TIE_ORDER: ChatCommand[] = ['route', 'costs', 'config', 'usage'];
 
-/** The slash command a question without one is closest to, and the words that decided it. */
+/** The slash command a question without one is closest to, and the words that decided it (in prompt order). */
 export function pickCommand(prompt: string): { command: ChatCommand; matched: string[] } | undefined {
   const text = prompt.toLowerCase();
-  let best: { command: ChatCommand; matched: string[] } | undefined;
+  let best: { command: ChatCommand; matched: string[]; score: number } | undefined;
   for (const command of TIE_ORDER) {
-    const matched = [...new Set(text.match(COMMAND_WORDS[command]) ?? [])];
-    if (matched.length > 0 && (!best || matched.length > best.matched.length)) best = { command, matched };
+    const hits = new Map<string, { at: number; weight: number }>();
+    const add = (word: string, at: number, weight: number) => {
+      const seen = hits.get(word);
+      if (!seen || seen.weight < weight) hits.set(word, { at: seen?.at ?? at, weight });
+    };
+    for (const [re, weight] of [[COMMAND_WORDS[command].strong, 2], [COMMAND_WORDS[command].weak, 1]] as const) {
+      for (const m of text.matchAll(re)) add(m[0].replace(/\s+/g, ' '), m.index ?? 0, weight);
+    }
+    // Naming a task ("review", "summarize") leans towards /route, weakly: "cost to summarize" stays /costs.
+    if (command === 'route') {
+      const task = taskWordIn(text);
+      if (task) add(task.word, task.at, 1);
+    }
+    const score = [...hits.values()].reduce((s, h) => s + h.weight, 0);
+    if (score > 0 && (!best || score > best.score)) {
+      best = { command, score, matched: [...hits.entries()].sort((a, b) => a[1].at - b[1].at).map(([w]) => w) };
+    }
   }
-  return best;
+  return best && { command: best.command, matched: best.matched };
 }
 
 /** Answer for a request: with its slash command, or routed by keywords (saying which), or help. */
@@ -350,9 +382,10 @@ function budgetLines(b: BudgetStatus): string[] {
 
 // --- /usage -------------------------------------------------------------------------------------
 
-/** The period a usage prompt asks for: today, this month, or the last N days (default 30). */
-export function parsePeriod(core: AiKeyManagerCore, prompt: string): { days: number; label: string } {
+/** The period a usage prompt asks for: today, yesterday, this month, or the last N days (default 30). */
+export function parsePeriod(core: AiKeyManagerCore, prompt: string): { days: number; endDaysAgo?: number; label: string } {
   const t = prompt.toLowerCase();
+  if (/\byesterday\b/.test(t)) return { days: 1, endDaysAgo: 1, label: 'yesterday' };
   let m = /\b(\d{1,4})\s*(d|days?)\b/.exec(t);
   if (m) return lastDays(Number(m[1]));
   m = /\b(\d{1,3})\s*(w|wks?|weeks?)\b/.exec(t);
@@ -374,20 +407,21 @@ function lastDays(n: number): { days: number; label: string } {
 export function answerUsage(core: AiKeyManagerCore, prompt: string): ChatAnswer {
   const refusal = refuseKeyMaterial(core, prompt);
   if (refusal) return refusal;
-  const { days, label } = parsePeriod(core, prompt);
+  const { days, endDaysAgo, label } = parsePeriod(core, prompt);
   const spec = providerIn(prompt);
   const provider = spec?.id;
-  const known = core.usage({ days, groupBy: 'model' }).groups.map((g) => g.model).filter((m): m is string => !!m);
+  const known = core.usage({ days, endDaysAgo, groupBy: 'model' }).groups.map((g) => g.model).filter((m): m is string => !!m);
   const words = prompt.toLowerCase().split(/[\s,;]+/);
   const model = known.find((m) => words.includes(m.toLowerCase()));
-  const byProvider = core.usage({ days, provider, model, groupBy: 'provider' });
-  const byModel = core.usage({ days, provider, model, groupBy: 'model' });
+  const byProvider = core.usage({ days, endDaysAgo, provider, model, groupBy: 'provider' });
+  const byModel = core.usage({ days, endDaysAgo, provider, model, groupBy: 'model' });
   const scope = [spec ? spec.displayName : undefined, model].filter(Boolean).join(', ');
   const range = byProvider.from === byProvider.to ? byProvider.from : `${byProvider.from} to ${byProvider.to}`;
   const lines = [`### Usage ${label}${scope ? ` for ${escapeMd(scope)}` : ''} (${range})`, ''];
   const followups: ChatFollowup[] = [
     { prompt: 'budget', command: 'costs', label: 'Budget and projection' },
-    { prompt: label === 'today' ? '7d' : 'today', command: 'usage', label: label === 'today' ? 'Last 7 days' : 'Today only' },
+    label === 'today' ? { prompt: 'yesterday', command: 'usage', label: 'Yesterday' } : { prompt: 'today', command: 'usage', label: 'Today only' },
+    { prompt: '7d', command: 'usage', label: 'Last 7 days' },
   ];
   const t = byProvider.totals;
   if (t.requests === 0) {
@@ -411,7 +445,8 @@ export function answerUsage(core: AiKeyManagerCore, prompt: string): ChatAnswer 
     '',
     '| Model | Provider | Requests | Input tokens | Output tokens | Cost |',
     '|---|---|---:|---:|---:|---:|',
-    ...byModel.groups.map((g: UsageGroup) => `| ${cell(g.model ?? g.key)} | ${cell(g.provider ?? '')} | ${n(g.requests)} | ${n(g.inputTokens)} | ${n(g.outputTokens)} | ${usd(g.costUsd)} |`),
+    // A model named with an API key (a paste into the wrong field) shows masked.
+    ...byModel.groups.map((g: UsageGroup) => `| ${cell(redactKeys(g.model ?? g.key))} | ${cell(g.provider ?? '')} | ${n(g.requests)} | ${n(g.inputTokens)} | ${n(g.outputTokens)} | ${usd(g.costUsd)} |`),
   );
   return { markdown: lines.join('\n'), buttons: [{ title: 'Open usage panel', command: COMMAND_IDS.showPanel }], followups };
 }
@@ -523,8 +558,12 @@ function estimateSection(core: AiKeyManagerCore, q: CostQuery, extra?: ExtraText
       provider = d.provider;
       chosenNote = ` (the model /route picks for ${task} now)`;
     } catch {
-      model = 'gpt-4o';
-      chosenNote = ' (no provider is usable now, so priced as gpt-4o)';
+      // Nothing is usable: price it for what routing would pick first once that provider has a key.
+      const order = providerOrder(task);
+      const first = order.find((p) => p.requiresKey) ?? order[0];
+      model = first.models[task]![0]; // providerOrder lists only providers with models for the task
+      provider = first.id;
+      chosenNote = ` (no provider is usable now; priced for ${first.displayName}'s ${model}, which /route picks first for ${task} once it has a key)`;
     }
   }
   let est: ReturnType<AiKeyManagerCore['estimateCost']>;
@@ -608,6 +647,16 @@ const TASK_SYNONYMS: [TaskType, RegExp][] = [
   ['chat', /\b(chat|conversation|question|ask|talk)\b/],
 ];
 
+/** The first word of `text` that names a task ("review", "summarize"), and where it is. */
+function taskWordIn(text: string): { word: string; at: number } | undefined {
+  let first: { word: string; at: number } | undefined;
+  for (const [, re] of TASK_SYNONYMS) {
+    const m = new RegExp(re.source, 'g').exec(text);
+    if (m && (!first || m.index < first.at)) first = { word: m[0], at: m.index };
+  }
+  return first;
+}
+
 /** The task type a prompt names ("code review" → code_review), if any. */
 export function parseTask(prompt: string): TaskType | undefined {
   const t = prompt.toLowerCase();
@@ -682,14 +731,6 @@ function addButtonsFor(core: AiKeyManagerCore, skipped: { provider: string; why:
 }
 
 // --- formatting ---------------------------------------------------------------------------------
-
-/** US dollars: cents, or more digits for sub-cent amounts ($0.0042). */
-export function usd(x: number): string {
-  if (!Number.isFinite(x)) return '$—';
-  const abs = Math.abs(x);
-  const digits = abs === 0 || abs >= 1 ? 2 : abs >= 0.01 ? 3 : abs >= 0.0001 ? 4 : 6;
-  return `${x < 0 ? '-' : ''}$${abs.toFixed(digits)}`;
-}
 
 function n(x: number): string {
   return x.toLocaleString('en-US');

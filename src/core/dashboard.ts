@@ -3,6 +3,7 @@ import type { AiKeyManagerCore } from './service';
 import type { BudgetStatus } from './budget';
 import type { Totals } from './ledger';
 import type { AuditEntry } from './audit';
+import { redactKeys } from './leakScan';
 
 export interface DashboardFilter {
   /** Chart and table window in days (30 or 90 in the UI; 1–366 accepted). */
@@ -26,13 +27,22 @@ export interface DashboardModel {
     enabled: boolean;
     requiresKey: boolean;
     healthy: boolean;
+    /** A request or a live check reached it since start-up, or one of its keys was validated:
+     * until then the panel says "Not checked" rather than "Healthy". */
+    checked: boolean;
     keys: { id: string; masked: string; label: string | null; status: string; lastValidation: string | null; warnings: string[] }[];
   }[];
   recent: { at: string; provider: string; model: string; inputTokens: number; outputTokens: number; costUsd: number; success: boolean; latencyMs?: number; error?: string }[];
   audit: AuditEntry[];
   /** Every provider id, for the filter. */
   providerIds: string[];
+  /** Display name of every provider id, so the page needs no provider catalog of its own. */
+  providerNames: Record<string, string>;
 }
+
+/** Rows of the panel's recent-requests table. */
+const AUDIT_ROWS = 25;
+const RECENT_ROWS = 25;
 
 export function buildDashboard(core: AiKeyManagerCore, filter: DashboardFilter): DashboardModel {
   const days = Math.min(366, Math.max(1, Math.round(filter.days)));
@@ -50,7 +60,8 @@ export function buildDashboard(core: AiKeyManagerCore, filter: DashboardFilter):
       days: series.days,
       series: series.series.filter((s) => !provider || s.provider === provider).map((s) => ({ provider: s.provider, costUsd: s.costUsd })),
     },
-    models: usage.groups.map((g) => ({ ...g, provider: g.provider ?? '', model: g.model ?? g.key })),
+    // Model names come from callers; one shaped like an API key (a paste into the wrong field) shows masked.
+    models: usage.groups.map((g) => ({ ...g, key: redactKeys(g.key), provider: g.provider ?? '', model: redactKeys(g.model ?? g.key) })),
     providers: providers
       .filter((p) => !provider || p.id === provider)
       .map((p) => ({
@@ -59,14 +70,19 @@ export function buildDashboard(core: AiKeyManagerCore, filter: DashboardFilter):
         enabled: p.enabled,
         requiresKey: p.requires_key,
         healthy: p.health.healthy,
+        checked: core.health.checked(p.id) || p.keys.some((k) => k.last_validation !== null),
         keys: p.keys.map((k) => ({ id: k.id, masked: k.masked, label: k.label, status: k.status, lastValidation: k.last_validation, warnings: k.warnings })),
       })),
+    // Newest first by time, inside the same window and provider as the rest of the panel.
     recent: core.ledger
-      .recent(50)
-      .filter((e) => !provider || e.provider === provider)
-      .slice(0, 25)
-      .map((e) => ({ at: e.at, provider: e.provider, model: e.model, inputTokens: e.inputTokens, outputTokens: e.outputTokens, costUsd: e.costUsd, success: e.success, latencyMs: e.latencyMs, error: e.error })),
-    audit: core.audit.list({ limit: 25, provider }),
+      .recent(RECENT_ROWS, { days, provider })
+      .map((e) => ({ at: e.at, provider: e.provider, model: redactKeys(e.model), inputTokens: e.inputTokens, outputTokens: e.outputTokens, costUsd: e.costUsd, success: e.success, latencyMs: e.latencyMs, error: e.error })),
+    // Key and settings operations; tracked requests are in `recent` already and would crowd them out.
+    audit: core.audit
+      .list({ provider })
+      .filter((e) => e.action !== 'track_request')
+      .slice(0, AUDIT_ROWS),
     providerIds: providers.map((p) => p.id),
+    providerNames: Object.fromEntries(providers.map((p) => [p.id, p.name])),
   };
 }

@@ -32,6 +32,11 @@ export class HealthTracker {
     this.state.set(provider, s);
   }
 
+  /** Whether anything was heard from the provider since start-up (a request or a live check). */
+  checked(provider: string): boolean {
+    return this.state.has(provider);
+  }
+
   get(provider: string): ProviderHealth {
     const s = this.state.get(provider);
     if (!s) return { healthy: true, consecutiveFailures: 0 };

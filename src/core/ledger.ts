@@ -52,9 +52,18 @@ export interface UsageQuery {
   /** Local days up to and including today. Default 30. Windows reaching past the daily
    * retention are widened to whole months (see UsageReport.from). */
   days?: number;
+  /** The window ends this many local days before today (default 0: it ends today); with
+   * days 1 and endDaysAgo 1 it is yesterday. */
+  endDaysAgo?: number;
   provider?: string;
   model?: string;
   groupBy?: UsageGroupBy;
+}
+
+export interface RecentQuery {
+  /** Only events on the last `days` local days, up to and including today. */
+  days?: number;
+  provider?: string;
 }
 
 export type UsageGroup = { key: string; provider?: string; model?: string } & Totals;
@@ -62,7 +71,7 @@ export type UsageGroup = { key: string; provider?: string; model?: string } & To
 export interface UsageReport {
   /** First local day covered ('YYYY-MM-DD'). */
   from: string;
-  /** Last local day covered (today). */
+  /** Last local day covered (today, unless the query ends earlier). */
   to: string;
   totals: Totals;
   /** groupBy 'day': days with activity, ascending; periods older than the daily retention are
@@ -688,7 +697,8 @@ export class Ledger {
   usage(opts: UsageQuery = {}): UsageReport {
     this.sync();
     const days = clampDays(opts.days ?? 30);
-    const to = this.todayKey();
+    const endDaysAgo = opts.endDaysAgo !== undefined && Number.isFinite(opts.endDaysAgo) ? Math.min(36_600, Math.max(0, Math.floor(opts.endDaysAgo))) : 0;
+    const to = addDays(this.todayKey(), -endDaysAgo);
     let from = addDays(to, -(days - 1));
     const useMonths = from < this.cutoffKey();
     if (useMonths) from = from.slice(0, 7) + '-01';
@@ -766,10 +776,31 @@ export class Ledger {
     };
   }
 
-  /** Most recently recorded events first (at most `recentLimit`). */
-  recent(limit: number = this.recentLimit): UsageEvent[] {
+  /**
+   * The newest of the kept raw events first, by their time (events may be recorded out of order,
+   * e.g. reported late by a tool); equal times keep the later-recorded one first. At most `limit`
+   * (and `recentLimit`). With `days`, only events on the last `days` local days up to today; with
+   * `provider`, only that provider's.
+   */
+  recent(limit: number = this.recentLimit, filter: RecentQuery = {}): UsageEvent[] {
     this.sync();
-    return lastN(this.data.recent, Math.min(Math.max(0, Math.floor(limit)), this.recentLimit)).reverse();
+    const n = Math.min(Math.max(0, Math.floor(limit)), this.recentLimit);
+    const to = filter.days === undefined ? undefined : this.todayKey();
+    const from = to === undefined ? undefined : addDays(to, -(clampDays(filter.days!) - 1));
+    const picked: { e: UsageEvent; ms: number; i: number }[] = [];
+    lastN(this.data.recent, this.recentLimit).forEach((e, i) => {
+      if (filter.provider !== undefined && e.provider !== filter.provider) return;
+      const ms = Date.parse(e.at);
+      if (from !== undefined && to !== undefined) {
+        const key = this.dayKeyOf(ms);
+        if (key < from || key > to) return;
+      }
+      picked.push({ e, ms, i });
+    });
+    return picked
+      .sort((a, b) => b.ms - a.ms || b.i - a.i)
+      .slice(0, n)
+      .map((p) => p.e);
   }
 
   providerStats(): ProviderStats[];

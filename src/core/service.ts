@@ -317,6 +317,11 @@ export class AiKeyManagerCore {
     return checkBudget(this.ledger, this.opts.settings.get().budget, this.clock.now(), this.timeZone);
   }
 
+  /** The budget settings as configured (limits of 0 = none), e.g. to prefill prompts. */
+  budgetSettings(): BudgetConfig {
+    return { ...this.opts.settings.get().budget };
+  }
+
   async setBudget(patch: Partial<BudgetConfig>, via: AuditVia) {
     for (const [k, v] of Object.entries(patch)) {
       if (k === 'enforce') continue;
@@ -395,11 +400,13 @@ export class AiKeyManagerCore {
     return { event, cost: { ...cost, model: redactKeys(cost.model) }, priced: warning === undefined, ...(warning ? { warning } : {}), budget: this.budget() };
   }
 
-  usage(opts: { provider?: string; model?: string; days?: number; groupBy?: 'day' | 'provider' | 'model' }) {
+  usage(opts: { provider?: string; model?: string; days?: number; endDaysAgo?: number; groupBy?: 'day' | 'provider' | 'model' }) {
     const provider = opts.provider === undefined ? undefined : getProvider(opts.provider).id;
     const days = opts.days ?? 30;
     if (!Number.isInteger(days) || days < 1 || days > 3660) throw new InputError(`days must be a whole number from 1 to 3660 (got ${days}).`);
-    return this.ledger.usage({ days, provider, model: opts.model, groupBy: opts.groupBy ?? 'day' });
+    const endDaysAgo = opts.endDaysAgo ?? 0;
+    if (!Number.isInteger(endDaysAgo) || endDaysAgo < 0 || endDaysAgo > 3660) throw new InputError(`endDaysAgo must be a whole number from 0 to 3660 (got ${endDaysAgo}).`);
+    return this.ledger.usage({ days, endDaysAgo, provider, model: opts.model, groupBy: opts.groupBy ?? 'day' });
   }
 
   async resetUsage(via: AuditVia) {

@@ -2,22 +2,12 @@
 // when it goes over the limit. What was raised is kept beside the ledger, so a reload is quiet.
 import * as vscode from 'vscode';
 import type { SurfaceDeps } from './deps';
-import { budgetAlerts, type BudgetAlert, type RaisedAlerts } from '../core/budgetAlerts';
-import { usd } from './statusBar';
+import { alertMessage, budgetAlerts, type RaisedAlerts } from '../core/budgetAlerts';
 
 export const DEBUG_BUDGET_ALERTS_COMMAND = 'aiKeyManager.debug.budgetAlerts';
 const RAISED_KEY = 'aikm.budgetAlerts.raised';
 const SETTING = 'aiKeyManager.budget.notifications';
 const CHECK_DELAY_MS = 200;
-
-export function alertMessage(a: BudgetAlert): string {
-  const p = a.status;
-  const when = a.period === 'day' ? 'today' : 'this month';
-  const budget = a.period === 'day' ? 'daily' : 'monthly';
-  const head = `AI spend ${when} is ${usd(p.spent)} of your ${usd(p.limit ?? 0)} ${budget} budget (${Math.round(p.percent ?? 0)}%).`;
-  if (a.level === 'alert') return `${head} At this rate it reaches ${usd(p.projected)} by the end of the ${a.period}.`;
-  return `${head} ${a.enforce ? 'Routing now refuses or downgrades requests to cheaper or local models.' : "Budget enforcement is off, so routing still uses paid models: turn on 'aiKeyManager.budget.enforce' to stop that."}`;
-}
 
 export function registerBudgetAlerts(deps: SurfaceDeps): vscode.Disposable[] {
   const { core, log, ledgerMemento } = deps;

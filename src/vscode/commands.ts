@@ -12,7 +12,7 @@ import { TASK_TYPES, type TaskType } from '../core/types';
 import { dayKey } from '../core/calendar';
 import { formatUsageExport, exportFileName, type ExportFormat } from '../core/exportUsage';
 import { scanText, keyAt, redactKeys, LEAK_SCAN_EXCLUDE, LEAK_SCAN_INCLUDE, LEAK_SCAN_MAX_BYTES, type LeakFinding } from '../core/leakScan';
-import { usd } from './statusBar';
+import { formatUsd as usd } from '../core/money';
 
 type Args = Record<string, unknown>;
 type Result = object;
@@ -24,6 +24,8 @@ const cancel = (): never => {
 };
 
 const MAX_SCANNED_FILES = 5000;
+/** Context key: at least one API key is stored or configured. */
+export const HAS_KEYS_CONTEXT = 'aiKeyManager.hasKeys';
 
 /** Registers the command-palette actions (except the MCP ones registered in extension.ts). */
 export function registerCommands(deps: SurfaceDeps): vscode.Disposable[] {
@@ -40,7 +42,19 @@ export function registerCommands(deps: SurfaceDeps): vscode.Disposable[] {
     'aiKeyManager.resetUsage': (a) => c.resetUsage(a),
     'aiKeyManager.scanForLeakedKeys': (a) => c.scanForLeakedKeys(a),
   };
-  return Object.entries(table).map(([id, run]) =>
+  // Hides Remove/Rotate API Key in the palette while there is no key to act on (package.json menus).
+  let hadKeys: boolean | undefined;
+  const syncKeysContext = (): void => {
+    const has = deps.core.listKeys().length > 0;
+    if (has === hadKeys) return;
+    hadKeys = has;
+    void vscode.commands.executeCommand('setContext', HAS_KEYS_CONTEXT, has);
+  };
+  syncKeysContext();
+  const unsubscribe = deps.core.onDidChange((kind) => {
+    if (kind === 'keys') syncKeysContext();
+  });
+  const commands = Object.entries(table).map(([id, run]) =>
     vscode.commands.registerCommand(id, async (raw?: unknown): Promise<Result> => {
       try {
         return await run(argsOf(raw));
@@ -53,6 +67,7 @@ export function registerCommands(deps: SurfaceDeps): vscode.Disposable[] {
       }
     }),
   );
+  return [...commands, { dispose: unsubscribe }];
 }
 
 /** A palette or menu invocation may pass nothing, a URI or a tree item: only a plain object counts. */
@@ -319,8 +334,9 @@ class Commands {
     if (dryRun) return { findings, moved: 0, scanned };
     if (autoFix) {
       const r = await this.fix(hits, true);
-      const msg = `Moved ${r.moved} of ${hits.length} leaked key(s) into secret storage and removed them from the files.`;
+      const msg = `Moved ${r.moved} of ${hits.length} leaked key(s) into secret storage and removed them from the files.${unsavedNote(r.unsaved)}`;
       if (r.errors.length) void vscode.window.showWarningMessage(`${msg} Problems: ${r.errors.join(' ')}`);
+      else if (r.unsaved.length) void vscode.window.showWarningMessage(msg);
       else void vscode.window.showInformationMessage(msg);
       return { findings, scanned, ...r };
     }
@@ -341,10 +357,13 @@ class Commands {
     return { hits, scanned };
   }
 
-  /** The quick-pick review: per finding, move and remove, move only, open, or ignore. */
-  private async reviewFindings(hits: ScanHit[]): Promise<{ moved: number; stored: number; errors: string[] }> {
+  /**
+   * The quick-pick review: per finding, move and remove, move only, open, or ignore. Opening the
+   * file keeps the review going; dismissing the list with findings left says how many.
+   */
+  private async reviewFindings(hits: ScanHit[]): Promise<{ moved: number; stored: number; errors: string[]; unsaved: string[]; left: number }> {
     let remaining = [...hits];
-    const total = { moved: 0, stored: 0, errors: [] as string[] };
+    const total = { moved: 0, stored: 0, errors: [] as string[], unsaved: [] as string[], left: 0 };
     while (remaining.length > 0) {
       const picked = await vscode.window.showQuickPick(
         remaining.map((h) => ({
@@ -355,7 +374,14 @@ class Commands {
         })),
         { title: `${remaining.length} API key(s) in plain text in workspace files`, placeHolder: 'Pick a key to move it into secret storage', matchOnDescription: true, ignoreFocusOut: true },
       );
-      if (!picked) break;
+      if (!picked) {
+        total.left = remaining.length;
+        const n = remaining.length === 1 ? '1 key is' : `${remaining.length} keys are`;
+        void vscode.window
+          .showWarningMessage(`${n} still in plain text in workspace files. Run 'AI Keys: Scan Workspace for Leaked Keys' again to move ${remaining.length === 1 ? 'it' : 'them'} into secret storage.`, 'Scan Again')
+          .then((c) => c && vscode.commands.executeCommand('aiKeyManager.scanForLeakedKeys'));
+        break;
+      }
       const h = picked.hit;
       const action = await vscode.window.showQuickPick(
         [
@@ -371,7 +397,7 @@ class Commands {
         const doc = await vscode.workspace.openTextDocument(h.uri);
         const start = doc.positionAt(h.finding.offset);
         await vscode.window.showTextDocument(doc, { selection: new vscode.Range(start, start), preview: false });
-        break;
+        continue; // the list comes back with every finding still to handle
       }
       if (action.id === 'moveRemove' || action.id === 'move') {
         // Every occurrence of this key in the file is handled together.
@@ -380,8 +406,11 @@ class Commands {
         total.moved += r.moved;
         total.stored += r.stored;
         total.errors.push(...r.errors);
+        total.unsaved.push(...r.unsaved.filter((f) => !total.unsaved.includes(f)));
+        const what = `The ${getProvider(h.finding.provider).displayName} key ${h.finding.masked} is in secret storage`;
         if (r.errors.length) void vscode.window.showErrorMessage(r.errors.join(' '));
-        else void vscode.window.showInformationMessage(`The ${getProvider(h.finding.provider).displayName} key ${h.finding.masked} is in secret storage${action.id === 'moveRemove' ? ` and no longer in ${h.file}` : ''}.`);
+        else if (r.unsaved.length) void vscode.window.showWarningMessage(`${what} and removed from ${h.file} in the editor.${unsavedNote(r.unsaved)}`);
+        else void vscode.window.showInformationMessage(`${what}${action.id === 'moveRemove' ? ` and no longer in ${h.file}` : ''}.`);
         remaining = remaining.filter((x) => !same.includes(x));
       } else remaining = remaining.filter((x) => x !== h);
     }
@@ -389,8 +418,9 @@ class Commands {
   }
 
   /** Stores each distinct key (unless already stored), then optionally blanks it in its files. */
-  private async fix(hits: ScanHit[], removeFromFile: boolean): Promise<{ moved: number; stored: number; errors: string[] }> {
+  private async fix(hits: ScanHit[], removeFromFile: boolean): Promise<{ moved: number; stored: number; errors: string[]; unsaved: string[] }> {
     const errors: string[] = [];
+    const unsaved: string[] = [];
     const safe = new Set<string>();
     let stored = 0;
     for (const h of hits) {
@@ -408,7 +438,8 @@ class Commands {
       for (const h of hits) if (safe.has(h.secret)) byFile.set(h.uri.toString(), [...(byFile.get(h.uri.toString()) ?? []), h]);
       for (const group of byFile.values()) {
         try {
-          await removeKeysFromFile(group[0].uri, new Set(group.map((h) => h.secret)));
+          const { saved } = await removeKeysFromFile(group[0].uri, new Set(group.map((h) => h.secret)));
+          if (!saved) unsaved.push(group[0].file);
         } catch (err) {
           moved -= group.length;
           errors.push(`${group[0].file}: ${err instanceof Error ? err.message : String(err)}`);
@@ -416,7 +447,8 @@ class Commands {
       }
     }
     for (const e of errors) this.log.warn(`leak scan: ${e}`);
-    return { moved, stored, errors };
+    for (const f of unsaved) this.log.info(`leak scan: removed the key from ${f} in the editor only; it has unsaved changes, so it was not saved`);
+    return { moved, stored, errors, unsaved };
   }
 
   /** Adds the key found in a file; false when an identical key is already stored. */
@@ -476,32 +508,33 @@ class Commands {
   }
 
   private async promptBudget(): Promise<{ daily: number; monthly: number; alertThreshold: number; enforce: boolean }> {
-    const current = this.core.budget();
-    const askUsd = async (title: string, value: number | null): Promise<number> => {
+    // Every prompt starts from the current settings, so pressing Enter through them changes nothing.
+    const settings = this.core.budgetSettings();
+    const askUsd = async (title: string, value: number): Promise<number> => {
       const v = await vscode.window.showInputBox({
         title,
         prompt: 'USD. 0 or empty = no limit.',
-        value: value === null ? '' : String(value),
+        value: value > 0 ? String(value) : '',
         validateInput: (s) => (parseUsd(s) === undefined ? 'Enter an amount in USD ≥ 0, e.g. 10 or 2.50.' : undefined),
       });
       return v === undefined ? cancel() : parseUsd(v)!;
     };
-    const daily = await askUsd('Daily budget (1/3)', current.day.limit);
-    const monthly = await askUsd('Monthly budget (2/3)', current.month.limit);
+    const daily = await askUsd('Daily budget (1/3)', settings.daily);
+    const monthly = await askUsd('Monthly budget (2/3)', settings.monthly);
     const t = await vscode.window.showInputBox({
       title: 'Alert threshold (3/3)',
       prompt: 'Warn when spending reaches this share of a budget, e.g. 80%.',
-      value: '80%',
+      value: `${Math.round(settings.alertThreshold * 1000) / 10}%`,
       validateInput: (s) => (parsePercent(s) === undefined ? 'Enter a percentage from 1% to 100%, e.g. 80%.' : undefined),
     });
     if (t === undefined) cancel();
-    const enforce = await vscode.window.showQuickPick(
-      [
-        { label: 'Warn only', description: 'routing ignores the budget', value: false },
-        { label: 'Enforce', description: 'route_request refuses or downgrades once a budget is exceeded', value: true },
-      ],
-      { title: 'When a budget is exceeded' },
-    );
+    const warnOnly = { label: 'Warn only', description: 'routing ignores the budget', value: false };
+    const enforcing = { label: 'Enforce', description: 'route_request refuses or downgrades once a budget is exceeded', value: true };
+    // The current choice comes first, where the selection starts.
+    const [current, other] = settings.enforce ? [enforcing, warnOnly] : [warnOnly, enforcing];
+    const enforce = await vscode.window.showQuickPick([{ ...current, description: `${current.description} (current setting)` }, other], {
+      title: 'When a budget is exceeded',
+    });
     return { daily, monthly, alertThreshold: parsePercent(t!)!, enforce: enforce?.value ?? cancel() };
   }
 
@@ -590,8 +623,22 @@ async function readText(uri: vscode.Uri): Promise<string | undefined> {
   }
 }
 
-/** Blanks every occurrence of the given keys in a file (through a WorkspaceEdit) and saves it. */
-async function removeKeysFromFile(uri: vscode.Uri, secrets: Set<string>): Promise<void> {
+/** After removing keys from files with unsaved changes: what the user still has to do. */
+function unsavedNote(files: string[]): string {
+  if (files.length === 0) return '';
+  const list = files.join(', ');
+  return files.length === 1
+    ? ` ${list} had other unsaved changes, so it was not saved: save it to take the key off the disk.`
+    : ` ${list} had other unsaved changes, so they were not saved: save them to take the keys off the disk.`;
+}
+
+/**
+ * Blanks every occurrence of the given keys in a file (through a WorkspaceEdit). Saves it only if
+ * it had no unsaved changes before, so the user's own edits are never saved behind their back;
+ * `saved: false` means the key is gone from the editor but still on disk until they save.
+ */
+async function removeKeysFromFile(uri: vscode.Uri, secrets: Set<string>): Promise<{ saved: boolean }> {
+  const wasDirty = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString())?.isDirty === true;
   const doc = await vscode.workspace.openTextDocument(uri);
   const text = doc.getText();
   const edit = new vscode.WorkspaceEdit();
@@ -601,9 +648,11 @@ async function removeKeysFromFile(uri: vscode.Uri, secrets: Set<string>): Promis
     edit.replace(uri, new vscode.Range(doc.positionAt(f.offset), doc.positionAt(f.offset + f.length)), '');
     n++;
   }
-  if (n === 0) return;
+  if (n === 0) return { saved: true };
   if (!(await vscode.workspace.applyEdit(edit))) throw new Error('the file could not be edited; remove the key from it by hand.');
+  if (wasDirty) return { saved: false };
   if (!(await doc.save())) throw new Error('the edited file could not be saved; save it by hand.');
+  return { saved: true };
 }
 
 /** A file path (absolute, or relative to the first workspace folder) or a URI string. */

@@ -11,7 +11,8 @@ export async function askForKey(provider: string, purpose: 'add' | 'rotate'): Pr
     ignoreFocusOut: true,
     placeHolder: spec.keyFormatHint,
     validateInput: (v) => {
-      if (!v) return undefined;
+      // An error (not a warning) so Enter on an empty box does nothing instead of cancelling silently.
+      if (!v.trim()) return `Enter a key: paste your ${spec.displayName} API key, or press Escape to cancel.`;
       const f = checkKeyFormat(spec.id, v.trim());
       return f.ok ? undefined : { message: f.message, severity: vscode.InputBoxValidationSeverity.Warning };
     },

@@ -7,6 +7,18 @@ import type { SurfaceDeps } from './deps';
 import { panelHtml } from './panelHtml';
 
 export const PANEL_VIEW_TYPE = 'aiKeyManager.panel';
+/** Test mode only: what the open panel shows and what its page has said (see PanelSnapshot). */
+export const DEBUG_PANEL_COMMAND = 'aiKeyManager.debug.panel';
+
+export interface PanelSnapshot {
+  filter: DashboardFilter;
+  visible: boolean;
+  active: boolean;
+  /** Messages received from the page, by type ('ready' means its script ran under the CSP). */
+  received: Record<string, number>;
+  /** Models posted to the page. */
+  posted: number;
+}
 const TITLE = 'AI Usage & Budget';
 const UPDATE_DEBOUNCE_MS = 150;
 const DEFAULT_FILTER: DashboardFilter = { days: 30 };
@@ -29,7 +41,18 @@ export function registerPanel(deps: SurfaceDeps): vscode.Disposable[] {
     return p;
   };
 
+  const debug: vscode.Disposable[] = [];
+  if (deps.context.extensionMode === vscode.ExtensionMode.Test) {
+    debug.push(vscode.commands.registerCommand(DEBUG_PANEL_COMMAND, (): PanelSnapshot | null => current?.snapshot() ?? null));
+  }
+
   return [
+    ...debug,
+    // The panel's title-bar button (and the palette while the panel is active): build the model now.
+    vscode.commands.registerCommand('aiKeyManager.refreshPanel', async () => {
+      if (current) current.refresh();
+      else await vscode.commands.executeCommand('aiKeyManager.showPanel');
+    }),
     vscode.commands.registerCommand('aiKeyManager.showPanel', (args?: { days?: number; provider?: string }) => {
       const filter = parseFilter(args);
       if (current) {
@@ -73,6 +96,8 @@ class UsagePanel {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
+  private readonly received: Record<string, number> = {};
+  private posted = 0;
 
   constructor(
     private readonly panel: vscode.WebviewPanel,
@@ -98,6 +123,17 @@ class UsagePanel {
 
   reveal(): void {
     this.panel.reveal();
+  }
+
+  /** Sends a freshly built model now (not debounced). */
+  refresh(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.post(false);
+  }
+
+  snapshot(): PanelSnapshot {
+    return { filter: { ...this.filter }, visible: this.panel.visible, active: this.panel.active, received: { ...this.received }, posted: this.posted };
   }
 
   setFilter(filter: DashboardFilter): void {
@@ -155,12 +191,15 @@ class UsagePanel {
     const model = this.safeModel();
     if (!model) return;
     const msg: HostMessage = setFilter ? { type: 'model', model, setFilter: true } : { type: 'model', model };
+    this.posted++;
     void this.panel.webview.postMessage(msg);
   }
 
   private onMessage(raw: unknown): void {
     const m = raw as Partial<WebviewMessage> | undefined;
     if (!m || typeof m !== 'object') return;
+    const type = String(m.type).slice(0, 40);
+    this.received[type] = (this.received[type] ?? 0) + 1;
     switch (m.type) {
       case 'ready':
       case 'filter': {

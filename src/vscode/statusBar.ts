@@ -3,6 +3,7 @@ import type { SurfaceDeps } from './deps';
 import type { BudgetStatus } from '../core/budget';
 import type { UsageGroup } from '../core/ledger';
 import { redactKeys } from '../core/leakScan';
+import { formatUsd as usd, formatUsdLimit as usdLimit } from '../core/money';
 
 export const STATUS_BAR_ID = 'aiKeyManager.budget';
 export const DEBUG_STATUS_BAR_COMMAND = 'aiKeyManager.debug.statusBar';
@@ -18,6 +19,10 @@ export interface StatusBarSnapshot {
   tooltip: string;
   /** Theme color id of the background, e.g. 'statusBarItem.warningBackground'. */
   backgroundColor: string | undefined;
+  /** What a screen reader announces for the item. */
+  accessibilityLabel: string | undefined;
+  /** The command a click runs. */
+  command: string | undefined;
   visible: boolean;
   renders: number;
 }
@@ -43,6 +48,8 @@ export function registerStatusBar(deps: SurfaceDeps): vscode.Disposable[] {
       const top = core.usage({ days: 1, groupBy: 'model' }).groups.slice(0, 3);
       item.text = statusText(budget, mode);
       item.tooltip = tooltip(budget, top);
+      // The text is codicon syntax and a slash; say it in words.
+      item.accessibilityInformation = { label: accessibleText(budget), role: 'button' };
       item.backgroundColor = budget.anyExceeded
         ? new vscode.ThemeColor('statusBarItem.errorBackground')
         : budget.anyAlert
@@ -85,6 +92,8 @@ export function registerStatusBar(deps: SurfaceDeps): vscode.Disposable[] {
         text: item.text,
         tooltip: typeof item.tooltip === 'string' ? item.tooltip : (item.tooltip?.value ?? ''),
         backgroundColor: item.backgroundColor instanceof vscode.ThemeColor ? item.backgroundColor.id : undefined,
+        accessibilityLabel: item.accessibilityInformation?.label,
+        command: typeof item.command === 'string' ? item.command : item.command?.command,
         visible,
         renders,
       })),
@@ -102,6 +111,14 @@ export function statusText(budget: BudgetStatus, mode: StatusBarMode): string {
   const spent = usd(budget.day.spent);
   if (mode === 'compact') return `$(credit-card) ${spent}`;
   return budget.day.limit === null ? `$(credit-card) ${spent} today` : `$(credit-card) ${spent} / ${usdLimit(budget.day.limit)}`;
+}
+
+/** What a screen reader says, e.g. "AI spend today: $1.84 of the $10 daily budget (18%). This month: $20.50, no monthly budget. Opens the usage and budget panel." */
+export function accessibleText(budget: BudgetStatus): string {
+  const period = (p: BudgetStatus['day'], name: string): string =>
+    p.limit === null ? `${usd(p.spent)}, no ${name} budget` : `${usd(p.spent)} of the ${usdLimit(p.limit)} ${name} budget (${Math.round(p.percent ?? 0)}%)`;
+  const state = budget.anyExceeded ? ' Budget exceeded.' : budget.anyAlert ? ' Budget alert.' : '';
+  return `AI spend today: ${period(budget.day, 'daily')}. This month: ${period(budget.month, 'monthly')}.${state} Opens the usage and budget panel.`;
 }
 
 function tooltip(budget: BudgetStatus, top: UsageGroup[]): vscode.MarkdownString {
@@ -126,17 +143,6 @@ function tooltip(budget: BudgetStatus, top: UsageGroup[]): vscode.MarkdownString
   } else md.appendMarkdown('No requests recorded today.\n\n');
   md.appendMarkdown('Click for the usage & budget panel.');
   return md;
-}
-
-/** $0.00, $0.0031 for sub-cent amounts, $1.84, $1,234.50. */
-export function usd(value: number): string {
-  if (value > 0 && value < 0.01) return `$${value.toFixed(4)}`;
-  return '$' + value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-}
-
-/** A limit: whole dollars without cents ($10), otherwise like usd(). */
-function usdLimit(value: number): string {
-  return Number.isInteger(value) ? '$' + value.toLocaleString('en-US') : usd(value);
 }
 
 /** Escapes inline markdown and theme-icon syntax (the text sits mid-line, after "- "). */

@@ -1,16 +1,9 @@
 // Number, money and date formatting for the panel (US dollars; dates in the viewer's locale).
+// Money comes from the core so the panel, chat and status bar show an amount the same way.
+export { formatUsd as usd, formatUsdLimit as usdLimit } from '../core/money';
 
-const usd2 = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
-const usdSmall = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumSignificantDigits: 2, maximumSignificantDigits: 2 });
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
-
-/** $12.34; amounts under a cent keep two significant digits ($0.0031) so they do not read as zero. */
-export function usd(v: number): string {
-  if (!Number.isFinite(v)) return '—';
-  if (v !== 0 && Math.abs(v) < 0.01) return usdSmall.format(v);
-  return usd2.format(v);
-}
 
 export const int = (v: number): string => integer.format(v);
 
@@ -39,8 +32,4 @@ export const dayLong = (key: string): string => dayLongFmt.format(new Date(`${ke
 export const dateTime = (iso: string): string => timeFmt.format(new Date(iso));
 export const clock = (iso: string): string => clockFmt.format(new Date(iso));
 
-/** 'add_api_key' → 'Add api key'. */
-export function humanize(id: string): string {
-  const s = id.replace(/_/g, ' ');
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
+export { auditActionLabel } from '../core/auditLabels';

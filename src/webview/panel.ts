@@ -1,5 +1,8 @@
 // The usage & budget panel (runs in the webview): renders the host's DashboardModel, sends filter,
 // export and command requests back, and keeps its state through vscode.getState/setState.
+// esbuild.mjs bundles this file, the CSS it imports and its libraries (vscode-elements, Chart.js)
+// into dist/webview/, which the panel serves as a local resource root next to media/: the page
+// loads nothing remote (no CDN, web font or image URL), and its CSP would refuse it anyway.
 import './litNonce';
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-radio-group/index.js';
@@ -7,7 +10,6 @@ import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import './panel.css';
-import { findProvider } from '../core/providers';
 import type { PeriodStatus } from '../core/budget';
 import type { DashboardFilter, DashboardModel, HostMessage, PanelCommand, PanelState, WebviewMessage } from './protocol';
 import { SpendChart, colorSlot } from './chart';
@@ -57,7 +59,8 @@ function save(): void {
 }
 
 const sameFilter = (a: DashboardFilter, b: DashboardFilter): boolean => a.days === b.days && (a.provider ?? '') === (b.provider ?? '');
-const providerName = (id: string): string => findProvider(id)?.displayName ?? id;
+// Names come with the model (a state saved by an older version may lack them: show the id).
+const providerName = (id: string): string => state.model?.providerNames?.[id] ?? id;
 
 function post(message: WebviewMessage): void {
   vscode.postMessage(message);
@@ -185,13 +188,20 @@ const healthCard = h(
   healthBody,
 );
 const recentBody = h('div', { class: 'table-wrap' });
-const recentCard = h('section', { class: 'card', 'aria-labelledby': 'recent-title' }, h('div', { class: 'card-head' }, h('h2', { id: 'recent-title' }, 'Recent requests')), recentBody);
+const recentMeta = h('span', { class: 'card-meta', id: 'recent-meta' });
+const recentCard = h(
+  'section',
+  { class: 'card', id: 'recent-card', 'aria-labelledby': 'recent-title' },
+  h('div', { class: 'card-head' }, h('h2', { id: 'recent-title' }, 'Recent requests'), recentMeta),
+  recentBody,
+);
 const auditBody = h('div', { class: 'table-wrap' });
 const auditCard = h('section', { class: 'card', 'aria-labelledby': 'audit-title' }, h('div', { class: 'card-head' }, h('h2', { id: 'audit-title' }, 'Audit trail')), auditBody);
 const live = h('p', { class: 'sr-only', role: 'status', 'aria-live': 'polite', id: 'live' });
 
 const usageSections = h('div', { class: 'usage', id: 'usage' }, chartCard, modelsCard);
-app.replaceChildren(header, live, emptyState, gauges, usageSections, h('div', { class: 'grid-2' }, healthCard, recentCard), auditCard);
+// Recent requests get the full width (model names and errors need it); health and audit share a row.
+app.replaceChildren(header, live, emptyState, gauges, usageSections, recentCard, h('div', { class: 'grid-2' }, healthCard, auditCard));
 
 const chart = new SpendChart({
   canvas,
@@ -220,6 +230,7 @@ function render(model: DashboardModel): void {
   }
   healthBody.replaceChildren(healthTable(model));
   recentBody.replaceChildren(recentTable(model));
+  recentMeta.textContent = model.recent.length ? `${model.recent.length === 1 ? '1 request' : `${model.recent.length} requests`}, newest first` : '';
   auditBody.replaceChildren(auditTable(model));
 
   if (focusId) (document.querySelector(`[data-focus-id="${CSS.escape(focusId)}"]`) as HTMLElement | null)?.focus();
@@ -384,7 +395,8 @@ function modelsTable(model: DashboardModel): HTMLElement {
         modelsBody.replaceChildren(modelsTable(model));
         (modelsBody.querySelector(`[data-focus-id="sort-${c.key}"]`) as HTMLElement | null)?.focus();
       });
-      return h('th', { scope: 'col', class: c.num ? 'num' : undefined, 'aria-sort': active ? (sort.desc ? 'descending' : 'ascending') : undefined }, b);
+      const col = c.key === 'cacheReadTokens' ? 'cache' : c.key;
+      return h('th', { scope: 'col', class: c.num ? 'num' : undefined, 'data-col': col, 'aria-sort': active ? (sort.desc ? 'descending' : 'ascending') : undefined }, b);
     }),
   );
   const ids = model.providerIds;
@@ -440,7 +452,9 @@ function healthTable(model: DashboardModel): HTMLElement {
         ? statusBadge('error', 'Failing, cooling down')
         : p.requiresKey && p.keys.length === 0
           ? statusBadge('muted', 'No key')
-          : statusBadge('ok', 'Healthy');
+          : !p.checked
+            ? statusBadge('muted', 'Not checked')
+            : statusBadge('ok', 'Healthy');
     const keys = p.keys.length
       ? h(
           'ul',
@@ -451,7 +465,9 @@ function healthTable(model: DashboardModel): HTMLElement {
               { 'data-key-id': k.id },
               h('code', { class: 'masked' }, k.masked),
               k.label ? h('span', { class: 'key-label' }, k.label) : null,
-              statusBadge(k.status === 'healthy' ? 'ok' : k.status === 'disabled' ? 'error' : 'warn', k.status),
+              k.status === 'healthy' && k.lastValidation === null
+                ? statusBadge('muted', 'not validated')
+                : statusBadge(k.status === 'healthy' ? 'ok' : k.status === 'disabled' ? 'error' : 'warn', k.status),
               ...k.warnings.map((w) => h('span', { class: 'key-warning' }, w)),
             ),
           ),
@@ -472,25 +488,31 @@ function healthTable(model: DashboardModel): HTMLElement {
 function recentTable(model: DashboardModel): HTMLElement {
   const body = h('tbody');
   for (const r of model.recent) {
+    // A failure's message can be long: one line, cut with an ellipsis; the whole text stays in the
+    // DOM (screen readers read it) and in the title (hover).
+    const result = r.success
+      ? statusBadge('ok', 'OK')
+      : h('div', { class: 'result-failed' }, statusBadge('error', 'Failed'), r.error ? h('span', { class: 'error-text', title: r.error }, r.error) : null);
     body.append(
       h(
         'tr',
-        null,
+        { 'data-provider': r.provider },
         h('td', { class: 'nowrap' }, h('time', { datetime: r.at }, fmt.dateTime(r.at))),
-        h('th', { scope: 'row' }, h('span', { class: 'model-name' }, r.model), h('span', { class: 'provider-name' }, providerName(r.provider))),
+        h('th', { scope: 'row', class: 'model-cell' }, h('span', { class: 'model-name' }, r.model), h('span', { class: 'provider-name' }, providerName(r.provider))),
         h('td', { class: 'num' }, `${fmt.short(r.inputTokens)} / ${fmt.short(r.outputTokens)}`),
         h('td', { class: 'num' }, fmt.usd(r.costUsd)),
         h('td', { class: 'num' }, fmt.ms(r.latencyMs)),
-        h('td', null, r.success ? statusBadge('ok', 'OK') : statusBadge('error', r.error ? `Failed: ${r.error}` : 'Failed')),
+        h('td', { class: 'result' }, result),
       ),
     );
   }
-  if (!model.recent.length) body.append(emptyRow(6, 'No requests yet.'));
+  if (!model.recent.length) body.append(emptyRow(6, `No requests in the last ${model.filter.days} days.`));
+  const cols: [string, string | undefined][] = [['Time', undefined], ['Model', undefined], ['Tokens in / out', 'num'], ['Cost', 'num'], ['Latency', 'num'], ['Result', 'result']];
   return h(
     'table',
     { class: 'grid', id: 'recent-table' },
-    h('caption', { class: 'sr-only' }, 'Most recent requests'),
-    h('thead', null, h('tr', null, ...['Time', 'Model', 'Tokens in / out', 'Cost', 'Latency', 'Result'].map((c, i) => h('th', { scope: 'col', class: i >= 2 && i <= 4 ? 'num' : undefined }, c)))),
+    h('caption', { class: 'sr-only' }, `Most recent requests, last ${model.filter.days} days, newest first`),
+    h('thead', null, h('tr', null, ...cols.map(([c, cls]) => h('th', { scope: 'col', class: cls }, c)))),
     body,
   );
 }
@@ -503,7 +525,7 @@ function auditTable(model: DashboardModel): HTMLElement {
         'tr',
         null,
         h('td', { class: 'nowrap' }, h('time', { datetime: a.at }, fmt.dateTime(a.at))),
-        h('th', { scope: 'row' }, fmt.humanize(a.action)),
+        h('th', { scope: 'row' }, fmt.auditActionLabel(a.action), a.count && a.count > 1 ? h('span', { class: 'count' }, ` ×${fmt.int(a.count)}`) : null),
         h('td', null, a.provider ? providerName(a.provider) : '—'),
         h('td', null, a.via),
         h('td', null, a.ok ? statusBadge('ok', 'OK') : statusBadge('error', 'Failed')),

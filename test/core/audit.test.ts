@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AuditLog, redactSecrets, type AuditVia } from '../../src/core/audit';
+import { AuditLog, auditActionLabel, redactSecrets, type AuditVia } from '../../src/core/audit';
 import type { Clock, StateStore } from '../../src/core/ports';
 
 const KEY = 'aiKeyManager.audit';
@@ -41,6 +41,23 @@ describe('redactSecrets', () => {
     assert.equal(redactSecrets('k=' + 'Ab3dEf7hIj1lMn5pQr9tUv2xYz4bCd6f'), 'k=[redacted]');
     assert.equal(redactSecrets('sk-' + '0123456789abcdef0123456789abcdef'), '[redacted]');
     assert.equal(redactSecrets('gsk_' + 'a1B2'.repeat(13)), '[redacted]');
+  });
+});
+
+describe('auditActionLabel', () => {
+  it('names every audited action properly', () => {
+    assert.equal(auditActionLabel('add_api_key'), 'Add API key');
+    assert.equal(auditActionLabel('remove_api_key'), 'Remove API key');
+    assert.equal(auditActionLabel('rotate_key'), 'Rotate key');
+    assert.equal(auditActionLabel('rollback_key'), 'Roll back key');
+    assert.equal(auditActionLabel('validate_key'), 'Validate key');
+    assert.equal(auditActionLabel('set_budget'), 'Set budget');
+    assert.equal(auditActionLabel('reset_usage'), 'Reset usage');
+  });
+
+  it('turns an unknown action into words, keeping acronyms', () => {
+    assert.equal(auditActionLabel('import_api_keys'), 'Import API keys');
+    assert.equal(auditActionLabel('restart_mcp_server'), 'Restart MCP server');
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { budgetAlerts, type RaisedAlerts } from '../../src/core/budgetAlerts';
+import { alertMessage, budgetAlerts, type RaisedAlerts } from '../../src/core/budgetAlerts';
 import type { BudgetStatus, PeriodStatus } from '../../src/core/budget';
 
 function period(p: 'day' | 'month', key: string, spent: number, limit: number | null, threshold = 0.8): PeriodStatus {
@@ -64,5 +64,16 @@ describe('budget alerts', () => {
     assert.deepEqual(raised, {});
     const r = budgetAlerts(status(period('day', '2026-11-29', 8, 10), period('month', '2026-11', 8, null)), raised);
     assert.deepEqual(r.alerts.map((a) => `${a.period}:${a.level}`), ['day:alert']);
+  });
+
+  it('words the alert with the projection, and exceeded with what enforcement does', () => {
+    const day = period('day', '2026-11-29', 8.25, 10);
+    const [alert] = budgetAlerts(status(day, period('month', '2026-11', 8.25, null)), {}).alerts;
+    assert.equal(alertMessage(alert), 'AI spend today is $8.25 of your $10 daily budget (83%). At this rate it reaches $16.50 by the end of the day.');
+    const month = period('month', '2026-11', 1250.5, 1200.5);
+    const [over] = budgetAlerts(status(period('day', '2026-11-29', 0, null), month, true), {}).alerts;
+    assert.equal(alertMessage(over), 'AI spend this month is $1,250.50 of your $1,200.50 monthly budget (104%). Routing now refuses or downgrades requests to cheaper or local models.');
+    const [off] = budgetAlerts(status(period('day', '2026-11-29', 0, null), month, false), {}).alerts;
+    assert.match(alertMessage(off), /Budget enforcement is off.*aiKeyManager\.budget\.enforce/);
   });
 });

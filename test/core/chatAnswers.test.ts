@@ -16,9 +16,10 @@ import {
   parseTokens,
   parseTask,
   pickCommand,
-  usd,
   type ChatAnswer,
 } from '../../src/core/chatAnswers';
+import { formatUsd as usd } from '../../src/core/money';
+import { getProvider } from '../../src/core/providers';
 
 const CANARY = {
   anthropic: 'sk-ant-CANARYchatA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8-zz',
@@ -77,7 +78,7 @@ class MemorySettings implements SettingsSource {
 const NOW = Date.parse('2026-03-15T12:00:00.000Z');
 const DAY = 86_400_000;
 
-function makeCore(opts: { budget?: Partial<BudgetConfig>; disabled?: string[] } = {}) {
+function makeCore(opts: { budget?: Partial<BudgetConfig>; disabled?: string[]; prices?: Settings['priceOverrides'] } = {}) {
   const clock = { t: NOW, now() { return new Date(this.t); } } satisfies Clock & { t: number };
   const core = new AiKeyManagerCore({
     vault: new MemoryVault(),
@@ -86,7 +87,7 @@ function makeCore(opts: { budget?: Partial<BudgetConfig>; disabled?: string[] } 
     settings: new MemorySettings({
       budget: { daily: 10, monthly: 100, alertThreshold: 0.8, enforce: false, ...opts.budget },
       baseUrls: {},
-      priceOverrides: [],
+      priceOverrides: opts.prices ?? [],
       disabledProviders: opts.disabled ?? [],
     }),
     clock,
@@ -113,7 +114,7 @@ function tableCosts(md: string, heading: string, column: number): number[] {
     const cells = r.split('|').map((c) => c.trim());
     const v = cells[column];
     if (!v?.startsWith('$')) break;
-    out.push(Number(v.slice(1)));
+    out.push(Number(v.slice(1).replace(/,/g, '')));
   }
   return out;
 }
@@ -151,6 +152,18 @@ describe('chat answers: /config', () => {
     const a = answerConfig(core, 'show me');
     assert.match(a.markdown, /\| Anthropic \| `[^`]+` \(work\) \| disabled \| invalid, 3 h ago \|/);
     assert.ok(a.markdown.includes(`${usd(spent)} of $10.00`), a.markdown);
+  });
+
+  it('writes money like the status bar and the panel: grouped thousands, cents', async () => {
+    const { core } = makeCore({ budget: { daily: 2000, monthly: 2500.5 } });
+    // 1,234.50 USD: 493,800,000 gpt-4o input tokens at $2.50 / MTok.
+    core.track({ provider: 'openai', model: 'gpt-4o', inputTokens: 493_800_000, outputTokens: 0 }, 'command');
+    const a = answerConfig(core, '');
+    assert.ok(a.markdown.includes('Today (2026-03-15): $1,234.50 of $2,000.00 (62%), $765.50 left'), a.markdown);
+    assert.ok(a.markdown.includes('of $2,500.50'), a.markdown);
+    const small = answerCosts(core, 'gpt-4o-mini 10 in 10 out');
+    assert.match(small.markdown, /→ \*\*\$0\.0+[1-9]\d\*\*/, 'a sub-cent estimate keeps two significant digits');
+    assert.doesNotMatch(a.markdown + small.markdown, /\$\d{4,}/, 'an amount over $999 without a thousands separator');
   });
 
   it('says so when no key is stored', () => {
@@ -253,6 +266,21 @@ describe('chat answers: /usage', () => {
     assert.equal(parsePeriod(core, 'anthropic').days, 30);
   });
 
+  it('yesterday is the one local day before today, not the last 30 days', async () => {
+    const { core, c } = await seeded();
+    assert.deepEqual(parsePeriod(core, 'yesterday'), { days: 1, endDaysAgo: 1, label: 'yesterday' });
+    assert.deepEqual(parsePeriod(core, 'how much did I spend yesterday on openai'), { days: 1, endDaysAgo: 1, label: 'yesterday' });
+    const a = answerUsage(core, 'yesterday');
+    assert.match(a.markdown, /### Usage yesterday \(2026-03-14\)/);
+    assert.ok(a.markdown.includes(`**${usd(c.gpt)}** for 1 request(s) (0 failed), 2,000 input and 1,000 output tokens`), a.markdown);
+    assert.ok(!a.markdown.includes('claude-sonnet-4-5') && !a.markdown.includes('gpt-4o-mini'), 'only yesterday’s requests');
+    const free = answerChat(core, undefined, 'what did I spend yesterday');
+    assert.match(free.markdown, /Answering with \*\*\/usage\*\*/);
+    assert.match(free.markdown, /### Usage yesterday \(2026-03-14\)/);
+    const none = answerUsage(core, 'yesterday anthropic');
+    assert.match(none.markdown, /No usage recorded yesterday for Anthropic/);
+  });
+
   it('today: totals and tables per provider and model', async () => {
     const { core, c } = await seeded();
     const a = answerUsage(core, 'today');
@@ -281,6 +309,14 @@ describe('chat answers: /usage', () => {
     assert.ok(model.markdown.includes(`**${usd(c.gpt)}** for 1 request(s)`), model.markdown);
   });
 
+  it('masks a model name shaped like an API key', () => {
+    const { core } = makeCore({ prices: [{ provider: 'openai', model: CANARY.openai, inputPerMTok: 1, outputPerMTok: 1 }] });
+    core.track({ provider: 'openai', model: CANARY.openai, inputTokens: 1000, outputTokens: 10 }, 'command');
+    const a = answerUsage(core, 'today');
+    assert.match(a.markdown, /\| sk-pro…[A-Za-z0-9]{4} \| openai \| 1 \|/, a.markdown);
+    assertNoCanary(a);
+  });
+
   it('says when nothing was recorded', () => {
     const { core } = makeCore();
     const a = answerUsage(core, 'today');
@@ -298,6 +334,18 @@ describe('chat answers: /costs', () => {
     assert.deepEqual(parseTokens(' 1M 200k '), { inputTokens: 1_000_000, outputTokens: 200_000 });
     assert.deepEqual(parseTokens(' 800 out '), { outputTokens: 800 });
     assert.deepEqual(parseTokens(' no numbers '), {});
+  });
+
+  it('prices text for routing’s first choice when no provider is usable, and says so', () => {
+    const { core } = makeCore({ disabled: ['local'] }); // no keys and no local server: nothing routes
+    assert.throws(() => core.route({ taskType: 'code_review' }));
+    const a = answerCosts(core, 'code review', { text: 'function add(a, b) { return a + b; }', source: 'the selection in add.ts' });
+    const first = getProvider('anthropic'); // first in the code review preference
+    const model = first.models.code_review![0];
+    assert.ok(a.markdown.includes(`### Estimate: ${model} (anthropic) (no provider is usable now; priced for Anthropic's ${model}, which /route picks first for code_review once it has a key)`), a.markdown);
+    const chat = answerCosts(core, '', { text: 'hello there', source: 'the selection in a.md' });
+    const openaiChat = getProvider('openai').models.chat![0];
+    assert.ok(chat.markdown.includes(`### Estimate: ${openaiChat} (openai)`), chat.markdown);
   });
 
   it('estimates a model and token counts, with cheaper alternatives cheapest first', async () => {
@@ -415,6 +463,15 @@ describe('chat answers: free text', () => {
       ['budget status', 'costs'],
       ['which model should I use for summarization', 'route'],
       ['best provider for code review', 'route'],
+      // A task ("review") and "use <model> to" are routing words; "use" alone is not usage.
+      ['use claude to review this', 'route'],
+      ['should I use gpt-4o or claude for this refactor', 'route'],
+      ['which provider would summarize this best', 'route'],
+      ['what would it cost to summarize 20k tokens with gpt-4o', 'costs'],
+      ['yesterday', 'usage'],
+      ['how much did I spend yesterday', 'usage'],
+      ['how many requests failed yesterday', 'usage'],
+      ['check my keys', 'config'],
       ['hello there', undefined],
     ];
     for (const [prompt, want] of cases) assert.equal(pickCommand(prompt)?.command, want, prompt);

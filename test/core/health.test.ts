@@ -26,6 +26,16 @@ describe('HealthTracker', () => {
     assert.deepEqual(health.get('anthropic'), { healthy: true, consecutiveFailures: 0 });
   });
 
+  it('knows whether a provider was ever heard from (a request or a check)', () => {
+    const { health } = tracker();
+    assert.equal(health.checked('local'), false);
+    health.success('local');
+    assert.equal(health.checked('local'), true);
+    health.failure('openai', 'HTTP 500');
+    assert.equal(health.checked('openai'), true);
+    assert.equal(health.checked('anthropic'), false);
+  });
+
   it('stays healthy below FAILURE_LIMIT consecutive failures, counting them', () => {
     const { health } = tracker();
     for (let i = 1; i < FAILURE_LIMIT; i++) {

@@ -102,6 +102,17 @@ describe('Ledger queries', () => {
     assert.equal(all.totals.cacheReadTokens, 300);
   });
 
+  it('ends a window before today with endDaysAgo (yesterday = 1 day ending 1 day ago)', () => {
+    const { ledger } = setup();
+    fourEvents(ledger);
+    const yesterday = ledger.usage({ days: 1, endDaysAgo: 1 });
+    assert.deepEqual([yesterday.from, yesterday.to], ['2026-11-20', '2026-11-20']);
+    assert.equal(yesterday.totals.requests, 2); // 15:00Z and 23:30 New York time on Nov 20
+    assert.equal(yesterday.totals.costUsd, 0.12);
+    const before = ledger.usage({ days: 7, endDaysAgo: 2 });
+    assert.deepEqual([before.from, before.to, before.totals.requests], ['2026-11-13', '2026-11-19', 0]);
+  });
+
   it('groups by day, provider and model', () => {
     const { ledger } = setup();
     fourEvents(ledger);
@@ -182,6 +193,48 @@ describe('Ledger queries', () => {
       [7, 6],
     );
     assert.equal(ledger.recent(50).length, 5);
+  });
+
+  it('recent() orders by event time, not by when events were recorded', () => {
+    const { ledger } = setup();
+    fourEvents(ledger); // recorded out of order: Nov 21 15:00, Nov 20 15:00, Nov 21 04:30, Nov 21 05:30
+    ledger.record(ev({ at: '2026-11-21T15:00:00Z', inputTokens: 7 })); // same time as the first: recorded later, listed first
+    assert.deepEqual(
+      ledger.recent().map((e) => [e.at, e.inputTokens]),
+      [
+        ['2026-11-21T15:00:00.000Z', 7],
+        ['2026-11-21T15:00:00.000Z', 1000],
+        ['2026-11-21T05:30:00.000Z', 100],
+        ['2026-11-21T04:30:00.000Z', 100],
+        ['2026-11-20T15:00:00.000Z', 100],
+      ],
+    );
+    assert.deepEqual(
+      ledger.recent(2).map((e) => e.inputTokens),
+      [7, 1000],
+    );
+  });
+
+  it('recent() keeps only the events of a window of local days and of one provider', () => {
+    const { ledger } = setup();
+    fourEvents(ledger);
+    ledger.record(ev({ at: '2026-09-01T12:00:00Z', model: 'old' })); // 82 days ago
+    // Today in New York is Nov 21; 04:30Z on Nov 21 is still Nov 20 there.
+    assert.deepEqual(
+      ledger.recent(50, { days: 1 }).map((e) => e.at),
+      ['2026-11-21T15:00:00.000Z', '2026-11-21T05:30:00.000Z'],
+    );
+    assert.deepEqual(
+      ledger.recent(50, { days: 2 }).map((e) => e.at),
+      ['2026-11-21T15:00:00.000Z', '2026-11-21T05:30:00.000Z', '2026-11-21T04:30:00.000Z', '2026-11-20T15:00:00.000Z'],
+    );
+    assert.equal(ledger.recent(50, { days: 30 }).length, 4, 'the event of September is outside 30 days');
+    assert.equal(ledger.recent(50, { days: 90 }).length, 5);
+    assert.deepEqual(
+      ledger.recent(50, { days: 30, provider: 'openai' }).map((e) => e.model),
+      ['gpt-4o-mini', 'gpt-4o'],
+    );
+    assert.deepEqual(ledger.recent(50, { provider: 'google' }), []);
   });
 
   it('providerStats: success rate, latency mean/p95 over a bounded sample, last error/success', () => {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { activateExtension } from './helpers';
 import type { AiKeyManagerTestApi } from '../../src/extension';
+import { formatUsd } from '../../src/core/money';
 
 // Valid in shape for OpenRouter; any 12-character piece of it in chat output is a leak.
 const CANARY = 'sk-or-v1-CANARYchatITq1W2e3R4t5Y6u7I8o9P0a1S2d3F4g5H6';
@@ -32,11 +33,7 @@ function assertNoCanary(r: Streamed, canaries = [CANARY, PASTED]): void {
   }
 }
 
-const usd = (x: number): string => {
-  const abs = Math.abs(x);
-  const digits = abs === 0 || abs >= 1 ? 2 : abs >= 0.01 ? 3 : abs >= 0.0001 ? 4 : 6;
-  return `$${abs.toFixed(digits)}`;
-};
+const usd = formatUsd;
 
 describe('chat participant', () => {
   let api: AiKeyManagerTestApi;
@@ -145,11 +142,32 @@ describe('chat participant', () => {
   });
 
   it('/route names the choice, fallbacks and skipped providers; unknown tasks list the types', async () => {
-    const d = api.core.route({ taskType: 'code_review' });
-    const r = await chat('route', 'code review');
-    assert.ok(r.markdown.includes(`### code_review: ${d.provider} / ${d.model}`), r.markdown);
-    assert.match(r.markdown, /Why: /);
-    if (d.fallbacks.length > 0) assert.match(r.markdown, /\*\*Fallback chain\*\*/);
+    // Seeded so every part of the answer is there: Anthropic first for code review, OpenRouter
+    // (added in before()) as a fallback, DeepSeek disabled and so skipped.
+    const anthropic = 'sk-ant-api03-CANARYchatRouteK9j8H7g6F5d4S3a2Q1w2E3r4T5y6U7i8O9p0-rr';
+    const added = await api.core.addKey('anthropic', { apiKey: anthropic }, { label: 'chat-route' }, 'command');
+    const config = vscode.workspace.getConfiguration('aiKeyManager');
+    await config.update('providers.disabled', ['deepseek'], vscode.ConfigurationTarget.Global);
+    try {
+      const end = Date.now() + 3000;
+      while (api.core.route({ taskType: 'code_review' }).skipped.every((s) => s.provider !== 'deepseek') && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
+      const d = api.core.route({ taskType: 'code_review' });
+      assert.equal(d.provider, 'anthropic');
+      assert.ok(d.fallbacks.some((f) => f.provider === 'openrouter'), `OpenRouter is not a fallback: ${JSON.stringify(d.fallbacks)}`);
+      const deepseek = d.skipped.find((s) => s.provider === 'deepseek');
+      assert.equal(deepseek?.why, 'disabled in settings');
+      const r = await chat('route', 'code review');
+      assert.ok(r.markdown.includes(`### code_review: anthropic / ${d.model}`), r.markdown);
+      assert.match(r.markdown, /Why: /);
+      assert.match(r.markdown, /\*\*Fallback chain\*\*/);
+      d.fallbacks.forEach((f, i) => assert.ok(r.markdown.includes(`${i + 1}. ${f.provider} / ${f.model}: ${usd(f.estimatedCost)}`), `fallback ${i + 1} missing:\n${r.markdown}`));
+      assert.match(r.markdown, /\*\*Skipped\*\*/);
+      assert.ok(r.markdown.includes('- DeepSeek: disabled in settings'), r.markdown);
+      assertNoCanary(r, [CANARY, PASTED, anthropic]);
+    } finally {
+      await config.update('providers.disabled', undefined, vscode.ConfigurationTarget.Global);
+      await api.core.removeKey('anthropic', added.key.id, 'command');
+    }
     const unknown = await chat('route', 'make coffee');
     assert.match(unknown.markdown, /I don't know the task "make coffee"/);
     assert.match(unknown.markdown, /`code_review`/);

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { activateExtension } from './helpers';
+import { activateExtension, stubPrompts, type QuickPickItems } from './helpers';
 import { startFakeProviders, type FakeProviders } from '../fakes/providers';
 import type { AiKeyManagerTestApi } from '../../src/extension';
 import type { KeyView } from '../../src/core/keys';
@@ -75,6 +75,32 @@ describe('commands', () => {
     assertNoLeak(state, [key], 'state');
   });
 
+  it('the key box refuses an empty key instead of cancelling silently', async () => {
+    let validate: vscode.InputBoxOptions['validateInput'];
+    let password: boolean | undefined;
+    const restore = stubPrompts({
+      showInputBox: async (o?: vscode.InputBoxOptions) => {
+        validate = o?.validateInput;
+        password = o?.password;
+        return undefined; // then Escape
+      },
+    });
+    let r: R;
+    try {
+      r = await run('addKey', { provider: 'openai' });
+    } finally {
+      restore();
+    }
+    assert.equal(r.cancelled, true);
+    assert.equal(password, true, 'the key is asked for in a password box');
+    assert.ok(validate, 'the key box validates its input');
+    for (const empty of ['', '   ']) assert.match(String(await validate(empty)), /^Enter a key: paste your OpenAI API key, or press Escape to cancel\.$/);
+    // A key of the wrong shape only warns (some proxies issue other shapes); a good one passes.
+    const odd = (await validate('not-a-real-key')) as vscode.InputBoxValidationMessage;
+    assert.equal(odd.severity, vscode.InputBoxValidationSeverity.Warning);
+    assert.equal(await validate(canary.openai()), undefined);
+  });
+
   it('addKey detects the provider from the key when none is given', async () => {
     const key = mint('groq');
     const r = await run<{ key: KeyView }>('addKey', { apiKey: key });
@@ -142,6 +168,47 @@ describe('commands', () => {
     assert.deepEqual([after.get('budget.daily'), after.get('budget.enforce')], [12.5, false]);
   });
 
+  it('Set Budget prompts start from the current settings, so Enter through them changes nothing', async () => {
+    const c = () => vscode.workspace.getConfiguration('aiKeyManager');
+    const settings = () => [c().get('budget.daily'), c().get('budget.monthly'), c().get('budget.alertThreshold'), c().get('budget.enforce')];
+    for (const [enforce, first] of [[true, 'Enforce'], [false, 'Warn only']] as const) {
+      await run('setBudget', { daily: 12.5, monthly: 300, alertThreshold: 0.75, enforce });
+      const boxes: { title?: string; value?: string; problem: unknown }[] = [];
+      const picks: string[][] = [];
+      const restore = stubPrompts({
+        // Enter on what each box shows…
+        showInputBox: async (o?: vscode.InputBoxOptions) => {
+          boxes.push({ title: o?.title, value: o?.value, problem: await o?.validateInput?.(o.value ?? '') });
+          return o?.value;
+        },
+        // …and on the item the selection starts on: the first.
+        showQuickPick: async (items: QuickPickItems) => {
+          const list = await items;
+          picks.push(list.map((i) => i.label));
+          return list[0];
+        },
+      });
+      let r: R;
+      try {
+        r = await run('setBudget');
+      } finally {
+        restore();
+      }
+      assert.equal(r.error, undefined);
+      assert.deepEqual(
+        boxes.map((b) => [b.title, b.value, b.problem]),
+        [
+          ['Daily budget (1/3)', '12.5', undefined],
+          ['Monthly budget (2/3)', '300', undefined],
+          ['Alert threshold (3/3)', '75%', undefined],
+        ],
+      );
+      assert.equal(picks.length, 1);
+      assert.equal(picks[0][0], first, 'the current enforcement choice is where the selection starts');
+      assert.deepEqual(settings(), [12.5, 300, 0.75, enforce], 'accepting every prompt as shown keeps the settings');
+    }
+  });
+
   it('recordUsage records a request in the ledger', async () => {
     const before = api.core.usage({ days: 1 }).totals.requests;
     const r = await run<{ event: { model: string; costUsd: number }; cost: { totalCost: number } }>('recordUsage', {
@@ -167,8 +234,26 @@ describe('commands', () => {
     assert.equal(api.core.usage({ days: 1 }).totals.requests, before + 2);
   });
 
-  it('exportUsage writes CSV and JSON files that contain the recorded rows', async () => {
+  it('exportUsage writes CSV and JSON files that contain the recorded rows, with key-shaped names masked', async () => {
     await run('recordUsage', { provider: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 2000, outputTokens: 100, success: false });
+    await run('recordUsage', { provider: 'openai', model: 'gpt-4o', inputTokens: 1000, outputTokens: 500 });
+    // A model "named" with a key (a paste into the wrong field) is the one way a key reaches the ledger.
+    const pasted = canary.openai(); // not in `secrets`: the ledger keeps it until resetUsage below
+    const config = vscode.workspace.getConfiguration('aiKeyManager');
+    await config.update('pricing.overrides', [{ model: pasted, provider: 'openai', inputPerMTok: 1, outputPerMTok: 1 }], vscode.ConfigurationTarget.Global);
+    await waitFor(() => {
+      try {
+        return api.core.estimateCost({ model: pasted, provider: 'openai', inputTokens: 1 }).cost.source === 'override';
+      } catch {
+        return false;
+      }
+    }, 'the price override');
+    const recorded = await run('recordUsage', { provider: 'openai', model: pasted, inputTokens: 1000, outputTokens: 10 });
+    assert.equal(recorded.error, undefined);
+    // Masked when recorded; the export masks again (unit-tested in exportUsage.test.ts) for ledgers of older builds.
+    assert.ok(!api.core.ledger.export().some((r) => r.model.includes(pasted.slice(8, 24))), 'the ledger kept the key-shaped name unmasked');
+    assert.ok(api.core.ledger.export().some((r) => r.model === `${pasted.slice(0, 6)}…${pasted.slice(-4)}`), 'the request is in the ledger under the masked name');
+    await config.update('pricing.overrides', undefined, vscode.ConfigurationTarget.Global);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aikm-export-'));
     const csvPath = path.join(dir, 'usage.csv');
     const csv = await run<{ uri: string; rows: number; format: string }>('exportUsage', { format: 'csv', uri: csvPath });
@@ -192,7 +277,10 @@ describe('commands', () => {
     assert.ok(json.rows.some((r) => r.provider === 'openai' && r.model === 'gpt-4o' && r.inputTokens >= 1000));
     assert.equal(json.totals.requests, json.rows.reduce((s, r) => s + r.requests, 0));
     assert.ok(json.totals.requests >= 2);
-    assertNoLeak(text + fs.readFileSync(csvPath, 'utf8'), secrets, 'export');
+    const masked = json.rows.find((r) => r.provider === 'openai' && /^sk-pro…[A-Za-z0-9]{4}$/.test(r.model));
+    assert.ok(masked, 'the key-shaped model name is exported masked');
+    assert.ok(fs.readFileSync(csvPath, 'utf8').includes(`,openai,${masked.model},`), 'and masked the same way in the CSV');
+    assertNoLeak(text + fs.readFileSync(csvPath, 'utf8'), [...secrets, pasted], 'export');
     fs.rmSync(dir, { recursive: true, force: true });
     const bad = await run('exportUsage', { format: 'xml', uri: csvPath });
     assert.match(bad.error ?? '', /format must be 'csv' or 'json'/);
@@ -250,6 +338,111 @@ describe('commands', () => {
       fs.rmSync(envFile, { force: true });
       fs.rmSync(path.dirname(jsonFile), { recursive: true, force: true });
       fs.rmSync(path.join(folder.uri.fsPath, 'node_modules'), { recursive: true, force: true });
+    }
+  });
+
+  it('scan review: opening a file keeps the review going, and leaving it says how many keys are left', async () => {
+    const folder = vscode.workspace.workspaceFolders![0];
+    const openai = mint('openai');
+    const groq = mint('groq');
+    const openFile = path.join(folder.uri.fsPath, '.env.aikm-open');
+    const leftFile = path.join(folder.uri.fsPath, '.env.aikm-left');
+    fs.writeFileSync(openFile, `OPENAI_API_KEY=${openai}\n`);
+    fs.writeFileSync(leftFile, `GROQ_API_KEY=${groq}\n`);
+    const lists: string[][] = [];
+    const actions: string[] = [];
+    const warnings: string[] = [];
+    // The user opens the OpenAI key's file, then moves that key, then leaves the list with the Groq key in it.
+    const plan = ['Open the file at the key', 'Move to SecretStorage and remove from file'];
+    const restore = stubPrompts({
+      showQuickPick: async (items: QuickPickItems, o?: vscode.QuickPickOptions) => {
+        const list = await items;
+        if (/in plain text in workspace files/.test(o?.title ?? '')) {
+          const mine = list.filter((i) => /^\.env\.aikm-(open|left):/.test(i.description ?? ''));
+          lists.push(mine.map((i) => i.description ?? '').sort().reverse()); // files come in no set order
+          return plan.length ? mine.find((i) => i.description?.startsWith('.env.aikm-open:')) : undefined;
+        }
+        const want = plan.shift();
+        const action = list.find((i) => want && i.label.includes(want));
+        actions.push(action?.label ?? 'none');
+        return action;
+      },
+      showWarningMessage: async (message: string) => {
+        warnings.push(message);
+        return undefined;
+      },
+    });
+    let r: R & { moved?: number; left?: number };
+    try {
+      r = await run('scanForLeakedKeys');
+    } finally {
+      restore();
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+    try {
+      assert.deepEqual(actions, ['$(go-to-file) Open the file at the key', '$(lock) Move to SecretStorage and remove from file']);
+      assert.deepEqual(lists, [['.env.aikm-open:1', '.env.aikm-left:1'], ['.env.aikm-open:1', '.env.aikm-left:1'], ['.env.aikm-left:1']], 'the list came back after opening the file');
+      assert.equal(r.moved, 1);
+      assert.equal(fs.readFileSync(openFile, 'utf8'), 'OPENAI_API_KEY=\n');
+      assert.ok(fs.readFileSync(leftFile, 'utf8').includes(groq), 'the key left alone stays');
+      assert.ok((r.left ?? 0) >= 1);
+      assert.ok(
+        warnings.some((w) => new RegExp(`^${r.left === 1 ? '1 key is' : `${r.left} keys are`} still in plain text in workspace files\\. Run 'AI Keys: Scan Workspace for Leaked Keys' again`).test(w)),
+        `no warning about the keys left: ${JSON.stringify(warnings)}`,
+      );
+      assertNoLeak({ r, lists, actions, warnings }, secrets, 'scan review');
+    } finally {
+      fs.rmSync(openFile, { force: true });
+      fs.rmSync(leftFile, { force: true });
+    }
+  });
+
+  it('removing a key from a file with unsaved edits leaves those edits unsaved and says so', async () => {
+    const folder = vscode.workspace.workspaceFolders![0];
+    const dirtyKey = mint('openai');
+    const cleanKey = mint('anthropic');
+    const dirtyFile = path.join(folder.uri.fsPath, '.env.aikm-dirty');
+    const cleanFile = path.join(folder.uri.fsPath, '.env.aikm-clean');
+    fs.writeFileSync(dirtyFile, `A=1\nOPENAI_API_KEY=${dirtyKey}\n`);
+    fs.writeFileSync(cleanFile, `ANTHROPIC_API_KEY=${cleanKey}\n`);
+    const dirty = await vscode.workspace.openTextDocument(vscode.Uri.file(dirtyFile));
+    await vscode.window.showTextDocument(dirty);
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(dirty.uri, new vscode.Position(0, 0), '# my unsaved note\n');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    assert.ok(dirty.isDirty);
+    // Opened but not edited: it may be saved.
+    const clean = await vscode.workspace.openTextDocument(vscode.Uri.file(cleanFile));
+    const warnings: string[] = [];
+    const restore = stubPrompts({
+      showWarningMessage: async (message: string) => {
+        warnings.push(message);
+        return undefined;
+      },
+    });
+    try {
+      const r = await run<{ moved: number; errors: string[]; unsaved: string[] }>('scanForLeakedKeys', { autoFix: true });
+      assert.deepEqual(r.errors, []);
+      assert.deepEqual(r.unsaved, ['.env.aikm-dirty']);
+      // The key left the editor's text; the user's note was not saved behind their back.
+      assert.equal(dirty.getText(), '# my unsaved note\nA=1\nOPENAI_API_KEY=\n');
+      assert.ok(dirty.isDirty, 'the document is still unsaved');
+      assert.equal(fs.readFileSync(dirtyFile, 'utf8'), `A=1\nOPENAI_API_KEY=${dirtyKey}\n`, 'nothing was written to disk');
+      // The document that had no unsaved changes was saved.
+      assert.equal(clean.isDirty, false);
+      assert.equal(fs.readFileSync(cleanFile, 'utf8'), 'ANTHROPIC_API_KEY=\n');
+      assert.ok(
+        warnings.some((w) => w.includes('.env.aikm-dirty had other unsaved changes, so it was not saved: save it to take the key off the disk.')),
+        `the user is not told: ${JSON.stringify(warnings)}`,
+      );
+      assertNoLeak({ r, warnings }, secrets, 'scan result');
+    } finally {
+      restore();
+      await vscode.window.showTextDocument(dirty);
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      fs.rmSync(dirtyFile, { force: true });
+      fs.rmSync(cleanFile, { force: true });
     }
   });
 

@@ -49,6 +49,9 @@ describe('status bar', () => {
     assert.equal(s.backgroundColor, undefined);
     assert.match(s.tooltip, /Today: \*\*\$0\.00\*\* no limit/);
     assert.match(s.tooltip, /No requests recorded today/);
+    assert.equal(s.command, 'aiKeyManager.showPanel', 'a click opens the usage & budget panel');
+    // Screen readers hear words, not "$(credit-card)".
+    assert.equal(s.accessibilityLabel, 'AI spend today: $0.00, no daily budget. This month: $0.00, no monthly budget. Opens the usage and budget panel.');
   });
 
   it('moves within a second of a request recorded through core.track', async () => {
@@ -100,6 +103,7 @@ describe('status bar', () => {
     await vscode.commands.executeCommand('aiKeyManager.setBudget', { daily: Math.round((spent / 0.9) * 100) / 100 });
     s = await until((x) => x.backgroundColor === WARNING, 'the alert background');
     assert.match(s.tooltip, /alert/);
+    assert.match(s.accessibilityLabel ?? '', /^AI spend today: \$[\d.,]+ of the \$[\d.,]+ daily budget \(\d+%\)\. .* Budget alert\. Opens the usage and budget panel\.$/);
 
     await vscode.commands.executeCommand('aiKeyManager.setBudget', { daily: Math.round((spent / 0.9) * 100) / 100 + 10 });
     await until((x) => x.backgroundColor === undefined, 'no background under the threshold');

@@ -9,6 +9,7 @@ import { buildDashboard, type DashboardFilter, type DashboardModel } from '../..
 import type { PriceOverride } from '../../src/core/pricing';
 import type { WebviewMessage } from '../../src/webview/protocol';
 import { launchBrowser, makeCore, openPanel, startServer, TestClock, type PanelPage, type PanelServer } from './harness';
+import { THEMES, type ThemeName } from './themes';
 
 const NOW = '2026-03-20T15:00:00.000Z';
 const BUDGET = { daily: 2, monthly: 20 };
@@ -37,7 +38,7 @@ interface Seed {
 const SEEDS: Seed[] = [
   { at: '2026-03-20T10:00:00Z', provider: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 200_000, outputTokens: 40_000, cacheReadTokens: 100_000, latencyMs: 1200 },
   { at: '2026-03-20T11:00:00Z', provider: 'openai', model: 'gpt-4o', inputTokens: 100_000, outputTokens: 20_000, latencyMs: 800 },
-  { at: '2026-03-20T12:00:00Z', provider: 'openai', model: 'gpt-4o', inputTokens: 40_000, outputTokens: 5_000, success: false, latencyMs: 400, error: 'HTTP 500 from provider' },
+  { at: '2026-03-20T12:00:00Z', provider: 'openai', model: 'gpt-4o', inputTokens: 40_000, outputTokens: 5_000, success: false, latencyMs: 400, error: 'HTTP 500 from provider: the upstream model is overloaded, please retry the request in a few seconds' },
   { at: '2026-03-19T09:00:00Z', provider: 'anthropic', model: 'claude-haiku-4-5', inputTokens: 300_000, outputTokens: 60_000, latencyMs: 600 },
   { at: '2026-03-19T13:00:00Z', provider: 'google', model: 'gemini-2.5-flash', inputTokens: 1_000_000, outputTokens: 200_000, latencyMs: 300 },
   { at: '2026-03-15T08:30:00Z', provider: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 500_000, outputTokens: 100_000, cacheWriteTokens: 200_000, latencyMs: 2000 },
@@ -49,7 +50,12 @@ const SEEDS: Seed[] = [
 ];
 
 // Canary keys: right shape, and any 12-character piece of one in the page or a message is a leak.
-const CANARIES = ['sk-proj-CANARYpanelQ1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8', 'sk-ant-CANARYpanelZ9x8C7v6B5n4M3q2W1e0R9t8Y7u6I5o4P3a2-zz'];
+const CANARIES = [
+  'sk-proj-CANARYpanelQ1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8',
+  'sk-ant-CANARYpanelZ9x8C7v6B5n4M3q2W1e0R9t8Y7u6I5o4P3a2-zz',
+  // Used as a model name (a key pasted into the wrong field), see 'masks a key-shaped model name'.
+  'sk-proj-CANARYmodelP0o9I8u7Y6t5R4e3W2q1A2s3D4f5G6h7J8k9',
+];
 
 function expectedCost(s: Seed): number {
   const p = PRICES.find((x) => x.model === s.model);
@@ -86,6 +92,13 @@ async function seededCore(): Promise<{ core: AiKeyManagerCore; clock: TestClock 
   return { core, clock };
 }
 
+/** '#rrggbb' as getComputedStyle reports it. */
+function rgb(hex: string | undefined): string {
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex ?? '');
+  assert.ok(m, `not an opaque #rrggbb colour: ${hex}`);
+  return `rgb(${parseInt(m[1], 16)}, ${parseInt(m[2], 16)}, ${parseInt(m[3], 16)})`;
+}
+
 const data = async (el: ElementHandle | null): Promise<number> => Number(await el?.getAttribute('data-value'));
 
 describe('usage & budget panel (webview)', () => {
@@ -102,10 +115,10 @@ describe('usage & budget panel (webview)', () => {
     posted.push(m);
     return m;
   };
-  const open = async (filter: DashboardFilter = { days: 30 }, theme: 'dark' | 'light' = 'dark') => {
+  const open = async (filter: DashboardFilter = { days: 30 }, theme: ThemeName = 'dark', width?: number) => {
     const html = server.setState({ filter, model: model(filter) });
     assertNoCanary(html, 'the panel HTML');
-    panel = await openPanel(browser, server, { theme });
+    panel = await openPanel(browser, server, { theme, width });
     return panel;
   };
 
@@ -115,20 +128,29 @@ describe('usage & budget panel (webview)', () => {
     mkdirSync('test-results', { recursive: true });
   });
 
-  afterEach(async () => {
+  /** Closes the open panel after checking it for canaries and problems. */
+  const closePanel = async () => {
     const p = panel;
     panel = undefined;
     if (!p) return;
-    assertNoCanary(await p.page.content(), 'the rendered page');
-    assertNoCanary(JSON.stringify(p.messages), 'the messages the page posted');
-    await p.context.close();
+    try {
+      assertNoCanary(await p.page.content(), 'the rendered page');
+      assertNoCanary(JSON.stringify(p.messages), 'the messages the page posted');
+    } finally {
+      await p.context.close(); // a failed check must not leave the page open (the run would hang)
+    }
     assert.deepEqual(p.problems, [], 'console errors, page errors or CSP violations');
-  });
+  };
+
+  afterEach(closePanel);
 
   after(async () => {
-    for (const m of posted) assertNoCanary(JSON.stringify(m), 'a model posted to the panel');
-    await browser?.close();
-    await server?.close();
+    try {
+      for (const m of posted) assertNoCanary(JSON.stringify(m), 'a model posted to the panel');
+    } finally {
+      await browser?.close();
+      await server?.close();
+    }
   });
 
   it('shows the day and month gauges against their budgets, with the projection', async () => {
@@ -231,6 +253,73 @@ describe('usage & budget panel (webview)', () => {
     assert.match(openaiKeys[0], /^sk-pro.*…J7k8$/);
   });
 
+  it('lists recent requests newest first, only inside the period and provider filter', async () => {
+    // SEEDS are recorded out of time order (today, yesterday, last week, …, then 90-day-only ones last).
+    const recentTimes = (page: PanelPage['page']) => page.locator('#recent-table tbody time').evaluateAll((els) => els.map((e) => e.getAttribute('datetime') ?? ''));
+    const newestFirst = (seeds: Seed[]) => seeds.map((s) => new Date(s.at).toISOString()).sort().reverse();
+
+    let { page } = await open({ days: 30 });
+    assert.deepEqual(await recentTimes(page), newestFirst(inWindow(30)), 'the last 30 days, newest first');
+    assert.ok(!(await page.locator('#recent-table').textContent())?.includes('mistral'), 'a request from January is not in the last 30 days');
+    await closePanel();
+
+    ({ page } = await open({ days: 90, provider: 'anthropic' }));
+    const anthropic = newestFirst(inWindow(90, 'anthropic'));
+    assert.ok(anthropic.length >= 3);
+    assert.deepEqual(await recentTimes(page), anthropic, 'Anthropic in the last 90 days, newest first');
+    assert.deepEqual([...new Set(await page.locator('#recent-table tbody .provider-name').allTextContents())], ['Anthropic']);
+  });
+
+  for (const width of [1280, 700]) {
+    it(`lays out recent requests and the tables readably at ${width} px (screenshot test-results/panel-recent-${width}.png)`, async () => {
+      const { page } = await open({ days: 30 }, 'dark', width);
+      await page.waitForTimeout(400); // the chart's short animation
+      // Nothing makes the page scroll sideways.
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `the page is ${overflow} px wider than the window`);
+      // The card spans the content width rather than half of it.
+      const [card, app] = await Promise.all([page.locator('#recent-card').boundingBox(), page.locator('#app').boundingBox()]);
+      assert.ok(card && app && Math.abs(card.width - app.width) < 2, `the recent requests card is ${card?.width} px wide in a ${app?.width} px page`);
+      // Model names never break (e.g. at the hyphen of gpt-4o): one line box each.
+      const lines = await page.locator('#recent-table .model-name').evaluateAll((els) => els.map((e) => [e.textContent, e.getClientRects().length] as const));
+      assert.ok(lines.length > 0);
+      for (const [name, n] of lines) assert.equal(n, 1, `${name} wraps over ${n} lines`);
+      // A long error is cut to one line with an ellipsis; the full text is in the title and the DOM (screen readers).
+      const failed = SEEDS.find((s) => s.error)!;
+      const err = page.locator('#recent-table .error-text');
+      assert.equal(await err.count(), 1);
+      assert.equal(await err.getAttribute('title'), failed.error);
+      assert.equal(await err.textContent(), failed.error);
+      const box = await err.evaluate((e) => ({ lines: e.getClientRects().length, clipped: e.scrollWidth > e.clientWidth, ellipsis: getComputedStyle(e).textOverflow }));
+      assert.deepEqual(box, { lines: 1, clipped: true, ellipsis: 'ellipsis' });
+      // Every table fits its card: no column is cut off or needs sideways scrolling.
+      const tables = await page.locator('.table-wrap').evaluateAll((els) => els.map((e) => [e.querySelector('table')?.id, e.scrollWidth - e.clientWidth] as const));
+      assert.ok(tables.length >= 4);
+      for (const [id, over] of tables) assert.ok(over <= 0, `#${id} is ${over} px wider than its card`);
+      // Model names in the by-model table do not break either.
+      for (const [name, n] of await page.locator('#models-table .model-name').evaluateAll((els) => els.map((e) => [e.textContent, e.getClientRects().length] as const))) {
+        assert.equal(n, 1, `${name} wraps over ${n} lines in the by-model table`);
+      }
+      await page.screenshot({ path: `test-results/panel-recent-${width}.png`, fullPage: true });
+    });
+  }
+
+  it('labels audit actions properly and says "Not checked" until a provider was heard from', async () => {
+    const p = await open();
+    const { page } = p;
+    // Tracked requests are audited too, but the panel lists them under recent requests, not here.
+    assert.ok(core.audit.list().some((e) => e.action === 'track_request'), 'the seeded requests were audited');
+    assert.deepEqual(await page.locator('#audit-table tbody th').allTextContents(), ['Add API key', 'Add API key']);
+    // Ollama needs no key and nothing reached it yet: not "Healthy".
+    const local = page.locator('#health-table tr[data-provider="local"] td').first();
+    assert.equal((await local.textContent())?.trim(), 'Not checked');
+    // The keys were never validated: the key says so; the provider is still known to work through its requests.
+    assert.match((await page.locator('#health-table li[data-key-id]').first().textContent()) ?? '', /not validated/);
+    core.health.success('local'); // e.g. Validate All reached the server
+    await p.send({ type: 'model', model: model({ days: 30 }) });
+    await page.waitForFunction(() => document.querySelector('#health-table tr[data-provider="local"] td')?.textContent?.trim() === 'Healthy');
+  });
+
   it('the provider filter posts a filter message, and the host’s answer changes the numbers', async () => {
     const p = await open();
     const { page } = p;
@@ -289,8 +378,22 @@ describe('usage & budget panel (webview)', () => {
     for (const id of ['period', 'provider', 'export-csv', 'export-json']) assert.ok(reached.some((r) => r === id), `Tab never reached #${id} (reached ${reached.join(', ')})`);
     assert.ok(reached.indexOf('period') < reached.indexOf('provider'), 'period comes before provider in tab order');
 
-    // Visible focus: the focused export button draws an outline.
-    await page.locator('#export-csv').focus();
+    // Visible focus: reached by keyboard, the export button draws an outline in the theme's focus colour.
+    await page.locator('#export-json').focus();
+    await page.keyboard.press('Shift+Tab');
+    const outline = () =>
+      page.locator('#export-csv').evaluate((el) => {
+        const cs = getComputedStyle(el);
+        return { focused: document.activeElement === el, style: cs.outlineStyle, width: parseFloat(cs.outlineWidth), color: cs.outlineColor };
+      });
+    const focused = await outline();
+    assert.equal(focused.focused, true);
+    assert.equal(focused.style, 'solid');
+    assert.ok(focused.width >= 1, `outline ${focused.width} px`);
+    assert.equal(focused.color, rgb(THEMES.dark.vars['--vscode-focusBorder']));
+    await page.locator('#export-json').focus();
+    assert.equal((await outline()).style, 'none', 'no outline without focus');
+    await page.keyboard.press('Shift+Tab');
     const exportMsg = p.nextMessage((m) => m.type === 'export');
     await page.keyboard.press('Enter');
     assert.deepEqual(await exportMsg, { type: 'export', format: 'csv' });
@@ -315,7 +418,10 @@ describe('usage & budget panel (webview)', () => {
     await p.send({ type: 'model', model: model({ days: 30 }) });
     await page.waitForFunction((b) => Number(document.querySelector('#gauge-day .spent')?.getAttribute('data-value')) !== b, before);
     close(await data(await page.$('#gauge-day .spent')), before + 0.06, 'day spend after a new request');
-    assert.equal(await page.locator('#recent-table tbody tr').first().locator('th .model-name').textContent(), 'gpt-4o');
+    // The new request is the newest by time, so it heads the recent requests.
+    const first = page.locator('#recent-table tbody tr').first();
+    assert.equal(await first.locator('th .model-name').textContent(), 'gpt-4o');
+    assert.equal(await first.locator('time').getAttribute('datetime'), '2026-03-20T14:00:00.000Z');
 
     // Choose a filter, then reload as VS Code does when a hidden panel is shown again.
     const filterMsg = p.nextMessage((m) => m.type === 'filter');
@@ -355,12 +461,60 @@ describe('usage & budget panel (webview)', () => {
     }
   });
 
-  for (const theme of ['light', 'dark'] as const) {
-    it(`renders in the ${theme} theme (screenshot test-results/panel-${theme}.png)`, async () => {
+  it('masks a model name shaped like an API key in the tables', async () => {
+    const saved = core;
+    const keyModel = CANARIES[2];
+    const keyClock = new TestClock(new Date(NOW));
+    core = makeCore({ clock: keyClock, budget: BUDGET, prices: [...PRICES, { provider: 'openai', model: keyModel, inputPerMTok: 1, outputPerMTok: 1 }] });
+    try {
+      core.track({ provider: 'openai', model: keyModel, inputTokens: 1000, outputTokens: 100, success: false, error: `model ${keyModel} not found` }, 'command');
+      const { page } = await open();
+      // The page, the messages and every model posted are scanned for the canary after the test.
+      const shown = [...(await page.locator('#models-table .model-name').allTextContents()), ...(await page.locator('#recent-table .model-name').allTextContents())];
+      assert.equal(shown.length, 2);
+      for (const name of shown) assert.match(name, /^sk-pro…[A-Za-z0-9]{4}$/);
+    } finally {
+      core = saved;
+    }
+  });
+
+  for (const theme of ['light', 'dark', 'high-contrast'] as const) {
+    it(`renders with the ${theme} theme's colours (screenshot test-results/panel-${theme}.png)`, async () => {
       const { page } = await open({ days: 30 }, theme);
       await page.waitForTimeout(400); // let the chart's short animation finish
-      const colors = await page.evaluate(() => ({ bg: getComputedStyle(document.body).backgroundColor, fg: getComputedStyle(document.body).color }));
-      assert.deepEqual(colors, theme === 'dark' ? { bg: 'rgb(31, 31, 31)', fg: 'rgb(204, 204, 204)' } : { bg: 'rgb(255, 255, 255)', fg: 'rgb(59, 59, 59)' });
+      const vars = THEMES[theme].vars;
+      const css = await page.evaluate(() => {
+        const st = (sel: string) => getComputedStyle(document.querySelector(sel)!);
+        const card = st('#recent-card');
+        return {
+          body: [st('body').backgroundColor, st('body').color],
+          card: card.backgroundColor,
+          cardBorder: [card.borderTopStyle, parseFloat(card.borderTopWidth), card.borderTopColor],
+          cardBorders: Array.from(document.querySelectorAll('.card:not([hidden])')).map((c) => getComputedStyle(c).borderTopColor),
+          cellBorders: [...new Set(Array.from(document.querySelectorAll('table.grid tbody td')).map((c) => getComputedStyle(c).borderBottomColor))],
+          meterBorder: st('.meter').borderTopColor,
+          legendBorders: [...new Set(Array.from(document.querySelectorAll('.legend-item')).map((c) => getComputedStyle(c).borderTopColor))],
+          link: st('.data-table summary').color,
+          error: st('#recent-table .status.error').color,
+        };
+      });
+      // The page paints with the theme's own variables, not with colours of its own.
+      assert.deepEqual(css.body, [rgb(vars['--vscode-editor-background']), rgb(vars['--vscode-foreground'])]);
+      assert.equal(css.card, rgb(vars['--vscode-editorWidget-background']));
+      assert.equal(css.link, rgb(vars['--vscode-textLink-foreground']));
+      assert.equal(css.error, rgb(vars['--vscode-errorForeground']));
+      if (theme === 'high-contrast') {
+        // High contrast: cards, table rules, the meters and the legend buttons all draw the contrast border.
+        const border = rgb(vars['--vscode-contrastBorder']);
+        assert.deepEqual(css.cardBorder, ['solid', 1, border]);
+        assert.ok(css.cardBorders.length >= 6 && css.cardBorders.every((c) => c === border), JSON.stringify(css.cardBorders));
+        assert.deepEqual(css.cellBorders, [border]);
+        assert.equal(css.meterBorder, border);
+        assert.deepEqual(css.legendBorders, [border]);
+      } else {
+        assert.equal(css.cardBorder[2], rgb(vars['--vscode-widget-border']));
+        assert.deepEqual(css.legendBorders, ['rgba(0, 0, 0, 0)'], 'legend buttons have no border outside high contrast');
+      }
       await page.screenshot({ path: `test-results/panel-${theme}.png`, fullPage: true });
     });
   }

@@ -1,0 +1,78 @@
+// The extension manifest's contributions: palette visibility, the panel's title buttons, the
+// keybinding and the chat participant's disambiguation.
+import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { pickCommand } from '../src/core/chatAnswers';
+
+interface MenuItem {
+  command: string;
+  when?: string;
+  group?: string;
+}
+interface Manifest {
+  contributes: {
+    commands: { command: string; title: string; icon?: string }[];
+    menus?: Record<string, MenuItem[]>;
+    keybindings?: { command: string; key: string; mac?: string; when?: string }[];
+    chatParticipants: { id: string; disambiguation?: { category: string; description: string; examples: string[] }[] }[];
+  };
+}
+
+const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as Manifest;
+const c = manifest.contributes;
+const PANEL_ACTIVE = "activeWebviewPanelId == 'aiKeyManager.panel'";
+
+describe('package.json contributions', () => {
+  it('menus only name contributed commands', () => {
+    const known = new Set(c.commands.map((x) => x.command));
+    for (const [menu, items] of Object.entries(c.menus ?? {})) {
+      for (const item of items) assert.ok(known.has(item.command), `${menu} names ${item.command}, which is not contributed`);
+    }
+  });
+
+  it('the palette hides only what cannot work in the current context', () => {
+    const palette = Object.fromEntries((c.menus?.commandPalette ?? []).map((m) => [m.command, m.when]));
+    assert.deepEqual(palette, {
+      'aiKeyManager.removeKey': 'aiKeyManager.hasKeys',
+      'aiKeyManager.rotateKey': 'aiKeyManager.hasKeys',
+      'aiKeyManager.scanForLeakedKeys': 'workspaceFolderCount > 0',
+      'aiKeyManager.refreshPanel': PANEL_ACTIVE,
+    });
+  });
+
+  it('the panel has refresh, export and budget buttons in its title bar', () => {
+    const title = (c.menus?.['editor/title'] ?? []).filter((m) => m.when === PANEL_ACTIVE);
+    const buttons = title.filter((m) => m.group?.startsWith('navigation')).map((m) => m.command);
+    assert.deepEqual(buttons, ['aiKeyManager.refreshPanel', 'aiKeyManager.exportUsage', 'aiKeyManager.setBudget']);
+    for (const id of buttons) assert.match(c.commands.find((x) => x.command === id)?.icon ?? '', /^\$\([a-z-]+\)$/, `${id} needs a codicon for its button`);
+    assert.ok(!(c.menus?.['editor/title'] ?? []).some((m) => m.when !== PANEL_ACTIVE), 'no title buttons on other editors');
+  });
+
+  it('has a keybinding for the panel', () => {
+    const kb = (c.keybindings ?? []).filter((k) => k.command === 'aiKeyManager.showPanel');
+    // Not bound by VS Code 1.139 by default (checked against its default keybindings on Linux,
+    // Windows and macOS); "u" for usage.
+    assert.deepEqual(kb, [{ command: 'aiKeyManager.showPanel', key: 'ctrl+alt+u', mac: 'cmd+alt+u' }]);
+  });
+
+  it('lets Copilot hand key, usage, cost and routing questions to @keys, which understands each example', () => {
+    const keys = c.chatParticipants.find((p) => p.id === 'aiKeyManager.keys');
+    const [d] = keys?.disambiguation ?? [];
+    assert.ok(d, 'no disambiguation for @keys');
+    assert.match(d.category, /^[a-z_]+$/);
+    assert.match(d.description, /API keys/);
+    assert.ok(d.examples.includes('rotate my openai key'));
+    const routed = Object.fromEntries(d.examples.map((e) => [e, pickCommand(e)?.command]));
+    assert.deepEqual(routed, {
+      'rotate my openai key': 'config',
+      'add an Anthropic API key': 'config',
+      'is my Gemini key still valid?': 'config',
+      'how much did I spend on AI today?': 'usage',
+      'what would 20k tokens cost on claude-sonnet?': 'costs',
+      'am I over my AI budget this month?': 'costs',
+      'which model should I use for code review?': 'route',
+    });
+  });
+});
