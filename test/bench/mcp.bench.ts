@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { AiKeyManagerCore } from '../../src/core/service';
 import type { SecretVault, StateStore } from '../../src/core/ports';
 import { createMcpServer } from '../../src/mcp/server';
@@ -88,15 +89,64 @@ const TOOLS: ReadonlyArray<readonly [string, Args]> = [
   ['track_request', { provider: 'openai', model: 'gpt-4o', input_tokens: 1000, output_tokens: 200 }],
 ];
 
-async function measure(label: string, client: Client, tool: string, args: Args): Promise<void> {
-  for (let i = 0; i < WARMUP; i++) await client.callTool({ name: tool, arguments: args });
+type Call = (tool: string, args: Args) => Promise<unknown>;
+
+/**
+ * A lean client for the same session: one keep-alive connection, a JSON-RPC POST per call, the
+ * JSON reply read whole. What the server costs with little client overhead on top.
+ */
+function rawCaller(url: string, token: string, sessionId: string, protocolVersion: string): Call {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const target = new URL(url);
+  let id = 1_000_000;
+  return (tool, args) =>
+    new Promise((resolve, reject) => {
+      const body = JSON.stringify({ jsonrpc: '2.0', id: id++, method: 'tools/call', params: { name: tool, arguments: args } });
+      const req = http.request(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'mcp-session-id': sessionId,
+            'mcp-protocol-version': protocolVersion,
+            accept: 'application/json, text/event-stream',
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}: ${text}`));
+            else {
+              const reply = JSON.parse(text) as { error?: unknown; result?: { isError?: boolean } };
+              if (reply.error || reply.result?.isError) reject(new Error(`${tool} failed: ${text}`));
+              else resolve(reply.result);
+            }
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+}
+
+async function measure(label: string, client: Client | Call, tool: string, args: Args): Promise<void> {
+  const call: Call = typeof client === 'function' ? client : (t, a) => client.callTool({ name: t, arguments: a });
+  for (let i = 0; i < WARMUP; i++) await call(tool, args);
   const p50s: number[] = [];
   const p99s: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     const times: number[] = [];
     for (let i = 0; i < CALLS; i++) {
       const t = performance.now();
-      await client.callTool({ name: tool, arguments: args });
+      await call(tool, args);
       times.push(performance.now() - t);
     }
     times.sort((a, b) => a - b);
@@ -119,7 +169,8 @@ async function main(): Promise<void> {
   await core.addKey('openai', { apiKey: 'sk-proj-BENCHbenchBENCHbench0123456789abcdefABCDEF' }, {}, 'tool');
   const host = await startHttpHost({ createServer: () => createMcpServer({ core, via: 'tool' }) });
   const client = new Client({ name: 'bench', version: '1' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(host.url), { fetch: isolatedFetch, requestInit: { headers: { Authorization: `Bearer ${host.token}` } } }));
+  const transport = new StreamableHTTPClientTransport(new URL(host.url), { fetch: isolatedFetch, requestInit: { headers: { Authorization: `Bearer ${host.token}` } } });
+  await client.connect(transport);
 
   console.log(`MCP tool round trip over loopback HTTP (SDK client and server in one process); ${ROUNDS} rounds of ${CALLS} calls after ${WARMUP} warm-up calls; median over rounds (min–max). Targets: p50 ≤ 1 ms, p99 ≤ 3 ms.`);
   const replies: Record<string, unknown> = {};
@@ -127,6 +178,9 @@ async function main(): Promise<void> {
     await measure('MCP   ', client, tool, args);
     replies[tool] = await client.callTool({ name: tool, arguments: args });
   }
+  const raw = rawCaller(host.url, host.token, transport.sessionId!, transport.protocolVersion ?? LATEST_PROTOCOL_VERSION);
+  for (const [tool, args] of TOOLS) await measure('lean† ', raw, tool, args);
+  console.log('† lean: the same session driven by a minimal keep-alive HTTP client (JSON-RPC POST, JSON reply) instead of the SDK client.');
   await client.close();
   await host.close();
   await core.flush();
