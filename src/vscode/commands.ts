@@ -354,6 +354,8 @@ class Commands {
       const file = vscode.workspace.asRelativePath(uri, vscode.workspace.workspaceFolders!.length > 1);
       for (const finding of scanText(text)) hits.push({ uri, file, finding, secret: keyAt(text, finding) });
     }
+    // findFiles lists in no fixed order: report by file, then position.
+    hits.sort((a, b) => a.file.localeCompare(b.file) || a.finding.offset - b.finding.offset);
     return { hits, scanned };
   }
 
