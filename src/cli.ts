@@ -2,6 +2,23 @@
 // The headless host: `ai-key-manager mcp` serves the same MCP server as the extension, over stdio.
 // stdout carries only the protocol; everything else goes to stderr.
 import { VERSION } from './core/version';
+import { PROVIDERS } from './core/providers';
+
+/** The providers' key variables from the catalog, wrapped to the help's width. */
+function keyEnvVars(): string {
+  const names = PROVIDERS.filter((p) => p.requiresKey).map((p) => p.envVars.join(' / '));
+  const lines: string[] = [];
+  let line = '';
+  for (const n of names) {
+    const next = line ? `${line}, ${n}` : n;
+    if (next.length > 96 && line) {
+      lines.push(`  ${line},`);
+      line = n;
+    } else line = next;
+  }
+  lines.push(`  ${line}`);
+  return lines.join('\n');
+}
 
 const HELP = `ai-key-manager ${VERSION} — AI Key Manager without VS Code
 
@@ -16,8 +33,7 @@ Environment:
                              Several processes may share it: writes merge under *.lock files.
   AIKM_PASSPHRASE            Passphrase for vault.json (AES-256-GCM, scrypt). Needed to store keys;
                              without it only keys from environment variables are available.
-  ANTHROPIC_API_KEY, OPENAI_API_KEY, GEMINI_API_KEY / GOOGLE_API_KEY, OPENROUTER_API_KEY,
-  GROQ_API_KEY, MISTRAL_API_KEY, DEEPSEEK_API_KEY
+${keyEnvVars()}
                              Keys picked up automatically (never copied into the vault).
   OLLAMA_HOST                Ollama server (default http://localhost:11434).
   AIKM_<PROVIDER>_BASE_URL   Base URL override, e.g. AIKM_ANTHROPIC_BASE_URL, AIKM_OPENAI_BASE_URL.

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pickCommand } from '../src/core/chatAnswers';
+import { PROVIDERS } from '../src/core/providers';
 
 interface MenuItem {
   command: string;
@@ -13,6 +14,7 @@ interface MenuItem {
 }
 interface Manifest {
   contributes: {
+    configuration: { properties: Record<string, { type: string; items?: { enum?: string[] } }> };
     commands: { command: string; title: string; icon?: string }[];
     menus?: Record<string, MenuItem[]>;
     keybindings?: { command: string; key: string; mac?: string; when?: string }[];
@@ -25,6 +27,12 @@ const c = manifest.contributes;
 const PANEL_ACTIVE = "activeWebviewPanelId == 'aiKeyManager.panel'";
 
 describe('package.json contributions', () => {
+  it('every catalog provider has its base-URL setting and can be disabled', () => {
+    const props = c.configuration.properties;
+    for (const p of PROVIDERS) assert.equal(props[p.settingKey]?.type, 'string', `no setting ${p.settingKey} for ${p.id}`);
+    assert.deepEqual(props['aiKeyManager.providers.disabled'].items?.enum, PROVIDERS.map((p) => p.id));
+  });
+
   it('menus only name contributed commands', () => {
     const known = new Set(c.commands.map((x) => x.command));
     for (const [menu, items] of Object.entries(c.menus ?? {})) {

@@ -4,7 +4,7 @@ import type { Clock, SecretVault, StateStore } from './ports';
 import { modifyState, systemClock } from './ports';
 import type { KeyMeta, KeyStatus, ValidationOutcome } from './types';
 import { maskKey } from './mask';
-import { checkKeyFormat, getProvider, detectProvider } from './providers';
+import { PROVIDERS, checkKeyFormat, getProvider, detectProvider } from './providers';
 import { redactKeys } from './leakScan';
 
 const STATE_KEY = 'aikm.keys.v1';
@@ -271,8 +271,8 @@ export class KeyPool {
     if (!this.opts.discoverEnv) return [];
     const stored = this.stored();
     const out: KeyMeta[] = [];
-    for (const id of ['anthropic', 'openai', 'google', 'openrouter', 'groq', 'mistral', 'deepseek']) {
-      const spec = getProvider(id);
+    for (const spec of PROVIDERS) {
+      if (!spec.requiresKey) continue;
       const envVar = spec.envVars.find((v) => this.env[v]?.trim());
       if (!envVar || stored.some((k) => k.envVar === envVar)) continue;
       const persisted = this.state.get<Record<string, Partial<KeyMeta>>>(`${STATE_KEY}.env`)?.[`env:${envVar}`] ?? {};

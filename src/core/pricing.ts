@@ -2,6 +2,7 @@
 
 import type * as GenaiPrices from '@pydantic/genai-prices';
 import type { CostBreakdown } from './types';
+import { PROVIDERS, type ProviderSpec } from './providers';
 
 /**
  * Token counts of one request. `inputTokens` excludes cached tokens (like Anthropic's
@@ -53,37 +54,18 @@ function db(): Genai {
   return genai;
 }
 
-/** Our provider ids → genai-prices provider ids. `local` (Ollama) is not priced: it is free. */
-const GENAI_PROVIDER: Readonly<Record<string, string>> = {
-  anthropic: 'anthropic',
-  openai: 'openai',
-  google: 'google',
-  gemini: 'google',
-  openrouter: 'openrouter',
-  groq: 'groq',
-  mistral: 'mistral',
-  deepseek: 'deepseek',
-};
-const OUR_PROVIDER: Readonly<Record<string, string>> = {
-  anthropic: 'anthropic',
-  openai: 'openai',
-  google: 'google',
-  openrouter: 'openrouter',
-  groq: 'groq',
-  mistral: 'mistral',
-  deepseek: 'deepseek',
-};
-const LOCAL_PROVIDERS = new Set(['local', 'ollama']);
-/** Tried in this order when no provider is given and the database cannot infer one. */
-const SEARCH_ORDER = ['anthropic', 'openai', 'google', 'mistral', 'deepseek', 'groq', 'openrouter'];
+// From the provider catalog: each entry's genai-prices id, model families and whether it resells.
+const PRICED = PROVIDERS.filter((p): p is ProviderSpec & { pricingId: string } => p.pricingId !== null);
+/** Our provider ids and aliases → genai-prices provider ids. */
+const GENAI_PROVIDER: Readonly<Record<string, string>> = Object.fromEntries(PRICED.flatMap((p) => [p.id, ...p.aliases].map((name) => [name, p.pricingId])));
+/** genai-prices provider ids → ours. */
+const OUR_PROVIDER: Readonly<Record<string, string>> = Object.fromEntries(PRICED.map((p) => [p.pricingId, p.id]));
+/** Providers whose models are free (local): not looked up. */
+const LOCAL_PROVIDERS = new Set(PROVIDERS.filter((p) => p.pricingId === null).flatMap((p) => [p.id, ...p.aliases]));
+/** Tried in this order when no provider is given and the database cannot infer one: model makers, hosts, resellers. */
+const SEARCH_ORDER = [...PRICED.filter((p) => p.modelFamilies), ...PRICED.filter((p) => !p.modelFamilies && !p.aggregator), ...PRICED.filter((p) => p.aggregator)].map((p) => p.pricingId);
 
-const INFER_RULES: ReadonlyArray<readonly [RegExp, string]> = [
-  [/claude/, 'anthropic'],
-  [/^(gpt-|chatgpt|o[1345](-|$)|text-embedding|davinci|babbage|whisper|tts-|dall-e)/, 'openai'],
-  [/gemini/, 'google'],
-  [/^deepseek/, 'deepseek'],
-  [/^(mistral|mixtral|codestral|pixtral|magistral|ministral|devstral|voxtral|open-mistral|open-mixtral)/, 'mistral'],
-];
+const INFER_RULES: ReadonlyArray<readonly [RegExp, string]> = PRICED.flatMap((p) => (p.modelFamilies ? [[p.modelFamilies, p.id] as const] : []));
 
 interface Counts {
   input: number;

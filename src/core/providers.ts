@@ -51,6 +51,12 @@ export interface ProviderSpec {
   /** Tier of every model listed in `models`. */
   tier: Record<string, ModelTier>;
   validation: ValidationSpec;
+  /** Provider id in @pydantic/genai-prices; null when its models are not priced (local models are free). */
+  pricingId: string | null;
+  /** Names of the models this provider makes itself, to tell the provider from a bare model name. */
+  modelFamilies?: RegExp;
+  /** Resells other vendors' models (OpenRouter): searched last when a model's provider is unknown. */
+  aggregator?: boolean;
 }
 
 const ANTHROPIC: ProviderSpec = {
@@ -84,6 +90,8 @@ const ANTHROPIC: ProviderSpec = {
     'claude-3-5-haiku-latest': 'budget',
   },
   validation: { method: 'GET', path: '/v1/models', modelsField: 'data' },
+  pricingId: 'anthropic',
+  modelFamilies: /claude/,
 };
 
 const OPENAI: ProviderSpec = {
@@ -121,6 +129,8 @@ const OPENAI: ProviderSpec = {
     'text-embedding-3-large': 'budget',
   },
   validation: { method: 'GET', path: '/v1/models', modelsField: 'data' },
+  pricingId: 'openai',
+  modelFamilies: /^(gpt-|chatgpt|o[1345](-|$)|text-embedding|davinci|babbage|whisper|tts-|dall-e)/,
 };
 
 const GOOGLE: ProviderSpec = {
@@ -160,6 +170,8 @@ const GOOGLE: ProviderSpec = {
     modelsField: 'models',
     invalidKeyBody: /API_KEY_INVALID|API key not valid|API Key not found/i,
   },
+  pricingId: 'google',
+  modelFamilies: /gemini/,
 };
 
 const LOCAL: ProviderSpec = {
@@ -189,6 +201,7 @@ const LOCAL: ProviderSpec = {
   },
   tier: { 'qwen2.5-coder': 'local', 'llama3.1': 'local', 'nomic-embed-text': 'local' },
   validation: { method: 'GET', path: '/api/tags', modelsField: 'models' },
+  pricingId: null,
 };
 
 /** Builds the spec of a provider that speaks the OpenAI wire format with a Bearer key. */
@@ -203,6 +216,10 @@ export function openAiCompatible(o: {
   tier: Record<string, ModelTier>;
   /** Defaults to GET /v1/models. */
   validation?: ValidationSpec;
+  /** Defaults to the id. */
+  pricingId?: string | null;
+  modelFamilies?: RegExp;
+  aggregator?: boolean;
 }): ProviderSpec {
   return {
     id: o.id,
@@ -222,6 +239,9 @@ export function openAiCompatible(o: {
     models: o.models,
     tier: o.tier,
     validation: o.validation ?? { method: 'GET', path: '/v1/models', modelsField: 'data' },
+    pricingId: o.pricingId === undefined ? o.id : o.pricingId,
+    ...(o.modelFamilies ? { modelFamilies: o.modelFamilies } : {}),
+    ...(o.aggregator ? { aggregator: true } : {}),
   };
 }
 
@@ -248,6 +268,7 @@ const OPENROUTER = openAiCompatible({
   },
   // OpenRouter's /v1/models is public and accepts any key; /v1/key answers 401 for a bad one.
   validation: { method: 'GET', path: '/v1/key' },
+  aggregator: true,
 });
 
 const GROQ = openAiCompatible({
@@ -280,6 +301,7 @@ const MISTRAL = openAiCompatible({
   keyPattern: /^[A-Za-z0-9]{32}$/,
   keyFormatHint: 'is 32 letters and digits with no prefix',
   envVars: ['MISTRAL_API_KEY'],
+  modelFamilies: /^(mistral|mixtral|codestral|pixtral|magistral|ministral|devstral|voxtral|open-mistral|open-mixtral)/,
   models: {
     code_generation: ['codestral-latest', 'devstral-small-latest'],
     code_review: ['mistral-large-latest', 'codestral-latest'],
@@ -306,6 +328,7 @@ const DEEPSEEK = openAiCompatible({
   keyPattern: /^sk-[a-f0-9]{32}$/,
   keyFormatHint: 'starts with sk- followed by 32 lowercase hex characters',
   envVars: ['DEEPSEEK_API_KEY'],
+  modelFamilies: /^deepseek/,
   models: {
     code_generation: ['deepseek-chat'],
     code_review: ['deepseek-chat', 'deepseek-reasoner'],
@@ -338,6 +361,11 @@ export const PROVIDERS: readonly ProviderSpec[] = deepFreeze([
 
 /** Order in which detectProvider tries key patterns: most specific prefix first. */
 const DETECT_ORDER = ['anthropic', 'openrouter', 'groq', 'google', 'deepseek', 'openai', 'mistral'] as const;
+/** Those first, then any other provider with a key pattern, in catalog order. */
+const DETECT_SEQUENCE: readonly ProviderSpec[] = [
+  ...DETECT_ORDER.map((id) => getProvider(id)),
+  ...PROVIDERS.filter((p) => p.keyPattern && !(DETECT_ORDER as readonly string[]).includes(p.id)),
+];
 
 export function providerIds(): string[] {
   return PROVIDERS.map((p) => p.id);
@@ -360,7 +388,7 @@ export function getProvider(id: string): ProviderSpec {
 /** Which provider a key belongs to, judged by its shape alone. */
 export function detectProvider(key: string): string | undefined {
   const k = key.trim();
-  return DETECT_ORDER.find((id) => getProvider(id).keyPattern?.test(k));
+  return DETECT_SEQUENCE.find((spec) => spec.keyPattern?.test(k))?.id;
 }
 
 const cap = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);

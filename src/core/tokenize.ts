@@ -1,6 +1,7 @@
 // Token counting: exact for OpenAI models (gpt-tokenizer), a documented estimate for the rest.
 
 import type * as O200k from 'gpt-tokenizer/encoding/o200k_base';
+import { PROVIDERS } from './providers';
 
 export interface TokenCount {
   tokens: number;
@@ -26,8 +27,8 @@ const OPENAI_FAMILIES: ReadonlyArray<readonly [RegExp, Encoding]> = [
   [/^(gpt-4o|chatgpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|gpt-oss|o1|o3|o4)(?=$|[-.:])/, 'o200k_base'],
   [/^(gpt-4|gpt-3\.5|text-embedding-3|text-embedding-ada-002)(?=$|[-.:])/, 'cl100k_base'],
 ];
-/** Providers whose `gpt-…`/`o…` models are OpenAI's own (OpenRouter and Groq proxy them). */
-const NON_OPENAI_PROVIDERS = new Set(['anthropic', 'google', 'gemini', 'mistral', 'deepseek']);
+/** Model makers other than OpenAI (a `gpt-…` name on OpenRouter or Groq is OpenAI's own model). */
+const NON_OPENAI_PROVIDERS = new Set(PROVIDERS.filter((p) => p.modelFamilies && p.id !== 'openai').flatMap((p) => [p.id, ...p.aliases]));
 
 const encoders = new Map<Encoding, Encoder>();
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AiKeyManagerCore } from '../core/service';
 import type { AuditVia } from '../core/audit';
 import { TASK_TYPES } from '../core/types';
-import { getProvider, providerIds } from '../core/providers';
+import { findProvider, getProvider, providerIds } from '../core/providers';
 import { usd } from './format';
 
 export interface ToolContext {
@@ -41,7 +41,7 @@ const ids = providerIds();
 const provider = z
   .string()
   .min(1)
-  .refine((p) => ids.includes(p.toLowerCase()) || ['claude', 'gemini', 'ollama'].includes(p.toLowerCase()), {
+  .refine((p) => findProvider(p) !== undefined, {
     message: `provider must be one of: ${ids.join(', ')}`,
   })
   .describe(`Provider id: ${ids.join(', ')}`);

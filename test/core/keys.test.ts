@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { KeyError, KeyPool, ROLLBACK_GRACE_DAYS, DEFAULT_REST_SECONDS, secretName, type KeyPoolOptions } from '../../src/core/keys';
 import type { Clock, SecretVault, StateStore } from '../../src/core/ports';
 import { maskKey } from '../../src/core/mask';
+import { PROVIDERS } from '../../src/core/providers';
 
 const DAY_MS = 86_400_000;
 const START = Date.parse('2025-03-01T12:00:00.000Z');
@@ -519,6 +520,16 @@ describe('KeyPool expiry, age and usable()', () => {
 });
 
 describe('KeyPool env discovery', () => {
+  it('looks in the first env var of every keyed provider in the catalog', () => {
+    const keyed = PROVIDERS.filter((p) => p.requiresKey);
+    const env = Object.fromEntries(keyed.map((p, i) => [p.envVars[0], `catalog-test-value-${i}-abcdefghijklmnop`]));
+    const w = world({ env, discoverEnv: true });
+    assert.deepEqual(
+      w.pool.list().map((k) => k.provider).sort(),
+      keyed.map((p) => p.id).sort(),
+    );
+  });
+
   it('lists keys found in the standard variables without copying them', async () => {
     const a = canary.anthropic();
     const g = canary.google();
