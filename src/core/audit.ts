@@ -119,6 +119,30 @@ export function writerIdOf(value: unknown): string | undefined {
   return typeof w === 'string' ? w : undefined;
 }
 
+/**
+ * What another writer saved under `key` since a reader last looked at the store (`seenRevision`)
+ * and last read or wrote the value (`syncedId`). `revision` is the store's revision now (keep it
+ * as the new `seenRevision`); `change` is absent when nothing new can be read.
+ */
+export function storedChange(
+  store: StateStore,
+  key: string,
+  seenRevision: number | undefined,
+  syncedId: string | undefined,
+): { revision: number | undefined; change?: { raw: unknown; id: string | undefined } } {
+  const revision = store.revision?.();
+  if (revision === undefined || revision === seenRevision) return { revision: seenRevision };
+  let raw: unknown;
+  try {
+    raw = store.get<unknown>(key);
+  } catch {
+    return { revision };
+  }
+  const id = writerIdOf(raw);
+  if (id === syncedId && (id !== undefined || raw === undefined)) return { revision };
+  return { revision, change: { raw, id } };
+}
+
 /** Passed instead of the stored value when reading it failed. */
 export const UNREADABLE: unique symbol = Symbol('unreadable state');
 
@@ -355,21 +379,13 @@ export class AuditLog {
   /** Picks up entries another writer saved since this log last read or wrote the store. */
   private sync(): void {
     if (this.saving) return; // `entries` holds everything; the save adopts what it stored
-    const revision = this.store.revision?.();
-    if (revision === undefined || revision === this.seenRevision) return;
+    const { revision, change } = storedChange(this.store, this.stateKey, this.seenRevision, this.syncedId);
     this.seenRevision = revision;
-    let raw: unknown;
-    try {
-      raw = this.store.get<unknown>(this.stateKey);
-    } catch {
-      return;
-    }
-    const id = writerIdOf(raw);
-    if (id === this.syncedId && (id !== undefined || raw === undefined)) return;
-    const parsed = raw === undefined ? [] : parseAudit(raw);
+    if (!change) return;
+    const parsed = change.raw === undefined ? [] : parseAudit(change.raw);
     if (!parsed) return;
     this.replaceEntries(this.merged(parsed, this.pending));
-    this.syncedId = id;
+    this.syncedId = change.id;
   }
 
   private load(): void {

@@ -1,5 +1,5 @@
 // Usage ledger export as CSV (one row per period × provider × model) or JSON (totals and rows).
-import type { LedgerExportRow } from './ledger';
+import type { LedgerExportRow, Totals } from './ledger';
 import { redactKeys } from './leakScan';
 
 export type ExportFormat = 'csv' | 'json';
@@ -19,15 +19,7 @@ export const CSV_COLUMNS = [
   ['mean_latency_ms', 'meanLatencyMs'],
 ] as const satisfies readonly (readonly [string, keyof LedgerExportRow])[];
 
-export interface UsageExportTotals {
-  requests: number;
-  failures: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  costUsd: number;
-}
+export type UsageExportTotals = Omit<Totals, 'meanLatencyMs' | 'successRate'>;
 
 export interface UsageExportJson {
   exportedAt: string;

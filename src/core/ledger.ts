@@ -9,7 +9,7 @@
 // Several writers may share the stored state (two headless processes on one AIKM_HOME, or VS Code
 // windows sharing globalState): a save merges what this ledger recorded since its last save into
 // whatever is stored by then, instead of overwriting it with this ledger's copy.
-import { CoalescedWriter, UNREADABLE, mergeIntoStore, newWriterId, redactSecrets, writerIdOf } from './audit';
+import { CoalescedWriter, UNREADABLE, mergeIntoStore, newWriterId, redactSecrets, storedChange, writerIdOf } from './audit';
 import { addDays, addMonths, dayBounds, isDayKey, isMonthKey, isValidTimeZone, parseIsoUtc, systemTimeZone, type DayBounds } from './calendar';
 import { systemClock, type Clock, type StateStore } from './ports';
 import { TASK_TYPES, type TaskType, type UsageEvent } from './types';
@@ -99,20 +99,12 @@ export interface ProviderStats {
   lastSuccessAt?: string;
 }
 
-export interface LedgerExportRow {
+export interface LedgerExportRow extends Omit<Totals, 'successRate'> {
   /** 'YYYY-MM-DD', or 'YYYY-MM' for periods kept only as monthly rollups. */
   period: string;
   granularity: 'day' | 'month';
   provider: string;
   model: string;
-  requests: number;
-  failures: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-  costUsd: number;
-  meanLatencyMs?: number;
 }
 
 export type LedgerChange = { kind: 'record'; event: UsageEvent } | { kind: 'reset' };
@@ -964,26 +956,18 @@ export class Ledger {
     // While a save runs, `data` already holds everything and the save adopts what it stored; an
     // unsaved reset means what is stored is about to go.
     if (this.saving || this.resetRequested) return;
-    const revision = this.store.revision?.();
-    if (revision === undefined || revision === this.seenRevision) return;
+    const { revision, change } = storedChange(this.store, this.stateKey, this.seenRevision, this.syncedId);
     this.seenRevision = revision;
-    let raw: unknown;
-    try {
-      raw = this.store.get<unknown>(this.stateKey);
-    } catch {
-      return;
-    }
-    const id = writerIdOf(raw);
-    if (id === this.syncedId && (id !== undefined || raw === undefined)) return;
+    if (!change) return;
     let base: LedgerData;
     try {
-      base = LedgerData.decode(raw, this.limits);
+      base = LedgerData.decode(change.raw, this.limits);
     } catch {
       return; // unreadable: keep ours; the next save replaces it
     }
     base.mergeFrom(this.pending);
     this.data = this.compacted(base);
-    this.syncedId = id;
+    this.syncedId = change.id;
   }
 
   private load(): void {
