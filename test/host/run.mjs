@@ -30,6 +30,8 @@ const verbose = flag('verbose');
 const t0 = Date.now();
 const ts = () => `[+${((Date.now() - t0) / 1000).toFixed(1)}s]`;
 const say = (m) => process.stdout.write(`[host] ${m}\n`);
+/** Logged by test/integration/zz-screenshot.test.ts when the workbench shows what the screenshot should. */
+const SCREENSHOT_MARKER = 'AIKM_SCREENSHOT_NOW';
 // Workbench chatter that is not from our extension host; kept in workbench.log, out of stdout.
 const NOISE = /^(\[(ChatModelSelection|AgentHost|AgentHost:remote|AccountPolicyGate|reconnection-grace-time|Service Worker)\]|Creating a socket|Resolving connection token|Resolved connection token|Updating additional builtin extensions cache|DialogService: Dialog requested during smoke test|getaddrinfo ENOTFOUND|Timed out waiting for authentication provider|Error while getting the latest version)/;
 
@@ -82,17 +84,22 @@ try {
   page.on('crash', () => { console.error(`${ts()} [host] the workbench page crashed in Chromium`); done(3); });
   browser.on('disconnected', () => { if (stopping) return; console.error(`${ts()} [host] Chromium exited during the tests (see ${logDir})`); done(3); });
   server.child.on('exit', (code, signal) => { if (stopping) return; console.error(`${ts()} [host] code-server exited during the tests (${code ?? signal}); see ${logDir}/code-server.log`); done(4); });
-  await page.exposeFunction('codeAutomationLog', (type, logArgs) => {
+  const wantShot = process.env.AIKM_TEST_SCREENSHOT === '1' || flag('screenshot');
+  const shotPath = join(outDir, 'workbench.png');
+  let shotTaken = false;
+  const takeShot = async () => {
+    await page.screenshot({ path: shotPath }).then(() => { shotTaken = true; say(`screenshot: ${shotPath}`); }, (e) => say(`screenshot failed: ${e.message}`));
+  };
+  await page.exposeFunction('codeAutomationLog', async (type, logArgs) => {
     const line = format(...(Array.isArray(logArgs) ? logArgs : [logArgs]));
     workbenchLog.write(`${ts()} [${type}] ${line}\n`);
+    // The last integration test shows the extension's surfaces, then asks for the picture.
+    if (wantShot && line.includes(SCREENSHOT_MARKER)) return takeShot();
     if (!verbose && NOISE.test(line)) return;
     (type === 'error' ? process.stderr : process.stdout).write(line + '\n');
   });
   await page.exposeFunction('codeAutomationExit', async (code) => {
-    if (process.env.AIKM_TEST_SCREENSHOT === '1' || flag('screenshot')) {
-      const shot = join(outDir, 'workbench.png');
-      await page.screenshot({ path: shot }).then(() => say(`screenshot: ${shot}`), (e) => say(`screenshot failed: ${e.message}`));
-    }
+    if (wantShot && !shotTaken) await takeShot();
     done(code);
   });
   const timer = setTimeout(() => { console.error(`${ts()} [host] TIMEOUT: the tests did not finish within ${timeoutMs / 1000}s (see ${logDir})`); done(124); }, timeoutMs);
