@@ -1,15 +1,14 @@
-// Shared parts for the MCP tests: in-memory ports, a core wired to the fake providers, an HTTP host
-// with the real SDK client, and canary scanning.
+// Shared parts for the MCP tests: a core on the in-memory ports (test/support/ports) wired to the
+// fake providers, an HTTP host with the real SDK client, and canary scanning.
 import * as assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { AiKeyManagerCore, type Settings, type SettingsSource } from '../../src/core/service';
-import type { Clock, SecretVault, StateStore } from '../../src/core/ports';
-import type { BudgetConfig } from '../../src/core/budget';
+import { AiKeyManagerCore } from '../../src/core/service';
+import type { Clock } from '../../src/core/ports';
 import { PROVIDERS } from '../../src/core/providers';
 import { createMcpServer } from '../../src/mcp/server';
 import { startHttpHost, type HttpHost } from '../../src/mcp/httpHost';
-import { DEFAULT_BUDGET } from '../../src/headless/settings';
+import { MemorySettings, MemoryState, MemoryVault, fixedClock } from '../support/ports';
 
 // Canary keys: valid in shape, unique enough that any 12-character piece of one is a leak.
 export const CANARY = {
@@ -37,68 +36,6 @@ export function assertNoCanary(text: string, where: string, canaries: readonly s
   }
 }
 
-// --- in-memory ports ---------------------------------------------------------------------------
-
-export class MemoryState implements StateStore {
-  private readonly m = new Map<string, unknown>();
-  get<T>(k: string): T | undefined {
-    const v = this.m.get(k);
-    return v === undefined ? undefined : (structuredClone(v) as T);
-  }
-  async update(k: string, v: unknown): Promise<void> {
-    if (v === undefined) this.m.delete(k);
-    else this.m.set(k, structuredClone(v));
-  }
-  /** Everything stored, as stable JSON. */
-  dump(): string {
-    return JSON.stringify(Object.fromEntries([...this.m.entries()].sort(([a], [b]) => a.localeCompare(b))));
-  }
-}
-
-export class MemoryVault implements SecretVault {
-  private readonly m = new Map<string, string>();
-  async get(k: string): Promise<string | undefined> {
-    return this.m.get(k);
-  }
-  async store(k: string, v: string): Promise<void> {
-    this.m.set(k, v);
-  }
-  async delete(k: string): Promise<void> {
-    this.m.delete(k);
-  }
-  dump(): string {
-    return JSON.stringify([...this.m.entries()].sort(([a], [b]) => a.localeCompare(b)));
-  }
-}
-
-export class MemorySettings implements SettingsSource {
-  private settings: Settings;
-  private readonly listeners = new Set<() => void>();
-  constructor(budget: Partial<BudgetConfig> = {}) {
-    this.settings = { budget: { ...DEFAULT_BUDGET, ...budget }, baseUrls: {}, priceOverrides: [], disabledProviders: [] };
-  }
-  get(): Settings {
-    return this.settings;
-  }
-  async setBudget(patch: Partial<BudgetConfig>): Promise<void> {
-    this.settings = { ...this.settings, budget: { ...this.settings.budget, ...patch } };
-    for (const l of this.listeners) l();
-  }
-  /** Replaces settings the way a user edit would (listeners fire). */
-  update(patch: Partial<Settings>): void {
-    this.settings = { ...this.settings, ...patch };
-    for (const l of this.listeners) l();
-  }
-  onDidChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-}
-
-/** Noon UTC on a mid-month day: far from day and month edges. */
-export const FIXED_NOW = new Date('2026-03-15T12:00:00.000Z');
-export const fixedClock: Clock = { now: () => new Date(FIXED_NOW) };
-
 /** AIKM_<ID>_BASE_URL for every provider, all pointing at `url`. */
 export function baseUrlEnv(url: string): Record<string, string> {
   return Object.fromEntries(PROVIDERS.map((p) => [p.baseUrlEnv, url]));
@@ -115,8 +52,8 @@ export interface TestCore {
 }
 
 export function createTestCore(opts: { fakeUrl: string; env?: Record<string, string>; validationTimeoutMs?: number; clock?: Clock }): TestCore {
-  const state = new MemoryState();
-  const ledgerState = new MemoryState();
+  const state = new MemoryState({ copy: 'clone' });
+  const ledgerState = new MemoryState({ copy: 'clone' });
   const vault = new MemoryVault();
   const settings = new MemorySettings();
   const core = new AiKeyManagerCore({

@@ -8,7 +8,8 @@ import { startFakeProviders, type FakeProviders } from '../fakes/providers';
 import type { HttpHost } from '../../src/mcp/httpHost';
 import { REQUIRED_TOOL_NAMES, TOOLS } from '../../src/mcp/tools';
 import { FAILURE_LIMIT } from '../../src/core/health';
-import { CANARY, FIXED_NOW, MALFORMED_CASES, assertNoCanary, connectHttp, createTestCore, startTestHost, textOf, waitFor, type TestCore, type ToolResult } from './helpers';
+import { CANARY, MALFORMED_CASES, assertNoCanary, connectHttp, createTestCore, startTestHost, textOf, waitFor, type TestCore, type ToolResult } from './helpers';
+import { FIXED_NOW } from '../support/ports';
 
 const VALIDATION_TIMEOUT_MS = 300;
 const OPENAI_ENV_VAR = 'AIKM_TEST_OPENAI_KEY';

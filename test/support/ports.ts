@@ -130,6 +130,11 @@ export class MemorySettings implements SettingsSource {
     this.settings = { ...this.settings, budget: { ...this.settings.budget, ...patch } };
     for (const l of this.listeners) l();
   }
+  /** Replaces settings the way a user edit would (listeners fire). */
+  update(patch: Partial<Settings>): void {
+    this.settings = { ...this.settings, ...patch };
+    for (const l of this.listeners) l();
+  }
   onDidChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -152,6 +157,11 @@ export class TestClock implements Clock {
     this.t += ms;
   }
 }
+
+/** Noon UTC on a mid-month day: far from day and month edges. */
+export const FIXED_NOW = new Date('2026-03-15T12:00:00.000Z');
+/** A clock that always reads {@link FIXED_NOW}. */
+export const fixedClock: Clock = { now: () => new Date(FIXED_NOW) };
 
 function toMs(at: number | string | Date): number {
   return typeof at === 'number' ? at : typeof at === 'string' ? Date.parse(at) : at.getTime();
