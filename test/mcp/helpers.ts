@@ -9,6 +9,7 @@ import { PROVIDERS } from '../../src/core/providers';
 import { createMcpServer } from '../../src/mcp/server';
 import { startHttpHost, type HttpHost } from '../../src/mcp/httpHost';
 import { MemorySettings, MemoryState, MemoryVault, fixedClock } from '../support/ports';
+import { startFakeProviders, type FakeProviders, type FakeProvidersOptions } from '../fakes/providers';
 
 // Canary keys: valid in shape, unique enough that any 12-character piece of one is a leak.
 export const CANARY = {
@@ -81,6 +82,35 @@ export function createTestCore(opts: { fakeUrl: string; env?: Record<string, str
 
 export async function startTestHost(core: AiKeyManagerCore): Promise<HttpHost> {
   return startHttpHost({ createServer: () => createMcpServer({ core, via: 'tool' }) });
+}
+
+export interface McpSession {
+  fake: FakeProviders;
+  t: TestCore;
+  host: HttpHost;
+  client: Client;
+  /** Closes the client and the host, disposes of the core and stops the fake providers. */
+  close(): Promise<void>;
+}
+
+/** Fake providers, a test core that uses them, its HTTP host, and an SDK client connected to it. */
+export async function openMcpSession(opts: { fake?: FakeProvidersOptions; env?: Record<string, string>; validationTimeoutMs?: number } = {}): Promise<McpSession> {
+  const fake = await startFakeProviders(opts.fake);
+  const t = createTestCore({ fakeUrl: fake.url, env: opts.env, validationTimeoutMs: opts.validationTimeoutMs });
+  const host = await startTestHost(t.core);
+  const { client } = await connectHttp(host);
+  return {
+    fake,
+    t,
+    host,
+    client,
+    close: async () => {
+      await client.close();
+      await host.close();
+      t.core.dispose();
+      await fake.close();
+    },
+  };
 }
 
 /** The SDK client shares one AbortSignal across requests and undici leaves a listener on it per fetch. */
