@@ -1,7 +1,9 @@
 // Shared parts for the MCP tests: a core on the in-memory ports (test/support/ports) wired to the
-// fake providers, an HTTP host with the real SDK client, and canary scanning.
+// fake providers, an HTTP host with the real SDK client, the CLI over stdio, and canary scanning.
 import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { AiKeyManagerCore } from '../../src/core/service';
 import type { Clock } from '../../src/core/ports';
@@ -124,6 +126,45 @@ export async function connectHttp(host: Pick<HttpHost, 'url' | 'token'>, name = 
   const client = new Client({ name, version: '1.0.0' });
   await client.connect(transport);
   return { client, transport };
+}
+
+/** The headless CLI as `node esbuild.mjs --tests` builds it (this file runs from out/test/mcp). */
+export const CLI = path.resolve(__dirname, '../../../dist/cli.js');
+
+export interface CliProcess {
+  client: Client;
+  transport: StdioClientTransport;
+  stderr: () => string;
+  /** Closes the client and waits until the process has exited. */
+  stop(): Promise<void>;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts `node dist/cli.js mcp` with `env` and connects an SDK client named `name` over stdio. */
+export async function spawnCli(env: Record<string, string>, name = 'stdio-test'): Promise<CliProcess> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp'], env, stderr: 'pipe' });
+  let err = '';
+  transport.stderr?.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  const client = new Client({ name, version: '1.0.0' });
+  await client.connect(transport);
+  const pid = transport.pid!;
+  return {
+    client,
+    transport,
+    stderr: () => err,
+    stop: async () => {
+      await client.close();
+      await waitFor(() => (alive(pid) ? undefined : true), 5000, `the CLI process ${pid} to exit`);
+    },
+  };
 }
 
 export interface ToolResult {
