@@ -4,7 +4,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import type { Browser, ElementHandle } from 'playwright-core';
-import type { AiKeyManagerCore } from '../../src/core/service';
+import type { AiKeyManagerCore, TrackInput } from '../../src/core/service';
 import { buildDashboard, type DashboardFilter, type DashboardModel } from '../../src/core/dashboard';
 import type { PriceOverride } from '../../src/core/pricing';
 import type { WebviewMessage } from '../../src/webview/protocol';
@@ -23,17 +23,9 @@ const PRICES: PriceOverride[] = [
   { provider: 'mistral', model: 'mistral-large-latest', inputPerMTok: 2, outputPerMTok: 6 },
 ];
 
-interface Seed {
+/** A core.track() input and the time it is recorded at. */
+interface Seed extends TrackInput {
   at: string;
-  provider: string;
-  model: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens?: number;
-  cacheWriteTokens?: number;
-  success?: boolean;
-  latencyMs?: number;
-  error?: string;
 }
 
 const SEEDS: Seed[] = [
