@@ -1,14 +1,14 @@
 // Two headless processes on one AIKM_HOME (e.g. Claude Code and Claude Desktop each running
 // `ai-key-manager mcp`): neither may lose the other's keys, secrets, usage, audit entries or budget.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { createHeadlessCore } from '../../src/headless/host';
 import { EncryptedFileVault } from '../../src/headless/fileVault';
 import { secretName } from '../../src/core/keys';
 import { CANARY, CLI, assertNoCanary, callOk, spawnCli, type CliProcess } from './helpers';
+import { tempRoot } from '../support/tmp';
 
 const PASSPHRASE = 'correct horse battery staple for the shared-home tests';
 const USED = [CANARY.anthropic, CANARY.openai, CANARY.google];
@@ -21,14 +21,8 @@ interface Usage {
 }
 
 describe('two headless processes sharing one AIKM_HOME', () => {
-  let root: string;
-  let n = 0;
-  const newHome = () => fs.mkdtempSync(path.join(root, `home-${++n}-`));
-
-  before(() => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'aikm-shared-home-'));
-  });
-  after(() => fs.rmSync(root, { recursive: true, force: true }));
+  const tmp = tempRoot('aikm-shared-home-');
+  const newHome = () => fs.mkdtempSync(`${tmp.unique('home')}-`);
 
   it('two cores on one folder keep both keys, both secrets, all usage, both audit entries and both budget changes', async () => {
     const home = newHome();
