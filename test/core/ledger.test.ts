@@ -486,11 +486,15 @@ describe('Ledger shared with another writer', () => {
     }
   }
 
-  it('two ledgers on one store both keep their usage: a save merges instead of overwriting', async () => {
-    const store = new MemoryState();
+  /** Two ledgers that both loaded `store` before either saved, like two windows or processes. */
+  function twoLedgers(store: MemoryState, opts: ConstructorParameters<typeof Ledger>[1] = {}) {
     const clock = new TestClock(NOW);
-    const a = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
-    const b = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 }); // both loaded the empty store
+    const open = () => new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000, ...opts });
+    return { store, clock, a: open(), b: open() };
+  }
+
+  it('two ledgers on one store both keep their usage: a save merges instead of overwriting', async () => {
+    const { store, clock, a, b } = twoLedgers(new MemoryState()); // both loaded the empty store
     for (let i = 0; i < 3; i++) a.record(ev({ at: NOW, costUsd: 0.25, latencyMs: 100 }));
     for (let i = 0; i < 2; i++) b.record(ev({ at: NOW, provider: 'openai', model: 'gpt-4o', costUsd: 1, success: false, error: 'HTTP 500' }));
     await a.flush();
@@ -513,10 +517,7 @@ describe('Ledger shared with another writer', () => {
   });
 
   it('with a store that reports changes, queries pick up the other writer’s saves without saving first', async () => {
-    const store = new SharedStore();
-    const clock = new TestClock(NOW);
-    const a = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
-    const b = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
+    const { store, clock, a, b } = twoLedgers(new SharedStore());
     a.record(ev({ at: NOW, costUsd: 1 }));
     b.record(ev({ at: NOW, costUsd: 2 }));
     await b.flush();
@@ -528,10 +529,7 @@ describe('Ledger shared with another writer', () => {
   });
 
   it('a failed save is merged again later without counting anything twice', async () => {
-    const store = new MemoryState();
-    const clock = new TestClock(NOW);
-    const a = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
-    const b = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
+    const { store, clock, a, b } = twoLedgers(new MemoryState());
     a.record(ev({ at: NOW, costUsd: 1 }));
     store.failNext = 1;
     await assert.rejects(a.flush(), /disk full/);
@@ -544,10 +542,7 @@ describe('Ledger shared with another writer', () => {
   });
 
   it('reset() in one clears what both saved; the other’s later usage lands on the empty ledger', async () => {
-    const store = new MemoryState();
-    const clock = new TestClock(NOW);
-    const a = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
-    const b = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
+    const { store, clock, a, b } = twoLedgers(new MemoryState());
     a.record(ev({ at: NOW, costUsd: 1 }));
     await a.flush();
     b.record(ev({ at: NOW, costUsd: 2 }));
@@ -563,10 +558,7 @@ describe('Ledger shared with another writer', () => {
   });
 
   it('merges recent events in time order, latency samples and the latest error', async () => {
-    const store = new MemoryState();
-    const clock = new TestClock(NOW);
-    const a = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000, recentLimit: 4, latencySampleSize: 3 });
-    const b = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000, recentLimit: 4, latencySampleSize: 3 });
+    const { store, clock, a, b } = twoLedgers(new MemoryState(), { recentLimit: 4, latencySampleSize: 3 });
     a.record(ev({ at: '2026-11-21T10:00:00.000Z', inputTokens: 1, latencyMs: 10 }));
     a.record(ev({ at: '2026-11-21T12:00:00.000Z', inputTokens: 3, latencyMs: 30, success: false, error: 'later error' }));
     b.record(ev({ at: '2026-11-21T11:00:00.000Z', inputTokens: 2, latencyMs: 20, success: false, error: 'earlier error' }));
