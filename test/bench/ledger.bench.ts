@@ -3,8 +3,9 @@
 import { performance } from 'node:perf_hooks';
 import { checkBudget } from '../../src/core/budget';
 import { Ledger } from '../../src/core/ledger';
-import type { Clock, StateStore } from '../../src/core/ports';
+import type { Clock } from '../../src/core/ports';
 import type { UsageEvent } from '../../src/core/types';
+import { MemoryState } from '../support/ports';
 
 const EVENTS = 100_000;
 const DAYS = 365;
@@ -22,19 +23,6 @@ function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-class MemoryStore implements StateStore {
-  data = new Map<string, string>();
-  writes = 0;
-  get<T>(key: string): T | undefined {
-    const v = this.data.get(key);
-    return v === undefined ? undefined : (JSON.parse(v) as T);
-  }
-  async update(key: string, value: unknown): Promise<void> {
-    this.writes++;
-    this.data.set(key, JSON.stringify(value));
-  }
 }
 
 function syntheticYear(end: Date): UsageEvent[] {
@@ -99,7 +87,7 @@ interface Round {
 async function round(events: UsageEvent[], instants: Date[], end: Date): Promise<Round> {
   let now = instants[0];
   const clock: Clock = { now: () => now };
-  const store = new MemoryStore();
+  const store = new MemoryState(); // JSON round trips, like the state file
   const ledger = new Ledger(store, { clock, timeZone: TIME_ZONE, flushDelayMs: 60_000 });
 
   // The clock follows the events, so day changes and compaction happen as in real use. The

@@ -7,33 +7,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { AiKeyManagerCore } from '../../src/core/service';
-import type { SecretVault, StateStore } from '../../src/core/ports';
 import { createMcpServer } from '../../src/mcp/server';
 import { startHttpHost } from '../../src/mcp/httpHost';
-import { DEFAULT_BUDGET } from '../../src/headless/settings';
-
-class Memory implements StateStore {
-  private readonly m = new Map<string, unknown>();
-  get<T>(k: string): T | undefined {
-    return this.m.get(k) as T | undefined;
-  }
-  async update(k: string, v: unknown): Promise<void> {
-    this.m.set(k, v);
-  }
-}
-
-class MemoryVault implements SecretVault {
-  private readonly m = new Map<string, string>();
-  async get(k: string): Promise<string | undefined> {
-    return this.m.get(k);
-  }
-  async store(k: string, v: string): Promise<void> {
-    this.m.set(k, v);
-  }
-  async delete(k: string): Promise<void> {
-    this.m.delete(k);
-  }
-}
+import { MemorySettings, MemoryState, MemoryVault } from '../support/ports';
 
 /** The SDK client shares one AbortSignal across requests and undici leaves a listener on it per fetch. */
 const isolatedFetch: typeof fetch = (url, init) => fetch(url, { ...init, signal: undefined });
@@ -160,9 +136,9 @@ async function measure(label: string, client: Client | Call, tool: string, args:
 async function main(): Promise<void> {
   const core = new AiKeyManagerCore({
     vault: new MemoryVault(),
-    state: new Memory(),
-    ledgerState: new Memory(),
-    settings: { get: () => ({ budget: { ...DEFAULT_BUDGET, daily: 10, monthly: 100 }, baseUrls: {}, priceOverrides: [], disabledProviders: [] }), setBudget: async () => undefined, onDidChange: () => () => undefined },
+    state: new MemoryState({ copy: 'none' }),
+    ledgerState: new MemoryState({ copy: 'none' }),
+    settings: new MemorySettings({ budget: { daily: 10, monthly: 100 } }),
   });
   // Replies are scrubbed of every stored secret, so measure with keys stored, as a user would have.
   await core.addKey('anthropic', { apiKey: 'sk-ant-api03-BENCHbenchBENCHbench0123456789abcdefABCDEF-xyz' }, {}, 'tool');

@@ -2,27 +2,23 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditLog, auditActionLabel, redactSecrets, type AuditVia } from '../../src/core/audit';
-import type { Clock, StateStore } from '../../src/core/ports';
+import type { Clock } from '../../src/core/ports';
+import { MemoryState, TestClock } from '../support/ports';
 
 const KEY = 'aiKeyManager.audit';
 
-class MemoryStore implements StateStore {
-  data = new Map<string, string>();
-  writes = 0;
-  get<T>(key: string): T | undefined {
-    const v = this.data.get(key);
-    return v === undefined ? undefined : (JSON.parse(v) as T);
-  }
-  async update(key: string, value: unknown): Promise<void> {
-    this.writes++;
-    this.data.set(key, JSON.stringify(value));
-  }
+/** A JSON store whose failing writes (`failNext`) reject with 'quota exceeded'. */
+const memoryStore = (): MemoryState => new MemoryState({ failMessage: 'quota exceeded' });
+
+/** A clock that moves on `stepMs` each time it is read, so every entry has its own time. */
+function tickingClock(startIso: string, stepMs: number): Clock {
+  let t = Date.parse(startIso);
+  return { now: () => new Date((t += stepMs)) };
 }
 
-function setup(opts: { limit?: number; store?: MemoryStore } = {}) {
-  const store = opts.store ?? new MemoryStore();
-  let t = Date.parse('2026-11-21T10:00:00Z');
-  const clock: Clock = { now: () => new Date((t += 1000)) };
+function setup(opts: { limit?: number; store?: MemoryState } = {}) {
+  const store = opts.store ?? memoryStore();
+  const clock = tickingClock('2026-11-21T10:00:00Z', 1000);
   const log = new AuditLog(store, { clock, limit: opts.limit, flushDelayMs: 5 });
   return { store, clock, log };
 }
@@ -104,7 +100,7 @@ describe('AuditLog', () => {
     log.record({ action: `import ${canary}`, via: 'cli', ok: false });
     assert.equal(entry.detail, 'rotated to [redacted] ok');
     await log.flush();
-    const persisted = store.data.get(KEY) ?? '';
+    const persisted = store.raw(KEY);
     assert.ok(persisted.length > 0);
     assert.ok(!persisted.includes('CANARY'), persisted);
     assert.ok(!log.export().includes('CANARY'));
@@ -127,8 +123,8 @@ describe('AuditLog', () => {
 
   it('starts empty with a warning on unreadable state', () => {
     for (const bad of ['nope', { v: 1, e: [[1, 'x', 'fax', 1, '', '', '']] }, { v: 2, e: [] }]) {
-      const store = new MemoryStore();
-      store.data.set(KEY, JSON.stringify(bad));
+      const store = memoryStore();
+      store.seed(KEY, bad);
       const log = new AuditLog(store);
       assert.equal(log.warnings.length, 1);
       assert.match(log.warnings[0], /unreadable or from a newer version/);
@@ -142,23 +138,16 @@ describe('AuditLog', () => {
   });
 
   it('reports background save failures and retries on flush', async () => {
-    const store = new MemoryStore();
-    let fail = true;
-    const flaky: StateStore = {
-      get: (k) => store.get(k),
-      update: async (k, v) => {
-        if (fail) throw new Error('quota exceeded');
-        await store.update(k, v);
-      },
-    };
-    const log = new AuditLog(flaky, { flushDelayMs: 1 });
+    const store = memoryStore();
+    store.failNext = Infinity;
+    const log = new AuditLog(store, { flushDelayMs: 1 });
     const errors: string[] = [];
     log.onError((e) => errors.push(e.message));
     log.record({ action: 'key.delete', via: 'command', ok: true });
     await sleep(20);
     assert.equal(errors.length, 1);
     assert.match(errors[0], /quota exceeded/);
-    fail = false;
+    store.failNext = 0;
     await log.flush();
     assert.equal(new AuditLog(store).list()[0].action, 'key.delete');
   });
@@ -166,13 +155,12 @@ describe('AuditLog', () => {
 
 describe('AuditLog.recordRepeated', () => {
   it('counts repeats of one group per clock minute in one entry, and keeps it across a reload', async () => {
-    const store = new MemoryStore();
-    let t = Date.parse('2026-11-21T10:00:05Z');
-    const clock: Clock = { now: () => new Date(t) };
+    const store = memoryStore();
+    const clock = new TestClock('2026-11-21T10:00:05Z');
     const log = new AuditLog(store, { clock, limit: 50, flushDelayMs: 5 });
     log.record({ action: 'add_api_key', via: 'tool', provider: 'openai', ok: true });
     for (let i = 0; i < 10_000; i++) {
-      t += 5; // 50 s in all: still the same minute
+      clock.advance(5); // 50 s in all: still the same minute
       log.recordRepeated({ action: 'track_request', via: 'tool', provider: 'openai', ok: true, detail: 'model gpt-4o' }, 'openai|gpt-4o');
     }
     log.recordRepeated({ action: 'track_request', via: 'tool', provider: 'openai', ok: true, detail: 'model gpt-4o-mini' }, 'openai|gpt-4o-mini');
@@ -184,7 +172,7 @@ describe('AuditLog.recordRepeated', () => {
     assert.equal(list.find((e) => e.detail === 'model gpt-4o-mini')?.count, 1);
     assert.equal(list.find((e) => e.action === 'add_api_key')?.count, undefined);
 
-    t = Date.parse('2026-11-21T10:01:00Z'); // the next minute starts a new entry
+    clock.set('2026-11-21T10:01:00Z'); // the next minute starts a new entry
     log.recordRepeated({ action: 'track_request', via: 'tool', provider: 'openai', ok: true, detail: 'model gpt-4o' }, 'openai|gpt-4o');
     list = log.list();
     assert.equal(list.length, 4);
@@ -196,8 +184,7 @@ describe('AuditLog.recordRepeated', () => {
   });
 
   it('a counted entry pushed out of the ring is not counted into again', () => {
-    const t = Date.parse('2026-11-21T10:00:05Z');
-    const log = new AuditLog(new MemoryStore(), { clock: { now: () => new Date(t) }, limit: 3, flushDelayMs: 5 });
+    const log = new AuditLog(memoryStore(), { clock: new TestClock('2026-11-21T10:00:05Z'), limit: 3, flushDelayMs: 5 });
     log.recordRepeated({ action: 'track_request', via: 'tool', ok: true }, 'g');
     for (let i = 0; i < 3; i++) log.record({ action: `other${i}`, via: 'tool', ok: true });
     log.recordRepeated({ action: 'track_request', via: 'tool', ok: true }, 'g');
@@ -209,9 +196,8 @@ describe('AuditLog.recordRepeated', () => {
 
 describe('AuditLog shared with another writer', () => {
   it('keeps the entries of both logs on one store, in time order, bounded', async () => {
-    const store = new MemoryStore();
-    let t = Date.parse('2026-11-21T10:00:00Z');
-    const clock: Clock = { now: () => new Date((t += 1000)) };
+    const store = memoryStore();
+    const clock = tickingClock('2026-11-21T10:00:00Z', 1000);
     const a = new AuditLog(store, { clock, limit: 5, flushDelayMs: 10_000 });
     const b = new AuditLog(store, { clock, limit: 5, flushDelayMs: 10_000 });
     a.record({ action: 'add_api_key', via: 'tool', provider: 'anthropic', ok: true }); // 10:00:01
@@ -233,24 +219,15 @@ describe('AuditLog shared with another writer', () => {
   });
 
   it('a failed save is merged later without duplicates', async () => {
-    const store = new MemoryStore();
-    let fail = true;
-    const flaky: StateStore = {
-      get: (k) => store.get(k),
-      update: async (k, v) => {
-        if (fail) throw new Error('quota exceeded');
-        await store.update(k, v);
-      },
-    };
-    let t = Date.parse('2026-11-21T10:00:00Z');
-    const clock: Clock = { now: () => new Date((t += 1000)) };
-    const a = new AuditLog(flaky, { clock, flushDelayMs: 10_000 });
+    const store = memoryStore();
+    const clock = tickingClock('2026-11-21T10:00:00Z', 1000);
+    const a = new AuditLog(store, { clock, flushDelayMs: 10_000 });
     const b = new AuditLog(store, { clock, flushDelayMs: 10_000 });
     a.record({ action: 'one', via: 'tool', ok: true });
+    store.failNext = 1; // a's save fails; b's, after it, goes through
     await assert.rejects(a.flush(), /quota exceeded/);
     b.record({ action: 'two', via: 'tool', ok: true });
     await b.flush();
-    fail = false;
     a.record({ action: 'three', via: 'tool', ok: true });
     await a.flush();
     assert.deepEqual(new AuditLog(store).list().map((e) => e.action), ['three', 'two', 'one']);
@@ -259,9 +236,8 @@ describe('AuditLog shared with another writer', () => {
 
 describe('AuditLog counted entries with another writer', () => {
   it('keeps the higher count of an entry saved, counted up, and merged with another log', async () => {
-    const store = new MemoryStore();
-    let t = Date.parse('2026-11-21T10:00:05Z');
-    const clock: Clock = { now: () => new Date((t += 10)) };
+    const store = memoryStore();
+    const clock = tickingClock('2026-11-21T10:00:05Z', 10);
     const a = new AuditLog(store, { clock, limit: 50, flushDelayMs: 10_000 });
     const b = new AuditLog(store, { clock, limit: 50, flushDelayMs: 10_000 });
     for (let i = 0; i < 3; i++) a.recordRepeated({ action: 'track_request', via: 'tool', ok: true, detail: 'model gpt-4o' }, 'gpt-4o');

@@ -2,27 +2,19 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkBudget, wouldExceed, type BudgetConfig } from '../../src/core/budget';
 import { Ledger } from '../../src/core/ledger';
-import type { Clock, StateStore } from '../../src/core/ports';
+import { MemoryState, TestClock } from '../support/ports';
 
 const SYD = 'Australia/Sydney'; // AEDT, UTC+11, throughout November 2026
 
-class MemoryStore implements StateStore {
-  data = new Map<string, unknown>();
-  get<T>(key: string): T | undefined {
-    return this.data.get(key) as T | undefined;
-  }
-  async update(key: string, value: unknown): Promise<void> {
-    this.data.set(key, value);
-  }
-}
-
 function setup(nowIso: string) {
-  let now = new Date(nowIso);
-  const clock: Clock = { now: () => now };
-  const ledger = new Ledger(new MemoryStore(), { clock, timeZone: SYD, flushDelayMs: 1 });
+  const clock = new TestClock(nowIso);
+  const ledger = new Ledger(new MemoryState({ copy: 'none' }), { clock, timeZone: SYD, flushDelayMs: 1 });
   const spend = (atIso: string, usd: number): void =>
     ledger.record({ at: atIso, provider: 'openai', model: 'gpt-4o', inputTokens: 10, outputTokens: 10, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: usd, success: true });
-  const at = (iso: string): Date => (now = new Date(iso));
+  const at = (iso: string): Date => {
+    clock.set(iso);
+    return clock.now();
+  };
   return { ledger, spend, at };
 }
 

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { AiKeyManagerCore, type Settings, type SettingsSource } from '../../src/core/service';
-import type { Clock, SecretVault, StateStore } from '../../src/core/ports';
+import { AiKeyManagerCore, type Settings } from '../../src/core/service';
+import { MemorySettings, MemoryState, MemoryVault, TestClock } from '../support/ports';
 import type { BudgetConfig } from '../../src/core/budget';
 import { TASK_TYPES } from '../../src/core/types';
 import { countTokens } from '../../src/core/tokenize';
@@ -37,56 +37,17 @@ function assertNoCanary(a: ChatAnswer | string, canaries: string[] = Object.valu
   }
 }
 
-class MemoryState implements StateStore {
-  private readonly m = new Map<string, string>();
-  get<T>(k: string): T | undefined {
-    const v = this.m.get(k);
-    return v === undefined ? undefined : (JSON.parse(v) as T);
-  }
-  async update(k: string, v: unknown): Promise<void> {
-    if (v === undefined) this.m.delete(k);
-    else this.m.set(k, JSON.stringify(v));
-  }
-}
-
-class MemoryVault implements SecretVault {
-  private readonly m = new Map<string, string>();
-  async get(k: string) {
-    return this.m.get(k);
-  }
-  async store(k: string, v: string) {
-    this.m.set(k, v);
-  }
-  async delete(k: string) {
-    this.m.delete(k);
-  }
-}
-
-class MemorySettings implements SettingsSource {
-  constructor(private settings: Settings) {}
-  get(): Settings {
-    return this.settings;
-  }
-  async setBudget(patch: Partial<BudgetConfig>) {
-    this.settings = { ...this.settings, budget: { ...this.settings.budget, ...patch } };
-  }
-  onDidChange(): () => void {
-    return () => {};
-  }
-}
-
 const NOW = Date.parse('2026-03-15T12:00:00.000Z');
 const DAY = 86_400_000;
 
 function makeCore(opts: { budget?: Partial<BudgetConfig>; disabled?: string[]; prices?: Settings['priceOverrides'] } = {}) {
-  const clock = { t: NOW, now() { return new Date(this.t); } } satisfies Clock & { t: number };
+  const clock = new TestClock(NOW);
   const core = new AiKeyManagerCore({
     vault: new MemoryVault(),
     state: new MemoryState(),
     ledgerState: new MemoryState(),
     settings: new MemorySettings({
       budget: { daily: 10, monthly: 100, alertThreshold: 0.8, enforce: false, ...opts.budget },
-      baseUrls: {},
       priceOverrides: opts.prices ?? [],
       disabledProviders: opts.disabled ?? [],
     }),

@@ -2,14 +2,9 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { formatUsageExport, usageToCsv, csvField, exportFileName, type UsageExportJson } from '../../src/core/exportUsage';
 import { Ledger, type LedgerExportRow } from '../../src/core/ledger';
-import type { StateStore } from '../../src/core/ports';
+import { MemoryState } from '../support/ports';
 
 const CANARY = 'sk-ant-api03-CANARY-export-0123456789abcdefghijKLMNOP';
-
-function memoryState(): StateStore {
-  const m = new Map<string, unknown>();
-  return { get: <T>(k: string) => m.get(k) as T | undefined, update: async (k, v) => void m.set(k, v) };
-}
 
 function row(p: Partial<LedgerExportRow>): LedgerExportRow {
   return {
@@ -70,7 +65,7 @@ describe('exportUsage CSV', () => {
 
   it('exports a real ledger and masks key-shaped names', async () => {
     const clock = { now: () => new Date('2026-03-02T10:00:00Z') };
-    const ledger = new Ledger(memoryState(), { clock, timeZone: 'UTC' });
+    const ledger = new Ledger(new MemoryState({ copy: 'none' }), { clock, timeZone: 'UTC' });
     const base = { at: clock.now().toISOString(), inputTokens: 10, outputTokens: 5, cacheReadTokens: 0, cacheWriteTokens: 0, success: true };
     ledger.record({ ...base, provider: 'openai', model: 'gpt-4o', costUsd: 0.25 });
     ledger.record({ ...base, provider: 'openai', model: CANARY, costUsd: 0.5 });

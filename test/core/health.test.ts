@@ -1,22 +1,12 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { HealthTracker, FAILURE_LIMIT, COOLDOWN_MS } from '../../src/core/health';
-import type { Clock } from '../../src/core/ports';
+import { TestClock } from '../support/ports';
 
 const START = Date.parse('2025-03-01T12:00:00.000Z');
 
-class TestClock implements Clock {
-  t = START;
-  now(): Date {
-    return new Date(this.t);
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
-
 function tracker(): { clock: TestClock; health: HealthTracker } {
-  const clock = new TestClock();
+  const clock = new TestClock(START);
   return { clock, health: new HealthTracker(clock) };
 }
 

@@ -2,51 +2,12 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { KeyError, KeyPool, ROLLBACK_GRACE_DAYS, DEFAULT_REST_SECONDS, secretName, type KeyPoolOptions } from '../../src/core/keys';
-import type { Clock, SecretVault, StateStore } from '../../src/core/ports';
+import { MemoryState, MemoryVault, TestClock } from '../support/ports';
 import { maskKey } from '../../src/core/mask';
 import { PROVIDERS } from '../../src/core/providers';
 
 const DAY_MS = 86_400_000;
 const START = Date.parse('2025-03-01T12:00:00.000Z');
-
-class MemoryVault implements SecretVault {
-  readonly data = new Map<string, string>();
-  async get(name: string): Promise<string | undefined> {
-    return this.data.get(name);
-  }
-  async store(name: string, value: string): Promise<void> {
-    this.data.set(name, value);
-  }
-  async delete(name: string): Promise<void> {
-    this.data.delete(name);
-  }
-}
-
-/** Round-trips values through JSON, like a Memento or a state file. */
-class MemoryState implements StateStore {
-  readonly data = new Map<string, string>();
-  get<T>(key: string): T | undefined {
-    const raw = this.data.get(key);
-    return raw === undefined ? undefined : (JSON.parse(raw) as T);
-  }
-  async update(key: string, value: unknown): Promise<void> {
-    if (value === undefined) this.data.delete(key);
-    else this.data.set(key, JSON.stringify(value));
-  }
-  dump(): string {
-    return JSON.stringify([...this.data.entries()]);
-  }
-}
-
-class TestClock implements Clock {
-  constructor(public t = START) {}
-  now(): Date {
-    return new Date(this.t);
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 function rand(n: number): string {
@@ -72,8 +33,8 @@ function leaks(text: string, secret: string): boolean {
 
 function world(opts: Omit<KeyPoolOptions, 'clock'> = {}) {
   const vault = new MemoryVault();
-  const state = new MemoryState();
-  const clock = new TestClock();
+  const state = new MemoryState(); // round-trips values through JSON, like a Memento or a state file
+  const clock = new TestClock(START);
   const pool = new KeyPool(vault, state, { ...opts, clock });
   const secrets: string[] = [];
   const key = (p: keyof typeof canary): string => {
@@ -587,16 +548,7 @@ describe('KeyPool env discovery', () => {
 
 describe('KeyPool secrets for scrubbing', () => {
   /** Returns the same object until the key is updated, like a Memento or the state file. */
-  class StableState implements StateStore {
-    readonly data = new Map<string, unknown>();
-    get<T>(key: string): T | undefined {
-      return this.data.get(key) as T | undefined;
-    }
-    async update(key: string, value: unknown): Promise<void> {
-      if (value === undefined) this.data.delete(key);
-      else this.data.set(key, JSON.parse(JSON.stringify(value)));
-    }
-  }
+  const stableState = (): MemoryState => new MemoryState({ copy: 'stable' });
   class CountingVault extends MemoryVault {
     reads = 0;
     locked = false;
@@ -609,8 +561,8 @@ describe('KeyPool secrets for scrubbing', () => {
 
   it('reads the vault once while keys are unchanged, and again after add, rotate, rollback and remove', async () => {
     const vault = new CountingVault();
-    const state = new StableState();
-    const pool = new KeyPool(vault, state, { clock: new TestClock() });
+    const state = stableState();
+    const pool = new KeyPool(vault, state, { clock: new TestClock(START) });
     const a = canary.anthropic();
     const o = canary.openai();
     const added = await pool.add('anthropic', { apiKey: a });
@@ -632,12 +584,12 @@ describe('KeyPool secrets for scrubbing', () => {
 
   it('sees a key another writer added to the shared state', async () => {
     const vault = new CountingVault();
-    const state = new StableState();
-    const pool = new KeyPool(vault, state, { clock: new TestClock() });
+    const state = stableState();
+    const pool = new KeyPool(vault, state, { clock: new TestClock(START) });
     const a = canary.anthropic();
     await pool.add('anthropic', { apiKey: a });
     assert.deepEqual(await pool.readableSecrets(), [a]);
-    const other = new KeyPool(vault, state, { clock: new TestClock() }); // e.g. another window over the same storage
+    const other = new KeyPool(vault, state, { clock: new TestClock(START) }); // e.g. another window over the same storage
     const o = canary.openai();
     await other.add('openai', { apiKey: o });
     assert.deepEqual(new Set(await pool.readableSecrets()), new Set([a, o]));
@@ -645,7 +597,7 @@ describe('KeyPool secrets for scrubbing', () => {
 
   it('skips secrets that cannot be read and does not cache that answer; allSecrets still rejects', async () => {
     const vault = new CountingVault();
-    const pool = new KeyPool(vault, new StableState(), { clock: new TestClock(), env: { OPENAI_API_KEY: 'sk-proj-envENVenvENVenvENVenv0123456789' }, discoverEnv: true });
+    const pool = new KeyPool(vault, stableState(), { clock: new TestClock(START), env: { OPENAI_API_KEY: 'sk-proj-envENVenvENVenvENVenv0123456789' }, discoverEnv: true });
     const a = canary.anthropic();
     await pool.add('anthropic', { apiKey: a });
     vault.locked = true;

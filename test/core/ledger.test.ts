@@ -2,53 +2,12 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Ledger, type LedgerChange } from '../../src/core/ledger';
-import type { Clock, StateStore } from '../../src/core/ports';
+import type { StateStore } from '../../src/core/ports';
+import { MemoryState, TestClock } from '../support/ports';
 import type { UsageEvent } from '../../src/core/types';
 
 const NY = 'America/New_York';
 const KEY = 'aiKeyManager.ledger';
-
-/** JSON round-trips values like VS Code's Memento; can delay or fail writes. */
-class MemoryStore implements StateStore {
-  data = new Map<string, string>();
-  writes = 0;
-  inFlight = 0;
-  maxInFlight = 0;
-  delayMs = 0;
-  failNext = 0;
-  get<T>(key: string): T | undefined {
-    const v = this.data.get(key);
-    return v === undefined ? undefined : (JSON.parse(v) as T);
-  }
-  async update(key: string, value: unknown): Promise<void> {
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    try {
-      if (this.delayMs) await sleep(this.delayMs);
-      if (this.failNext > 0) {
-        this.failNext--;
-        throw new Error('disk full');
-      }
-      this.writes++;
-      this.data.set(key, JSON.stringify(value));
-    } finally {
-      this.inFlight--;
-    }
-  }
-  raw(key = KEY): string {
-    return this.data.get(key) ?? '';
-  }
-}
-
-class FixedClock implements Clock {
-  constructor(public t: Date) {}
-  now(): Date {
-    return new Date(this.t);
-  }
-  set(iso: string): void {
-    this.t = new Date(iso);
-  }
-}
 
 function ev(over: Partial<UsageEvent> & Pick<UsageEvent, 'at'>): UsageEvent {
   return {
@@ -66,9 +25,9 @@ function ev(over: Partial<UsageEvent> & Pick<UsageEvent, 'at'>): UsageEvent {
 
 // Now: Saturday 2026-11-21 12:00 in New York.
 const NOW = '2026-11-21T17:00:00Z';
-function setup(opts: { now?: string; store?: MemoryStore } & ConstructorParameters<typeof Ledger>[1] = {}) {
-  const store = opts.store ?? new MemoryStore();
-  const clock = new FixedClock(new Date(opts.now ?? NOW));
+function setup(opts: { now?: string; store?: MemoryState } & ConstructorParameters<typeof Ledger>[1] = {}) {
+  const store = opts.store ?? new MemoryState();
+  const clock = new TestClock(opts.now ?? NOW);
   const ledger = new Ledger(store, { timeZone: NY, flushDelayMs: 5, ...opts, clock });
   return { store, clock, ledger };
 }
@@ -291,8 +250,8 @@ describe('Ledger queries', () => {
     await ledger.flush();
     assert.equal(ledger.recent()[0].error, '401 invalid x-api-key [redacted]');
     assert.equal(ledger.providerStats('anthropic').lastError?.message, '401 invalid x-api-key [redacted]');
-    assert.ok(store.raw().length > 0);
-    assert.ok(!store.raw().includes('CANARY'));
+    assert.ok(store.raw(KEY).length > 0);
+    assert.ok(!store.raw(KEY).includes('CANARY'));
   });
 
   it('notifies listeners on record and reset; a throwing listener is reported, not thrown', async () => {
@@ -326,7 +285,7 @@ describe('Ledger persistence', () => {
     assert.deepEqual(again.providerStats(), ledger.providerStats());
     assert.deepEqual(again.export(), ledger.export());
     assert.equal(again.serializedSize(), ledger.serializedSize());
-    assert.equal(ledger.serializedSize(), Buffer.byteLength(store.raw()));
+    assert.equal(ledger.serializedSize(), Buffer.byteLength(store.raw(KEY)));
   });
 
   it('coalesces 10,000 concurrent records into one write and loses nothing', async () => {
@@ -363,7 +322,7 @@ describe('Ledger persistence', () => {
     await sleep(30);
     assert.equal(errors.length, 1);
     assert.match(errors[0], /Could not save state 'aiKeyManager.ledger': disk full. It will be retried/);
-    assert.equal(store.raw(), '');
+    assert.equal(store.raw(KEY), '');
     await ledger.flush();
     assert.equal(new Ledger(store, { clock, timeZone: NY }).usage().totals.requests, 1);
   });
@@ -388,8 +347,8 @@ describe('Ledger persistence', () => {
       [{ v: 99 }, /newer version/],
     ];
     for (const [value, warning] of cases) {
-      const store = new MemoryStore();
-      store.data.set(KEY, JSON.stringify(value));
+      const store = new MemoryState();
+      store.seed(KEY, value);
       const { ledger } = setup({ store });
       assert.equal(ledger.warnings.length, 1, JSON.stringify(value));
       assert.match(ledger.warnings[0], warning);
@@ -404,7 +363,7 @@ describe('Ledger persistence', () => {
       update: async () => undefined,
     };
     assert.match(new Ledger(broken).warnings[0], /Could not read usage history.*EACCES/);
-    assert.match(new Ledger(new MemoryStore(), { timeZone: 'Nowhere/Land' }).warnings[0], /Unknown time zone 'Nowhere\/Land'/);
+    assert.match(new Ledger(new MemoryState(), { timeZone: 'Nowhere/Land' }).warnings[0], /Unknown time zone 'Nowhere\/Land'/);
   });
 
   it('reset() clears memory and the stored state', async () => {
@@ -489,7 +448,7 @@ describe('Ledger retention', () => {
     const { ledger, clock } = setup({ now: new Date(start).toISOString() });
     for (let i = 0; i < 100_000; i++) {
       const t = new Date(start + (i / 100_000) * 365 * 86_400_000);
-      clock.t = t;
+      clock.set(t);
       const p = Math.floor(rand() * 4);
       ledger.record(
         ev({
@@ -515,8 +474,8 @@ describe('Ledger retention', () => {
 });
 
 describe('Ledger shared with another writer', () => {
-  /** Like MemoryStore, and says when the stored data changed (as the state file does). */
-  class SharedStore extends MemoryStore {
+  /** Like MemoryState, and says when the stored data changed (as the state file does). */
+  class SharedStore extends MemoryState {
     rev = 0;
     revision(): number {
       return this.rev;
@@ -527,11 +486,15 @@ describe('Ledger shared with another writer', () => {
     }
   }
 
+  /** Two ledgers that both loaded `store` before either saved, like two windows or processes. */
+  function twoLedgers(store: MemoryState, opts: ConstructorParameters<typeof Ledger>[1] = {}) {
+    const clock = new TestClock(NOW);
+    const open = () => new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000, ...opts });
+    return { store, clock, a: open(), b: open() };
+  }
+
   it('two ledgers on one store both keep their usage: a save merges instead of overwriting', async () => {
-    const store = new MemoryStore();
-    const clock = new FixedClock(new Date(NOW));
-    const a = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
-    const b = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 }); // both loaded the empty store
+    const { store, clock, a, b } = twoLedgers(new MemoryState()); // both loaded the empty store
     for (let i = 0; i < 3; i++) a.record(ev({ at: NOW, costUsd: 0.25, latencyMs: 100 }));
     for (let i = 0; i < 2; i++) b.record(ev({ at: NOW, provider: 'openai', model: 'gpt-4o', costUsd: 1, success: false, error: 'HTTP 500' }));
     await a.flush();
@@ -550,14 +513,11 @@ describe('Ledger shared with another writer', () => {
     await a.flush();
     assert.equal(a.usage().totals.requests, 6);
     assert.equal(new Ledger(store, { clock, timeZone: NY }).usage().totals.requests, 6);
-    assert.equal(new Ledger(store, { clock, timeZone: NY }).serializedSize(), Buffer.byteLength(store.raw()));
+    assert.equal(new Ledger(store, { clock, timeZone: NY }).serializedSize(), Buffer.byteLength(store.raw(KEY)));
   });
 
   it('with a store that reports changes, queries pick up the other writer’s saves without saving first', async () => {
-    const store = new SharedStore();
-    const clock = new FixedClock(new Date(NOW));
-    const a = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
-    const b = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
+    const { store, clock, a, b } = twoLedgers(new SharedStore());
     a.record(ev({ at: NOW, costUsd: 1 }));
     b.record(ev({ at: NOW, costUsd: 2 }));
     await b.flush();
@@ -569,10 +529,7 @@ describe('Ledger shared with another writer', () => {
   });
 
   it('a failed save is merged again later without counting anything twice', async () => {
-    const store = new MemoryStore();
-    const clock = new FixedClock(new Date(NOW));
-    const a = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
-    const b = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
+    const { store, clock, a, b } = twoLedgers(new MemoryState());
     a.record(ev({ at: NOW, costUsd: 1 }));
     store.failNext = 1;
     await assert.rejects(a.flush(), /disk full/);
@@ -585,10 +542,7 @@ describe('Ledger shared with another writer', () => {
   });
 
   it('reset() in one clears what both saved; the other’s later usage lands on the empty ledger', async () => {
-    const store = new MemoryStore();
-    const clock = new FixedClock(new Date(NOW));
-    const a = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
-    const b = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000 });
+    const { store, clock, a, b } = twoLedgers(new MemoryState());
     a.record(ev({ at: NOW, costUsd: 1 }));
     await a.flush();
     b.record(ev({ at: NOW, costUsd: 2 }));
@@ -604,10 +558,7 @@ describe('Ledger shared with another writer', () => {
   });
 
   it('merges recent events in time order, latency samples and the latest error', async () => {
-    const store = new MemoryStore();
-    const clock = new FixedClock(new Date(NOW));
-    const a = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000, recentLimit: 4, latencySampleSize: 3 });
-    const b = new Ledger(store, { clock, timeZone: NY, flushDelayMs: 10_000, recentLimit: 4, latencySampleSize: 3 });
+    const { store, clock, a, b } = twoLedgers(new MemoryState(), { recentLimit: 4, latencySampleSize: 3 });
     a.record(ev({ at: '2026-11-21T10:00:00.000Z', inputTokens: 1, latencyMs: 10 }));
     a.record(ev({ at: '2026-11-21T12:00:00.000Z', inputTokens: 3, latencyMs: 30, success: false, error: 'later error' }));
     b.record(ev({ at: '2026-11-21T11:00:00.000Z', inputTokens: 2, latencyMs: 20, success: false, error: 'earlier error' }));

@@ -6,45 +6,10 @@ import { KeyPool } from '../../src/core/keys';
 import { HealthTracker, FAILURE_LIMIT, COOLDOWN_MS } from '../../src/core/health';
 import { PricingService } from '../../src/core/pricing';
 import { getProvider } from '../../src/core/providers';
-import type { Clock, SecretVault, StateStore } from '../../src/core/ports';
+import { MemoryState, MemoryVault, TestClock } from '../support/ports';
 import type { TaskType } from '../../src/core/types';
 
 const START = Date.parse('2025-03-01T12:00:00.000Z');
-
-class MemoryVault implements SecretVault {
-  readonly data = new Map<string, string>();
-  async get(name: string): Promise<string | undefined> {
-    return this.data.get(name);
-  }
-  async store(name: string, value: string): Promise<void> {
-    this.data.set(name, value);
-  }
-  async delete(name: string): Promise<void> {
-    this.data.delete(name);
-  }
-}
-
-class MemoryState implements StateStore {
-  readonly data = new Map<string, string>();
-  get<T>(key: string): T | undefined {
-    const raw = this.data.get(key);
-    return raw === undefined ? undefined : (JSON.parse(raw) as T);
-  }
-  async update(key: string, value: unknown): Promise<void> {
-    if (value === undefined) this.data.delete(key);
-    else this.data.set(key, JSON.stringify(value));
-  }
-}
-
-class TestClock implements Clock {
-  t = START;
-  now(): Date {
-    return new Date(this.t);
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const rand = (n: number): string => Array.from(randomBytes(n), (b) => ALNUM[b % ALNUM.length]).join('');
@@ -60,7 +25,7 @@ const OPEN_BUDGET: RouterBudget = { enforce: false, day: noLimit, month: noLimit
 
 /** A real KeyPool, HealthTracker and PricingService behind the router; the budget is set by the test. */
 async function world(providersWithKeys: string[] = ['anthropic', 'openai', 'google']) {
-  const clock = new TestClock();
+  const clock = new TestClock(START);
   const state = new MemoryState();
   const pool = new KeyPool(new MemoryVault(), state, { clock });
   const health = new HealthTracker(clock);
@@ -401,7 +366,7 @@ describe('Router: fallback and failure', () => {
     w.router.route({ taskType: 'chat' });
     await w.pool.recordValidation(w.keyIds.openai, 'rate_limited', 5);
     w.router.route({ taskType: 'chat' });
-    const dump = JSON.stringify([...w.state.data.entries()]);
+    const dump = w.state.dump();
     assert.ok(!dump.includes('CANARY'), dump);
   });
 });

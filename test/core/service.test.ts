@@ -3,10 +3,10 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { AiKeyManagerCore, type CoreOptions } from '../../src/core/service';
 import { FAILURE_LIMIT } from '../../src/core/health';
-import { MemorySettings, MemoryState, MemoryVault, fixedClock } from '../mcp/helpers';
+import { MemorySettings, MemoryState, MemoryVault, fixedClock } from '../support/ports';
 
 function core(settings = new MemorySettings(), extra: Partial<CoreOptions> = {}) {
-  return new AiKeyManagerCore({ vault: new MemoryVault(), state: new MemoryState(), ledgerState: new MemoryState(), settings, clock: fixedClock, timeZone: 'UTC', ...extra });
+  return new AiKeyManagerCore({ vault: new MemoryVault(), state: new MemoryState({ copy: 'clone' }), ledgerState: new MemoryState({ copy: 'clone' }), settings, clock: fixedClock, timeZone: 'UTC', ...extra });
 }
 
 /** A fetch that never reaches anything, like a refused connection. */
@@ -76,8 +76,8 @@ describe('AiKeyManagerCore.track with a model it cannot price', () => {
   });
 
   it('never keeps a key pasted as the model name: it is recorded masked', async () => {
-    const state = new MemoryState();
-    const ledgerState = new MemoryState();
+    const state = new MemoryState({ copy: 'clone' });
+    const ledgerState = new MemoryState({ copy: 'clone' });
     const c = new AiKeyManagerCore({ vault: new MemoryVault(), state, ledgerState, settings: new MemorySettings(), clock: fixedClock, timeZone: 'UTC' });
     const key = 'sk-ant-api03-CANARYmodelQ1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8';
     const r = c.track({ provider: 'anthropic', model: key, inputTokens: 1, outputTokens: 1 }, 'tool');

@@ -1,10 +1,11 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { join, resolve } from 'node:path';
 import { acquireFileLock, withFileLock } from '../../src/headless/fileLock';
+import { tempRoot } from '../support/tmp';
 
 const LOCK_MODULE = resolve(__dirname, '../../src/headless/fileLock.js');
 
@@ -29,17 +30,12 @@ async function deadPid(): Promise<number> {
 }
 
 describe('file lock', () => {
-  let root: string;
-  let n = 0;
+  const tmp = tempRoot('aikm-lock-');
   const dir = () => {
-    const d = join(root, `case-${++n}`);
+    const d = tmp.unique('case');
     fs.mkdirSync(d);
     return d;
   };
-  before(() => {
-    root = fs.mkdtempSync(join(os.tmpdir(), 'aikm-lock-'));
-  });
-  after(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it('gives two processes turns: a read-modify-write counter loses no increment', async () => {
     const d = dir();
@@ -116,6 +112,6 @@ describe('file lock', () => {
   });
 
   it('says why when the lock cannot be created', async () => {
-    await assert.rejects(withFileLock(join(root, 'no-such-dir', 'x.lock'), async () => undefined), /Cannot create the lock file .*Check that its folder exists and is writable/);
+    await assert.rejects(withFileLock(join(tmp.path, 'no-such-dir', 'x.lock'), async () => undefined), /Cannot create the lock file .*Check that its folder exists and is writable/);
   });
 });

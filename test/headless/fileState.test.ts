@@ -1,23 +1,17 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { FileStateStore } from '../../src/headless/fileState';
 import { writeFileAtomic, writeFileAtomicSync } from '../../src/headless/atomicFile';
+import { tempRoot } from '../support/tmp';
 
 const posix = process.platform !== 'win32';
 
 describe('FileStateStore', () => {
-  let root: string;
-  let n = 0;
-  const newPath = () => join(root, `case-${++n}`, 'state.json');
-
-  before(() => {
-    root = fs.mkdtempSync(join(os.tmpdir(), 'aikm-state-'));
-  });
-  after(() => fs.rmSync(root, { recursive: true, force: true }));
+  const tmp = tempRoot('aikm-state-');
+  const newPath = () => join(tmp.unique('case'), 'state.json');
 
   it('starts empty when the file is missing and does not create it until an update', () => {
     const path = newPath();
@@ -122,14 +116,10 @@ describe('FileStateStore', () => {
 });
 
 describe('atomic file writes', () => {
-  let root: string;
-  before(() => {
-    root = fs.mkdtempSync(join(os.tmpdir(), 'aikm-atomic-'));
-  });
-  after(() => fs.rmSync(root, { recursive: true, force: true }));
+  const tmp = tempRoot('aikm-atomic-');
 
   it('replaces content, applies the mode, and leaves no temp files', async () => {
-    const path = join(root, 'a.json');
+    const path = join(tmp.path, 'a.json');
     await writeFileAtomic(path, 'one', 0o600);
     await writeFileAtomic(path, Buffer.from('two'));
     assert.equal(fs.readFileSync(path, 'utf8'), 'two');
@@ -137,27 +127,21 @@ describe('atomic file writes', () => {
     writeFileAtomicSync(path, 'three', 0o640);
     assert.equal(fs.readFileSync(path, 'utf8'), 'three');
     if (posix) assert.equal(fs.statSync(path).mode & 0o777, 0o640);
-    assert.deepEqual(fs.readdirSync(root), ['a.json']);
+    assert.deepEqual(fs.readdirSync(tmp.path), ['a.json']);
   });
 
   it('fails cleanly when the directory does not exist', async () => {
-    const path = join(root, 'missing', 'b.json');
+    const path = join(tmp.path, 'missing', 'b.json');
     await assert.rejects(writeFileAtomic(path, 'x'), { code: 'ENOENT' });
     assert.throws(() => writeFileAtomicSync(path, 'x'), { code: 'ENOENT' });
-    assert.equal(fs.existsSync(join(root, 'missing')), false);
+    assert.equal(fs.existsSync(join(tmp.path, 'missing')), false);
   });
 });
 
 describe('FileStateStore shared by two processes', () => {
-  let root: string;
-  let n = 0;
-  const newPath = () => join(root, `case-${++n}`, 'state.json');
+  const tmp = tempRoot('aikm-shared-');
+  const newPath = () => join(tmp.unique('case'), 'state.json');
   const STORE_MODULE = resolve(__dirname, '../../src/headless/fileState.js');
-
-  before(() => {
-    root = fs.mkdtempSync(join(os.tmpdir(), 'aikm-shared-'));
-  });
-  after(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it('keeps both processes’ keys: a write applies only its own changes to the file as it is now', async () => {
     const path = newPath();

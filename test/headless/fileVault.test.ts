@@ -1,24 +1,18 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { EncryptedFileVault, EnvVault } from '../../src/headless/fileVault';
+import { tempRoot } from '../support/tmp';
 
 const PASS = 'correct horse battery staple';
 const CANARY = 'sk-ant-api03-CANARY-7f3a9c2e1b-DO-NOT-LEAK';
 const posix = process.platform !== 'win32';
 
 describe('EncryptedFileVault', () => {
-  let root: string;
-  let n = 0;
-  const newPath = () => join(root, `case-${++n}`, 'vault.json');
-
-  before(() => {
-    root = fs.mkdtempSync(join(os.tmpdir(), 'aikm-vault-'));
-  });
-  after(() => fs.rmSync(root, { recursive: true, force: true }));
+  const tmp = tempRoot('aikm-vault-');
+  const newPath = () => join(tmp.unique('case'), 'vault.json');
 
   it('stores, reads back from a fresh instance, and deletes', async () => {
     const path = newPath();

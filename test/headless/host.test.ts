@@ -1,29 +1,23 @@
 // The headless core over AIKM_HOME: what it does when the encrypted vault cannot be read.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { createHeadlessCore } from '../../src/headless/host';
+import { tempRoot } from '../support/tmp';
 
 const PASSPHRASE = 'a long passphrase for the headless host tests';
 const KEY = 'sk-ant-api03-CANARYlockedQ1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8';
 
 describe('headless host with a locked vault (no AIKM_PASSPHRASE)', () => {
-  let home: string;
-  before(() => {
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'aikm-host-'));
-  });
-  after(() => fs.rmSync(home, { recursive: true, force: true }));
+  const tmp = tempRoot('aikm-host-');
 
   it('treats vault keys as unusable and says to set AIKM_PASSPHRASE', async () => {
-    const unlocked = createHeadlessCore({ AIKM_HOME: home, AIKM_PASSPHRASE: PASSPHRASE });
+    const unlocked = createHeadlessCore({ AIKM_HOME: tmp.path, AIKM_PASSPHRASE: PASSPHRASE });
     await unlocked.core.addKey('anthropic', { apiKey: KEY }, {}, 'cli');
     assert.equal(unlocked.core.keys.usable('anthropic').length, 1);
     assert.equal(unlocked.core.route({ taskType: 'code_generation' }).provider, 'anthropic');
     await unlocked.close();
 
-    const locked = createHeadlessCore({ AIKM_HOME: home });
+    const locked = createHeadlessCore({ AIKM_HOME: tmp.path });
     try {
       assert.equal(locked.core.keys.list('anthropic').length, 1, 'the key is still listed');
       assert.deepEqual(locked.core.keys.usable('anthropic'), [], 'a key that cannot be read is not usable');
@@ -39,7 +33,7 @@ describe('headless host with a locked vault (no AIKM_PASSPHRASE)', () => {
       await locked.close();
     }
 
-    const again = createHeadlessCore({ AIKM_HOME: home, AIKM_PASSPHRASE: PASSPHRASE });
+    const again = createHeadlessCore({ AIKM_HOME: tmp.path, AIKM_PASSPHRASE: PASSPHRASE });
     assert.equal(again.core.keys.usable('anthropic').length, 1, 'usable again with the passphrase');
     await again.close();
   });

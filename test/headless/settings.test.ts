@@ -1,20 +1,19 @@
 // Headless settings (AIKM_HOME/config.json): bad entries are dropped with a warning, never fatal.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { FileSettings } from '../../src/headless/settings';
+import { tempRoot } from '../support/tmp';
 
 const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 
 describe('FileSettings (config.json)', () => {
-  let root: string;
-  let n = 0;
+  const tmp = tempRoot('aikm-settings-');
   /** A fresh AIKM_HOME holding `config` as config.json. */
   const home = (config: unknown): string => {
-    const dir = path.join(root, `home-${++n}`);
+    const dir = tmp.unique('home');
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config));
     return dir;
@@ -22,11 +21,6 @@ describe('FileSettings (config.json)', () => {
   /** Runs `dist/cli.js mcp` with stdin closed at once: it starts, prints its warnings and exits. */
   const startCli = (dir: string) =>
     spawnSync(process.execPath, [CLI, 'mcp'], { env: { PATH: process.env.PATH ?? '', AIKM_HOME: dir }, input: '', encoding: 'utf8', timeout: 20_000 });
-
-  before(() => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'aikm-settings-'));
-  });
-  after(() => fs.rmSync(root, { recursive: true, force: true }));
 
   it('drops invalid price overrides with a warning naming the entry, and keeps the valid ones', () => {
     const dir = home({ priceOverrides: [{ model: 'ok-model', inputPerMTok: 1, outputPerMTok: 2 }, { model: 'bad', inputPerMTok: -5, outputPerMTok: 1 }] });

@@ -4,18 +4,8 @@ import * as vscode from 'vscode';
 import * as assert from 'node:assert/strict';
 import { VsCodeSettings } from '../../src/vscode/settings';
 import { AiKeyManagerCore } from '../../src/core/service';
-import type { StateStore } from '../../src/core/ports';
+import { MemoryState } from '../support/ports';
 import { activateExtension } from './helpers';
-
-class MemoryState implements StateStore {
-  private readonly m = new Map<string, unknown>();
-  get<T>(k: string): T | undefined {
-    return this.m.get(k) as T | undefined;
-  }
-  async update(k: string, v: unknown): Promise<void> {
-    this.m.set(k, v);
-  }
-}
 
 describe('VS Code settings: invalid price overrides', () => {
   const config = () => vscode.workspace.getConfiguration('aiKeyManager');
@@ -39,7 +29,7 @@ describe('VS Code settings: invalid price overrides', () => {
       assert.deepEqual(settings.warnings, heard);
 
       // What activation does: build a core on these settings. It must not throw.
-      const core = new AiKeyManagerCore({ vault: api.vault, state: new MemoryState(), ledgerState: new MemoryState(), settings });
+      const core = new AiKeyManagerCore({ vault: api.vault, state: new MemoryState({ copy: 'none' }), ledgerState: new MemoryState({ copy: 'none' }), settings });
       assert.equal(core.estimateCost({ model: good.model, inputTokens: 1_000_000 }).cost.totalCost, 1);
       core.dispose();
     } finally {

@@ -1,15 +1,17 @@
-// Shared parts for the MCP tests: in-memory ports, a core wired to the fake providers, an HTTP host
-// with the real SDK client, and canary scanning.
+// Shared parts for the MCP tests: a core on the in-memory ports (test/support/ports) wired to the
+// fake providers, an HTTP host with the real SDK client, the CLI over stdio, and canary scanning.
 import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { AiKeyManagerCore, type Settings, type SettingsSource } from '../../src/core/service';
-import type { Clock, SecretVault, StateStore } from '../../src/core/ports';
-import type { BudgetConfig } from '../../src/core/budget';
+import { AiKeyManagerCore } from '../../src/core/service';
+import type { Clock } from '../../src/core/ports';
 import { PROVIDERS } from '../../src/core/providers';
 import { createMcpServer } from '../../src/mcp/server';
 import { startHttpHost, type HttpHost } from '../../src/mcp/httpHost';
-import { DEFAULT_BUDGET } from '../../src/headless/settings';
+import { MemorySettings, MemoryState, MemoryVault, fixedClock } from '../support/ports';
+import { startFakeProviders, type FakeProviders, type FakeProvidersOptions } from '../fakes/providers';
 
 // Canary keys: valid in shape, unique enough that any 12-character piece of one is a leak.
 export const CANARY = {
@@ -37,68 +39,6 @@ export function assertNoCanary(text: string, where: string, canaries: readonly s
   }
 }
 
-// --- in-memory ports ---------------------------------------------------------------------------
-
-export class MemoryState implements StateStore {
-  private readonly m = new Map<string, unknown>();
-  get<T>(k: string): T | undefined {
-    const v = this.m.get(k);
-    return v === undefined ? undefined : (structuredClone(v) as T);
-  }
-  async update(k: string, v: unknown): Promise<void> {
-    if (v === undefined) this.m.delete(k);
-    else this.m.set(k, structuredClone(v));
-  }
-  /** Everything stored, as stable JSON. */
-  dump(): string {
-    return JSON.stringify(Object.fromEntries([...this.m.entries()].sort(([a], [b]) => a.localeCompare(b))));
-  }
-}
-
-export class MemoryVault implements SecretVault {
-  private readonly m = new Map<string, string>();
-  async get(k: string): Promise<string | undefined> {
-    return this.m.get(k);
-  }
-  async store(k: string, v: string): Promise<void> {
-    this.m.set(k, v);
-  }
-  async delete(k: string): Promise<void> {
-    this.m.delete(k);
-  }
-  dump(): string {
-    return JSON.stringify([...this.m.entries()].sort(([a], [b]) => a.localeCompare(b)));
-  }
-}
-
-export class MemorySettings implements SettingsSource {
-  private settings: Settings;
-  private readonly listeners = new Set<() => void>();
-  constructor(budget: Partial<BudgetConfig> = {}) {
-    this.settings = { budget: { ...DEFAULT_BUDGET, ...budget }, baseUrls: {}, priceOverrides: [], disabledProviders: [] };
-  }
-  get(): Settings {
-    return this.settings;
-  }
-  async setBudget(patch: Partial<BudgetConfig>): Promise<void> {
-    this.settings = { ...this.settings, budget: { ...this.settings.budget, ...patch } };
-    for (const l of this.listeners) l();
-  }
-  /** Replaces settings the way a user edit would (listeners fire). */
-  update(patch: Partial<Settings>): void {
-    this.settings = { ...this.settings, ...patch };
-    for (const l of this.listeners) l();
-  }
-  onDidChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-}
-
-/** Noon UTC on a mid-month day: far from day and month edges. */
-export const FIXED_NOW = new Date('2026-03-15T12:00:00.000Z');
-export const fixedClock: Clock = { now: () => new Date(FIXED_NOW) };
-
 /** AIKM_<ID>_BASE_URL for every provider, all pointing at `url`. */
 export function baseUrlEnv(url: string): Record<string, string> {
   return Object.fromEntries(PROVIDERS.map((p) => [p.baseUrlEnv, url]));
@@ -115,8 +55,8 @@ export interface TestCore {
 }
 
 export function createTestCore(opts: { fakeUrl: string; env?: Record<string, string>; validationTimeoutMs?: number; clock?: Clock }): TestCore {
-  const state = new MemoryState();
-  const ledgerState = new MemoryState();
+  const state = new MemoryState({ copy: 'clone' });
+  const ledgerState = new MemoryState({ copy: 'clone' });
   const vault = new MemoryVault();
   const settings = new MemorySettings();
   const core = new AiKeyManagerCore({
@@ -146,6 +86,35 @@ export async function startTestHost(core: AiKeyManagerCore): Promise<HttpHost> {
   return startHttpHost({ createServer: () => createMcpServer({ core, via: 'tool' }) });
 }
 
+export interface McpSession {
+  fake: FakeProviders;
+  t: TestCore;
+  host: HttpHost;
+  client: Client;
+  /** Closes the client and the host, disposes of the core and stops the fake providers. */
+  close(): Promise<void>;
+}
+
+/** Fake providers, a test core that uses them, its HTTP host, and an SDK client connected to it. */
+export async function openMcpSession(opts: { fake?: FakeProvidersOptions; env?: Record<string, string>; validationTimeoutMs?: number } = {}): Promise<McpSession> {
+  const fake = await startFakeProviders(opts.fake);
+  const t = createTestCore({ fakeUrl: fake.url, env: opts.env, validationTimeoutMs: opts.validationTimeoutMs });
+  const host = await startTestHost(t.core);
+  const { client } = await connectHttp(host);
+  return {
+    fake,
+    t,
+    host,
+    client,
+    close: async () => {
+      await client.close();
+      await host.close();
+      t.core.dispose();
+      await fake.close();
+    },
+  };
+}
+
 /** The SDK client shares one AbortSignal across requests and undici leaves a listener on it per fetch. */
 const isolatedFetch: typeof fetch = (url, init) => fetch(url, { ...init, signal: undefined });
 
@@ -157,6 +126,45 @@ export async function connectHttp(host: Pick<HttpHost, 'url' | 'token'>, name = 
   const client = new Client({ name, version: '1.0.0' });
   await client.connect(transport);
   return { client, transport };
+}
+
+/** The headless CLI as `node esbuild.mjs --tests` builds it (this file runs from out/test/mcp). */
+export const CLI = path.resolve(__dirname, '../../../dist/cli.js');
+
+export interface CliProcess {
+  client: Client;
+  transport: StdioClientTransport;
+  stderr: () => string;
+  /** Closes the client and waits until the process has exited. */
+  stop(): Promise<void>;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts `node dist/cli.js mcp` with `env` and connects an SDK client named `name` over stdio. */
+export async function spawnCli(env: Record<string, string>, name = 'stdio-test'): Promise<CliProcess> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp'], env, stderr: 'pipe' });
+  let err = '';
+  transport.stderr?.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  const client = new Client({ name, version: '1.0.0' });
+  await client.connect(transport);
+  const pid = transport.pid!;
+  return {
+    client,
+    transport,
+    stderr: () => err,
+    stop: async () => {
+      await client.close();
+      await waitFor(() => (alive(pid) ? undefined : true), 5000, `the CLI process ${pid} to exit`);
+    },
+  };
 }
 
 export interface ToolResult {

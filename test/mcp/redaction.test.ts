@@ -4,11 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { startFakeProviders, type FakeProviders } from '../fakes/providers';
-import type { HttpHost } from '../../src/mcp/httpHost';
 import { getProvider } from '../../src/core/providers';
 import { FAILURE_LIMIT } from '../../src/core/health';
-import { connectHttp, createTestCore, startTestHost, textOf, type TestCore, type ToolResult } from './helpers';
+import { openMcpSession, textOf, type McpSession, type TestCore, type ToolResult } from './helpers';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const HEX = '0123456789abcdef';
@@ -38,25 +36,17 @@ export function assertNoLeak(text: string, canaries: { key: string; from: number
 }
 
 describe('unstored keys are masked in every reply (track_request error, prompts, resources)', () => {
-  let fake: FakeProviders;
+  let session: McpSession;
   let t: TestCore;
-  let host: HttpHost;
   let client: Client;
   const canaries = unstoredCanaries();
 
   before(async () => {
-    fake = await startFakeProviders();
-    t = createTestCore({ fakeUrl: fake.url });
-    host = await startTestHost(t.core);
-    ({ client } = await connectHttp(host));
+    session = await openMcpSession();
+    ({ t, client } = session);
   });
 
-  after(async () => {
-    await client.close();
-    await host.close();
-    t.core.dispose();
-    await fake.close();
-  });
+  after(() => session.close());
 
   it('core: a key inside a track_request error never reaches provider health (last error, skip reasons, recommendations)', () => {
     for (const c of canaries) {

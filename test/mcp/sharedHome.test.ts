@@ -1,52 +1,17 @@
 // Two headless processes on one AIKM_HOME (e.g. Claude Code and Claude Desktop each running
 // `ai-key-manager mcp`): neither may lose the other's keys, secrets, usage, audit entries or budget.
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { createHeadlessCore } from '../../src/headless/host';
 import { EncryptedFileVault } from '../../src/headless/fileVault';
 import { secretName } from '../../src/core/keys';
-import { CANARY, assertNoCanary, callOk, waitFor } from './helpers';
+import { CANARY, CLI, assertNoCanary, callOk, spawnCli, type CliProcess } from './helpers';
+import { tempRoot } from '../support/tmp';
 
-const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 const PASSPHRASE = 'correct horse battery staple for the shared-home tests';
 const USED = [CANARY.anthropic, CANARY.openai, CANARY.google];
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-interface Proc {
-  client: Client;
-  stderr: () => string;
-  stop(): Promise<void>;
-}
-
-async function spawnCli(env: Record<string, string>, name: string): Promise<Proc> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp'], env, stderr: 'pipe' });
-  let err = '';
-  transport.stderr?.on('data', (c: Buffer) => (err += c.toString('utf8')));
-  const client = new Client({ name, version: '1.0.0' });
-  await client.connect(transport);
-  const pid = transport.pid!;
-  return {
-    client,
-    stderr: () => err,
-    stop: async () => {
-      await client.close();
-      await waitFor(() => (alive(pid) ? undefined : true), 5000, `the CLI process ${pid} to exit`);
-    },
-  };
-}
 
 interface KeyList {
   keys: { id: string; provider: string; masked: string }[];
@@ -56,14 +21,8 @@ interface Usage {
 }
 
 describe('two headless processes sharing one AIKM_HOME', () => {
-  let root: string;
-  let n = 0;
-  const newHome = () => fs.mkdtempSync(path.join(root, `home-${++n}-`));
-
-  before(() => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'aikm-shared-home-'));
-  });
-  after(() => fs.rmSync(root, { recursive: true, force: true }));
+  const tmp = tempRoot('aikm-shared-home-');
+  const newHome = () => fs.mkdtempSync(`${tmp.unique('home')}-`);
 
   it('two cores on one folder keep both keys, both secrets, all usage, both audit entries and both budget changes', async () => {
     const home = newHome();
@@ -126,7 +85,7 @@ describe('two headless processes sharing one AIKM_HOME', () => {
       const ids = [addedA.key.id, addedB.key.id].sort();
       for (const p of [a, b]) assert.deepEqual((await callOk<KeyList>(p.client, 'list_api_keys')).keys.map((k) => k.id).sort(), ids, 'each process lists both keys');
 
-      const track = (p: Proc, provider: string, model: string) => callOk(p.client, 'track_request', { provider, model, input_tokens: 5000, output_tokens: 2000 });
+      const track = (p: CliProcess, provider: string, model: string) => callOk(p.client, 'track_request', { provider, model, input_tokens: 5000, output_tokens: 2000 });
       await Promise.all([
         ...Array.from({ length: 4 }, () => track(a, 'anthropic', 'claude-3-5-sonnet')),
         ...Array.from({ length: 3 }, () => track(b, 'openai', 'gpt-4-turbo')),

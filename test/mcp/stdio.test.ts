@@ -5,50 +5,12 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { startFakeProviders, type FakeProviders } from '../fakes/providers';
 import { REQUIRED_TOOL_NAMES } from '../../src/mcp/tools';
-import { CANARY, MALFORMED_CASES, assertNoCanary, baseUrlEnv, callOk, textOf, waitFor, type ToolResult } from './helpers';
+import { CANARY, CLI, MALFORMED_CASES, assertNoCanary, baseUrlEnv, callOk, spawnCli, textOf, type CliProcess, type ToolResult } from './helpers';
 
-const CLI = path.resolve(__dirname, '../../../dist/cli.js');
 const PASSPHRASE = 'correct horse battery staple for the mcp tests';
 const USED = [CANARY.openai, CANARY.anthropic];
-
-interface Proc {
-  client: Client;
-  transport: StdioClientTransport;
-  stderr: () => string;
-  /** Closes the client and waits until the process has exited. */
-  stop(): Promise<void>;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function spawnCli(env: Record<string, string>): Promise<Proc> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp'], env, stderr: 'pipe' });
-  let err = '';
-  transport.stderr?.on('data', (c: Buffer) => (err += c.toString('utf8')));
-  const client = new Client({ name: 'stdio-test', version: '1.0.0' });
-  await client.connect(transport);
-  const pid = transport.pid!;
-  return {
-    client,
-    transport,
-    stderr: () => err,
-    stop: async () => {
-      await client.close();
-      await waitFor(() => (alive(pid) ? undefined : true), 5000, `the CLI process ${pid} to exit`);
-    },
-  };
-}
 
 describe('stdio MCP server (node dist/cli.js mcp)', () => {
   let fake: FakeProviders;
@@ -194,7 +156,7 @@ describe('stdio MCP server (node dist/cli.js mcp)', () => {
 describe('stdio MCP server: every tool, resource and prompt, and malformed input', () => {
   let fake: FakeProviders;
   let home: string;
-  let p: Proc;
+  let p: CliProcess;
   const SECRETS = [CANARY.anthropic, CANARY.anthropicRotated, CANARY.openai];
 
   /** Every file in AIKM_HOME with its content, to prove malformed input changed nothing. */

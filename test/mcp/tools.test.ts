@@ -4,11 +4,11 @@ import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { startFakeProviders, type FakeProviders } from '../fakes/providers';
-import type { HttpHost } from '../../src/mcp/httpHost';
+import type { FakeProviders } from '../fakes/providers';
 import { REQUIRED_TOOL_NAMES, TOOLS } from '../../src/mcp/tools';
 import { FAILURE_LIMIT } from '../../src/core/health';
-import { CANARY, FIXED_NOW, MALFORMED_CASES, assertNoCanary, connectHttp, createTestCore, startTestHost, textOf, waitFor, type TestCore, type ToolResult } from './helpers';
+import { CANARY, MALFORMED_CASES, assertNoCanary, openMcpSession, textOf, waitFor, type McpSession, type TestCore, type ToolResult } from './helpers';
+import { FIXED_NOW } from '../support/ports';
 
 const VALIDATION_TIMEOUT_MS = 300;
 const OPENAI_ENV_VAR = 'AIKM_TEST_OPENAI_KEY';
@@ -64,9 +64,9 @@ interface RouteOut {
 }
 
 describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
+  let session: McpSession;
   let fake: FakeProviders;
   let t: TestCore;
-  let host: HttpHost;
   let client: Client;
   /** Every reply the server gave, for the canary scan. */
   const seen: string[] = [];
@@ -96,27 +96,24 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
   };
 
   before(async () => {
-    fake = await startFakeProviders({
-      keys: {
-        [CANARY.anthropic]: 'valid',
-        [CANARY.anthropicRotated]: 'valid',
-        [CANARY.openai]: 'valid',
-        [CANARY.openaiLimited]: { retryAfter: 120 },
-        [CANARY.google]: 'valid',
-        [CANARY.googleHang]: 'hang',
+    session = await openMcpSession({
+      fake: {
+        keys: {
+          [CANARY.anthropic]: 'valid',
+          [CANARY.anthropicRotated]: 'valid',
+          [CANARY.openai]: 'valid',
+          [CANARY.openaiLimited]: { retryAfter: 120 },
+          [CANARY.google]: 'valid',
+          [CANARY.googleHang]: 'hang',
+        },
       },
+      env: { [OPENAI_ENV_VAR]: CANARY.openai },
+      validationTimeoutMs: VALIDATION_TIMEOUT_MS,
     });
-    t = createTestCore({ fakeUrl: fake.url, env: { [OPENAI_ENV_VAR]: CANARY.openai }, validationTimeoutMs: VALIDATION_TIMEOUT_MS });
-    host = await startTestHost(t.core);
-    ({ client } = await connectHttp(host));
+    ({ fake, t, client } = session);
   });
 
-  after(async () => {
-    await client.close();
-    await host.close();
-    t.core.dispose();
-    await fake.close();
-  });
+  after(() => session.close());
 
   it('lists every required tool and the extras with input and output schemas and the right annotations', async () => {
     const { tools } = await client.listTools();

@@ -6,79 +6,25 @@ import { join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { AiKeyManagerCore, type Settings, type SettingsSource } from '../../src/core/service';
-import type { Clock, SecretVault, StateStore } from '../../src/core/ports';
+import { AiKeyManagerCore } from '../../src/core/service';
 import type { BudgetConfig } from '../../src/core/budget';
 import type { PriceOverride } from '../../src/core/pricing';
 import { panelHtml } from '../../src/vscode/panelHtml';
 import type { PanelState, WebviewMessage } from '../../src/webview/protocol';
 import { THEMES, type ThemeName } from './themes';
+import { MemorySettings, MemoryState, MemoryVault, type TestClock } from '../support/ports';
 
-// --- in-memory ports ---------------------------------------------------------------------------
-
-class MemoryState implements StateStore {
-  private readonly m = new Map<string, unknown>();
-  get<T>(k: string): T | undefined {
-    const v = this.m.get(k);
-    return v === undefined ? undefined : (structuredClone(v) as T);
-  }
-  async update(k: string, v: unknown): Promise<void> {
-    if (v === undefined) this.m.delete(k);
-    else this.m.set(k, structuredClone(v));
-  }
-}
-
-class MemoryVault implements SecretVault {
-  private readonly m = new Map<string, string>();
-  async get(k: string): Promise<string | undefined> {
-    return this.m.get(k);
-  }
-  async store(k: string, v: string): Promise<void> {
-    this.m.set(k, v);
-  }
-  async delete(k: string): Promise<void> {
-    this.m.delete(k);
-  }
-}
-
-class MemorySettings implements SettingsSource {
-  private readonly listeners = new Set<() => void>();
-  constructor(private settings: Settings) {}
-  get(): Settings {
-    return this.settings;
-  }
-  async setBudget(patch: Partial<BudgetConfig>): Promise<void> {
-    this.settings = { ...this.settings, budget: { ...this.settings.budget, ...patch } };
-    for (const l of this.listeners) l();
-  }
-  onDidChange(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-}
-
-/** A clock the test moves by hand. */
-export class TestClock implements Clock {
-  constructor(public t: Date) {}
-  now(): Date {
-    return new Date(this.t.getTime());
-  }
-  set(iso: string): void {
-    this.t = new Date(iso);
-  }
-}
+// --- the core ----------------------------------------------------------------------------------
 
 export function makeCore(opts: { clock: TestClock; budget: Partial<BudgetConfig>; prices: PriceOverride[] }): AiKeyManagerCore {
   const settings = new MemorySettings({
     budget: { daily: 0, monthly: 0, alertThreshold: 0.8, enforce: false, ...opts.budget },
-    baseUrls: {},
     priceOverrides: opts.prices,
-    disabledProviders: [],
   });
   return new AiKeyManagerCore({
     vault: new MemoryVault(),
-    state: new MemoryState(),
-    ledgerState: new MemoryState(),
+    state: new MemoryState({ copy: 'clone' }),
+    ledgerState: new MemoryState({ copy: 'clone' }),
     settings,
     clock: opts.clock,
     timeZone: 'UTC',

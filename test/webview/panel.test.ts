@@ -4,11 +4,12 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import type { Browser, ElementHandle } from 'playwright-core';
-import type { AiKeyManagerCore } from '../../src/core/service';
+import type { AiKeyManagerCore, TrackInput } from '../../src/core/service';
 import { buildDashboard, type DashboardFilter, type DashboardModel } from '../../src/core/dashboard';
 import type { PriceOverride } from '../../src/core/pricing';
 import type { WebviewMessage } from '../../src/webview/protocol';
-import { launchBrowser, makeCore, openPanel, startServer, TestClock, type PanelPage, type PanelServer } from './harness';
+import { launchBrowser, makeCore, openPanel, startServer, type PanelPage, type PanelServer } from './harness';
+import { TestClock } from '../support/ports';
 import { THEMES, type ThemeName } from './themes';
 
 const NOW = '2026-03-20T15:00:00.000Z';
@@ -22,17 +23,9 @@ const PRICES: PriceOverride[] = [
   { provider: 'mistral', model: 'mistral-large-latest', inputPerMTok: 2, outputPerMTok: 6 },
 ];
 
-interface Seed {
+/** A core.track() input and the time it is recorded at. */
+interface Seed extends TrackInput {
   at: string;
-  provider: string;
-  model: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens?: number;
-  cacheWriteTokens?: number;
-  success?: boolean;
-  latencyMs?: number;
-  error?: string;
 }
 
 const SEEDS: Seed[] = [
@@ -79,7 +72,7 @@ function assertNoCanary(text: string, where: string): void {
 }
 
 async function seededCore(): Promise<{ core: AiKeyManagerCore; clock: TestClock }> {
-  const clock = new TestClock(new Date(NOW));
+  const clock = new TestClock(NOW);
   const core = makeCore({ clock, budget: BUDGET, prices: PRICES });
   await core.addKey('openai', { apiKey: CANARIES[0] }, { label: 'work' }, 'command');
   await core.addKey('anthropic', { apiKey: CANARIES[1] }, {}, 'command');
@@ -439,7 +432,7 @@ describe('usage & budget panel (webview)', () => {
 
   it('shows the empty state with first-step buttons when nothing is recorded', async () => {
     const saved = core;
-    const emptyClock = new TestClock(new Date(NOW));
+    const emptyClock = new TestClock(NOW);
     core = makeCore({ clock: emptyClock, budget: BUDGET, prices: PRICES });
     try {
       const p = await open();
@@ -464,7 +457,7 @@ describe('usage & budget panel (webview)', () => {
   it('masks a model name shaped like an API key in the tables', async () => {
     const saved = core;
     const keyModel = CANARIES[2];
-    const keyClock = new TestClock(new Date(NOW));
+    const keyClock = new TestClock(NOW);
     core = makeCore({ clock: keyClock, budget: BUDGET, prices: [...PRICES, { provider: 'openai', model: keyModel, inputPerMTok: 1, outputPerMTok: 1 }] });
     try {
       core.track({ provider: 'openai', model: keyModel, inputTokens: 1000, outputTokens: 100, success: false, error: `model ${keyModel} not found` }, 'command');
