@@ -18,8 +18,14 @@ try {
     extensionTestsEnv: { AIKM_TEST_OUTPUT: join(REPO, 'test-results') },
   });
 } catch (err) {
-  console.error(`Integration tests failed under @vscode/test-electron: ${err instanceof Error ? err.message : err}`);
-  process.exitCode = 1;
+  const message = err instanceof Error ? err.message : String(err);
+  if (/ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|download/i.test(message)) {
+    console.error(`Could not download desktop VS Code for @vscode/test-electron (${message}). It needs internet access; without it, 'npm test' runs the same suite in code-server.`);
+    process.exitCode = 2;
+  } else {
+    console.error(`Integration tests failed under @vscode/test-electron: ${message}`);
+    process.exitCode = 1;
+  }
 } finally {
   rmSync(folder, { recursive: true, force: true });
 }
