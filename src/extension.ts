@@ -35,11 +35,11 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
     void vscode.window.showWarningMessage(`AI Key Manager: ${w}`);
   });
   // The ledger is per workspace; with no folder open it falls back to global state.
-  const ledgerMemento = vscode.workspace.workspaceFolders?.length ? context.workspaceState : context.globalState;
+  const ledgerState = new MementoState(vscode.workspace.workspaceFolders?.length ? context.workspaceState : context.globalState);
   core = new AiKeyManagerCore({
     vault,
     state: new MementoState(context.globalState),
-    ledgerState: new MementoState(ledgerMemento),
+    ledgerState,
     settings,
     env: process.env,
   });
@@ -68,7 +68,7 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
     }),
     { dispose: () => c.dispose() },
   );
-  const deps: SurfaceDeps = { context, core: c, log, mcp: m, ledgerMemento };
+  const deps: SurfaceDeps = { context, core: c, log, mcp: m, ledgerState };
   context.subscriptions.push(
     ...registerCommands(deps),
     ...registerStatusBar(deps),

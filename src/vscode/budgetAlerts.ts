@@ -10,16 +10,18 @@ const SETTING = 'aiKeyManager.budget.notifications';
 const CHECK_DELAY_MS = 200;
 
 export function registerBudgetAlerts(deps: SurfaceDeps): vscode.Disposable[] {
-  const { core, log, ledgerMemento } = deps;
+  const { core, log, ledgerState } = deps;
   const shown: string[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   const check = async (): Promise<void> => {
     timer = undefined;
     try {
-      const { alerts, raised } = budgetAlerts(core.budget(), ledgerMemento.get<RaisedAlerts>(RAISED_KEY) ?? {});
+      const before = ledgerState.get<RaisedAlerts>(RAISED_KEY) ?? {};
+      const { alerts, raised } = budgetAlerts(core.budget(), before);
+      // Also when nothing is raised: a reset or a new period forgets what was.
+      if (JSON.stringify(raised) !== JSON.stringify(before)) await ledgerState.update(RAISED_KEY, raised);
       if (alerts.length === 0) return;
-      await ledgerMemento.update(RAISED_KEY, raised);
       if (!vscode.workspace.getConfiguration().get<boolean>(SETTING, true)) return;
       for (const a of alerts) {
         const text = alertMessage(a);
