@@ -62,9 +62,20 @@ describe('budget notifications', () => {
   it('stays quiet when notifications are turned off', async () => {
     await api.core.resetUsage('system');
     await config().update('budget.notifications', false, vscode.ConfigurationTarget.Global);
+    await new Promise((r) => setTimeout(r, 600)); // the check sees the reset and forgets what it raised
     const before = (await shown()).length;
     for (let i = 0; i < 12; i++) track(100_000);
     await new Promise((r) => setTimeout(r, 800));
     assert.equal((await shown()).length, before);
+  });
+
+  it('alerts again after the usage ledger was reset the same day', async () => {
+    await config().update('budget.notifications', undefined, vscode.ConfigurationTarget.Global);
+    await api.core.resetUsage('system');
+    await new Promise((r) => setTimeout(r, 600));
+    const before = (await shown()).length;
+    for (let i = 0; i < 8; i++) track(100_000);
+    const after = await untilShown(before + 1, 'alert after the reset');
+    assert.match(after[before], /daily budget \(80%\)/);
   });
 });
