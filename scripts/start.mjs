@@ -1,53 +1,124 @@
 #!/usr/bin/env node
-// npm start: install what is missing, build, and open the extension (loaded from source) in a real
-// VS Code — a local code-server on 127.0.0.1 — then print the URL. Ctrl+C stops everything.
-// Flags: --port N (default 0 = random), --folder DIR (workspace to open), --smoke (open the URL in
-// headless Chromium, save test-results/start.png, and exit: proves the URL serves the workbench).
+// npm start: install what is missing, build the extension into a .vsix, install it into a local VS Code
+// (code-server on 127.0.0.1, a profile kept across restarts) and print the URL. Ctrl+C stops it.
+// Run with --help for the options.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
 import { ensureDeps } from './ensureDeps.mjs';
 
-const argv = process.argv.slice(2);
-const opt = (n, d) => { const i = argv.indexOf(`--${n}`); return i >= 0 ? argv[i + 1] : d; };
+export const DEFAULT_PORT = 7337;
+const HELP = `npm start [-- options]
+
+Builds AI Key Manager, installs it into a local VS Code (code-server) and prints the URL to open.
+Keys, usage, budgets and settings are kept between starts: the VS Code profile is in the data folder,
+and the browser keeps secrets and workspace state per address, so open the same URL (same port) each time.
+
+  --port N       port on 127.0.0.1 (default ${DEFAULT_PORT})
+  --folder DIR   the folder to open (default: <data>/workspace)
+  --data DIR     the VS Code profile to use (default: ~/.cache/aikm-test/dev)
+  --smoke        check the URL serves the workbench with the extension running, save screenshots of
+                 the first-run walkthrough and a notification to test-results/, then stop. Uses a
+                 temporary profile and a free port unless --data / --port are given.
+  --help         this text`;
+
+function fail(message) {
+  console.error(`✖ ${message}`);
+  process.exit(2);
+}
+
+let args;
+try {
+  args = parseArgs({
+    options: { port: { type: 'string' }, folder: { type: 'string' }, data: { type: 'string' }, smoke: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  }).values;
+} catch (e) {
+  fail(`${e.message} Run 'npm start -- --help'.`);
+}
+if (args.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+const smoke = args.smoke === true;
+const port = Number(args.port ?? (smoke ? 0 : DEFAULT_PORT));
+if (!/^\d+$/.test(args.port ?? '0') || port > 65535) fail(`--port needs a port number from 0 to 65535 (got '${args.port}').`);
+
 ensureDeps();
-execFileSync(process.execPath, ['esbuild.mjs'], { stdio: 'inherit' });
-const { ensureHost, startCodeServer, workbenchUrl, cacheDir, chromiumPath, CHROMIUM_ARGS, REPO } = await import('../test/host/codeServer.mjs');
-const host = ensureHost();
-// A persistent profile, so keys, settings and the ledger survive restarts.
-const runDir = join(cacheDir(), 'dev');
-const folder = resolve(opt('folder', join(runDir, 'workspace')));
+const { ensureHost, startCodeServer, installExtension, workbenchUrl, cacheDir, REPO } = await import('../test/host/codeServer.mjs');
+const dataArg = args.data;
+const temporary = smoke && !dataArg;
+const runDir = resolve(dataArg ?? (temporary ? mkdtempSync(join(tmpdir(), 'aikm-smoke-')) : join(cacheDir(), 'dev')));
+mkdirSync(runDir, { recursive: true });
+const folder = resolve(args.folder ?? join(runDir, 'workspace'));
 mkdirSync(folder, { recursive: true });
-const port = Number(opt('port', 0));
-if (!Number.isInteger(port) || port < 0 || port > 65535) { console.error(`--port needs a port number (got '${opt('port')}')`); process.exit(2); }
+
+// Another `npm start` on this profile, or another program on the port: say which, before building.
+const pidFile = join(runDir, 'server.json');
+const running = await readRunning(pidFile);
+if (running) fail(`AI Key Manager is already running on this profile (pid ${running.pid}): open ${running.url}\n  Stop it with Ctrl+C in its terminal (or 'kill ${running.pid}') before starting it again.`);
+if (port !== 0 && !(await portIsFree(port))) {
+  fail(
+    `Port ${port} on 127.0.0.1 is in use by another program. Stop it, or start on another port: npm start -- --port ${port === DEFAULT_PORT ? 8080 : DEFAULT_PORT}\n` +
+      '  The browser keeps keys and workspace state per address, so after a port change they start empty; going back to the old port brings them back.',
+  );
+}
+
+const host = ensureHost();
+process.stdout.write('▶ building the extension (.vsix) and installing it into the VS Code profile\n');
+const vsix = join(runDir, 'ai-key-manager.vsix');
+execFileSync(process.execPath, [join(REPO, 'node_modules', '@vscode', 'vsce', 'vsce'), 'package', '--no-dependencies', '--no-rewrite-relative-links', '--out', vsix], {
+  cwd: REPO,
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+installExtension({ host, runDir, vsix });
+
 const server = await startCodeServer({ host, runDir, port });
 const url = workbenchUrl(server.url, { folder });
-const stop = async (code = 0) => { await server.stop(); process.exit(code); };
+writeFileSync(pidFile, JSON.stringify({ pid: process.pid, url }));
+let stopping = false;
+const stop = async (code = 0) => {
+  if (stopping) return;
+  stopping = true;
+  await server.stop();
+  rmSync(pidFile, { force: true });
+  if (temporary) rmSync(runDir, { recursive: true, force: true });
+  process.exit(code);
+};
 for (const [sig, code] of [['SIGINT', 0], ['SIGTERM', 0], ['SIGHUP', 129]]) process.on(sig, () => void stop(code));
-process.stdout.write(`\nAI Key Manager is running in VS Code ${host.versions.VSCODE_VERSION} (code-server).\nOpen this URL in a browser:\n\n  ${url}\n\nPress Ctrl+C to stop.\n`);
+server.child.on('exit', (code, signal) => {
+  if (stopping) return;
+  console.error(`✖ VS Code (code-server) stopped unexpectedly (${code ?? signal}). Its log: ${server.logFile}`);
+  void stop(4);
+});
+process.stdout.write(
+  `\nAI Key Manager is running in VS Code ${host.versions.VSCODE_VERSION} (code-server).\nOpen this URL in a browser:\n\n  ${url}\n\n` +
+    `Profile: ${runDir}${temporary ? ' (temporary)' : ''}\nPress Ctrl+C to stop.\n`,
+);
 
-if (argv.includes('--smoke')) {
-  // Proves the URL serves a workbench with this extension running: its status-bar item shows.
-  let code = 0;
-  let browser;
+if (smoke) {
+  const { smokeCheck } = await import('./smoke.mjs');
+  await stop(await smokeCheck(url, join(REPO, 'test-results')));
+}
+
+/** The `npm start` recorded in the profile, if its process is alive and its port still taken. */
+async function readRunning(file) {
+  if (!existsSync(file)) return undefined;
   try {
-    const { chromium } = createRequire(import.meta.url)('playwright-core');
-    browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS });
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(url, { waitUntil: 'domcontentloaded' });
-    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-    const item = page.locator('.statusbar-item', { hasText: /today/ }).first();
-    await item.waitFor({ timeout: 60_000 });
-    const title = await page.title();
-    mkdirSync(join(REPO, 'test-results'), { recursive: true });
-    await page.screenshot({ path: join(REPO, 'test-results', 'start.png') });
-    process.stdout.write(`smoke: workbench "${title}", AI Key Manager status bar shows "${(await item.textContent())?.trim()}"; screenshot test-results/start.png\n`);
-  } catch (e) {
-    console.error(`smoke: the workbench did not show AI Key Manager: ${e.message}`);
-    code = 1;
-  } finally {
-    await browser?.close().catch(() => {});
-    await stop(code);
+    const r = JSON.parse(readFileSync(file, 'utf8'));
+    process.kill(r.pid, 0);
+    return (await portIsFree(Number(new URL(r.url).port))) ? undefined : r;
+  } catch {
+    return undefined; // unreadable, or the process is gone: a leftover from a crash
   }
+}
+
+function portIsFree(p) {
+  return new Promise((done) => {
+    const probe = createServer();
+    probe.once('error', () => done(false));
+    probe.listen(p, '127.0.0.1', () => probe.close(() => done(true)));
+  });
 }

@@ -10,6 +10,7 @@ import { registerStatusBar } from './vscode/statusBar';
 import { registerChat } from './vscode/chat';
 import { registerPanel } from './vscode/panel';
 import { registerBudgetAlerts } from './vscode/budgetAlerts';
+import { registerGettingStarted } from './vscode/gettingStarted';
 
 /** Exported to integration tests only (extension mode Test): other extensions get nothing. */
 export interface AiKeyManagerTestApi {
@@ -75,6 +76,7 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
     ...registerChat(deps),
     ...registerPanel(deps),
     ...registerBudgetAlerts(deps),
+    ...registerGettingStarted(deps),
   );
   log.info(`activated (VS Code ${vscode.version})`);
 

@@ -14,6 +14,15 @@ const REFRESH_MS = 60_000;
 
 export type StatusBarMode = 'full' | 'compact' | 'hidden';
 
+const PANEL_COMMAND = 'aiKeyManager.showPanel';
+const ADD_KEY_COMMAND = 'aiKeyManager.addKey';
+const FIRST_STEP_TOOLTIP = 'AI Key Manager: no API keys yet. Click to add your first key; your spend against your budget shows here after that.';
+
+/** No key, no spend this month and no budget: a new user, who needs a first step more than "$0.00 today". */
+export function isFirstRun(budget: BudgetStatus, keyCount: number): boolean {
+  return keyCount === 0 && budget.month.spent === 0 && budget.day.limit === null && budget.month.limit === null;
+}
+
 export interface StatusBarSnapshot {
   text: string;
   tooltip: string;
@@ -32,7 +41,6 @@ export function registerStatusBar(deps: SurfaceDeps): vscode.Disposable[] {
   const { core, log } = deps;
   const item = vscode.window.createStatusBarItem(STATUS_BAR_ID, vscode.StatusBarAlignment.Right, 100);
   item.name = 'AI Key Manager budget';
-  item.command = 'aiKeyManager.showPanel';
   let visible = false;
   let renders = 0;
   let lastRender = 0;
@@ -45,11 +53,20 @@ export function registerStatusBar(deps: SurfaceDeps): vscode.Disposable[] {
     try {
       const mode = readMode();
       const budget = core.budget();
-      const top = core.usage({ days: 1, groupBy: 'model' }).groups.slice(0, 3);
-      item.text = statusText(budget, mode);
-      item.tooltip = tooltip(budget, top);
-      // The text is codicon syntax and a slash; say it in words.
-      item.accessibilityInformation = { label: accessibleText(budget), role: 'button' };
+      if (isFirstRun(budget, core.listKeys().length)) {
+        // Nothing to show a budget of yet: point at the first step instead of "$0.00 today".
+        item.text = mode === 'compact' ? '$(key)' : '$(key) Add an API key';
+        item.tooltip = FIRST_STEP_TOOLTIP;
+        item.accessibilityInformation = { label: FIRST_STEP_TOOLTIP, role: 'button' };
+        item.command = ADD_KEY_COMMAND;
+      } else {
+        const top = core.usage({ days: 1, groupBy: 'model' }).groups.slice(0, 3);
+        item.text = statusText(budget, mode);
+        item.tooltip = tooltip(budget, top);
+        // The text is codicon syntax and a slash; say it in words.
+        item.accessibilityInformation = { label: accessibleText(budget), role: 'button' };
+        item.command = PANEL_COMMAND;
+      }
       item.backgroundColor = budget.anyExceeded
         ? new vscode.ThemeColor('statusBarItem.errorBackground')
         : budget.anyAlert

@@ -1,11 +1,13 @@
 // Starts a real VS Code (code-server on Node 24 from the test cache) in its own process group
 // and builds workbench URLs that load this extension from source.
 import { spawn, execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdtempSync, mkdirSync, readFileSync, existsSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir, homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+const require = createRequire(import.meta.url);
 export const HOST_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(HOST_DIR, '..', '..');
 
@@ -38,11 +40,74 @@ export function ensureHost() {
   };
 }
 
+/** What every run of the workbench here wants: no telemetry, no update checks (there is no network). */
+export const BASE_SETTINGS = {
+  'telemetry.telemetryLevel': 'off',
+  'extensions.autoCheckUpdates': false,
+  'extensions.autoUpdate': false,
+};
+
+/**
+ * Adds each of `defaults` that the user settings file does not set yet, keeping everything else in
+ * it (comments included). A file that is not valid JSON with comments is left alone, with a warning.
+ */
+export function mergeUserSettings(file, defaults, warn = (m) => process.stderr.write(`${m}\n`)) {
+  const { parse, modify, applyEdits } = require('jsonc-parser');
+  mkdirSync(dirname(file), { recursive: true });
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  if (!text.trim()) text = '{}';
+  const errors = [];
+  const current = parse(text, errors, { allowTrailingComma: true });
+  if (errors.length || current === null || typeof current !== 'object' || Array.isArray(current)) {
+    warn(`${file} is not valid JSON with comments, so it was left as it is (settings it lacks: ${Object.keys(defaults).join(', ')}).`);
+    return { added: [] };
+  }
+  const added = Object.keys(defaults).filter((k) => !(k in current));
+  for (const k of added) text = applyEdits(text, modify(text, [k], defaults[k], { formattingOptions: { insertSpaces: true, tabSize: 2 } }));
+  if (added.length) writeFileSync(file, text.endsWith('\n') ? text : `${text}\n`);
+  return { added };
+}
+
+/**
+ * Installs a .vsix into the profile at `runDir` (as 'Install from VSIX' would), replacing the same
+ * version if it is there. Throws with code-server's output when it fails.
+ */
+export function installExtension({ host, runDir, vsix }) {
+  try {
+    return execFileSync(host.node, [host.entry, ...profileArgs(runDir), '--install-extension', vsix, '--force'], {
+      encoding: 'utf8',
+      env: profileEnv(runDir),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (e) {
+    throw new Error(`Installing ${vsix} into VS Code failed:\n${e.stdout ?? ''}${e.stderr ?? e.message}`);
+  }
+}
+
+const profileArgs = (runDir) => [
+  '--config', join(runDir, 'config.yaml'),
+  '--user-data-dir', join(runDir, 'user-data'),
+  '--extensions-dir', join(runDir, 'extensions'),
+];
+
+/** HOME, XDG folders and TMPDIR inside the profile, so nothing lands in the real home folder. */
+const profileEnv = (runDir, env = {}) => ({
+  ...process.env,
+  ...env,
+  HOME: join(runDir, 'home'),
+  XDG_CONFIG_HOME: join(runDir, 'home', '.config'),
+  XDG_DATA_HOME: join(runDir, 'home', '.local', 'share'),
+  TMPDIR: join(runDir, 'tmp'),
+});
+
 /**
  * Starts code-server on 127.0.0.1 (port 0 = random) in a new session (detached => setsid) so that
  * stop() can kill the whole group: server, extension host, pty host, file watcher.
+ * `smokeTestDriver` turns on VS Code's test driver, which the test launcher needs to load an
+ * extension under test from the URL payload; it also makes the workbench drop every notification
+ * toast, so it is for tests only. `settings` are added to the user settings where not set yet.
  */
-export async function startCodeServer({ host, port = 0, env = {}, runDir, quiet = true }) {
+export async function startCodeServer({ host, port = 0, env = {}, runDir, quiet = true, smokeTestDriver = false, settings = {} }) {
   const ownRunDir = !runDir;
   runDir ??= mkdtempSync(join(tmpdir(), 'aikm-'));
   for (const d of ['home', 'user-data', 'extensions', 'logs', 'tmp']) mkdirSync(join(runDir, d), { recursive: true });
@@ -50,15 +115,7 @@ export async function startCodeServer({ host, port = 0, env = {}, runDir, quiet 
   if (join(runDir, 'tmp', 'vscode-ipc-00000000-0000-0000-0000-000000000000.sock').length >= 108) {
     throw new Error(`Run directory path too long for VS Code's IPC sockets: ${runDir}`);
   }
-  const settings = join(runDir, 'user-data', 'User');
-  mkdirSync(settings, { recursive: true });
-  writeFileSync(join(settings, 'settings.json'), JSON.stringify({
-    'workbench.startupEditor': 'none',
-    'telemetry.telemetryLevel': 'off',
-    'extensions.autoCheckUpdates': false,
-    'extensions.autoUpdate': false,
-    'chat.disableAIFeatures': false,
-  }, null, 2));
+  mergeUserSettings(join(runDir, 'user-data', 'User', 'settings.json'), { ...BASE_SETTINGS, ...settings });
   const logFile = join(runDir, 'logs', 'code-server.log');
   const { openSync } = await import('node:fs');
   const fd = openSync(logFile, 'w'); // a fresh log: the URL is read from it
@@ -66,21 +123,12 @@ export async function startCodeServer({ host, port = 0, env = {}, runDir, quiet 
     host.entry,
     '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none',
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
-    '--config', join(runDir, 'config.yaml'),
-    '--user-data-dir', join(runDir, 'user-data'),
-    '--extensions-dir', join(runDir, 'extensions'),
-    '--vscode-option', 'enable-smoke-test-driver',
+    ...profileArgs(runDir),
+    ...(smokeTestDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : []),
   ], {
     detached: true,
     stdio: ['ignore', fd, fd],
-    env: {
-      ...process.env,
-      ...env,
-      HOME: join(runDir, 'home'),
-      XDG_CONFIG_HOME: join(runDir, 'home', '.config'),
-      XDG_DATA_HOME: join(runDir, 'home', '.local', 'share'),
-      TMPDIR: join(runDir, 'tmp'),
-    },
+    env: profileEnv(runDir, env),
   });
   let exited = null;
   child.on('exit', (code, signal) => { exited = { code, signal }; });
@@ -112,16 +160,21 @@ export async function startCodeServer({ host, port = 0, env = {}, runDir, quiet 
   return { url: url.replace(/\/$/, ''), runDir, logFile, stop, child };
 }
 
-/** The workbench URL that opens `folder` with this repo loaded as the development extension. */
-export function workbenchUrl(serverUrl, { folder, extensionPath = REPO, testsPath, extensionEnv } = {}) {
+/**
+ * The workbench URL that opens `folder`; with `extensionPath` (test launcher only: it needs the smoke
+ * test driver) that folder is loaded as the development extension, and `testsPath` runs in it.
+ */
+export function workbenchUrl(serverUrl, { folder, extensionPath, testsPath, extensionEnv } = {}) {
   const authority = new URL(serverUrl).host;
   const remote = (p) => `vscode-remote://${authority}${resolve(p).split('/').map(encodeURIComponent).join('/')}`;
-  const payload = [['extensionDevelopmentPath', remote(extensionPath)]];
-  if (testsPath) payload.push(['extensionTestsPath', remote(testsPath)]);
-  if (extensionEnv) payload.push(['extensionEnvironment', JSON.stringify(extensionEnv)]);
   const q = new URLSearchParams();
   if (folder) q.set('folder', resolve(folder)); else q.set('ew', 'true');
-  q.set('payload', JSON.stringify(payload));
+  if (extensionPath) {
+    const payload = [['extensionDevelopmentPath', remote(extensionPath)]];
+    if (testsPath) payload.push(['extensionTestsPath', remote(testsPath)]);
+    if (extensionEnv) payload.push(['extensionEnvironment', JSON.stringify(extensionEnv)]);
+    q.set('payload', JSON.stringify(payload));
+  }
   return `${serverUrl}/?${q}`;
 }
 

@@ -65,6 +65,9 @@ try {
   const folder = opt('folder') ? resolve(opt('folder')) : (tempFolder = mkdtempSync(join(tmpdir(), 'aikm-ws-')));
   server = await startCodeServer({
     host,
+    // The test driver loads this repo and the test module from the URL payload (and drops toasts).
+    smokeTestDriver: true,
+    settings: { 'workbench.startupEditor': 'none', 'chat.disableAIFeatures': false },
     env: { AIKM_TEST_OUTPUT: outDir, AIKM_TEST_SCREENSHOT: flag('screenshot') ? '1' : '' },
   });
   say(`VS Code ${host.versions.VSCODE_VERSION} (code-server ${host.versions.CODE_SERVER_VERSION}) at ${server.url} after ${Date.now() - t0} ms`);
@@ -103,7 +106,7 @@ try {
     done(code);
   });
   const timer = setTimeout(() => { console.error(`${ts()} [host] TIMEOUT: the tests did not finish within ${timeoutMs / 1000}s (see ${logDir})`); done(124); }, timeoutMs);
-  const url = workbenchUrl(server.url, { folder, testsPath });
+  const url = workbenchUrl(server.url, { folder, extensionPath: REPO, testsPath });
   if (verbose) say(`opening ${url}`);
   try {
     await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 });

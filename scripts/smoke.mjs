@@ -1,0 +1,47 @@
+// `npm start -- --smoke`: opens the printed URL in headless Chromium and checks what a new user sees:
+// the workbench, the extension's status-bar item, its first-run walkthrough, and that a notification
+// toast shows (npm start runs without the test driver, which would drop toasts). Screenshots go to
+// test-results/. Returns the exit code: 0 when all of it showed, 1 otherwise.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { chromiumPath, CHROMIUM_ARGS } from '../test/host/codeServer.mjs';
+
+export const STATUS_ITEM = '[id="aikm.ai-key-manager.aiKeyManager.budget"]';
+
+export async function smokeCheck(url, outDir) {
+  const say = (m) => process.stdout.write(`smoke: ${m}\n`);
+  mkdirSync(outDir, { recursive: true });
+  let browser;
+  try {
+    const { chromium } = createRequire(import.meta.url)('playwright-core');
+    browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    const item = page.locator(STATUS_ITEM);
+    await item.waitFor({ timeout: 60_000 });
+    say(`workbench "${await page.title()}"; the AI Key Manager status-bar item reads "${(await item.innerText()).trim()}"`);
+
+    const walkthrough = page.locator('.gettingStartedContainer', { hasText: 'Get started with AI Key Manager' });
+    await walkthrough.waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(outDir, 'start-walkthrough.png') });
+    say(`the first-run walkthrough opened; screenshot ${join(outDir, 'start-walkthrough.png')}`);
+
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget input').waitFor({ timeout: 10_000 });
+    await page.keyboard.type('AI Keys: Restart MCP Server');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Restart MCP Server' }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    const toast = page.locator('.notification-toast', { hasText: 'MCP server restarted' });
+    await toast.waitFor({ timeout: 15_000 });
+    await page.screenshot({ path: join(outDir, 'start-toast.png') });
+    say(`a command's notification toast showed: "${(await toast.innerText()).split('\n')[0]}"; screenshot ${join(outDir, 'start-toast.png')}`);
+    return 0;
+  } catch (e) {
+    console.error(`✖ smoke: the workbench did not show AI Key Manager as a new user should see it: ${e.message}`);
+    return 1;
+  } finally {
+    await browser?.close().catch(() => {});
+  }
+}
