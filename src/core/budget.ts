@@ -1,5 +1,7 @@
 // Daily and monthly budget status from the usage ledger, in local calendar periods.
-import { dayBounds, monthBounds } from './calendar';
+import { addDays, dayBounds, monthBounds } from './calendar';
+
+const DAY_MS = 86_400_000;
 import type { Ledger } from './ledger';
 
 export interface BudgetConfig {
@@ -26,8 +28,18 @@ export interface PeriodStatus {
   alert: boolean;
   /** spent >= limit. */
   exceeded: boolean;
-  /** Spend at the end of the period at the current burn rate. */
+  /**
+   * Spend at the end of the period: what is spent plus the burn rate (BudgetStatus.burnRate) for the
+   * time left in it.
+   */
   projected: number;
+}
+
+/** The rate projections use: the average daily spend of the trailing window, days without spend as $0. */
+export interface BurnRate {
+  usdPerDay: number;
+  /** Length of the window in days: the last BURN_RATE_DAYS local days, today so far included. */
+  windowDays: number;
 }
 
 export interface BudgetStatus {
@@ -36,7 +48,15 @@ export interface BudgetStatus {
   enforce: boolean;
   anyExceeded: boolean;
   anyAlert: boolean;
+  burnRate: BurnRate;
 }
+
+/**
+ * Projections use the average of the last 7 days (this one so far and the 6 before it, across a month
+ * boundary), not this period's pace: one request just after midnight on the 1st is 1/6 of a day's
+ * worth, not a 30th of the month.
+ */
+export const BURN_RATE_DAYS = 7;
 
 const DEFAULT_THRESHOLD = 0.8;
 // Sub-micro-dollar slack so 8 of 10 at 0.8 alerts despite float rounding.
@@ -52,21 +72,25 @@ export function checkBudget(ledger: Ledger, config: BudgetConfig, now: Date, tim
   const t = now.getTime();
   const day = dayBounds(now, timeZone);
   const month = monthBounds(now, timeZone);
-  // Burn rate is only meaningful after a while: treat the first hour / first day as elapsed.
-  const dayElapsed = Math.max((t - day.start) / (day.end - day.start), 1 / 24);
-  const monthElapsed = Math.max((t - month.start) / (month.end - month.start), 1 / month.days);
-  const dayStatus = periodStatus('day', day.key, ledger.spentIn(day.key), config.daily, threshold, dayElapsed);
-  const monthStatus = periodStatus('month', month.key, ledger.spentIn(month.key), config.monthly, threshold, monthElapsed);
+  let windowSpend = ledger.spentIn(day.key);
+  for (let i = 1; i < BURN_RATE_DAYS; i++) windowSpend += ledger.spentIn(addDays(day.key, -i));
+  const windowDays = BURN_RATE_DAYS - 1 + (t - day.start) / (day.end - day.start);
+  const burnRate: BurnRate = { usdPerDay: windowSpend / windowDays, windowDays };
+  const dayLeft = (day.end - t) / (day.end - day.start);
+  const monthLeft = (month.end - t) / DAY_MS;
+  const dayStatus = periodStatus('day', day.key, ledger.spentIn(day.key), config.daily, threshold, burnRate.usdPerDay * dayLeft);
+  const monthStatus = periodStatus('month', month.key, ledger.spentIn(month.key), config.monthly, threshold, burnRate.usdPerDay * monthLeft);
   return {
     day: dayStatus,
     month: monthStatus,
     enforce: config.enforce === true,
     anyExceeded: dayStatus.exceeded || monthStatus.exceeded,
     anyAlert: dayStatus.alert || monthStatus.alert,
+    burnRate,
   };
 }
 
-function periodStatus(period: 'day' | 'month', key: string, spent: number, rawLimit: number, threshold: number, elapsed: number): PeriodStatus {
+function periodStatus(period: 'day' | 'month', key: string, spent: number, rawLimit: number, threshold: number, rest: number): PeriodStatus {
   const limit = Number.isFinite(rawLimit) && rawLimit > 0 ? rawLimit : null;
   return {
     period,
@@ -77,7 +101,7 @@ function periodStatus(period: 'day' | 'month', key: string, spent: number, rawLi
     percent: limit === null ? null : (spent / limit) * 100,
     alert: limit !== null && spent >= threshold * limit - EPSILON,
     exceeded: limit !== null && spent >= limit - EPSILON,
-    projected: roundMicros(spent / Math.min(1, elapsed)),
+    projected: roundMicros(spent + rest),
   };
 }
 

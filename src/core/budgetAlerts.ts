@@ -1,7 +1,7 @@
 // Which budget alerts to raise: each period (this day, this month) alerts once when it crosses
 // the alert threshold and once more when it is exceeded. What was raised is kept by the caller
 // (in state), so a reload does not raise the same alert again.
-import type { BudgetStatus, PeriodStatus } from './budget';
+import { BURN_RATE_DAYS, type BudgetStatus, type BurnRate, type PeriodStatus } from './budget';
 import { formatUsd, formatUsdLimit } from './money';
 
 export type AlertLevel = 'alert' | 'exceeded';
@@ -11,6 +11,7 @@ export interface BudgetAlert {
   level: AlertLevel;
   status: PeriodStatus;
   enforce: boolean;
+  burnRate: BurnRate;
 }
 
 /** Per period: the period key and the highest level raised in it, e.g. { day: '2026-11-29:alert' }. */
@@ -39,7 +40,7 @@ export function budgetAlerts(status: BudgetStatus, raised: RaisedAlerts): { aler
     if (p.spent === 0) delete next[p.period];
     const level = levelOf(p);
     if (level === 'none' || RANK[level] <= RANK[raisedLevel(raised[p.period], p.key)]) continue;
-    alerts.push({ period: p.period, level, status: p, enforce: status.enforce });
+    alerts.push({ period: p.period, level, status: p, enforce: status.enforce, burnRate: status.burnRate });
     next[p.period] = `${p.key}:${level}`;
   }
   return { alerts, raised: next };
@@ -51,6 +52,6 @@ export function alertMessage(a: BudgetAlert): string {
   const when = a.period === 'day' ? 'today' : 'this month';
   const budget = a.period === 'day' ? 'daily' : 'monthly';
   const head = `AI spend ${when} is ${formatUsd(p.spent)} of your ${formatUsdLimit(p.limit ?? 0)} ${budget} budget (${Math.round(p.percent ?? 0)}%).`;
-  if (a.level === 'alert') return `${head} At this rate it reaches ${formatUsd(p.projected)} by the end of the ${a.period}.`;
+  if (a.level === 'alert') return `${head} At the last ${BURN_RATE_DAYS} days' average (${formatUsd(a.burnRate.usdPerDay)}/day) it reaches ${formatUsd(p.projected)} by the end of the ${a.period}.`;
   return `${head} ${a.enforce ? 'Routing now refuses or downgrades requests to cheaper or local models.' : "Budget enforcement is off, so routing still uses paid models: turn on 'aiKeyManager.budget.enforce' to stop that."}`;
 }

@@ -30,6 +30,9 @@ export interface DashboardModel {
     /** A request or a live check reached it since start-up, or one of its keys was validated:
      * until then the panel says "Not checked" rather than "Healthy". */
     checked: boolean;
+    /** Failed requests or checks in a row (0 after a success); the last one's message. */
+    consecutiveFailures: number;
+    lastError: string | null;
     keys: { id: string; masked: string; label: string | null; status: string; lastValidation: string | null; warnings: string[] }[];
   }[];
   recent: { at: string; provider: string; model: string; inputTokens: number; outputTokens: number; costUsd: number; success: boolean; latencyMs?: number; error?: string }[];
@@ -71,6 +74,8 @@ export function buildDashboard(core: AiKeyManagerCore, filter: DashboardFilter):
         requiresKey: p.requires_key,
         healthy: p.health.healthy,
         checked: core.health.checked(p.id) || p.keys.some((k) => k.last_validation !== null),
+        consecutiveFailures: p.health.consecutiveFailures,
+        lastError: p.health.lastError ?? null,
         keys: p.keys.map((k) => ({ id: k.id, masked: k.masked, label: k.label, status: k.status, lastValidation: k.last_validation, warnings: k.warnings })),
       })),
     // Newest first by time, inside the same window and provider as the rest of the panel.

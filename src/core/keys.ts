@@ -4,7 +4,7 @@ import type { Clock, SecretVault, StateStore } from './ports';
 import { modifyState, systemClock } from './ports';
 import type { KeyMeta, KeyStatus, ValidationOutcome } from './types';
 import { maskKey } from './mask';
-import { PROVIDERS, checkKeyFormat, getProvider, detectProvider } from './providers';
+import { PROVIDERS, checkKeyFormat, getProvider } from './providers';
 import { redactKeys } from './leakScan';
 
 const STATE_KEY = 'aikm.keys.v1';
@@ -79,10 +79,9 @@ export class KeyPool {
     const expiresAt = extra.expiresAt === undefined ? undefined : parseExpiry(extra.expiresAt);
     const label = checkLabel(extra.label);
     const { secret, source, envVar } = this.resolveInput(spec.id, input);
+    // One rule on every surface: a key that does not have this provider's shape is not stored.
     const format = checkKeyFormat(spec.id, secret);
-    const other = detectProvider(secret);
-    if (!format.ok && other && other !== spec.id) throw new KeyError(format.message);
-    if (/\s/.test(secret) || secret.length < 8) throw new KeyError(format.message);
+    if (!format.ok) throw new KeyError(format.message);
     // A discovered env key may be added by its own variable name (to label it); the same secret any other way is a duplicate.
     const others = this.all().filter((k) => k.provider === spec.id && !(k.id.startsWith('env:') && k.envVar === envVar));
     await this.refuseDuplicate(others, secret, spec.displayName);
@@ -121,8 +120,7 @@ export class KeyPool {
     }
     const { secret, source, envVar } = this.resolveInput(target.provider, input, 'new_key');
     const format = checkKeyFormat(target.provider, secret);
-    const other = detectProvider(secret);
-    if ((!format.ok && other && other !== target.provider) || /\s/.test(secret) || secret.length < 8) throw new KeyError(format.message);
+    if (!format.ok) throw new KeyError(format.message);
     const old = await this.secretOf(target);
     if (old === secret) throw new KeyError(`The new key is the same as the current one (${target.masked}); nothing rotated.`);
     await this.refuseDuplicate(this.all().filter((k) => k.provider === target.provider && k.id !== target.id), secret, getProvider(target.provider).displayName);

@@ -394,11 +394,19 @@ export function detectProvider(key: string): string | undefined {
 const cap = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** "an Anthropic", "a Groq". */
-function withArticle(name: string): string {
+export function withArticle(name: string): string {
   return `${/^[AEIOU]/i.test(name) ? 'an' : 'a'} ${name}`;
 }
 
-export function checkKeyFormat(providerId: string, key: string): { ok: boolean; message: string } {
+export interface KeyFormatCheck {
+  ok: boolean;
+  message: string;
+  /** Set when the key has the shape of another provider's key: that provider's id. */
+  otherProvider?: string;
+}
+
+/** Whether `key` has the shape of this provider's keys, and if not, a message saying what is wrong. */
+export function checkKeyFormat(providerId: string, key: string): KeyFormatCheck {
   const spec = getProvider(providerId);
   const name = spec.displayName;
   const aName = withArticle(name);
@@ -423,6 +431,7 @@ export function checkKeyFormat(providerId: string, key: string): { ok: boolean; 
     return {
       ok: false,
       message: `This looks like ${withArticle(o.displayName)} key (${o.keyFormatHint}), not ${aName} key. ${cap(aName)} key ${spec.keyFormatHint}.`,
+      otherProvider: o.id,
     };
   }
   if (isTruncated(spec.keyPattern, key)) {

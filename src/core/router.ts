@@ -1,6 +1,7 @@
 // Picks a provider and model for a task. Every provider is checked against the same rules, so a
 // fallback can never get around a missing key, a cooldown, or an enforced budget.
 import type { TaskType } from './types';
+import { formatUsd } from './money';
 import { PROVIDERS, getProvider, type ProviderSpec } from './providers';
 import type { HealthTracker } from './health';
 import type { KeyPool } from './keys';
@@ -117,7 +118,7 @@ export class Router {
     else if (req.preferredProvider) why.push(`preferred provider ${getProvider(req.preferredProvider).id} skipped`);
     else why.push(`best available for ${req.taskType}`);
     if (first.note) why.push(first.note);
-    why.push(`~$${first.estimatedCost.toFixed(4)} for ${tokens.input} in + ${tokens.output} out tokens`);
+    why.push(`~${formatUsd(first.estimatedCost)} for ${tokens.input} in + ${tokens.output} out tokens`);
     return {
       provider: first.provider,
       model: first.model,
@@ -175,9 +176,9 @@ export class Router {
     }
     if (!cheapest) return { ok: false, why: `no priced model for ${task}` };
     if (maxCost !== undefined && cheapest.estimatedCost > maxCost) {
-      return { ok: false, why: `cheapest model ${cheapest.model} would cost $${cheapest.estimatedCost.toFixed(4)}, above max_cost $${maxCost}` };
+      return { ok: false, why: `cheapest model ${cheapest.model} would cost ${formatUsd(cheapest.estimatedCost)}, above max_cost $${maxCost}` };
     }
-    return { ok: false, why: `would exceed the remaining budget (enforced): $${cheapest.estimatedCost.toFixed(4)} needed` };
+    return { ok: false, why: `would exceed the remaining budget (enforced): ${formatUsd(cheapest.estimatedCost)} needed` };
   }
 
   /** Why a provider cannot be used at all right now, or undefined when it can. */

@@ -14,7 +14,7 @@ import { countTokens } from './tokenize';
 import { HealthTracker } from './health';
 import { Router, SAMPLE_TOKENS, providerOrder, type RouteDecision, type RouteRequest } from './router';
 import { PROVIDERS, findProvider, getProvider, resolveBaseUrl, checkKeyFormat } from './providers';
-import { validateKeyLive, type LiveValidationResult } from './validate';
+import { validateKeyLive, type LiveValidationResult, type UnreachableReason } from './validate';
 import { redactKeys } from './leakScan';
 
 export interface Settings {
@@ -55,6 +55,8 @@ export interface ValidateResult {
   masked?: string;
   format: { ok: boolean; message: string };
   outcome: 'valid' | 'invalid' | 'rate_limited' | 'unreachable' | 'format_invalid' | 'skipped';
+  /** Why the provider could not be reached (outcome 'unreachable'); the key was then not judged. */
+  reason?: UnreachableReason;
   httpStatus?: number;
   latencyMs?: number;
   retryAfterSeconds?: number;
@@ -88,6 +90,8 @@ export interface TrackResult {
 export class InputError extends Error {}
 
 const VALIDATE_CONCURRENCY = 4;
+/** How long Validate All waits for an Ollama that was never set up before deciding it is not running. */
+const PROBE_TIMEOUT_MS = 1500;
 
 export class AiKeyManagerCore {
   readonly keys: KeyPool;
@@ -201,7 +205,7 @@ export class AiKeyManagerCore {
         fetchImpl: this.opts.fetchImpl,
       });
     } catch (err) {
-      live_ = { outcome: 'unreachable', latencyMs: 0, message: err instanceof Error ? err.message : String(err) };
+      live_ = { outcome: 'unreachable', reason: 'network', latencyMs: 0, message: err instanceof Error ? err.message : String(err) };
     }
     // One unreachable check is one failure like any other: cooldown comes after FAILURE_LIMIT in a row.
     if (live_.outcome === 'unreachable') this.health.failure(spec.id, live_.message);
@@ -212,6 +216,7 @@ export class AiKeyManagerCore {
     return {
       ...base,
       outcome: live_.outcome,
+      reason: live_.reason,
       httpStatus: live_.httpStatus,
       latencyMs: live_.latencyMs,
       retryAfterSeconds: live_.retryAfterSeconds,
@@ -220,10 +225,16 @@ export class AiKeyManagerCore {
     };
   }
 
-  /** Validates every stored key (and a local Ollama), a few at a time. */
+  /**
+   * Validates every stored key, a few at a time, and each keyless provider (Ollama) the user set up:
+   * one with a base URL configured, or one that answers at its default address. An Ollama that was
+   * never set up and is not running is not reported.
+   */
   async validateAll(via: AuditVia, onProgress?: (done: number, total: number) => void): Promise<ValidateResult[]> {
     const jobs: { provider: string; keyId?: string }[] = this.keys.list().map((k) => ({ provider: k.provider, keyId: k.id }));
-    for (const spec of PROVIDERS) if (!spec.requiresKey && !this.opts.settings.get().disabledProviders.includes(spec.id)) jobs.push({ provider: spec.id });
+    const keyless = PROVIDERS.filter((spec) => !spec.requiresKey && !this.opts.settings.get().disabledProviders.includes(spec.id));
+    const setUp = await Promise.all(keyless.map(async (spec) => this.isConfigured(spec.id) || (await this.answers(spec.id))));
+    keyless.forEach((spec, i) => setUp[i] && jobs.push({ provider: spec.id }));
     const results: ValidateResult[] = new Array(jobs.length);
     let next = 0;
     let done = 0;
@@ -241,6 +252,22 @@ export class AiKeyManagerCore {
     };
     await Promise.all(Array.from({ length: Math.min(VALIDATE_CONCURRENCY, jobs.length) }, worker));
     return results;
+  }
+
+  /** A base URL for this provider was set (setting or environment), rather than the default. */
+  private isConfigured(provider: string): boolean {
+    const spec = getProvider(provider);
+    return safe(() => this.baseUrl(spec.id)) !== spec.defaultBaseUrl;
+  }
+
+  /** One quick, unrecorded look at whether a keyless provider answers at its address. */
+  private async answers(provider: string): Promise<boolean> {
+    const r = await validateKeyLive(getProvider(provider), undefined, {
+      baseUrl: this.baseUrl(provider),
+      timeoutMs: Math.min(this.opts.validationTimeoutMs ?? PROBE_TIMEOUT_MS, PROBE_TIMEOUT_MS),
+      fetchImpl: this.opts.fetchImpl,
+    }).catch(() => undefined);
+    return r !== undefined && r.outcome !== 'unreachable';
   }
 
   // --- routing -------------------------------------------------------------------------------

@@ -3,8 +3,13 @@ import { authHeaders, endpointUrl, type ProviderSpec } from './providers';
 
 export type LiveOutcome = 'valid' | 'invalid' | 'rate_limited' | 'unreachable';
 
+/** Why a check could not reach a verdict on the key ('unreachable' outcomes only). */
+export type UnreachableReason = 'no_network' | 'dns' | 'refused' | 'reset' | 'timeout' | 'tls' | 'bad_url' | 'redirect' | 'server_error' | 'unexpected_status' | 'network';
+
 export interface LiveValidationResult {
   outcome: LiveOutcome;
+  /** Set with outcome 'unreachable'. */
+  reason?: UnreachableReason;
   httpStatus?: number;
   latencyMs: number;
   retryAfterSeconds?: number;
@@ -33,25 +38,29 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   return Math.max(0, Math.ceil((at - nowMs) / 1000));
 }
 
-function networkFailure(err: unknown, host: string): string {
+function networkFailure(err: unknown, host: string): { reason: UnreachableReason; message: string } {
   const cause = (err as { cause?: { code?: unknown } } | undefined)?.cause;
   const code = typeof cause?.code === 'string' ? cause.code : undefined;
   switch (code) {
     case 'ECONNREFUSED':
-      return `Connection refused by ${host}. Is the server running and the base URL right?`;
+      return { reason: 'refused', message: `Connection refused by ${host}. Is the server running and the base URL right?` };
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return `DNS lookup failed for ${host}. Check the base URL and your network connection.`;
+      return { reason: 'dns', message: `DNS lookup failed for ${host}. Check the base URL and your network connection.` };
+    case 'ENETUNREACH':
+    case 'EHOSTUNREACH':
+    case 'ENETDOWN':
+      return { reason: 'no_network', message: `No network route to ${host} (${code}). Check that you are online.` };
     case 'ECONNRESET':
-      return `Connection to ${host} was reset. Try again; check any proxy or firewall.`;
+      return { reason: 'reset', message: `Connection to ${host} was reset. Try again; check any proxy or firewall.` };
     case 'ETIMEDOUT':
     case 'UND_ERR_CONNECT_TIMEOUT':
-      return `Connecting to ${host} timed out. Check your network connection.`;
+      return { reason: 'timeout', message: `Connecting to ${host} timed out. Check your network connection.` };
     default:
       if (code?.startsWith('CERT_') || code?.includes('CERT') || code?.includes('TLS')) {
-        return `TLS certificate problem talking to ${host} (${code}). Check the base URL and any proxy.`;
+        return { reason: 'tls', message: `TLS certificate problem talking to ${host} (${code}). Check the base URL and any proxy.` };
       }
-      return `Could not reach ${host}${code ? ` (${code})` : ''}. Check the base URL and your network connection.`;
+      return { reason: 'network', message: `Could not reach ${host}${code ? ` (${code})` : ''}. Check the base URL and your network connection.` };
   }
 }
 
@@ -61,12 +70,17 @@ function countModels(body: unknown, field: 'data' | 'models' | undefined): numbe
   return Array.isArray(list) ? list.length : undefined;
 }
 
-/** Checks a key with the provider's free validation request and classifies the answer. */
-export async function validateKeyLive(
-  spec: ProviderSpec,
-  key: string | undefined,
-  opts: LiveValidationOptions,
-): Promise<LiveValidationResult> {
+/**
+ * Checks a key with the provider's free validation request and classifies the answer. An
+ * 'unreachable' result says why, and that the key itself was not judged.
+ */
+export async function validateKeyLive(spec: ProviderSpec, key: string | undefined, opts: LiveValidationOptions): Promise<LiveValidationResult> {
+  const r = await liveCheck(spec, key, opts);
+  if (r.outcome !== 'unreachable' || !spec.requiresKey) return r;
+  return { ...r, message: `${r.message} The key itself was not checked: it may be fine.` };
+}
+
+async function liveCheck(spec: ProviderSpec, key: string | undefined, opts: LiveValidationOptions): Promise<LiveValidationResult> {
   const now = opts.now ?? Date.now;
   const doFetch = opts.fetchImpl ?? fetch;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_VALIDATION_TIMEOUT_MS;
@@ -85,7 +99,7 @@ export async function validateKeyLive(
   try {
     host = new URL(url).host;
   } catch {
-    return { outcome: 'unreachable', latencyMs: 0, message: `The ${name} base URL is not a valid URL. Fix the base URL setting.` };
+    return { outcome: 'unreachable', reason: 'bad_url', latencyMs: 0, message: `The ${name} base URL is not a valid URL. Fix the base URL setting.` };
   }
 
   const controller = new AbortController();
@@ -153,6 +167,7 @@ export async function validateKeyLive(
       }
       return {
         outcome: 'unreachable',
+        reason: 'redirect',
         httpStatus: status,
         latencyMs,
         message: `${host} redirected the check to ${toHost} (HTTP ${status}). Set the ${name} base URL to the final address.`,
@@ -161,6 +176,7 @@ export async function validateKeyLive(
     if (status >= 500) {
       return {
         outcome: 'unreachable',
+        reason: 'server_error',
         httpStatus: status,
         latencyMs,
         message: `${host} answered HTTP ${status}; ${name} may be having problems. Try again later.`,
@@ -168,6 +184,7 @@ export async function validateKeyLive(
     }
     return {
       outcome: 'unreachable',
+      reason: 'unexpected_status',
       httpStatus: status,
       latencyMs,
       message: `${host} answered HTTP ${status} to ${spec.validation.path}, so the key could not be checked. Check the ${name} base URL.`,
@@ -177,11 +194,12 @@ export async function validateKeyLive(
     if (controller.signal.aborted) {
       return {
         outcome: 'unreachable',
+        reason: 'timeout',
         latencyMs,
         message: `Timed out after ${timeoutMs} ms waiting for ${host}. Check your network or try again.`,
       };
     }
-    return { outcome: 'unreachable', latencyMs, message: networkFailure(err, host) };
+    return { outcome: 'unreachable', latencyMs, ...networkFailure(err, host) };
   } finally {
     clearTimeout(timer);
   }

@@ -1,6 +1,7 @@
 // The one table of MCP tools: each tool's zod input/output schema sits beside its handler.
 import { z } from 'zod';
 import type { AiKeyManagerCore } from '../core/service';
+import { BURN_RATE_DAYS, type BudgetStatus } from '../core/budget';
 import type { AuditVia } from '../core/audit';
 import { TASK_TYPES } from '../core/types';
 import { findProvider, getProvider, providerIds } from '../core/providers';
@@ -9,8 +10,11 @@ import { usd } from './format';
 export interface ToolContext {
   core: AiKeyManagerCore;
   via: AuditVia;
-  /** Asks the user for a secret out of band (VS Code password box). Absent when headless. */
-  askSecret?: (request: { provider: string; purpose: 'add' | 'rotate' }) => Promise<string | undefined>;
+  /**
+   * Asks the user for a secret out of band (VS Code password box). Absent when headless. For 'add',
+   * the answer may name another provider: the user pasted a key clearly of that provider's shape.
+   */
+  askSecret?: (request: { provider: string; purpose: 'add' | 'rotate' }) => Promise<{ secret: string; provider: string } | undefined>;
 }
 
 export interface ToolReply<O> {
@@ -70,7 +74,13 @@ const periodOut = z.object({
   exceeded: z.boolean(),
   projected: z.number(),
 });
-const budgetOut = z.object({ day: periodOut, month: periodOut, enforce: z.boolean(), anyExceeded: z.boolean(), anyAlert: z.boolean() });
+const burnRateOut = z.object({ usd_per_day: z.number(), window_days: z.number() }).describe('The average daily spend of the last 7 days (today so far included) that projections use');
+const budgetOut = z.object({ day: periodOut, month: periodOut, enforce: z.boolean(), anyExceeded: z.boolean(), anyAlert: z.boolean(), burn_rate: burnRateOut });
+
+function budgetWire(b: BudgetStatus): z.infer<typeof budgetOut> {
+  const { burnRate, ...rest } = b;
+  return { ...rest, burn_rate: { usd_per_day: burnRate.usdPerDay, window_days: burnRate.windowDays } };
+}
 const candidateOut = z.object({ provider: z.string(), model: z.string(), estimated_cost: z.number() });
 const totalsOut = z.object({
   requests: z.number(),
@@ -85,7 +95,11 @@ const totalsOut = z.object({
 });
 
 /** Asks out of band when possible; the key then never passes through the model. */
-async function secretFrom(args: { key?: string; env_var?: string; provider: string }, ctx: ToolContext, purpose: 'add' | 'rotate') {
+async function secretFrom(
+  args: { key?: string; env_var?: string; provider: string },
+  ctx: ToolContext,
+  purpose: 'add' | 'rotate',
+): Promise<{ apiKey?: string; envVar?: string; provider?: string }> {
   if (args.key !== undefined || args.env_var !== undefined) return { apiKey: args.key, envVar: args.env_var };
   const spec = getProvider(args.provider);
   // Nothing to ask for: the core explains that this provider needs no key.
@@ -98,7 +112,7 @@ async function secretFrom(args: { key?: string; env_var?: string; provider: stri
   }
   const entered = await ctx.askSecret({ provider: args.provider, purpose });
   if (!entered) throw new Error('Cancelled: no key was entered. Nothing was changed.');
-  return { apiKey: entered };
+  return { apiKey: entered.secret, provider: entered.provider };
 }
 
 function budgetLine(b: z.infer<typeof budgetOut>): string {
@@ -125,12 +139,13 @@ export const TOOLS = [
     output: { key: z.object(keyOut), format: formatOut },
     readOnly: false,
     handler: async (a, ctx) => {
-      const input = await secretFrom({ key: a.api_key, env_var: a.env_var, provider: a.provider }, ctx, 'add');
-      const r = await ctx.core.addKey(a.provider, input, { label: a.label, expiresAt: a.expires_at }, ctx.via);
+      const { provider: pasted, ...input } = await secretFrom({ key: a.api_key, env_var: a.env_var, provider: a.provider }, ctx, 'add');
+      const r = await ctx.core.addKey(pasted ?? a.provider, input, { label: a.label, expiresAt: a.expires_at }, ctx.via);
       const k = r.key;
+      const moved = k.provider !== getProvider(a.provider).id ? ` The user pasted a key of ${k.provider}'s shape, so it is stored under ${k.provider}, not ${a.provider}.` : '';
       return {
         structured: { key: { id: k.id, provider: k.provider, masked: k.masked, label: k.label ?? null, source: k.source, status: k.status }, format: r.format },
-        text: `Added ${k.provider} key ${k.masked} (id ${k.id}${k.source === 'env' ? `, read from ${k.envVar}` : ''}). Format: ${r.format.message}`,
+        text: `Added ${k.provider} key ${k.masked} (id ${k.id}${k.source === 'env' ? `, read from ${k.envVar}` : ''}). Format: ${r.format.message}${moved}`,
       };
     },
   }),
@@ -166,8 +181,8 @@ export const TOOLS = [
     readOnly: false,
     destructive: true,
     handler: async (a, ctx) => {
-      const input = await secretFrom({ key: a.new_key, env_var: a.env_var, provider: a.provider }, ctx, 'rotate');
-      const r = await ctx.core.rotateKey(a.provider, input, a.key_id, ctx.via);
+      const { apiKey, envVar } = await secretFrom({ key: a.new_key, env_var: a.env_var, provider: a.provider }, ctx, 'rotate');
+      const r = await ctx.core.rotateKey(a.provider, { apiKey, envVar }, a.key_id, ctx.via);
       const k = r.key;
       return {
         structured: {
@@ -476,11 +491,14 @@ export const TOOLS = [
     title: 'Check budget',
     description: 'Spend, limit, remaining, percent, alert and projected end-of-period spend for the local day and month.',
     input: {},
-    output: { day: periodOut, month: periodOut, enforce: z.boolean(), anyExceeded: z.boolean(), anyAlert: z.boolean() },
+    output: budgetOut.shape,
     readOnly: true,
     handler: async (_a, ctx) => {
-      const b = ctx.core.budget();
-      return { structured: b, text: `${budgetLine(b)}. Projected: ${usd(b.day.projected)} today, ${usd(b.month.projected)} this month.${b.enforce ? ' Enforcement is on.' : ''}` };
+      const b = budgetWire(ctx.core.budget());
+      return {
+        structured: b,
+        text: `${budgetLine(b)}. Projected: ${usd(b.day.projected)} today, ${usd(b.month.projected)} this month, at the last ${BURN_RATE_DAYS} days' average of ${usd(b.burn_rate.usd_per_day)}/day.${b.enforce ? ' Enforcement is on.' : ''}`,
+      };
     },
   }),
   tool({
@@ -525,9 +543,9 @@ export const TOOLS = [
         structured: {
           recorded: { provider: r.event.provider, model: r.event.model, cost: r.event.costUsd, priced: r.priced, at: r.event.at, success: r.event.success },
           warning: r.warning ?? null,
-          budget: r.budget,
+          budget: budgetWire(r.budget),
         },
-        text: `Recorded ${r.event.provider}/${r.event.model}: ${usd(r.event.costUsd)}${r.priced ? '' : ' (unpriced)'}. ${budgetLine(r.budget)}.${r.budget.anyExceeded ? ' A budget is exceeded.' : r.budget.anyAlert ? ' Budget alert threshold crossed.' : ''}${r.warning ? ` Warning: ${r.warning}` : ''}`,
+        text: `Recorded ${r.event.provider}/${r.event.model}: ${usd(r.event.costUsd)}${r.priced ? '' : ' (unpriced)'}. ${budgetLine(budgetWire(r.budget))}.${r.budget.anyExceeded ? ' A budget is exceeded.' : r.budget.anyAlert ? ' Budget alert threshold crossed.' : ''}${r.warning ? ` Warning: ${r.warning}` : ''}`,
       };
     },
   }),
@@ -541,14 +559,14 @@ export const TOOLS = [
       alert_threshold: z.number().gt(0).max(1).optional(),
       enforce: z.boolean().optional(),
     },
-    output: { day: periodOut, month: periodOut, enforce: z.boolean(), anyExceeded: z.boolean(), anyAlert: z.boolean() },
+    output: budgetOut.shape,
     readOnly: false,
     handler: async (a, ctx) => {
       const patch = Object.fromEntries(
         Object.entries({ daily: a.daily, monthly: a.monthly, alertThreshold: a.alert_threshold, enforce: a.enforce }).filter(([, v]) => v !== undefined),
       );
       if (Object.keys(patch).length === 0) throw new Error('Nothing to set: give daily, monthly, alert_threshold or enforce.');
-      const b = await ctx.core.setBudget(patch, ctx.via);
+      const b = budgetWire(await ctx.core.setBudget(patch, ctx.via));
       return { structured: b, text: `Budget updated. ${budgetLine(b)}.` };
     },
   }),

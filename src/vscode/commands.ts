@@ -5,9 +5,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SurfaceDeps } from './deps';
 import { askForKey } from './keyPrompt';
-import { PROVIDERS, detectProvider, getProvider, type ProviderSpec } from '../core/providers';
+import { PROVIDERS, detectProvider, getProvider, withArticle, type ProviderSpec } from '../core/providers';
 import type { KeyView } from '../core/keys';
 import type { ValidateResult } from '../core/service';
+import type { UnreachableReason } from '../core/validate';
 import { TASK_TYPES, type TaskType } from '../core/types';
 import { dayKey } from '../core/calendar';
 import { formatUsageExport, exportFileName, type ExportFormat } from '../core/exportUsage';
@@ -125,13 +126,21 @@ class Commands {
     const providerArg = str(a, 'provider') ?? (given ? detectProvider(given) : undefined);
     const spec = providerArg ? getProvider(providerArg) : await this.pickProvider('Add an API key for which provider?', true);
     if (!spec.requiresKey) throw new Error(`${spec.displayName} does not use an API key; nothing to add.`);
-    const apiKey = given ?? (envVar ? undefined : ((await askForKey(spec.id, 'add')) ?? cancel()));
-    const { key, format } = await this.core.addKey(spec.id, { apiKey, envVar }, { label: str(a, 'label'), expiresAt: str(a, 'expiresAt') }, 'command');
-    this.log.info(`added ${spec.id} key ${key.id} (${key.masked})`);
+    const answer = given || envVar ? undefined : ((await askForKey(spec.id, 'add')) ?? cancel());
+    return this.storeKey(spec, answer?.provider ?? spec.id, { apiKey: given ?? answer?.secret, envVar }, a);
+  }
+
+  /** Adds a key under `provider` (asked for under `askedFor`, which differs when the key was clearly another provider's). */
+  private async storeKey(askedFor: ProviderSpec, provider: string, input: { apiKey?: string; envVar?: string }, a: Args, extra = ''): Promise<Result> {
+    const { key, format } = await this.core.addKey(provider, input, { label: str(a, 'label'), expiresAt: str(a, 'expiresAt') }, 'command');
+    this.log.info(`added ${key.provider} key ${key.id} (${key.masked})`);
+    const moved = key.provider !== askedFor.id;
+    const name = getProvider(key.provider).displayName;
+    const note = moved ? ` It has the shape of ${withArticle(name)} key, so it is stored under ${name} rather than ${askedFor.displayName}.${extra}` : '';
     let validation: ValidateResult | undefined;
     if (bool(a, 'validate')) validation = await this.validateOne(key.provider, key.id);
-    else this.offerValidation(`Added ${keyTitle(key)} to secret storage.${format.ok ? '' : ` Warning: ${format.message}`}`, key);
-    return { key, format, validation };
+    else this.offerValidation(`Added the ${keyTitle(key)} to secret storage.${note}`, key);
+    return { key, format, validation, ...(moved ? { storedUnder: key.provider, askedFor: askedFor.id } : {}) };
   }
 
   async removeKey(a: Args): Promise<Result> {
@@ -148,7 +157,12 @@ class Commands {
   async rotateKey(a: Args): Promise<Result> {
     const key = await this.pickKey(a, 'Rotate which key?');
     const envVar = str(a, 'envVar');
-    const newKey = str(a, 'newKey') ?? (envVar ? undefined : ((await askForKey(key.provider, 'rotate')) ?? cancel()));
+    const answer = str(a, 'newKey') || envVar ? undefined : ((await askForKey(key.provider, 'rotate')) ?? cancel());
+    const spec = getProvider(key.provider);
+    if (answer && answer.provider !== key.provider) {
+      return this.storeKey(spec, answer.provider, { apiKey: answer.secret }, { ...a, label: undefined, expiresAt: undefined }, ` The ${keyTitle(key)} was not rotated.`);
+    }
+    const newKey = str(a, 'newKey') ?? answer?.secret;
     const r = await this.core.rotateKey(key.provider, { apiKey: newKey, envVar }, key.id, 'command');
     this.log.info(`rotated ${key.provider} key ${key.id} (${r.previousMasked} → ${r.key.masked})`);
     this.offerValidation(
@@ -175,12 +189,19 @@ class Commands {
     const problems = results.filter((r) => r.outcome !== 'valid' && r.outcome !== 'skipped');
     const summary = results.length === 0 ? 'No keys to validate.' : Object.entries(counts).map(([k, n]) => `${n} ${k.replace('_', ' ')}`).join(', ') + '.';
     this.log.info(`validate all: ${summary}`);
-    if (problems.length === 0) void vscode.window.showInformationMessage(`Key check: ${summary}`);
-    else {
-      const detail = problems.map((r) => `${getProvider(r.provider).displayName}${r.masked ? ` ${r.masked}` : ''}: ${r.outcome}`).join('; ');
-      void vscode.window.showWarningMessage(`Key check: ${summary} ${detail}`, 'List Keys').then((c) => c && vscode.commands.executeCommand('aiKeyManager.listKeys'));
+    for (const r of problems) this.log.info(`validate ${r.provider}${r.masked ? ` ${r.masked}` : ''}: ${r.outcome}: ${r.message}`);
+    let shown: string;
+    if (results.length === 0) {
+      shown = "No keys to validate. Add one with 'AI Keys: Add API Key'.";
+      void vscode.window.showInformationMessage(shown, 'Add API Key').then((c) => c && vscode.commands.executeCommand('aiKeyManager.addKey'));
+    } else if (problems.length === 0) {
+      shown = `Key check: ${summary}`;
+      void vscode.window.showInformationMessage(shown);
+    } else {
+      shown = `Key check: ${summary} ${problems.map(problemText).join(' ')}`;
+      void vscode.window.showWarningMessage(shown, 'List Keys').then((c) => c && vscode.commands.executeCommand('aiKeyManager.listKeys'));
     }
-    return { results, counts, summary };
+    return { results, counts, summary, shown };
   }
 
   async listKeys(a: Args): Promise<Result> {
@@ -212,7 +233,7 @@ class Commands {
   // --- budget and usage ------------------------------------------------------------------------
 
   async setBudget(a: Args): Promise<Result> {
-    const patch: { daily?: number; monthly?: number; alertThreshold?: number; enforce?: boolean } = {};
+    let patch: BudgetPatch = {};
     const daily = num(a, 'daily');
     const monthly = num(a, 'monthly');
     const alertThreshold = num(a, 'alertThreshold');
@@ -221,16 +242,20 @@ class Commands {
     if (monthly !== undefined) patch.monthly = monthly;
     if (alertThreshold !== undefined) patch.alertThreshold = alertThreshold;
     if (enforce !== undefined) patch.enforce = enforce;
-    if (Object.keys(patch).length === 0) Object.assign(patch, await this.promptBudget());
+    const before = this.core.budgetSettings();
+    let stoppedAt: number | undefined;
+    if (Object.keys(patch).length === 0) ({ patch, stoppedAt } = await this.promptBudget());
+    const changed = (Object.keys(patch) as (keyof BudgetPatch)[]).filter((k) => patch[k] !== before[k]);
+    const skipped = stoppedAt === undefined ? '' : ` You closed Set Budget at step ${stoppedAt} of ${BUDGET_STEPS.length}, so ${listWords(BUDGET_STEPS.slice(stoppedAt - 1).map((s) => s.name))} stayed as ${stoppedAt === BUDGET_STEPS.length ? 'it was' : 'they were'}.`;
+    if (Object.keys(patch).length === 0) {
+      void vscode.window.showInformationMessage(`Budget not changed: nothing was saved.`);
+      return { settings: patch, budget: this.core.budget(), saved: false, ...(stoppedAt ? { stoppedAt } : {}) };
+    }
     const budget = await this.core.setBudget(patch, 'command');
-    const parts = [
-      patch.daily !== undefined && `daily ${patch.daily ? usd(patch.daily) : 'no limit'}`,
-      patch.monthly !== undefined && `monthly ${patch.monthly ? usd(patch.monthly) : 'no limit'}`,
-      patch.alertThreshold !== undefined && `alert at ${Math.round(patch.alertThreshold * 100)}%`,
-      patch.enforce !== undefined && (patch.enforce ? 'enforced' : 'warn only'),
-    ].filter(Boolean);
-    void vscode.window.showInformationMessage(`Budget saved: ${parts.join(', ')}.`);
-    return { settings: patch, budget };
+    const parts = changed.map((k) => budgetPart(k, patch[k]!));
+    const shown = parts.length ? `Budget saved: ${parts.join(', ')}.${skipped}` : `Budget unchanged: the values entered are the ones already set.${skipped}`;
+    void vscode.window.showInformationMessage(shown);
+    return { settings: patch, budget, saved: true, shown, ...(stoppedAt ? { stoppedAt } : {}) };
   }
 
   async recordUsage(a: Args): Promise<Result> {
@@ -468,17 +493,18 @@ class Commands {
 
   // --- prompts -------------------------------------------------------------------------------
 
+  /** Providers in catalog order (so Enter picks the same one every time), each saying whether a key is stored. */
   private async pickProvider(title: string, keyed: boolean): Promise<ProviderSpec> {
     const items = PROVIDERS.filter((p) => !keyed || p.requiresKey).map((p) => {
       const keys = p.requiresKey ? this.core.listKeys(p.id) : [];
+      const stored = keys.length === 0 ? undefined : keys.length === 1 ? '$(key) has a key' : `$(key) has ${keys.length} keys`;
       return {
         label: p.displayName,
-        description: p.requiresKey ? p.keyFormatHint : 'no API key needed',
-        detail: keys.length ? `Stored: ${keys.map((k) => k.masked).join(', ')}` : undefined,
+        description: p.requiresKey ? (stored ?? 'no key yet') : 'no API key needed',
+        detail: keys.length ? `Stored: ${keys.map((k) => k.masked).join(', ')}` : p.requiresKey ? `Key ${p.keyFormatHint}` : undefined,
         spec: p,
       };
     });
-    if (keyed) items.sort((x, y) => Number(Boolean(x.detail)) - Number(Boolean(y.detail))); // providers without a key first
     const picked = await vscode.window.showQuickPick(items, { title, matchOnDescription: true });
     return picked?.spec ?? cancel();
   }
@@ -509,35 +535,61 @@ class Commands {
     return v === undefined ? cancel() : Number(v);
   }
 
-  private async promptBudget(): Promise<{ daily: number; monthly: number; alertThreshold: number; enforce: boolean }> {
-    // Every prompt starts from the current settings, so pressing Enter through them changes nothing.
+  /**
+   * The four Set Budget steps, each starting from the current setting (Enter through them changes
+   * nothing). Escape on a later step keeps what the earlier steps set: `stoppedAt` is that step.
+   */
+  private async promptBudget(): Promise<{ patch: BudgetPatch; stoppedAt?: number }> {
     const settings = this.core.budgetSettings();
-    const askUsd = async (title: string, value: number): Promise<number> => {
-      const v = await vscode.window.showInputBox({
-        title,
-        prompt: 'USD. 0 or empty = no limit.',
+    const patch: BudgetPatch = {};
+    const total = BUDGET_STEPS.length;
+    const title = (i: number) => `Set Budget (${i + 1}/${total}): ${BUDGET_STEPS[i].name}`;
+    const askUsd = (i: number, value: number) =>
+      vscode.window.showInputBox({
+        title: title(i),
+        prompt: 'USD. 0 or empty = no limit. Escape keeps what the earlier steps set.',
         value: value > 0 ? String(value) : '',
+        ignoreFocusOut: true,
         validateInput: (s) => (parseUsd(s) === undefined ? 'Enter an amount in USD ≥ 0, e.g. 10 or 2.50.' : undefined),
       });
-      return v === undefined ? cancel() : parseUsd(v)!;
-    };
-    const daily = await askUsd('Daily budget (1/3)', settings.daily);
-    const monthly = await askUsd('Monthly budget (2/3)', settings.monthly);
-    const t = await vscode.window.showInputBox({
-      title: 'Alert threshold (3/3)',
-      prompt: 'Warn when spending reaches this share of a budget, e.g. 80%.',
-      value: `${Math.round(settings.alertThreshold * 1000) / 10}%`,
-      validateInput: (s) => (parsePercent(s) === undefined ? 'Enter a percentage from 1% to 100%, e.g. 80%.' : undefined),
-    });
-    if (t === undefined) cancel();
-    const warnOnly = { label: 'Warn only', description: 'routing ignores the budget', value: false };
-    const enforcing = { label: 'Enforce', description: 'route_request refuses or downgrades once a budget is exceeded', value: true };
-    // The current choice comes first, where the selection starts.
-    const [current, other] = settings.enforce ? [enforcing, warnOnly] : [warnOnly, enforcing];
-    const enforce = await vscode.window.showQuickPick([{ ...current, description: `${current.description} (current setting)` }, other], {
-      title: 'When a budget is exceeded',
-    });
-    return { daily, monthly, alertThreshold: parsePercent(t!)!, enforce: enforce?.value ?? cancel() };
+    const steps: (() => Promise<boolean>)[] = [
+      async () => {
+        const v = await askUsd(0, settings.daily);
+        if (v !== undefined) patch.daily = parseUsd(v)!;
+        return v !== undefined;
+      },
+      async () => {
+        const v = await askUsd(1, settings.monthly);
+        if (v !== undefined) patch.monthly = parseUsd(v)!;
+        return v !== undefined;
+      },
+      async () => {
+        const v = await vscode.window.showInputBox({
+          title: title(2),
+          prompt: 'Warn when spending reaches this share of a budget, e.g. 80%.',
+          value: `${Math.round(settings.alertThreshold * 1000) / 10}%`,
+          ignoreFocusOut: true,
+          validateInput: (s) => (parsePercent(s) === undefined ? 'Enter a percentage from 1% to 100%, e.g. 80%.' : undefined),
+        });
+        if (v !== undefined) patch.alertThreshold = parsePercent(v)!;
+        return v !== undefined;
+      },
+      async () => {
+        const warnOnly = { label: 'Warn only', description: 'routing ignores the budget', value: false };
+        const enforcing = { label: 'Enforce', description: 'route_request refuses or downgrades once a budget is exceeded', value: true };
+        // The current choice comes first, where the selection starts.
+        const [current, other] = settings.enforce ? [enforcing, warnOnly] : [warnOnly, enforcing];
+        const picked = await vscode.window.showQuickPick([{ ...current, description: `${current.description} (current setting)` }, other], { title: title(3), ignoreFocusOut: true });
+        if (picked) patch.enforce = picked.value;
+        return picked !== undefined;
+      },
+    ];
+    for (let i = 0; i < steps.length; i++) {
+      if (await steps[i]()) continue;
+      if (i === 0) cancel(); // nothing entered yet: a plain cancel
+      return { patch, stoppedAt: i + 1 };
+    }
+    return { patch };
   }
 
   private async pickKey(a: Args, title: string): Promise<KeyView> {
@@ -605,6 +657,37 @@ class Commands {
   }
 }
 
+const UNREACHABLE: Record<UnreachableReason, string> = {
+  no_network: 'no network',
+  dns: 'DNS lookup failed',
+  refused: 'connection refused',
+  reset: 'connection reset',
+  timeout: 'timed out',
+  tls: 'TLS certificate problem',
+  bad_url: 'the base URL is not valid',
+  redirect: 'redirected elsewhere',
+  server_error: 'the provider answered with a server error',
+  unexpected_status: 'unexpected answer; check the base URL',
+  network: 'network error',
+};
+
+/** One result that needs attention, as a sentence: what happened and what it says about the key. */
+function problemText(r: ValidateResult): string {
+  const who = `${getProvider(r.provider).displayName}${r.masked ? ` ${r.masked}` : ''}`;
+  switch (r.outcome) {
+    case 'unreachable':
+      return getProvider(r.provider).requiresKey
+        ? `${who}: not checked, the provider could not be reached (${UNREACHABLE[r.reason ?? 'network']}); the key itself may be fine.`
+        : `${who}: not reachable (${UNREACHABLE[r.reason ?? 'network']}).`;
+    case 'invalid':
+      return `${who}: rejected by the provider; replace it.`;
+    case 'rate_limited':
+      return `${who}: accepted but rate-limited or out of quota right now.`;
+    default:
+      return `${who}: ${r.outcome.replace('_', ' ')}. ${r.message}`;
+  }
+}
+
 function publicFinding(h: ScanHit): { file: string; line: number; column: number; provider: string; masked: string; name?: string } {
   const { line, column, provider, masked, name } = h.finding;
   return { file: h.file, line, column, provider, masked, ...(name ? { name } : {}) };
@@ -664,6 +747,27 @@ function toUri(s: string): vscode.Uri {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   if (!folder) throw new Error(`'${s}' is a relative path and no folder is open. Give an absolute path.`);
   return vscode.Uri.joinPath(folder, s);
+}
+
+type BudgetPatch = { daily?: number; monthly?: number; alertThreshold?: number; enforce?: boolean };
+
+/** The Set Budget steps in order, named as the messages name them. */
+const BUDGET_STEPS: { key: keyof BudgetPatch; name: string }[] = [
+  { key: 'daily', name: 'the daily limit' },
+  { key: 'monthly', name: 'the monthly limit' },
+  { key: 'alertThreshold', name: 'the alert threshold' },
+  { key: 'enforce', name: 'enforcement' },
+];
+
+function budgetPart(k: keyof BudgetPatch, v: number | boolean): string {
+  if (k === 'daily' || k === 'monthly') return `${k} ${v ? usd(v as number) : 'no limit'}`;
+  if (k === 'alertThreshold') return `alert at ${Math.round((v as number) * 1000) / 10}%`;
+  return v ? 'enforced' : 'warn only';
+}
+
+/** "a", "a and b", "a, b and c". */
+function listWords(words: string[]): string {
+  return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
 }
 
 function parseUsd(s: string): number | undefined {

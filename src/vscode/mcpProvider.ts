@@ -25,7 +25,7 @@ export class McpServerController implements vscode.McpServerDefinitionProvider<v
       this.host = (async () => {
         const { startHttpHost, createMcpServer } = await import('../mcp/index');
         const host = await startHttpHost({
-          createServer: () => createMcpServer({ core: this.core, via: 'tool', askSecret: ({ provider, purpose }) => askForKey(provider, purpose) }),
+          createServer: () => createMcpServer({ core: this.core, via: 'tool', askSecret: ({ provider, purpose }) => askForKey(provider, purpose, { offerOther: purpose === 'add' }) }),
           log: (m) => this.log.info(m),
         });
         this.changed.fire();

@@ -10,7 +10,7 @@ import '@vscode-elements/elements/dist/vscode-radio/index.js';
 import '@vscode-elements/elements/dist/vscode-single-select/index.js';
 import '@vscode-elements/elements/dist/vscode-option/index.js';
 import './panel.css';
-import type { PeriodStatus } from '../core/budget';
+import type { BurnRate, PeriodStatus } from '../core/budget';
 import type { DashboardFilter, DashboardModel, HostMessage, PanelCommand, PanelState, WebviewMessage } from './protocol';
 import { SpendChart, colorSlot } from './chart';
 import { h, icon } from './dom';
@@ -223,7 +223,7 @@ function render(model: DashboardModel): void {
 
   emptyState.hidden = !model.empty;
   usageSections.hidden = model.empty;
-  gauges.replaceChildren(gauge('day', model.budget.day), gauge('month', model.budget.month), totalsCard(model));
+  gauges.replaceChildren(gauge('day', model.budget.day, model.budget.burnRate), gauge('month', model.budget.month, model.budget.burnRate), totalsCard(model));
   if (!model.empty) {
     renderChart(model);
     modelsBody.replaceChildren(modelsTable(model));
@@ -236,7 +236,9 @@ function render(model: DashboardModel): void {
   if (focusId) (document.querySelector(`[data-focus-id="${CSS.escape(focusId)}"]`) as HTMLElement | null)?.focus();
 }
 
-function gauge(period: 'day' | 'month', s: PeriodStatus): HTMLElement {
+function gauge(period: 'day' | 'month', s: PeriodStatus, rate: BurnRate): HTMLElement {
+  // What the projection is based on, in the title of every projected amount.
+  const basis = `At the last 7 days' average: ${fmt.usd(rate.usdPerDay)}/day`;
   const title = period === 'day' ? 'Today' : 'This month';
   const periodWord = period === 'day' ? 'day' : 'month';
   const level = s.exceeded ? 'exceeded' : s.alert ? 'alert' : 'ok';
@@ -247,7 +249,7 @@ function gauge(period: 'day' | 'month', s: PeriodStatus): HTMLElement {
   if (s.limit === null || s.percent === null) {
     card.append(
       h('p', { class: 'amount' }, spent, h('span', { class: 'of' }, ' spent')),
-      h('p', { class: 'foot' }, `No ${period === 'day' ? 'daily' : 'monthly'} limit. Projected `, h('strong', { class: 'projected', 'data-value': s.projected }, fmt.usd(s.projected)), ` by end of ${periodWord}.`),
+      h('p', { class: 'foot' }, `No ${period === 'day' ? 'daily' : 'monthly'} limit. Projected `, h('strong', { class: 'projected', 'data-value': s.projected, title: basis }, fmt.usd(s.projected)), ` by end of ${periodWord}`, h('span', { class: 'basis' }, ` (at ${fmt.usd(rate.usdPerDay)}/day, the last 7 days' average)`), '.'),
       h('div', { class: 'actions' }, button('Set budget', { secondary: true, 'data-focus-id': `set-budget-${period}` }, run('setBudget'))),
     );
     return card;
@@ -288,8 +290,10 @@ function gauge(period: 'day' | 'month', s: PeriodStatus): HTMLElement {
       'p',
       { class: 'foot' },
       'Projected ',
-      h('strong', { class: `projected ${s.projected > s.limit ? 'over' : ''}`, 'data-value': s.projected }, fmt.usd(s.projected)),
-      ` by end of ${periodWord} · `,
+      h('strong', { class: `projected ${s.projected > s.limit ? 'over' : ''}`, 'data-value': s.projected, title: basis }, fmt.usd(s.projected)),
+      ` by end of ${periodWord}`,
+      h('span', { class: 'basis' }, ` at ${fmt.usd(rate.usdPerDay)}/day`),
+      ' · ',
       s.exceeded ? h('span', { class: 'over' }, `${fmt.usd(s.spent - s.limit)} over`) : h('span', { class: 'remaining', 'data-value': remaining }, `${fmt.usd(remaining)} left`),
     ),
   );
@@ -438,9 +442,16 @@ function modelsTable(model: DashboardModel): HTMLElement {
   return h('table', { class: 'grid', id: 'models-table' }, h('caption', { class: 'sr-only' }, `Usage by model, last ${model.filter.days} days`), h('thead', null, head), body, foot);
 }
 
-function statusBadge(kind: 'ok' | 'warn' | 'error' | 'muted', text: string): HTMLElement {
+/** A coloured status with an icon; `why` is shown on hover and read by screen readers after the text. */
+function statusBadge(kind: 'ok' | 'warn' | 'error' | 'muted', text: string, why?: string): HTMLElement {
   const path = kind === 'ok' ? ICON.check : kind === 'error' ? ICON.error : kind === 'warn' ? ICON.warning : null;
-  return h('span', { class: `status ${kind}` }, path ? icon(path) : h('span', { class: 'dot', 'aria-hidden': 'true' }), text);
+  return h(
+    'span',
+    { class: `status ${kind}`, ...(why ? { title: why } : {}) },
+    path ? icon(path) : h('span', { class: 'dot', 'aria-hidden': 'true' }),
+    text,
+    why ? h('span', { class: 'sr-only' }, `: ${why}`) : null,
+  );
 }
 
 function healthTable(model: DashboardModel): HTMLElement {
@@ -454,7 +465,9 @@ function healthTable(model: DashboardModel): HTMLElement {
           ? statusBadge('muted', 'No key')
           : !p.checked
             ? statusBadge('muted', 'Not checked')
-            : statusBadge('ok', 'Healthy');
+            : p.consecutiveFailures > 0
+              ? statusBadge('warn', 'Unreachable at last check', p.lastError ?? undefined)
+              : statusBadge('ok', 'Healthy');
     const keys = p.keys.length
       ? h(
           'ul',
@@ -467,7 +480,9 @@ function healthTable(model: DashboardModel): HTMLElement {
               k.label ? h('span', { class: 'key-label' }, k.label) : null,
               k.status === 'healthy' && k.lastValidation === null
                 ? statusBadge('muted', 'not validated')
-                : statusBadge(k.status === 'healthy' ? 'ok' : k.status === 'disabled' ? 'error' : 'warn', k.status),
+                : k.status === 'healthy' && k.lastValidation === 'unreachable'
+                  ? statusBadge('warn', 'not verified: provider unreachable', 'The last check could not reach the provider, so the key itself was not judged.')
+                  : statusBadge(k.status === 'healthy' ? 'ok' : k.status === 'disabled' ? 'error' : 'warn', k.status),
               ...k.warnings.map((w) => h('span', { class: 'key-warning' }, w)),
             ),
           ),

@@ -18,6 +18,8 @@ function setup(nowIso: string) {
   return { ledger, spend, at };
 }
 
+const close = (actual: number, expected: number, what = 'value'): void => assert.ok(Math.abs(actual - expected) < 1e-6, `${what}: ${actual} is not ${expected}`);
+
 const config: BudgetConfig = { daily: 10, monthly: 100, alertThreshold: 0.8, enforce: true };
 
 describe('checkBudget', () => {
@@ -90,27 +92,32 @@ describe('checkBudget', () => {
     assert.equal(wouldExceed(s, 1e6), false);
   });
 
-  it('projects spend at the current burn rate', () => {
+  it('projects spend at the average of the last 7 days, across the month boundary', () => {
     const { ledger, spend, at } = setup('2026-11-21T01:00:00Z');
-    spend('2026-11-15T02:00:00Z', 30); // Nov 15 local
-    // Nov 16 00:00 local is half of November: month spend projects to double.
-    const mid = checkBudget(ledger, config, at('2026-11-15T13:00:00Z'));
-    assert.equal(mid.month.spent, 30);
-    assert.equal(mid.month.projected, 60);
-    spend('2026-11-20T23:00:00Z', 5); // Nov 21 10:00 local
-    // Local noon on Nov 21: half the day gone.
-    const noon = checkBudget(ledger, config, at('2026-11-21T01:00:00Z'));
-    assert.equal(noon.day.spent, 5);
-    assert.equal(noon.day.projected, 10);
+    spend('2026-11-15T02:00:00Z', 14); // Nov 15 local: 7 days before Nov 22, outside the window
+    spend('2026-11-16T02:00:00Z', 6); // Nov 16 local
+    spend('2026-11-20T23:00:00Z', 6); // Nov 21 10:00 local
+    // Local noon on Nov 22: the window is Nov 16 – Nov 22 so far, 6.5 days; $12 in it.
+    const noon = checkBudget(ledger, config, at('2026-11-22T01:00:00Z'));
+    assert.equal(noon.burnRate.windowDays, 6.5);
+    close(noon.burnRate.usdPerDay, 12 / 6.5);
+    assert.equal(noon.day.spent, 0);
+    close(noon.day.projected, (12 / 6.5) * 0.5, 'today: nothing yet, plus half a day at the rate');
+    // November: $26 spent, 8.5 days left (Nov 22 noon to Dec 1 00:00, no DST change in Sydney in November).
+    close(noon.month.projected, 26 + (12 / 6.5) * 8.5);
   });
 
-  it('guards projections early in a period', () => {
+  it('does not turn one request just after midnight on the 1st into a month of that pace', () => {
     const { ledger, spend, at } = setup('2026-10-31T13:01:00Z');
-    spend('2026-10-31T13:00:30Z', 1); // first minute of Nov 1 local
+    spend('2026-10-31T13:00:30Z', 1); // first minute of Nov 1 local; nothing in October
     const s = checkBudget(ledger, config, at('2026-10-31T13:01:00Z'));
     assert.equal(s.day.key, '2026-11-01');
-    assert.equal(s.day.projected, 24); // as if one hour had passed, not 1440×
-    assert.equal(s.month.projected, 30); // as if one day of 30 had passed
+    const windowDays = 6 + 60_000 / 86_400_000; // six empty days before it, and one minute of today
+    close(s.burnRate.windowDays, windowDays);
+    close(s.burnRate.usdPerDay, 1 / windowDays);
+    assert.ok(s.day.projected < 1.2, `today projects to ${s.day.projected}, not 1440× the first minute`);
+    assert.ok(s.month.projected < 6, `the month projects to ${s.month.projected}, not 30× the first day`);
+    close(s.month.projected, 1 + (1 / windowDays) * (30 - 60_000 / 86_400_000));
   });
 
   it('falls back to an 0.8 threshold when the setting is invalid', () => {

@@ -18,7 +18,7 @@ function period(p: 'day' | 'month', key: string, spent: number, limit: number | 
 }
 
 function status(day: PeriodStatus, month: PeriodStatus, enforce = false): BudgetStatus {
-  return { day, month, enforce, anyAlert: day.alert || month.alert, anyExceeded: day.exceeded || month.exceeded };
+  return { day, month, enforce, anyAlert: day.alert || month.alert, anyExceeded: day.exceeded || month.exceeded, burnRate: { usdPerDay: 1, windowDays: 7 } };
 }
 
 describe('budget alerts', () => {
@@ -69,7 +69,7 @@ describe('budget alerts', () => {
   it('words the alert with the projection, and exceeded with what enforcement does', () => {
     const day = period('day', '2026-11-29', 8.25, 10);
     const [alert] = budgetAlerts(status(day, period('month', '2026-11', 8.25, null)), {}).alerts;
-    assert.equal(alertMessage(alert), 'AI spend today is $8.25 of your $10 daily budget (83%). At this rate it reaches $16.50 by the end of the day.');
+    assert.equal(alertMessage(alert), "AI spend today is $8.25 of your $10 daily budget (83%). At the last 7 days' average ($1.00/day) it reaches $16.50 by the end of the day.");
     const month = period('month', '2026-11', 1250.5, 1200.5);
     const [over] = budgetAlerts(status(period('day', '2026-11-29', 0, null), month, true), {}).alerts;
     assert.equal(alertMessage(over), 'AI spend this month is $1,250.50 of your $1,200.50 monthly budget (104%). Routing now refuses or downgrades requests to cheaper or local models.');

@@ -169,13 +169,23 @@ describe('KeyPool.add', () => {
     assert.equal(w.vault.data.size, 0);
   });
 
-  it('stores a key of an unknown shape but reports the failed format check', async () => {
+  it('refuses a key that fits no shape of the provider, saying which shape it expects, and stores nothing', async () => {
     const w = world();
     const odd = `odd-${rand(30)}`;
-    const r = await w.pool.add('anthropic', { apiKey: odd });
-    assert.equal(r.format.ok, false);
-    assert.match(r.format.message, /does not look like an Anthropic key/);
-    assert.equal(await w.vault.get(secretName(r.key.id)), odd);
+    w.secrets.push(odd);
+    await rejects(w.pool.add('anthropic', { apiKey: odd }), /does not look like an Anthropic key: expected a key that starts with sk-ant-/, w.secrets);
+    await rejects(w.pool.add('anthropic', { apiKey: 'hello-not-a-key' }), /does not look like an Anthropic key/, w.secrets);
+    assert.equal(w.vault.data.size, 0);
+    assert.equal(w.pool.list().length, 0);
+  });
+
+  it('refuses another provider’s key, naming that provider', async () => {
+    const w = world();
+    const openai = w.key('openai');
+    await rejects(w.pool.add('anthropic', { apiKey: openai }), /looks like an OpenAI key .*not an Anthropic key/, w.secrets);
+    const stored = await w.pool.add('anthropic', { apiKey: w.key('anthropic') });
+    await rejects(w.pool.rotate('anthropic', { apiKey: openai }, stored.key.id), /looks like an OpenAI key/, w.secrets);
+    assert.equal(w.vault.data.size, 1);
   });
 
   it('rejects an expiry that is not a date', async () => {

@@ -13,10 +13,16 @@ describe('money formatting', () => {
     assert.equal(formatUsd(-1.2), '-$1.20');
   });
 
-  it('keeps two significant digits under a cent, so a real cost never reads as $0.00', () => {
+  it('keeps three significant digits under a dollar, so $0.0125 never reads as $0.01 and a real cost never as $0.00', () => {
+    assert.equal(formatUsd(0.0125), '$0.0125');
     assert.equal(formatUsd(0.0031), '$0.0031');
-    assert.equal(formatUsd(0.000012345), '$0.000012');
+    assert.equal(formatUsd(0.000012345), '$0.0000123');
+    assert.equal(formatUsd(0.123456), '$0.123');
     assert.equal(formatUsd(0.01), '$0.01');
+    assert.equal(formatUsd(0.05), '$0.05');
+    assert.equal(formatUsd(-0.0125), '-$0.0125');
+    assert.equal(formatUsd(0.999999), '$1.00');
+    assert.equal(formatUsd(1e-30), '<$0.00000000000000000001');
   });
 
   it('shows a dash for amounts that are not numbers', () => {

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { format } from 'node:util';
 import { createRequire } from 'node:module';
 import { ensureHost, startCodeServer, workbenchUrl, chromiumPath, CHROMIUM_ARGS, REPO } from './codeServer.mjs';
+import { startUiBridge } from './uiBridge.mjs';
 
 const require = createRequire(import.meta.url);
 const argv = process.argv.slice(2);
@@ -41,6 +42,8 @@ mkdirSync(logDir, { recursive: true });
 
 let server;
 let browser;
+let page;
+let bridge;
 let tempFolder;
 let exitCode = 2;
 let stopping = false;
@@ -49,6 +52,7 @@ const attempt = (what, f) => { try { f(); } catch (e) { say(`could not ${what}: 
 const shutdown = async () => {
   if (stopping) return; stopping = true;
   if (browser) await browser.close().catch(() => {});
+  await bridge?.close();
   if (server) {
     await server.stop();
     const logs = join(server.runDir, 'user-data', 'logs');
@@ -63,12 +67,13 @@ for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) 
 try {
   const host = ensureHost();
   const folder = opt('folder') ? resolve(opt('folder')) : (tempFolder = mkdtempSync(join(tmpdir(), 'aikm-ws-')));
+  bridge = await startUiBridge(() => page);
   server = await startCodeServer({
     host,
     // The test driver loads this repo and the test module from the URL payload (and drops toasts).
     smokeTestDriver: true,
     settings: { 'workbench.startupEditor': 'none', 'chat.disableAIFeatures': false },
-    env: { AIKM_TEST_OUTPUT: outDir, AIKM_TEST_SCREENSHOT: flag('screenshot') ? '1' : '' },
+    env: { AIKM_TEST_OUTPUT: outDir, AIKM_TEST_SCREENSHOT: flag('screenshot') ? '1' : '', AIKM_TEST_UI: bridge.url },
   });
   say(`VS Code ${host.versions.VSCODE_VERSION} (code-server ${host.versions.CODE_SERVER_VERSION}) at ${server.url} after ${Date.now() - t0} ms`);
   const { chromium } = require('playwright-core');
@@ -77,7 +82,7 @@ try {
   } catch (e) {
     throw Object.assign(new Error(`Headless Chromium did not start: ${e.message}`), { exitCode: 3 });
   }
-  const page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+  page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
   const browserLog = createWriteStream(join(logDir, 'browser-console.log'));
   const workbenchLog = createWriteStream(join(logDir, 'workbench.log'));
   let done;

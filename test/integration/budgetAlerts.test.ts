@@ -44,7 +44,7 @@ describe('budget notifications', () => {
 
     track(100_000);
     const atAlert = await untilShown(before + 1, 'alert');
-    assert.match(atAlert[before], /^AI spend today is \$[\d.]+ of your \$[\d.]+ daily budget \(80%\)\. At this rate it reaches \$/);
+    assert.match(atAlert[before], /^AI spend today is \$[\d.]+ of your \$[\d.]+ daily budget \(80%\)\. At the last 7 days' average \(\$[\d.]+\/day\) it reaches \$/);
 
     track(100_000);
     await new Promise((r) => setTimeout(r, 600));
