@@ -1,7 +1,7 @@
 // The extension manifest's contributions: palette visibility, the panel's title buttons, the
 // keybinding and the chat participant's disambiguation.
 import * as assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pickCommand } from '../src/core/chatAnswers';
@@ -19,6 +19,11 @@ interface Manifest {
     menus?: Record<string, MenuItem[]>;
     keybindings?: { command: string; key: string; mac?: string; when?: string }[];
     chatParticipants: { id: string; disambiguation?: { category: string; description: string; examples: string[] }[] }[];
+    walkthroughs?: {
+      id: string;
+      title: string;
+      steps: { id: string; title: string; description: string; media: { markdown?: string; image?: string; altText?: string }; completionEvents?: string[] }[];
+    }[];
   };
 }
 
@@ -46,6 +51,7 @@ describe('package.json contributions', () => {
       'aiKeyManager.removeKey': 'aiKeyManager.hasKeys',
       'aiKeyManager.rotateKey': 'aiKeyManager.hasKeys',
       'aiKeyManager.scanForLeakedKeys': 'workspaceFolderCount > 0',
+      'aiKeyManager.restoreMovedKey': 'workspaceFolderCount > 0',
       'aiKeyManager.refreshPanel': PANEL_ACTIVE,
     });
   });
@@ -82,5 +88,26 @@ describe('package.json contributions', () => {
       'am I over my AI budget this month?': 'costs',
       'which model should I use for code review?': 'route',
     });
+  });
+
+  it('has a getting-started walkthrough whose buttons, completion events and media all exist', () => {
+    const [w] = c.walkthroughs ?? [];
+    assert.ok(w, 'no walkthrough');
+    assert.equal(w.id, 'gettingStarted', 'src/vscode/gettingStarted.ts opens it by this id');
+    const known = new Set(c.commands.map((x) => x.command));
+    assert.ok(known.has('aiKeyManager.gettingStarted'), 'a palette command opens it again');
+    assert.equal(w.steps[0].id, 'addKey', 'adding a key is the first step');
+    assert.deepEqual(w.steps[0].completionEvents, ['onContext:aiKeyManager.hasKeys']);
+    for (const step of w.steps) {
+      const buttons = [...step.description.matchAll(/\(command:([\w.]+)\)/g)].map((m) => m[1]);
+      assert.equal(buttons.length, 1, `${step.id} has one button`);
+      for (const id of buttons) assert.ok(known.has(id), `${step.id} runs ${id}, which is not contributed`);
+      for (const e of step.completionEvents ?? []) {
+        if (e.startsWith('onCommand:')) assert.ok(known.has(e.slice('onCommand:'.length)), `${step.id} completes on an unknown command: ${e}`);
+      }
+      const media = step.media.markdown ?? step.media.image;
+      assert.ok(media && existsSync(join(__dirname, '..', '..', media)), `${step.id}: media ${media} is missing`);
+      if (step.media.image) assert.ok(step.media.altText, `${step.id}: an image needs altText`);
+    }
   });
 });

@@ -10,7 +10,7 @@ describe('the .vsix contents', () => {
   it('holds the bundles, the webview, media, README, LICENSE and package.json, and nothing else', () => {
     const out = execFileSync(process.execPath, [join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce'), 'ls', '--no-dependencies'], { cwd: ROOT, encoding: 'utf8' });
     const files = out.split('\n').map((l) => l.trim()).filter(Boolean).sort();
-    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/extension.js', 'dist/mcp.js', 'dist/cli.js', 'dist/webview/panel.js', 'dist/webview/panel.css', 'dist/vendor/genai-prices.js', 'media/keys.svg', 'media/screenshots/panel-dark.png']) {
+    for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/extension.js', 'dist/mcp.js', 'dist/cli.js', 'dist/webview/panel.js', 'dist/webview/panel.css', 'dist/vendor/genai-prices.js', 'media/keys.svg', 'media/screenshots/panel-dark.png', 'media/walkthrough/add-key.md']) {
       assert.ok(files.includes(f), `${f} is not packaged (have ${files.join(', ')})`);
     }
     const stray = files.filter((f) => !/^(package\.json|README\.md|LICENSE|dist\/.+\.(js|css)|media\/.+)$/.test(f));

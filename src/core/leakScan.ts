@@ -108,3 +108,46 @@ function lineOf(starts: number[], offset: number): number {
   }
   return lo;
 }
+
+// --- notes left where a key was taken out of a file ----------------------------------------------
+
+/** The comment prefix of a file the scan reads, or undefined when it has none (JSON). */
+export function commentPrefix(fileName: string): string | undefined {
+  const base = fileName.replace(/\\/g, '/').split('/').pop()!.toLowerCase();
+  if (/^\.env(\..*)?$|\.env$|\.ya?ml$|\.toml$|^\.npmrc$/.test(base)) return '#';
+  if (base.endsWith('.ini')) return ';';
+  return undefined;
+}
+
+export interface MovedNote {
+  /** 1-based line of the note. */
+  line: number;
+  keyId: string;
+  /** The variable the key was assigned to, as the note names it. */
+  name?: string;
+  /** The note line itself, for display. */
+  text: string;
+}
+
+const NOTE_TAG = 'AI Key Manager moved';
+const NOTE = /^[ \t]*[#;][ \t]*AI Key Manager moved (?:(\S+) \()?.*\(key id ([A-Za-z0-9:_-]+)\)/;
+
+/**
+ * The comment left above a line whose key was moved into secret storage: where it went, and how to
+ * put it back. Holds the key's mask and id, never the key.
+ */
+export function movedNote(prefix: string, n: { name?: string; provider: string; masked: string; keyId: string; date: string }): string {
+  const what = `${n.name ? `${n.name} (` : ''}the ${getProvider(n.provider).displayName} key ${n.masked}${n.name ? ')' : ''}`;
+  return `${prefix} ${NOTE_TAG} ${what} into VS Code's secret storage on ${n.date}; apps that read this file no longer get it. To put it back here, run 'AI Keys: Restore Moved Key' (key id ${n.keyId}).`;
+}
+
+/** Notes left by movedNote in `text`. */
+export function findMovedNotes(text: string): MovedNote[] {
+  if (!text.includes(NOTE_TAG)) return [];
+  const notes: MovedNote[] = [];
+  text.split(/\r?\n|\r/).forEach((line, i) => {
+    const m = NOTE.exec(line);
+    if (m) notes.push({ line: i + 1, keyId: m[2], ...(m[1] ? { name: m[1] } : {}), text: line.trim() });
+  });
+  return notes;
+}

@@ -12,8 +12,9 @@ import type { UnreachableReason } from '../core/validate';
 import { TASK_TYPES, type TaskType } from '../core/types';
 import { dayKey } from '../core/calendar';
 import { formatUsageExport, exportFileName, type ExportFormat } from '../core/exportUsage';
-import { scanText, keyAt, redactKeys, LEAK_SCAN_EXCLUDE, LEAK_SCAN_INCLUDE, LEAK_SCAN_MAX_BYTES, type LeakFinding } from '../core/leakScan';
+import { scanText, keyAt, redactKeys, commentPrefix, movedNote, findMovedNotes, LEAK_SCAN_EXCLUDE, LEAK_SCAN_INCLUDE, LEAK_SCAN_MAX_BYTES, type LeakFinding } from '../core/leakScan';
 import { formatUsd as usd } from '../core/money';
+import { budgetSettingText } from '../core/auditLabels';
 
 type Args = Record<string, unknown>;
 type Result = object;
@@ -42,6 +43,7 @@ export function registerCommands(deps: SurfaceDeps): vscode.Disposable[] {
     'aiKeyManager.exportUsage': (a) => c.exportUsage(a),
     'aiKeyManager.resetUsage': (a) => c.resetUsage(a),
     'aiKeyManager.scanForLeakedKeys': (a) => c.scanForLeakedKeys(a),
+    'aiKeyManager.restoreMovedKey': (a) => c.restoreMovedKey(a),
   };
   // Hides Remove/Rotate API Key in the palette while there is no key to act on (package.json menus).
   let hadKeys: boolean | undefined;
@@ -252,7 +254,7 @@ class Commands {
       return { settings: patch, budget: this.core.budget(), saved: false, ...(stoppedAt ? { stoppedAt } : {}) };
     }
     const budget = await this.core.setBudget(patch, 'command');
-    const parts = changed.map((k) => budgetPart(k, patch[k]!));
+    const parts = changed.map((k) => budgetSettingText(k, patch[k]));
     const shown = parts.length ? `Budget saved: ${parts.join(', ')}.${skipped}` : `Budget unchanged: the values entered are the ones already set.${skipped}`;
     void vscode.window.showInformationMessage(shown);
     return { settings: patch, budget, saved: true, shown, ...(stoppedAt ? { stoppedAt } : {}) };
@@ -359,13 +361,54 @@ class Commands {
     if (dryRun) return { findings, moved: 0, scanned };
     if (autoFix) {
       const r = await this.fix(hits, true);
-      const msg = `Moved ${r.moved} of ${hits.length} leaked key(s) into secret storage and removed them from the files.${unsavedNote(r.unsaved)}`;
+      const msg = `Moved ${r.moved} of ${hits.length} leaked key(s) into secret storage and removed them from the files.${notedText(r.noted)}${unsavedNote(r.unsaved)}`;
       if (r.errors.length) void vscode.window.showWarningMessage(`${msg} Problems: ${r.errors.join(' ')}`);
       else if (r.unsaved.length) void vscode.window.showWarningMessage(msg);
       else void vscode.window.showInformationMessage(msg);
       return { findings, scanned, ...r };
     }
     return { findings, scanned, ...(await this.reviewFindings(hits)) };
+  }
+
+  /**
+   * Undoes a move out of a file: picks one of the notes the scan left, and puts the stored key back
+   * on the line below it (the key also stays in secret storage). Asks first: the key is then in
+   * plain text again.
+   */
+  async restoreMovedKey(a: Args): Promise<Result> {
+    const fileArg = str(a, 'file');
+    const keyIdArg = str(a, 'keyId');
+    const notes: { uri: vscode.Uri; file: string; line: number; keyId: string; name?: string }[] = [];
+    const uris = fileArg ? [toUri(fileArg)] : await vscode.workspace.findFiles(LEAK_SCAN_INCLUDE, LEAK_SCAN_EXCLUDE, MAX_SCANNED_FILES);
+    for (const uri of uris) {
+      const text = await readText(uri);
+      if (text === undefined) continue;
+      for (const n of findMovedNotes(text)) if (!keyIdArg || n.keyId === keyIdArg) notes.push({ uri, file: vscode.workspace.asRelativePath(uri), ...n });
+    }
+    if (notes.length === 0) {
+      const msg = `No moved key to restore: no file ${fileArg ? `'${fileArg}' ` : 'in this workspace '}has an 'AI Key Manager moved' note${keyIdArg ? ` for key id ${keyIdArg}` : ''}.`;
+      void vscode.window.showInformationMessage(msg);
+      return { restored: false, message: msg };
+    }
+    const keys = this.core.listKeys();
+    const describe = (n: (typeof notes)[number]) => {
+      const k = keys.find((x) => x.id === n.keyId);
+      return { label: `$(key) ${k ? `${getProvider(k.provider).displayName} key ${k.masked}` : `key id ${n.keyId} (no longer stored)`}`, description: `${n.file}:${n.line}${n.name ? ` · ${n.name}` : ''}`, note: n, key: k };
+    };
+    const items = notes.map(describe);
+    const picked = items.length === 1 ? items[0] : ((await vscode.window.showQuickPick(items, { title: 'Put which key back into its file?', matchOnDescription: true })) ?? cancel());
+    const { note, key } = picked;
+    if (!key) throw new Error(`Key id ${note.keyId} is no longer stored in secret storage, so it cannot be put back into ${note.file}. Paste the key there by hand.`);
+    const where = `${note.file}${note.name ? ` (${note.name})` : ''}`;
+    if (bool(a, 'confirm') !== true && !(await this.confirm(`Put the ${keyTitle(key)} back into ${where}?`, 'It is then in plain text in that file again, for every app and person that can read it. It also stays in secret storage.', 'Put Back'))) {
+      cancel();
+    }
+    const { secret } = await this.core.keys.secret(key.provider, key.id);
+    const saved = await restoreIntoFile(note.uri, note.line, note.name, secret);
+    this.log.info(`restored ${key.provider} key ${key.id} (${key.masked}) into ${note.file}:${note.line}`);
+    const msg = `The ${keyTitle(key)} is back in ${where}${saved ? '' : ' in the editor; save the file to write it to disk'}. It is also still in secret storage.`;
+    void vscode.window.showInformationMessage(msg);
+    return { restored: true, file: note.file, keyId: key.id, saved, message: msg };
   }
 
   private async scanWorkspace(): Promise<{ hits: ScanHit[]; scanned: number }> {
@@ -388,9 +431,9 @@ class Commands {
    * The quick-pick review: per finding, move and remove, move only, open, or ignore. Opening the
    * file keeps the review going; dismissing the list with findings left says how many.
    */
-  private async reviewFindings(hits: ScanHit[]): Promise<{ moved: number; stored: number; errors: string[]; unsaved: string[]; left: number }> {
+  private async reviewFindings(hits: ScanHit[]): Promise<{ moved: number; stored: number; errors: string[]; unsaved: string[]; noted: string[]; left: number }> {
     let remaining = [...hits];
-    const total = { moved: 0, stored: 0, errors: [] as string[], unsaved: [] as string[], left: 0 };
+    const total = { moved: 0, stored: 0, errors: [] as string[], unsaved: [] as string[], noted: [] as string[], left: 0 };
     while (remaining.length > 0) {
       const picked = await vscode.window.showQuickPick(
         remaining.map((h) => ({
@@ -434,27 +477,33 @@ class Commands {
         total.stored += r.stored;
         total.errors.push(...r.errors);
         total.unsaved.push(...r.unsaved.filter((f) => !total.unsaved.includes(f)));
+        total.noted.push(...r.noted.filter((f) => !total.noted.includes(f)));
         const what = `The ${getProvider(h.finding.provider).displayName} key ${h.finding.masked} is in secret storage`;
         if (r.errors.length) void vscode.window.showErrorMessage(r.errors.join(' '));
-        else if (r.unsaved.length) void vscode.window.showWarningMessage(`${what} and removed from ${h.file} in the editor.${unsavedNote(r.unsaved)}`);
-        else void vscode.window.showInformationMessage(`${what}${action.id === 'moveRemove' ? ` and no longer in ${h.file}` : ''}.`);
+        else if (r.unsaved.length) void vscode.window.showWarningMessage(`${what} and removed from ${h.file} in the editor.${notedText(r.noted)}${unsavedNote(r.unsaved)}`);
+        else void vscode.window.showInformationMessage(`${what}${action.id === 'moveRemove' ? ` and no longer in ${h.file}.${notedText(r.noted)}` : '.'}`);
         remaining = remaining.filter((x) => !same.includes(x));
       } else remaining = remaining.filter((x) => x !== h);
     }
     return total;
   }
 
-  /** Stores each distinct key (unless already stored), then optionally blanks it in its files. */
-  private async fix(hits: ScanHit[], removeFromFile: boolean): Promise<{ moved: number; stored: number; errors: string[]; unsaved: string[] }> {
+  /**
+   * Stores each distinct key (unless already stored), then optionally takes it out of its files,
+   * leaving a note where the file has comments.
+   */
+  private async fix(hits: ScanHit[], removeFromFile: boolean): Promise<{ moved: number; stored: number; errors: string[]; unsaved: string[]; noted: string[] }> {
     const errors: string[] = [];
     const unsaved: string[] = [];
-    const safe = new Set<string>();
+    const noted: string[] = [];
+    const safe = new Map<string, string>(); // secret → id of the stored key
     let stored = 0;
     for (const h of hits) {
       if (safe.has(h.secret)) continue;
       try {
-        if (await this.storeIfNew(h)) stored++;
-        safe.add(h.secret);
+        const { keyId, added } = await this.storeIfNew(h);
+        if (added) stored++;
+        safe.set(h.secret, keyId);
       } catch (err) {
         errors.push(`${h.file}:${h.finding.line}: ${redactKeys(err instanceof Error ? err.message : String(err))}`);
       }
@@ -463,10 +512,12 @@ class Commands {
     if (removeFromFile) {
       const byFile = new Map<string, ScanHit[]>();
       for (const h of hits) if (safe.has(h.secret)) byFile.set(h.uri.toString(), [...(byFile.get(h.uri.toString()) ?? []), h]);
+      const date = dayKey(this.core.clock.now(), this.core.timeZone);
       for (const group of byFile.values()) {
         try {
-          const { saved } = await removeKeysFromFile(group[0].uri, new Set(group.map((h) => h.secret)));
+          const { saved, note } = await removeKeysFromFile(group[0].uri, safe, date);
           if (!saved) unsaved.push(group[0].file);
+          if (note) noted.push(group[0].file);
         } catch (err) {
           moved -= group.length;
           errors.push(`${group[0].file}: ${err instanceof Error ? err.message : String(err)}`);
@@ -475,20 +526,20 @@ class Commands {
     }
     for (const e of errors) this.log.warn(`leak scan: ${e}`);
     for (const f of unsaved) this.log.info(`leak scan: removed the key from ${f} in the editor only; it has unsaved changes, so it was not saved`);
-    return { moved, stored, errors, unsaved };
+    return { moved, stored, errors, unsaved, noted };
   }
 
-  /** Adds the key found in a file; false when an identical key is already stored. */
-  private async storeIfNew(h: ScanHit): Promise<boolean> {
+  /** Adds the key found in a file unless an identical key is stored; either way, the stored key's id. */
+  private async storeIfNew(h: ScanHit): Promise<{ keyId: string; added: boolean }> {
     const provider = h.finding.provider;
     for (const k of this.core.listKeys(provider)) {
       const existing = await this.core.keys.secret(provider, k.id).catch(() => undefined);
-      if (existing?.secret === h.secret) return false;
+      if (existing?.secret === h.secret) return { keyId: k.id, added: false };
     }
     const label = `from ${h.file}${h.finding.name ? ` (${h.finding.name})` : ''}`.slice(0, 80);
     const { key } = await this.core.addKey(provider, { apiKey: h.secret }, { label }, 'command');
     this.log.info(`leak scan: stored ${provider} key ${key.id} (${key.masked}) found in ${h.file}:${h.finding.line}`);
-    return true;
+    return { keyId: key.id, added: true };
   }
 
   // --- prompts -------------------------------------------------------------------------------
@@ -708,6 +759,12 @@ async function readText(uri: vscode.Uri): Promise<string | undefined> {
   }
 }
 
+/** After taking keys out of files: where a note now says where each went, and that Restore undoes it. */
+function notedText(files: string[]): string {
+  if (files.length === 0) return '';
+  return ` A comment in ${files.join(', ')} says where the key went; 'AI Keys: Restore Moved Key' puts it back.`;
+}
+
 /** After removing keys from files with unsaved changes: what the user still has to do. */
 function unsavedNote(files: string[]): string {
   if (files.length === 0) return '';
@@ -718,26 +775,64 @@ function unsavedNote(files: string[]): string {
 }
 
 /**
- * Blanks every occurrence of the given keys in a file (through a WorkspaceEdit). Saves it only if
- * it had no unsaved changes before, so the user's own edits are never saved behind their back;
- * `saved: false` means the key is gone from the editor but still on disk until they save.
+ * Takes every occurrence of the given keys (secret → stored key id) out of a file through a
+ * WorkspaceEdit, and where the file has comments leaves a note above each such line saying where
+ * the key went and how to put it back. Saves the file only if it had no unsaved changes before, so
+ * the user's own edits are never saved behind their back; `saved: false` means the key is gone
+ * from the editor but still on disk until they save.
  */
-async function removeKeysFromFile(uri: vscode.Uri, secrets: Set<string>): Promise<{ saved: boolean }> {
+async function removeKeysFromFile(uri: vscode.Uri, keys: Map<string, string>, date: string): Promise<{ saved: boolean; note: boolean }> {
   const wasDirty = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString())?.isDirty === true;
   const doc = await vscode.workspace.openTextDocument(uri);
   const text = doc.getText();
+  const prefix = commentPrefix(uri.path);
   const edit = new vscode.WorkspaceEdit();
+  const notedLines = new Set<number>();
   let n = 0;
   for (const f of scanText(text)) {
-    if (!secrets.has(keyAt(text, f))) continue;
+    const secret = keyAt(text, f);
+    const keyId = keys.get(secret);
+    if (keyId === undefined) continue;
     edit.replace(uri, new vscode.Range(doc.positionAt(f.offset), doc.positionAt(f.offset + f.length)), '');
+    const line = doc.lineAt(f.line - 1);
+    if (prefix && !notedLines.has(line.lineNumber)) {
+      notedLines.add(line.lineNumber);
+      const indent = line.text.slice(0, line.firstNonWhitespaceCharacterIndex);
+      const note = movedNote(prefix, { name: f.name, provider: f.provider, masked: f.masked, keyId, date });
+      edit.insert(uri, line.range.start, `${indent}${note}${doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n'}`);
+    }
     n++;
   }
-  if (n === 0) return { saved: true };
+  const note = notedLines.size > 0;
+  if (n === 0) return { saved: true, note };
   if (!(await vscode.workspace.applyEdit(edit))) throw new Error('the file could not be edited; remove the key from it by hand.');
-  if (wasDirty) return { saved: false };
+  if (wasDirty) return { saved: false, note };
   if (!(await doc.save())) throw new Error('the edited file could not be saved; save it by hand.');
-  return { saved: true };
+  return { saved: true, note };
+}
+
+/**
+ * Removes the note at 1-based `noteLine` and puts `secret` back as the value of the now empty
+ * assignment below it (or, if that line changed, as a new `name=` line in its place). Saves unless
+ * the file had unsaved changes; returns whether it saved.
+ */
+async function restoreIntoFile(uri: vscode.Uri, noteLine: number, name: string | undefined, secret: string): Promise<boolean> {
+  const wasDirty = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString())?.isDirty === true;
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const note = doc.lineAt(noteLine - 1);
+  const next = noteLine < doc.lineCount ? doc.lineAt(noteLine) : undefined;
+  const empty = next && /^(\s*["']?[\w.-]+["']?\s*[:=]\s*["']?)["']?\s*$/.exec(next.text);
+  const edit = new vscode.WorkspaceEdit();
+  if (next && empty && (!name || next.text.includes(name))) {
+    edit.insert(uri, new vscode.Position(next.lineNumber, empty[1].length), secret);
+    edit.delete(uri, note.rangeIncludingLineBreak);
+  } else if (name) {
+    edit.replace(uri, note.range, `${note.text.slice(0, note.firstNonWhitespaceCharacterIndex)}${name}=${secret}`);
+  } else {
+    throw new Error(`The line under the note in ${vscode.workspace.asRelativePath(uri)} has changed, so it is not clear where the key goes. Nothing was changed.`);
+  }
+  if (!(await vscode.workspace.applyEdit(edit))) throw new Error('the file could not be edited; nothing was changed.');
+  return wasDirty ? false : doc.save();
 }
 
 /** A file path (absolute, or relative to the first workspace folder) or a URI string. */
@@ -759,11 +854,6 @@ const BUDGET_STEPS: { key: keyof BudgetPatch; name: string }[] = [
   { key: 'enforce', name: 'enforcement' },
 ];
 
-function budgetPart(k: keyof BudgetPatch, v: number | boolean): string {
-  if (k === 'daily' || k === 'monthly') return `${k} ${v ? usd(v as number) : 'no limit'}`;
-  if (k === 'alertThreshold') return `alert at ${Math.round((v as number) * 1000) / 10}%`;
-  return v ? 'enforced' : 'warn only';
-}
 
 /** "a", "a and b", "a, b and c". */
 function listWords(words: string[]): string {

@@ -119,7 +119,8 @@ export class SpendChart {
       tooltip.borderWidth = 1;
     }
     this.applyColors();
-    this.chart.update('none');
+    // Not update('none'): in that mode Chart.js keeps the bars' shared options (their old colours).
+    this.chart.update();
   }
 
   /** The datasets the chart draws: provider id, label, and per-day values (what the legend shows). */
@@ -138,11 +139,16 @@ export class SpendChart {
 
   private applyColors(): void {
     const ids = this.model?.providerIds ?? [];
+    const used: Record<string, string> = {};
     for (const d of this.chart.data.datasets) {
-      const color = cssVar(PALETTE[colorSlot((d as unknown as { provider: string }).provider, ids)]);
+      const provider = (d as unknown as { provider: string }).provider;
+      const color = cssVar(PALETTE[colorSlot(provider, ids)]);
       d.backgroundColor = color;
       d.hoverBackgroundColor = color;
+      used[provider] = color;
     }
+    // What the bars are painted with, for tests that follow a theme change.
+    this.opts.canvas.dataset.barColors = JSON.stringify(used);
   }
 
   private renderLegend(): void {

@@ -32,4 +32,4 @@ export const dayLong = (key: string): string => dayLongFmt.format(new Date(`${ke
 export const dateTime = (iso: string): string => timeFmt.format(new Date(iso));
 export const clock = (iso: string): string => clockFmt.format(new Date(iso));
 
-export { auditActionLabel } from '../core/auditLabels';
+export { auditActionLabel, auditDetailText } from '../core/auditLabels';

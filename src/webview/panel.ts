@@ -544,7 +544,7 @@ function auditTable(model: DashboardModel): HTMLElement {
         h('td', null, a.provider ? providerName(a.provider) : '—'),
         h('td', null, a.via),
         h('td', null, a.ok ? statusBadge('ok', 'OK') : statusBadge('error', 'Failed')),
-        h('td', { class: 'detail' }, a.detail ?? ''),
+        h('td', { class: 'detail' }, fmt.auditDetailText(a.action, a.detail)),
       ),
     );
   }

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AuditLog, auditActionLabel, redactSecrets, type AuditVia } from '../../src/core/audit';
 import type { Clock } from '../../src/core/ports';
 import { MemoryState, TestClock } from '../support/ports';
+import { auditDetailText } from '../../src/core/auditLabels';
 
 const KEY = 'aiKeyManager.audit';
 
@@ -37,6 +38,21 @@ describe('redactSecrets', () => {
     assert.equal(redactSecrets('k=' + 'Ab3dEf7hIj1lMn5pQr9tUv2xYz4bCd6f'), 'k=[redacted]');
     assert.equal(redactSecrets('sk-' + '0123456789abcdef0123456789abcdef'), '[redacted]');
     assert.equal(redactSecrets('gsk_' + 'a1B2'.repeat(13)), '[redacted]');
+  });
+});
+
+describe('auditDetailText', () => {
+  it('reads a budget change as words, not JSON', () => {
+    assert.equal(auditDetailText('set_budget', '{"daily":1,"monthly":0,"alertThreshold":0.75,"enforce":true}'), 'daily $1, monthly no limit, alert at 75%, enforced');
+    assert.equal(auditDetailText('set_budget', '{"daily":12.5,"enforce":false}'), 'daily $12.50, warn only');
+  });
+
+  it('shows outcome codes as words and other details as stored', () => {
+    assert.equal(auditDetailText('validate_key', 'rate_limited'), 'rate limited');
+    assert.equal(auditDetailText('validate_key', 'valid'), 'valid');
+    assert.equal(auditDetailText('track_request', 'model gpt-4o'), 'model gpt-4o');
+    assert.equal(auditDetailText('set_budget', '{not json'), '{not json');
+    assert.equal(auditDetailText('add_api_key', undefined), '');
   });
 });
 

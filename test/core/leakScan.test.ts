@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { scanText, keyAt, redactKeys, LEAK_SCAN_INCLUDE } from '../../src/core/leakScan';
+import { scanText, keyAt, redactKeys, commentPrefix, movedNote, findMovedNotes, LEAK_SCAN_INCLUDE } from '../../src/core/leakScan';
 import { maskKey } from '../../src/core/mask';
 
 /** Deterministic canary characters of the given alphabet (varied, so they do not look like placeholders). */
@@ -123,5 +123,48 @@ describe('leakScan.redactKeys after escapes', () => {
       assert.ok(!out.includes(key.slice(-16)), `${out} still holds the key`);
       assert.deepEqual(JSON.parse(out), { error: `401\n${maskKey(key)}\t${maskKey(key)}\u0001${maskKey(key)}` });
     }
+  });
+});
+
+describe('leakScan notes left where a key was taken out', () => {
+  it('uses each file type’s comment syntax, and none for JSON', () => {
+    const cases: [string, string | undefined][] = [
+      ['.env', '#'],
+      ['app/.env.local', '#'],
+      ['prod.env', '#'],
+      ['config.yaml', '#'],
+      ['c.yml', '#'],
+      ['pyproject.toml', '#'],
+      ['.npmrc', '#'],
+      ['settings.ini', ';'],
+      ['settings.json', undefined],
+      ['tsconfig.jsonc', undefined],
+      ['C:\\work\\.env', '#'],
+    ];
+    for (const [file, prefix] of cases) assert.equal(commentPrefix(file), prefix, file);
+  });
+
+  it('says where the key went and how to put it back, with its mask and id, never the key', () => {
+    const note = movedNote('#', { name: 'OPENAI_API_KEY', provider: 'openai', masked: maskKey(CANARIES.openai), keyId: 'openai-k1a2b3', date: '2026-12-01' });
+    assert.equal(
+      note,
+      `# AI Key Manager moved OPENAI_API_KEY (the OpenAI key ${maskKey(CANARIES.openai)}) into VS Code's secret storage on 2026-12-01; apps that read this file no longer get it. To put it back here, run 'AI Keys: Restore Moved Key' (key id openai-k1a2b3).`,
+    );
+    assert.ok(!note.includes(CANARIES.openai));
+    assert.deepEqual(scanText(note), [], 'the note itself is not a finding');
+  });
+
+  it('finds the notes it left, with their line, key id and variable name', () => {
+    const a = movedNote('#', { name: 'OPENAI_API_KEY', provider: 'openai', masked: maskKey(CANARIES.openai), keyId: 'openai-k1', date: '2026-12-01' });
+    const b = movedNote(';', { provider: 'groq', masked: maskKey(CANARIES.groq), keyId: 'groq-k2', date: '2026-12-01' });
+    const text = `# mine\n${a}\nOPENAI_API_KEY=\r\n  ${b}\n  key=\n# AI Key Manager moved nothing (a look-alike without an id)\n`;
+    assert.deepEqual(
+      findMovedNotes(text).map((n) => [n.line, n.keyId, n.name]),
+      [
+        [2, 'openai-k1', 'OPENAI_API_KEY'],
+        [4, 'groq-k2', undefined],
+      ],
+    );
+    assert.deepEqual(findMovedNotes('OPENAI_API_KEY=\n'), []);
   });
 });

@@ -32,6 +32,19 @@ function assertNoLeak(value: unknown, secrets: string[], what: string): void {
   for (const s of secrets) assert.ok(!text.includes(s) && !text.includes(s.slice(8, 28)), `${what} leaks key material`);
 }
 
+/** The note the scan leaves above a line it took a key out of (src/core/leakScan.ts movedNote). */
+const NOTE = (name: string, provider: string) =>
+  new RegExp(`^# AI Key Manager moved ${name} \\(the ${provider} key [\\w-]+…\\w{4}\\) into VS Code's secret storage on \\d{4}-\\d\\d-\\d\\d; apps that read this file no longer get it\\. To put it back here, run 'AI Keys: Restore Moved Key' \\(key id [\\w:-]+\\)\\.$`);
+
+/** `text` without the scan's notes, after checking there is one per name in `expect` (in order). */
+function withoutNotes(text: string, expect: [name: string, provider: string][]): string {
+  const lines = text.split('\n');
+  const notes = lines.filter((l) => l.startsWith('# AI Key Manager moved'));
+  assert.equal(notes.length, expect.length, `notes: ${JSON.stringify(notes)}`);
+  expect.forEach(([name, provider], i) => assert.match(notes[i], NOTE(name, provider)));
+  return lines.filter((l) => !l.startsWith('# AI Key Manager moved')).join('\n');
+}
+
 async function waitFor(cond: () => boolean, what: string, ms = 3000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -95,10 +108,16 @@ describe('commands', () => {
     assert.equal(password, true, 'the key is asked for in a password box');
     assert.ok(validate, 'the key box validates its input');
     for (const empty of ['', '   ']) assert.match(String(await validate(empty)), /^Enter a key: paste your OpenAI API key, or press Escape to cancel\.$/);
-    // A key of the wrong shape only warns (some proxies issue other shapes); a good one passes.
+    // One rule: a key of no known shape is an error (Enter does nothing), another provider's key a
+    // warning (Enter stores it there), a good one an information line. The real box: firstRun.test.ts.
     const odd = (await validate('not-a-real-key')) as vscode.InputBoxValidationMessage;
-    assert.equal(odd.severity, vscode.InputBoxValidationSeverity.Warning);
-    assert.equal(await validate(canary.openai()), undefined);
+    assert.equal(odd.severity, vscode.InputBoxValidationSeverity.Error);
+    const other = (await validate(canary.anthropic())) as vscode.InputBoxValidationMessage;
+    assert.equal(other.severity, vscode.InputBoxValidationSeverity.Warning);
+    assert.match(other.message, /looks like an Anthropic key/);
+    const good = (await validate(canary.openai())) as vscode.InputBoxValidationMessage;
+    assert.equal(good.severity, vscode.InputBoxValidationSeverity.Info);
+    assert.match(good.message, /^Looks like an OpenAI key/);
   });
 
   it('addKey detects the provider from the key when none is given', async () => {
@@ -198,9 +217,9 @@ describe('commands', () => {
       assert.deepEqual(
         boxes.map((b) => [b.title, b.value, b.problem]),
         [
-          ['Daily budget (1/3)', '12.5', undefined],
-          ['Monthly budget (2/3)', '300', undefined],
-          ['Alert threshold (3/3)', '75%', undefined],
+          ['Set Budget (1/4): the daily limit', '12.5', undefined],
+          ['Set Budget (2/4): the monthly limit', '300', undefined],
+          ['Set Budget (3/4): the alert threshold', '75%', undefined],
         ],
       );
       assert.equal(picks.length, 1);
@@ -324,7 +343,8 @@ describe('commands', () => {
       assert.deepEqual(dry.findings, r.findings);
 
       const env = fs.readFileSync(envFile, 'utf8');
-      assert.equal(env, '# local\nOPENAI_API_KEY=\nDEBUG=true\n');
+      assert.equal(withoutNotes(env, [['OPENAI_API_KEY', 'OpenAI']]), '# local\nOPENAI_API_KEY=\nDEBUG=true\n');
+      assert.ok(env.indexOf('# AI Key Manager moved') < env.indexOf('OPENAI_API_KEY='), 'the note is above the line');
       const json = JSON.parse(fs.readFileSync(jsonFile, 'utf8'));
       assert.deepEqual(json, { name: 'demo', llm: { apiKey: '', retries: 3 } });
       for (const [provider, secret] of [['openai', openai], ['google', google]] as const) {
@@ -334,6 +354,19 @@ describe('commands', () => {
       }
       const again = await run<{ findings: Finding[] }>('scanForLeakedKeys', { dryRun: true });
       assert.ok(!again.findings.some((f) => f.file.includes('aikm-test')), 'nothing left to find');
+
+      // Restore Moved Key undoes it from the note: asked first (a dialog that cannot show is a no)…
+      const asked = await run('restoreMovedKey', { file: envFile });
+      assert.equal(asked.cancelled, true);
+      assert.ok(!fs.readFileSync(envFile, 'utf8').includes(openai), 'nothing is put back without a yes');
+      const back = await run<{ restored: boolean; message: string }>('restoreMovedKey', { file: envFile, confirm: true });
+      assert.equal(back.restored, true);
+      assert.equal(fs.readFileSync(envFile, 'utf8'), `# local\nOPENAI_API_KEY=${openai}\nDEBUG=true\n`, 'the file is as it was before the move');
+      assert.match(back.message, /^The OpenAI key sk-pro…\w{4} \(from \.env\.aikm-test \(OPENAI_API_KEY\)\) is back in \.env\.aikm-test \(OPENAI_API_KEY\)\. It is also still in secret storage\.$/);
+      assertNoLeak(back, secrets, 'restore result');
+      const none = await run<{ restored: boolean; message: string }>('restoreMovedKey', { file: envFile, confirm: true });
+      assert.equal(none.restored, false);
+      assert.match(none.message, /^No moved key to restore/);
     } finally {
       fs.rmSync(envFile, { force: true });
       fs.rmSync(path.dirname(jsonFile), { recursive: true, force: true });
@@ -383,7 +416,7 @@ describe('commands', () => {
       assert.deepEqual(actions, ['$(go-to-file) Open the file at the key', '$(lock) Move to SecretStorage and remove from file']);
       assert.deepEqual(lists, [['.env.aikm-open:1', '.env.aikm-left:1'], ['.env.aikm-open:1', '.env.aikm-left:1'], ['.env.aikm-left:1']], 'the list came back after opening the file');
       assert.equal(r.moved, 1);
-      assert.equal(fs.readFileSync(openFile, 'utf8'), 'OPENAI_API_KEY=\n');
+      assert.equal(withoutNotes(fs.readFileSync(openFile, 'utf8'), [['OPENAI_API_KEY', 'OpenAI']]), 'OPENAI_API_KEY=\n');
       assert.ok(fs.readFileSync(leftFile, 'utf8').includes(groq), 'the key left alone stays');
       assert.ok((r.left ?? 0) >= 1);
       assert.ok(
@@ -425,12 +458,12 @@ describe('commands', () => {
       assert.deepEqual(r.errors, []);
       assert.deepEqual(r.unsaved, ['.env.aikm-dirty']);
       // The key left the editor's text; the user's note was not saved behind their back.
-      assert.equal(dirty.getText(), '# my unsaved note\nA=1\nOPENAI_API_KEY=\n');
+      assert.equal(withoutNotes(dirty.getText(), [['OPENAI_API_KEY', 'OpenAI']]), '# my unsaved note\nA=1\nOPENAI_API_KEY=\n');
       assert.ok(dirty.isDirty, 'the document is still unsaved');
       assert.equal(fs.readFileSync(dirtyFile, 'utf8'), `A=1\nOPENAI_API_KEY=${dirtyKey}\n`, 'nothing was written to disk');
       // The document that had no unsaved changes was saved.
       assert.equal(clean.isDirty, false);
-      assert.equal(fs.readFileSync(cleanFile, 'utf8'), 'ANTHROPIC_API_KEY=\n');
+      assert.equal(withoutNotes(fs.readFileSync(cleanFile, 'utf8'), [['ANTHROPIC_API_KEY', 'Anthropic']]), 'ANTHROPIC_API_KEY=\n');
       assert.ok(
         warnings.some((w) => w.includes('.env.aikm-dirty had other unsaved changes, so it was not saved: save it to take the key off the disk.')),
         `the user is not told: ${JSON.stringify(warnings)}`,

@@ -6,6 +6,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { activateExtension } from './helpers';
 import type { AiKeyManagerTestApi } from '../../src/extension';
 import type { StatusBarSnapshot } from '../../src/vscode/statusBar';
+import { formatUsd } from '../../src/core/money';
 
 const WARNING = 'statusBarItem.warningBackground';
 const ERROR = 'statusBarItem.errorBackground';
@@ -41,6 +42,16 @@ describe('status bar', () => {
   after(async () => {
     for (const k of ['budget.daily', 'budget.monthly', 'budget.alertThreshold', 'statusBar.mode', 'pricing.overrides']) await config().update(k, undefined, vscode.ConfigurationTarget.Global);
     await api.core.resetUsage('system');
+  });
+
+  it('shows a first step, not "$0.00 today", while there is no key, no spend and no budget', async () => {
+    for (const k of api.core.listKeys()) if (!k.id.startsWith('env:')) await api.core.removeKey(k.provider, k.id, 'system');
+    const s = await until((x) => x.text === '$(key) Add an API key', 'the first step');
+    assert.equal(s.command, 'aiKeyManager.addKey', 'a click adds a key');
+    assert.match(s.tooltip, /no API keys yet\. Click to add your first key/);
+    assert.equal(s.accessibilityLabel, s.tooltip);
+    await api.core.addKey('openai', { apiKey: `sk-proj-CANARY${randomBytes(24).toString('hex')}` }, {}, 'system');
+    await until((x) => x.text === '$(credit-card) $0.00 today', 'the budget indicator once a key exists');
   });
 
   it('shows today’s spend without a limit and opens the panel on click', async () => {
@@ -125,6 +136,23 @@ describe('status bar', () => {
     await until((x) => x.backgroundColor === undefined, 'no background without budgets');
   });
 
+  it('projects from the last 7 days’ average, not this period’s pace, and says so', async () => {
+    await api.core.resetUsage('system');
+    // $7 three days ago, nothing since: a day's burn is about $1, whatever the hour or the date.
+    const at = new Date(Date.now() - 3 * 86_400_000).toISOString();
+    api.core.ledger.record({ at, provider: 'openai', model: 'gpt-4o', inputTokens: 10, outputTokens: 10, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 7, success: true });
+    track(200); // a $0.0005 request now, which also makes the status bar render
+    const b = api.core.budget();
+    assert.ok(b.burnRate.windowDays > 6 && b.burnRate.windowDays <= 7, `window ${b.burnRate.windowDays} days`);
+    assert.ok(Math.abs(b.burnRate.usdPerDay - 7.0005 / b.burnRate.windowDays) < 1e-3, `rate ${b.burnRate.usdPerDay}`);
+    const basis = `Projections assume the last 7 days' average: ${formatUsd(b.burnRate.usdPerDay)}/day.`;
+    const s = await until((x) => x.tooltip.includes(basis), `"${basis}" in the tooltip`);
+    // Today: $0.0005 spent plus the rest of the day at ~$1/day, never 0.0005 × (24 h / hours elapsed).
+    assert.ok(b.day.projected <= 0.0005 + b.burnRate.usdPerDay + 1e-9, `today projects to ${b.day.projected}`);
+    assert.ok(s.tooltip.includes(`projected ${formatUsd(b.day.projected)}`), s.tooltip);
+    await api.core.resetUsage('system');
+  });
+
   it('follows the statusBar.mode setting', async () => {
     await config().update('statusBar.mode', 'compact', vscode.ConfigurationTarget.Global);
     let s = await until((x) => !x.text.includes('today'), 'compact mode');
@@ -153,6 +181,8 @@ describe('status bar', () => {
     assert.ok(priced(), 'the price override is in effect');
     track(200_000_000, key); // $200: the top model today
     track(10_000, 'gpt-4o-mini');
+    track(10_000); // gpt-4o: three models today, whatever ran before
+    track(10_000, 'gpt-4.1-nano'); // a fourth, which is not listed
     const s = await until((x) => x.tooltip.includes('gpt-4o-mini') && x.tooltip.includes('sk-ant…'), 'the top models');
     const top = s.tooltip.split('Top models today:')[1] ?? '';
     assert.equal(top.split('\n').filter((l) => l.startsWith('- ')).length, 3, 'three models listed');

@@ -70,11 +70,22 @@ export const ui = {
     return this.waitQuickInput((s) => s.visible && titleOk(s.title) && (!message || message.test(s.message ?? '')), `'${title}'${message ? ` with ${message}` : ''}`);
   },
 
-  /** Replaces the text in the focused input box with `text`. */
+  /** Replaces the text in the focused input box with `text`, and waits until the box shows it. */
   async fill(text: string): Promise<void> {
     await this.press('ControlOrMeta+a');
     if (text) await this.type(text);
     else await this.press('Backspace');
+    await this.waitQuickInput((s) => s.value === text, `the value '${text}'`);
+  },
+
+  /**
+   * Presses Enter once the box's validation has caught up with what was typed (a message for a
+   * half-typed value such as "7." would make VS Code ignore the Enter).
+   */
+  async accept(): Promise<void> {
+    await sleep(150);
+    await this.waitQuickInput((s) => s.severity !== 'error', 'no validation error');
+    await this.press('Enter');
   },
 
   waitHidden(ms = 10_000): Promise<QuickInputState> {
