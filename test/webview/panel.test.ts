@@ -313,6 +313,26 @@ describe('usage & budget panel (webview)', () => {
     await page.waitForFunction(() => document.querySelector('#health-table tr[data-provider="local"] td')?.textContent?.trim() === 'Healthy');
   });
 
+  it('never shows a green Healthy beside an unreachable check, and shows audit details as words', async () => {
+    const [key] = core.listKeys('anthropic');
+    assert.ok(key, 'the seed has an Anthropic key');
+    await core.keys.recordValidation(key.id, 'unreachable');
+    core.health.failure('anthropic', 'Connection refused by 127.0.0.1:9.');
+    await core.setBudget({ daily: 1, enforce: true }, 'tool');
+    const { page } = await open();
+    const row = page.locator('#health-table tr[data-provider="anthropic"]');
+    assert.equal((await row.locator('td').first().textContent())?.trim(), 'Unreachable at last check: Connection refused by 127.0.0.1:9.');
+    assert.equal(await row.locator('td .status').first().getAttribute('class'), 'status warn');
+    const badge = row.locator(`li[data-key-id="${key.id}"] .status`);
+    assert.equal(await badge.getAttribute('class'), 'status warn');
+    assert.match((await badge.textContent()) ?? '', /^not verified: provider unreachable: The last check could not reach the provider, so the key itself was not judged\.$/);
+    assert.ok(!((await row.textContent()) ?? '').includes('Healthy'), 'no Healthy in the row');
+    const budgetRow = page.locator('#audit-table tbody tr', { has: page.locator('th', { hasText: 'Set budget' }) }).first();
+    assert.equal((await budgetRow.locator('td.detail').textContent())?.trim(), 'daily $1, enforced');
+    core.health.success('anthropic');
+    await core.setBudget({ daily: 0, enforce: false }, 'tool');
+  });
+
   it('the provider filter posts a filter message, and the host’s answer changes the numbers', async () => {
     const p = await open();
     const { page } = p;
