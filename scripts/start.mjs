@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureDeps } from './ensureDeps.mjs';
+import { ensureHost, startCodeServer, installExtension, workbenchUrl, cacheDir, REPO, START_PORT as DEFAULT_PORT } from '../test/host/codeServer.mjs';
 
-export const DEFAULT_PORT = 7337;
 const HELP = `npm start [-- options]
 
 Builds AI Key Manager, installs it into a local VS Code (code-server) and prints the URL to open.
@@ -36,7 +36,7 @@ try {
     options: { port: { type: 'string' }, folder: { type: 'string' }, data: { type: 'string' }, smoke: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   }).values;
 } catch (e) {
-  fail(`${e.message} Run 'npm start -- --help'.`);
+  fail(`${e.message.replace(/\.?$/, '.')} Run 'npm start -- --help'.`);
 }
 if (args.help) {
   console.log(HELP);
@@ -47,7 +47,6 @@ const port = Number(args.port ?? (smoke ? 0 : DEFAULT_PORT));
 if (!/^\d+$/.test(args.port ?? '0') || port > 65535) fail(`--port needs a port number from 0 to 65535 (got '${args.port}').`);
 
 ensureDeps();
-const { ensureHost, startCodeServer, installExtension, workbenchUrl, cacheDir, REPO } = await import('../test/host/codeServer.mjs');
 const dataArg = args.data;
 const temporary = smoke && !dataArg;
 const runDir = resolve(dataArg ?? (temporary ? mkdtempSync(join(tmpdir(), 'aikm-smoke-')) : join(cacheDir(), 'dev')));
@@ -79,9 +78,14 @@ const server = await startCodeServer({ host, runDir, port });
 const url = workbenchUrl(server.url, { folder });
 writeFileSync(pidFile, JSON.stringify({ pid: process.pid, url }));
 let stopping = false;
+// The extension saves usage a moment after each change (and VS Code then passes it to the browser);
+// stopping at once after a request would lose it.
+const SAVE_GRACE_MS = 1500;
 const stop = async (code = 0) => {
   if (stopping) return;
   stopping = true;
+  process.stdout.write('\nStopping (giving the extension a moment to save)…\n');
+  await new Promise((r) => setTimeout(r, SAVE_GRACE_MS));
   await server.stop();
   rmSync(pidFile, { force: true });
   if (temporary) rmSync(runDir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm test: build, type-check, unit tests (node:test + c8 coverage), then the integration suite in a
-// real VS Code host (test/host/run.mjs); webview tests run in headless Chromium after the host install. Flags: --unit, --integration (only that part);
+// real VS Code host (test/host/run.mjs); webview tests run in headless Chromium after the host install,
+// and the npm start tests (test/e2e) last. Flags: --unit, --integration (only that part);
 // other flags (--screenshot, --verbose, --keep, --timeout N) go to the host launcher.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -53,5 +54,9 @@ if (!onlyUnit) {
   if (browser.length === 0) { process.stderr.write('✖ no webview test files found under out/test/webview; check that esbuild.mjs --tests compiles test/webview.\n'); process.exit(1); }
   step(`webview tests in headless Chromium (${browser.length} files)`, process.execPath, ['--test', '--test-reporter=spec', ...browser]);
   step('integration tests in a real VS Code host', process.execPath, ['test/host/run.mjs', '--tests', 'out/test/integration/index.js', ...hostArgs]);
+  // Last: it packages a production build into dist/, which the steps above do not expect.
+  const e2e = files(join('test', 'e2e'), '.test.mjs');
+  if (e2e.length === 0) { process.stderr.write('✖ no npm start tests found under test/e2e\n'); process.exit(1); }
+  step('npm start as a person uses it (a restart keeps keys, usage and settings)', process.execPath, ['--test', '--test-reporter=spec', ...e2e]);
 }
 process.stdout.write(`\n✔ all tests passed in ${((Date.now() - t0) / 1000).toFixed(0)}s\n`);

@@ -8,6 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
+/** `npm start`'s port when none is given: always the same, so the browser keeps its storage for it. */
+export const START_PORT = 7337;
 export const HOST_DIR = dirname(fileURLToPath(import.meta.url));
 export const REPO = resolve(HOST_DIR, '..', '..');
 

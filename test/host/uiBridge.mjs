@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 
 /** Reads the quick input widget (the command palette, quick picks and input boxes) from the DOM. */
-function readQuickInput() {
+export function readQuickInput() {
   const w = document.querySelector('.quick-input-widget');
   if (!w || w.style.display === 'none' || w.getClientRects().length === 0) return { visible: false };
   const text = (sel) => w.querySelector(sel)?.textContent?.trim() ?? '';
@@ -33,7 +33,7 @@ function readQuickInput() {
 }
 
 /** The visible notification toasts and the notification center's entries, newest first. */
-function readNotifications() {
+export function readNotifications() {
   return [...document.querySelectorAll('.notification-list-item')].map((n) => ({
     message: n.querySelector('.notification-list-item-message')?.textContent?.trim() ?? '',
     buttons: [...n.querySelectorAll('.monaco-button')].map((b) => b.textContent?.trim() ?? ''),
