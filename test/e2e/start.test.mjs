@@ -167,6 +167,19 @@ describe('npm start (through npm, in a browser that keeps its profile)', { timeo
     }
   });
 
+  it('--smoke checks the workbench a new user sees and saves its screenshots', async () => {
+    const shots = ['start-walkthrough.png', 'start-toast.png'].map((f) => join(REPO, 'test-results', f));
+    for (const f of shots) rmSync(f, { force: true });
+    const run = npmStart(['--smoke']);
+    const code = await run.exited;
+    const { out, err } = run.output();
+    assert.equal(code, 0, `npm start -- --smoke failed:\n${out}\n${err}`);
+    assert.match(out, /smoke: workbench ".*code-server"; the AI Key Manager status-bar item reads "Add an API key"/);
+    assert.match(out, /smoke: the first-run walkthrough opened/);
+    assert.match(out, /smoke: a command's notification toast showed: "AI Key Manager MCP server restarted with a new token\."/);
+    for (const f of shots) assert.ok(statSync(f).size > 10_000, `${f} is an image of the workbench`);
+  });
+
   it('keeps keys, usage, budgets and the user’s own settings across a restart', async () => {
     const first = npmStart(['--data', data, '--port', String(port)]);
     const url = await first.ready;
