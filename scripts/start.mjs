@@ -3,7 +3,7 @@
 // (code-server on 127.0.0.1, a profile kept across restarts) and print the URL. Ctrl+C stops it.
 // Run with --help for the options.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,7 +19,7 @@ and the browser keeps secrets and workspace state per address, so open the same 
 
   --port N       port on 127.0.0.1 (default ${DEFAULT_PORT})
   --folder DIR   the folder to open (default: <data>/workspace)
-  --data DIR     the VS Code profile to use (default: ~/.cache/aikm-test/dev)
+  --data DIR     the VS Code profile to use (default: ${join(cacheDir(), 'dev')})
   --smoke        check the URL serves the workbench with the extension running, save screenshots of
                  the first-run walkthrough and a notification to test-results/, then stop. Uses a
                  temporary profile and a free port unless --data / --port are given.
@@ -54,16 +54,36 @@ mkdirSync(runDir, { recursive: true });
 const folder = resolve(args.folder ?? join(runDir, 'workspace'));
 mkdirSync(folder, { recursive: true });
 
-// Another `npm start` on this profile, or another program on the port: say which, before building.
+// One `npm start` per profile: the claim file holds our pid, then code-server's and the URL.
 const pidFile = join(runDir, 'server.json');
-const running = await readRunning(pidFile);
-if (running) fail(`AI Key Manager is already running on this profile (pid ${running.pid}): open ${running.url}\n  Stop it with Ctrl+C in its terminal (or 'kill ${running.pid}') before starting it again.`);
-if (port !== 0 && !(await portIsFree(port))) {
-  fail(
-    `Port ${port} on 127.0.0.1 is in use by another program. Stop it, or start on another port: npm start -- --port ${port === DEFAULT_PORT ? 8080 : DEFAULT_PORT}\n` +
-      '  The browser keeps keys and workspace state per address, so after a port change they start empty; going back to the old port brings them back.',
-  );
-}
+let claimed = false;
+let codeServerPid;
+let server;
+let stopping = false;
+// Whatever ends this process, it does not leave code-server (its own session) or the claim behind.
+process.on('exit', () => {
+  if (!server && codeServerPid) killGroup(codeServerPid, 'SIGKILL');
+  if (claimed) rmSync(pidFile, { force: true });
+  if (temporary) rmSync(runDir, { recursive: true, force: true });
+});
+await claimProfile();
+if (port !== 0 && !(await portIsFree(port))) await portTaken(port);
+
+// The extension saves usage a moment after each change (and VS Code then passes it to the browser);
+// stopping at once after a request would lose it.
+const SAVE_GRACE_MS = 1500;
+const stop = async (code = 0) => {
+  if (stopping) return;
+  stopping = true;
+  if (server) {
+    process.stdout.write('\nStopping (giving the extension a moment to save)…\n');
+    await new Promise((r) => setTimeout(r, SAVE_GRACE_MS));
+    await server.stop();
+  }
+  process.exit(code); // the exit handler stops a code-server still starting
+};
+// Ctrl+C is how npm start is meant to end; during --smoke it is an interrupted check.
+for (const [sig, code] of [['SIGINT', smoke ? 130 : 0], ['SIGTERM', smoke ? 143 : 0], ['SIGHUP', 129]]) process.on(sig, () => void stop(code));
 
 const host = ensureHost();
 process.stdout.write('▶ building the extension (.vsix) and installing it into the VS Code profile\n');
@@ -74,24 +94,15 @@ execFileSync(process.execPath, [join(REPO, 'node_modules', '@vscode', 'vsce', 'v
 });
 installExtension({ host, runDir, vsix });
 
-const server = await startCodeServer({ host, runDir, port });
+try {
+  server = await startCodeServer({ host, runDir, port, onSpawn: (child) => writeClaim({ codeServerPid: (codeServerPid = child.pid) }) });
+} catch (e) {
+  if (/EADDRINUSE/.test(e.message)) await portTaken(port); // taken while we built
+  console.error(`✖ ${e.message}`);
+  process.exit(e.exitCode ?? 4);
+}
 const url = workbenchUrl(server.url, { folder });
-writeFileSync(pidFile, JSON.stringify({ pid: process.pid, url }));
-let stopping = false;
-// The extension saves usage a moment after each change (and VS Code then passes it to the browser);
-// stopping at once after a request would lose it.
-const SAVE_GRACE_MS = 1500;
-const stop = async (code = 0) => {
-  if (stopping) return;
-  stopping = true;
-  process.stdout.write('\nStopping (giving the extension a moment to save)…\n');
-  await new Promise((r) => setTimeout(r, SAVE_GRACE_MS));
-  await server.stop();
-  rmSync(pidFile, { force: true });
-  if (temporary) rmSync(runDir, { recursive: true, force: true });
-  process.exit(code);
-};
-for (const [sig, code] of [['SIGINT', 0], ['SIGTERM', 0], ['SIGHUP', 129]]) process.on(sig, () => void stop(code));
+writeClaim({ url });
 server.child.on('exit', (code, signal) => {
   if (stopping) return;
   console.error(`✖ VS Code (code-server) stopped unexpectedly (${code ?? signal}). Its log: ${server.logFile}`);
@@ -107,16 +118,80 @@ if (smoke) {
   await stop(await smokeCheck(url, join(REPO, 'test-results')));
 }
 
-/** The `npm start` recorded in the profile, if its process is alive and its port still taken. */
-async function readRunning(file) {
-  if (!existsSync(file)) return undefined;
-  try {
-    const r = JSON.parse(readFileSync(file, 'utf8'));
-    process.kill(r.pid, 0);
-    return (await portIsFree(Number(new URL(r.url).port))) ? undefined : r;
-  } catch {
-    return undefined; // unreadable, or the process is gone: a leftover from a crash
+/** Takes the profile, or says where the npm start that has it runs. A claim left by a crash is taken over. */
+async function claimProfile() {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(pidFile, JSON.stringify({ pid: process.pid, port }), { flag: 'wx' });
+      claimed = true;
+      return;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+    }
+    const other = readClaim();
+    if (other && alive(other.pid)) {
+      fail(
+        `AI Key Manager is already running on this profile (pid ${other.pid})${other.url ? `: open ${other.url}` : `, starting on port ${other.port}`}\n` +
+          `  Stop it with Ctrl+C in its terminal (or 'kill ${other.pid}') before starting it again, or use another profile: npm start -- --data DIR`,
+      );
+    }
+    // That npm start is gone; a code-server it left running on this profile goes too.
+    if (other?.codeServerPid && isOurCodeServer(other.codeServerPid)) {
+      process.stdout.write(`▶ stopping a VS Code (pid ${other.codeServerPid}) left running by an earlier npm start on this profile\n`);
+      killGroup(other.codeServerPid, 'SIGTERM');
+      for (let i = 0; i < 50 && alive(other.codeServerPid); i++) await new Promise((r) => setTimeout(r, 100));
+      killGroup(other.codeServerPid, 'SIGKILL');
+    }
+    rmSync(pidFile, { force: true });
   }
+  fail(`Could not claim the profile ${runDir} (another npm start keeps taking it). Try again.`);
+}
+
+function readClaim() {
+  try {
+    return JSON.parse(readFileSync(pidFile, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function writeClaim(fields) {
+  writeFileSync(pidFile, JSON.stringify({ ...readClaim(), ...fields }));
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function killGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // gone already
+  }
+}
+
+/** Whether `pid` is still a code-server of this profile (not another process that got its number since). */
+function isOurCodeServer(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(join(runDir, 'user-data'));
+  } catch {
+    return false;
+  }
+}
+
+async function portTaken(p) {
+  let alt = 8080;
+  while (alt < 8100 && !(await portIsFree(alt))) alt++;
+  fail(
+    `Port ${p} on 127.0.0.1 is in use by another program. Stop it, or start on another port: npm start -- --port ${alt}\n` +
+      '  The browser keeps keys and workspace state per address, so after a port change they start empty; going back to the old port brings them back.',
+  );
 }
 
 function portIsFree(p) {

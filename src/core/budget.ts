@@ -1,7 +1,5 @@
 // Daily and monthly budget status from the usage ledger, in local calendar periods.
 import { addDays, dayBounds, monthBounds } from './calendar';
-
-const DAY_MS = 86_400_000;
 import type { Ledger } from './ledger';
 
 export interface BudgetConfig {
@@ -38,7 +36,9 @@ export interface PeriodStatus {
 /** The rate projections use: the average daily spend of the trailing window, days without spend as $0. */
 export interface BurnRate {
   usdPerDay: number;
-  /** Length of the window in days: the last BURN_RATE_DAYS local days, today so far included. */
+  /** The window, in local days: BURN_RATE_DAYS (this one and the ones before it). */
+  days: number;
+  /** Its exact length in days: the days before today, and today so far. */
   windowDays: number;
 }
 
@@ -75,9 +75,10 @@ export function checkBudget(ledger: Ledger, config: BudgetConfig, now: Date, tim
   let windowSpend = ledger.spentIn(day.key);
   for (let i = 1; i < BURN_RATE_DAYS; i++) windowSpend += ledger.spentIn(addDays(day.key, -i));
   const windowDays = BURN_RATE_DAYS - 1 + (t - day.start) / (day.end - day.start);
-  const burnRate: BurnRate = { usdPerDay: windowSpend / windowDays, windowDays };
+  const burnRate: BurnRate = { usdPerDay: windowSpend / windowDays, days: BURN_RATE_DAYS, windowDays };
+  // Local days, as the window counts them (a 23- or 25-hour day is one day).
   const dayLeft = (day.end - t) / (day.end - day.start);
-  const monthLeft = (month.end - t) / DAY_MS;
+  const monthLeft = dayLeft + (month.days - Number(day.key.slice(8, 10)));
   const dayStatus = periodStatus('day', day.key, ledger.spentIn(day.key), config.daily, threshold, burnRate.usdPerDay * dayLeft);
   const monthStatus = periodStatus('month', month.key, ledger.spentIn(month.key), config.monthly, threshold, burnRate.usdPerDay * monthLeft);
   return {

@@ -1,7 +1,7 @@
 // Which budget alerts to raise: each period (this day, this month) alerts once when it crosses
 // the alert threshold and once more when it is exceeded. What was raised is kept by the caller
 // (in state), so a reload does not raise the same alert again.
-import { BURN_RATE_DAYS, type BudgetStatus, type BurnRate, type PeriodStatus } from './budget';
+import type { BudgetStatus, BurnRate, PeriodStatus } from './budget';
 import { formatUsd, formatUsdLimit } from './money';
 
 export type AlertLevel = 'alert' | 'exceeded';
@@ -52,6 +52,6 @@ export function alertMessage(a: BudgetAlert): string {
   const when = a.period === 'day' ? 'today' : 'this month';
   const budget = a.period === 'day' ? 'daily' : 'monthly';
   const head = `AI spend ${when} is ${formatUsd(p.spent)} of your ${formatUsdLimit(p.limit ?? 0)} ${budget} budget (${Math.round(p.percent ?? 0)}%).`;
-  if (a.level === 'alert') return `${head} At the last ${BURN_RATE_DAYS} days' average (${formatUsd(a.burnRate.usdPerDay)}/day) it reaches ${formatUsd(p.projected)} by the end of the ${a.period}.`;
+  if (a.level === 'alert') return `${head} At the last ${a.burnRate.days} days' average (${formatUsd(a.burnRate.usdPerDay)}/day) it reaches ${formatUsd(p.projected)} by the end of the ${a.period}.`;
   return `${head} ${a.enforce ? 'Routing now refuses or downgrades requests to cheaper or local models.' : "Budget enforcement is off, so routing still uses paid models: turn on 'aiKeyManager.budget.enforce' to stop that."}`;
 }

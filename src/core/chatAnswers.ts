@@ -1,7 +1,7 @@
 // Answers of the @keys chat participant, as markdown plus buttons and follow-ups. Pure: the
 // VS Code handler (src/vscode/chat.ts) only streams what these functions return.
 import type { AiKeyManagerCore } from './service';
-import { BURN_RATE_DAYS, type BudgetStatus, type PeriodStatus } from './budget';
+import type { BudgetStatus, PeriodStatus } from './budget';
 import type { KeyView } from './keys';
 import type { UsageGroup } from './ledger';
 import { UnknownModelError } from './pricing';
@@ -376,7 +376,7 @@ function budgetLines(b: BudgetStatus): string[] {
   return [
     period(b.day, `Today (${b.day.key})`),
     period(b.month, `This month (${b.month.key})`),
-    `- Projections assume the last ${BURN_RATE_DAYS} days' average: ${usd(b.burnRate.usdPerDay)}/day`,
+    `- Projections assume the last ${b.burnRate.days} days' average: ${usd(b.burnRate.usdPerDay)}/day`,
     `- Enforcement: ${b.enforce ? 'on (routing skips paid providers once a limit is reached)' : 'off (limits only warn)'}`,
   ];
 }

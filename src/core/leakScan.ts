@@ -111,11 +111,16 @@ function lineOf(starts: number[], offset: number): number {
 
 // --- notes left where a key was taken out of a file ----------------------------------------------
 
-/** The comment prefix of a file the scan reads, or undefined when it has none (JSON). */
+/**
+ * The line-comment prefix of a file the scan reads, or undefined when it has none: plain JSON (VS
+ * Code's own settings and .jsonc files take // comments).
+ */
 export function commentPrefix(fileName: string): string | undefined {
-  const base = fileName.replace(/\\/g, '/').split('/').pop()!.toLowerCase();
+  const path = fileName.replace(/\\/g, '/').toLowerCase();
+  const base = path.split('/').pop()!;
   if (/^\.env(\..*)?$|\.env$|\.ya?ml$|\.toml$|^\.npmrc$/.test(base)) return '#';
   if (base.endsWith('.ini')) return ';';
+  if (base.endsWith('.jsonc') || /(^|\/)\.vscode\/[^/]+\.json$/.test(path)) return '//';
   return undefined;
 }
 
@@ -123,6 +128,8 @@ export interface MovedNote {
   /** 1-based line of the note. */
   line: number;
   keyId: string;
+  /** 1-based column, on the line below the note, where the key was. */
+  column: number;
   /** The variable the key was assigned to, as the note names it. */
   name?: string;
   /** The note line itself, for display. */
@@ -130,15 +137,16 @@ export interface MovedNote {
 }
 
 const NOTE_TAG = 'AI Key Manager moved';
-const NOTE = /^[ \t]*[#;][ \t]*AI Key Manager moved (?:(\S+) \()?.*\(key id ([A-Za-z0-9:_-]+)\)/;
+const NOTE = /^[ \t]*(?:#|;|\/\/)[ \t]*AI Key Manager moved (?:(\S+) \()?.*\(key id ([A-Za-z0-9:_-]+), column (\d+)\)/;
 
 /**
  * The comment left above a line whose key was moved into secret storage: where it went, and how to
- * put it back. Holds the key's mask and id, never the key.
+ * put it back (the key's id, and the column on the next line it came from). Holds the key's mask
+ * and id, never the key.
  */
-export function movedNote(prefix: string, n: { name?: string; provider: string; masked: string; keyId: string; date: string }): string {
+export function movedNote(prefix: string, n: { name?: string; provider: string; masked: string; keyId: string; column: number; date: string }): string {
   const what = `${n.name ? `${n.name} (` : ''}the ${getProvider(n.provider).displayName} key ${n.masked}${n.name ? ')' : ''}`;
-  return `${prefix} ${NOTE_TAG} ${what} into VS Code's secret storage on ${n.date}; apps that read this file no longer get it. To put it back here, run 'AI Keys: Restore Moved Key' (key id ${n.keyId}).`;
+  return `${prefix} ${NOTE_TAG} ${what} into VS Code's secret storage on ${n.date}; apps that read this file now get an empty value. To put it back here, run 'AI Keys: Restore Moved Key' (key id ${n.keyId}, column ${n.column}).`;
 }
 
 /** Notes left by movedNote in `text`. */
@@ -147,7 +155,7 @@ export function findMovedNotes(text: string): MovedNote[] {
   const notes: MovedNote[] = [];
   text.split(/\r?\n|\r/).forEach((line, i) => {
     const m = NOTE.exec(line);
-    if (m) notes.push({ line: i + 1, keyId: m[2], ...(m[1] ? { name: m[1] } : {}), text: line.trim() });
+    if (m) notes.push({ line: i + 1, keyId: m[2], column: Number(m[3]), ...(m[1] ? { name: m[1] } : {}), text: line.trim() });
   });
   return notes;
 }

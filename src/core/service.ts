@@ -14,7 +14,7 @@ import { countTokens } from './tokenize';
 import { HealthTracker } from './health';
 import { Router, SAMPLE_TOKENS, providerOrder, type RouteDecision, type RouteRequest } from './router';
 import { PROVIDERS, findProvider, getProvider, resolveBaseUrl, checkKeyFormat } from './providers';
-import { validateKeyLive, type LiveValidationResult, type UnreachableReason } from './validate';
+import { notJudged, validateKeyLive, type LiveValidationResult, type UnreachableReason } from './validate';
 import { redactKeys } from './leakScan';
 
 export interface Settings {
@@ -205,7 +205,7 @@ export class AiKeyManagerCore {
         fetchImpl: this.opts.fetchImpl,
       });
     } catch (err) {
-      live_ = { outcome: 'unreachable', reason: 'network', latencyMs: 0, message: err instanceof Error ? err.message : String(err) };
+      live_ = notJudged(spec, { outcome: 'unreachable', reason: 'network', latencyMs: 0, message: err instanceof Error ? err.message : String(err) });
     }
     // One unreachable check is one failure like any other: cooldown comes after FAILURE_LIMIT in a row.
     if (live_.outcome === 'unreachable') this.health.failure(spec.id, live_.message);

@@ -75,7 +75,11 @@ function countModels(body: unknown, field: 'data' | 'models' | undefined): numbe
  * 'unreachable' result says why, and that the key itself was not judged.
  */
 export async function validateKeyLive(spec: ProviderSpec, key: string | undefined, opts: LiveValidationOptions): Promise<LiveValidationResult> {
-  const r = await liveCheck(spec, key, opts);
+  return notJudged(spec, await liveCheck(spec, key, opts));
+}
+
+/** An 'unreachable' result for a keyed provider, saying that the key itself was not judged. */
+export function notJudged(spec: ProviderSpec, r: LiveValidationResult): LiveValidationResult {
   if (r.outcome !== 'unreachable' || !spec.requiresKey) return r;
   return { ...r, message: `${r.message} The key itself was not checked: it may be fine.` };
 }

@@ -1,7 +1,7 @@
 // The one table of MCP tools: each tool's zod input/output schema sits beside its handler.
 import { z } from 'zod';
 import type { AiKeyManagerCore } from '../core/service';
-import { BURN_RATE_DAYS, type BudgetStatus } from '../core/budget';
+import type { BudgetStatus } from '../core/budget';
 import type { AuditVia } from '../core/audit';
 import { TASK_TYPES } from '../core/types';
 import { findProvider, getProvider, providerIds } from '../core/providers';
@@ -74,12 +74,14 @@ const periodOut = z.object({
   exceeded: z.boolean(),
   projected: z.number(),
 });
-const burnRateOut = z.object({ usd_per_day: z.number(), window_days: z.number() }).describe('The average daily spend of the last 7 days (today so far included) that projections use');
+const burnRateOut = z
+  .object({ usd_per_day: z.number(), days: z.number(), window_days: z.number() })
+  .describe('The average daily spend that projections use: over the last `days` local days, today so far included (`window_days` long)');
 const budgetOut = z.object({ day: periodOut, month: periodOut, enforce: z.boolean(), anyExceeded: z.boolean(), anyAlert: z.boolean(), burn_rate: burnRateOut });
 
 function budgetWire(b: BudgetStatus): z.infer<typeof budgetOut> {
   const { burnRate, ...rest } = b;
-  return { ...rest, burn_rate: { usd_per_day: burnRate.usdPerDay, window_days: burnRate.windowDays } };
+  return { ...rest, burn_rate: { usd_per_day: burnRate.usdPerDay, days: burnRate.days, window_days: burnRate.windowDays } };
 }
 const candidateOut = z.object({ provider: z.string(), model: z.string(), estimated_cost: z.number() });
 const totalsOut = z.object({
@@ -497,7 +499,7 @@ export const TOOLS = [
       const b = budgetWire(ctx.core.budget());
       return {
         structured: b,
-        text: `${budgetLine(b)}. Projected: ${usd(b.day.projected)} today, ${usd(b.month.projected)} this month, at the last ${BURN_RATE_DAYS} days' average of ${usd(b.burn_rate.usd_per_day)}/day.${b.enforce ? ' Enforcement is on.' : ''}`,
+        text: `${budgetLine(b)}. Projected: ${usd(b.day.projected)} today, ${usd(b.month.projected)} this month, at the last ${b.burn_rate.days} days' average of ${usd(b.burn_rate.usd_per_day)}/day.${b.enforce ? ' Enforcement is on.' : ''}`,
       };
     },
   }),

@@ -12,7 +12,7 @@ import type { UnreachableReason } from '../core/validate';
 import { TASK_TYPES, type TaskType } from '../core/types';
 import { dayKey } from '../core/calendar';
 import { formatUsageExport, exportFileName, type ExportFormat } from '../core/exportUsage';
-import { scanText, keyAt, redactKeys, commentPrefix, movedNote, findMovedNotes, LEAK_SCAN_EXCLUDE, LEAK_SCAN_INCLUDE, LEAK_SCAN_MAX_BYTES, type LeakFinding } from '../core/leakScan';
+import { scanText, keyAt, redactKeys, commentPrefix, movedNote, findMovedNotes, LEAK_SCAN_EXCLUDE, LEAK_SCAN_INCLUDE, LEAK_SCAN_MAX_BYTES, type LeakFinding, type MovedNote } from '../core/leakScan';
 import { formatUsd as usd } from '../core/money';
 import { budgetSettingText } from '../core/auditLabels';
 
@@ -248,16 +248,17 @@ class Commands {
     let stoppedAt: number | undefined;
     if (Object.keys(patch).length === 0) ({ patch, stoppedAt } = await this.promptBudget());
     const changed = (Object.keys(patch) as (keyof BudgetPatch)[]).filter((k) => patch[k] !== before[k]);
-    const skipped = stoppedAt === undefined ? '' : ` You closed Set Budget at step ${stoppedAt} of ${BUDGET_STEPS.length}, so ${listWords(BUDGET_STEPS.slice(stoppedAt - 1).map((s) => s.name))} stayed as ${stoppedAt === BUDGET_STEPS.length ? 'it was' : 'they were'}.`;
-    if (Object.keys(patch).length === 0) {
-      void vscode.window.showInformationMessage(`Budget not changed: nothing was saved.`);
-      return { settings: patch, budget: this.core.budget(), saved: false, ...(stoppedAt ? { stoppedAt } : {}) };
+    const skipped = stoppedAt === undefined ? '' : ` You closed Set Budget at step ${stoppedAt} of ${BUDGET_STEPS.length}, so ${listWords(BUDGET_STEPS.slice(stoppedAt - 1))} stayed as ${stoppedAt === BUDGET_STEPS.length ? 'it was' : 'they were'}.`;
+    const stop = stoppedAt ? { stoppedAt } : {};
+    if (changed.length === 0) {
+      const shown = `Budget unchanged: the values entered are the ones already set.${skipped}`;
+      void vscode.window.showInformationMessage(shown);
+      return { settings: patch, budget: this.core.budget(), saved: false, shown, ...stop };
     }
-    const budget = await this.core.setBudget(patch, 'command');
-    const parts = changed.map((k) => budgetSettingText(k, patch[k]));
-    const shown = parts.length ? `Budget saved: ${parts.join(', ')}.${skipped}` : `Budget unchanged: the values entered are the ones already set.${skipped}`;
+    const budget = await this.core.setBudget(Object.fromEntries(changed.map((k) => [k, patch[k]])), 'command');
+    const shown = `Budget saved: ${changed.map((k) => budgetSettingText(k, patch[k])).join(', ')}.${skipped}`;
     void vscode.window.showInformationMessage(shown);
-    return { settings: patch, budget, saved: true, shown, ...(stoppedAt ? { stoppedAt } : {}) };
+    return { settings: patch, budget, saved: true, shown, ...stop };
   }
 
   async recordUsage(a: Args): Promise<Result> {
@@ -361,7 +362,7 @@ class Commands {
     if (dryRun) return { findings, moved: 0, scanned };
     if (autoFix) {
       const r = await this.fix(hits, true);
-      const msg = `Moved ${r.moved} of ${hits.length} leaked key(s) into secret storage and removed them from the files.${notedText(r.noted)}${unsavedNote(r.unsaved)}`;
+      const msg = `Moved ${r.moved} of ${hits.length} leaked key(s) into secret storage and removed them from the files.${notedText(r.noted, r.emptied)}${unsavedNote(r.unsaved)}`;
       if (r.errors.length) void vscode.window.showWarningMessage(`${msg} Problems: ${r.errors.join(' ')}`);
       else if (r.unsaved.length) void vscode.window.showWarningMessage(msg);
       else void vscode.window.showInformationMessage(msg);
@@ -378,7 +379,7 @@ class Commands {
   async restoreMovedKey(a: Args): Promise<Result> {
     const fileArg = str(a, 'file');
     const keyIdArg = str(a, 'keyId');
-    const notes: { uri: vscode.Uri; file: string; line: number; keyId: string; name?: string }[] = [];
+    const notes: (MovedNote & { uri: vscode.Uri; file: string })[] = [];
     const uris = fileArg ? [toUri(fileArg)] : await vscode.workspace.findFiles(LEAK_SCAN_INCLUDE, LEAK_SCAN_EXCLUDE, MAX_SCANNED_FILES);
     for (const uri of uris) {
       const text = await readText(uri);
@@ -404,7 +405,7 @@ class Commands {
       cancel();
     }
     const { secret } = await this.core.keys.secret(key.provider, key.id);
-    const saved = await restoreIntoFile(note.uri, note.line, note.name, secret);
+    const saved = await restoreIntoFile(note.uri, note.keyId, secret);
     this.log.info(`restored ${key.provider} key ${key.id} (${key.masked}) into ${note.file}:${note.line}`);
     const msg = `The ${keyTitle(key)} is back in ${where}${saved ? '' : ' in the editor; save the file to write it to disk'}. It is also still in secret storage.`;
     void vscode.window.showInformationMessage(msg);
@@ -431,9 +432,9 @@ class Commands {
    * The quick-pick review: per finding, move and remove, move only, open, or ignore. Opening the
    * file keeps the review going; dismissing the list with findings left says how many.
    */
-  private async reviewFindings(hits: ScanHit[]): Promise<{ moved: number; stored: number; errors: string[]; unsaved: string[]; noted: string[]; left: number }> {
+  private async reviewFindings(hits: ScanHit[]): Promise<{ moved: number; stored: number; errors: string[]; unsaved: string[]; noted: string[]; emptied: string[]; left: number }> {
     let remaining = [...hits];
-    const total = { moved: 0, stored: 0, errors: [] as string[], unsaved: [] as string[], noted: [] as string[], left: 0 };
+    const total = { moved: 0, stored: 0, errors: [] as string[], unsaved: [] as string[], noted: [] as string[], emptied: [] as string[], left: 0 };
     while (remaining.length > 0) {
       const picked = await vscode.window.showQuickPick(
         remaining.map((h) => ({
@@ -478,10 +479,11 @@ class Commands {
         total.errors.push(...r.errors);
         total.unsaved.push(...r.unsaved.filter((f) => !total.unsaved.includes(f)));
         total.noted.push(...r.noted.filter((f) => !total.noted.includes(f)));
+        total.emptied.push(...r.emptied.filter((f) => !total.emptied.includes(f)));
         const what = `The ${getProvider(h.finding.provider).displayName} key ${h.finding.masked} is in secret storage`;
         if (r.errors.length) void vscode.window.showErrorMessage(r.errors.join(' '));
-        else if (r.unsaved.length) void vscode.window.showWarningMessage(`${what} and removed from ${h.file} in the editor.${notedText(r.noted)}${unsavedNote(r.unsaved)}`);
-        else void vscode.window.showInformationMessage(`${what}${action.id === 'moveRemove' ? ` and no longer in ${h.file}.${notedText(r.noted)}` : '.'}`);
+        else if (r.unsaved.length) void vscode.window.showWarningMessage(`${what} and removed from ${h.file} in the editor.${notedText(r.noted, r.emptied)}${unsavedNote(r.unsaved)}`);
+        else void vscode.window.showInformationMessage(`${what}${action.id === 'moveRemove' ? ` and no longer in ${h.file}.${notedText(r.noted, r.emptied)}` : '.'}`);
         remaining = remaining.filter((x) => !same.includes(x));
       } else remaining = remaining.filter((x) => x !== h);
     }
@@ -492,10 +494,11 @@ class Commands {
    * Stores each distinct key (unless already stored), then optionally takes it out of its files,
    * leaving a note where the file has comments.
    */
-  private async fix(hits: ScanHit[], removeFromFile: boolean): Promise<{ moved: number; stored: number; errors: string[]; unsaved: string[]; noted: string[] }> {
+  private async fix(hits: ScanHit[], removeFromFile: boolean): Promise<{ moved: number; stored: number; errors: string[]; unsaved: string[]; noted: string[]; emptied: string[] }> {
     const errors: string[] = [];
     const unsaved: string[] = [];
     const noted: string[] = [];
+    const emptied: string[] = [];
     const safe = new Map<string, string>(); // secret → id of the stored key
     let stored = 0;
     for (const h of hits) {
@@ -517,7 +520,7 @@ class Commands {
         try {
           const { saved, note } = await removeKeysFromFile(group[0].uri, safe, date);
           if (!saved) unsaved.push(group[0].file);
-          if (note) noted.push(group[0].file);
+          (note ? noted : emptied).push(group[0].file);
         } catch (err) {
           moved -= group.length;
           errors.push(`${group[0].file}: ${err instanceof Error ? err.message : String(err)}`);
@@ -526,7 +529,7 @@ class Commands {
     }
     for (const e of errors) this.log.warn(`leak scan: ${e}`);
     for (const f of unsaved) this.log.info(`leak scan: removed the key from ${f} in the editor only; it has unsaved changes, so it was not saved`);
-    return { moved, stored, errors, unsaved, noted };
+    return { moved, stored, errors, unsaved, noted, emptied };
   }
 
   /** Adds the key found in a file unless an identical key is stored; either way, the stored key's id. */
@@ -594,7 +597,7 @@ class Commands {
     const settings = this.core.budgetSettings();
     const patch: BudgetPatch = {};
     const total = BUDGET_STEPS.length;
-    const title = (i: number) => `Set Budget (${i + 1}/${total}): ${BUDGET_STEPS[i].name}`;
+    const title = (i: number) => `Set Budget (${i + 1}/${total}): ${BUDGET_STEPS[i]}`;
     const askUsd = (i: number, value: number) =>
       vscode.window.showInputBox({
         title: title(i),
@@ -708,18 +711,19 @@ class Commands {
   }
 }
 
+/** Why a provider could not be reached, and what to do about it. */
 const UNREACHABLE: Record<UnreachableReason, string> = {
-  no_network: 'no network',
-  dns: 'DNS lookup failed',
-  refused: 'connection refused',
-  reset: 'connection reset',
-  timeout: 'timed out',
-  tls: 'TLS certificate problem',
-  bad_url: 'the base URL is not valid',
-  redirect: 'redirected elsewhere',
-  server_error: 'the provider answered with a server error',
+  no_network: 'no network; check that you are online',
+  dns: 'DNS lookup failed; check your network and the base URL',
+  refused: 'connection refused; check that the server runs and the base URL is right',
+  reset: 'connection reset; try again, and check any proxy or firewall',
+  timeout: 'timed out; check your network and try again',
+  tls: 'TLS certificate problem; check the base URL and any proxy',
+  bad_url: 'the base URL is not valid; fix the base URL setting',
+  redirect: 'redirected elsewhere; set the base URL to the final address',
+  server_error: 'the provider answered with a server error; try again later',
   unexpected_status: 'unexpected answer; check the base URL',
-  network: 'network error',
+  network: 'network error; check your network and the base URL',
 };
 
 /** One result that needs attention, as a sentence: what happened and what it says about the key. */
@@ -728,7 +732,7 @@ function problemText(r: ValidateResult): string {
   switch (r.outcome) {
     case 'unreachable':
       return getProvider(r.provider).requiresKey
-        ? `${who}: not checked, the provider could not be reached (${UNREACHABLE[r.reason ?? 'network']}); the key itself may be fine.`
+        ? `${who}: not checked, the provider could not be reached (${UNREACHABLE[r.reason ?? 'network']}). The key itself may be fine.`
         : `${who}: not reachable (${UNREACHABLE[r.reason ?? 'network']}).`;
     case 'invalid':
       return `${who}: rejected by the provider; replace it.`;
@@ -759,10 +763,11 @@ async function readText(uri: vscode.Uri): Promise<string | undefined> {
   }
 }
 
-/** After taking keys out of files: where a note now says where each went, and that Restore undoes it. */
-function notedText(files: string[]): string {
-  if (files.length === 0) return '';
-  return ` A comment in ${files.join(', ')} says where the key went; 'AI Keys: Restore Moved Key' puts it back.`;
+/** After taking keys out of files: where a note says where each went (Restore undoes it), and where none could. */
+function notedText(noted: string[], emptied: string[]): string {
+  const note = noted.length ? ` A comment in ${noted.join(', ')} says where the key went; 'AI Keys: Restore Moved Key' puts it back.` : '';
+  const bare = emptied.length ? ` In ${emptied.join(', ')} the value is now empty, with no note (the file takes no comments there).` : '';
+  return note + bare;
 }
 
 /** After removing keys from files with unsaved changes: what the user still has to do. */
@@ -795,10 +800,11 @@ async function removeKeysFromFile(uri: vscode.Uri, keys: Map<string, string>, da
     if (keyId === undefined) continue;
     edit.replace(uri, new vscode.Range(doc.positionAt(f.offset), doc.positionAt(f.offset + f.length)), '');
     const line = doc.lineAt(f.line - 1);
-    if (prefix && !notedLines.has(line.lineNumber)) {
+    // Only above an assignment (NAME=…, name: …): a line inside a multi-line value (a YAML block) is data.
+    if (prefix && f.name && !notedLines.has(line.lineNumber)) {
       notedLines.add(line.lineNumber);
       const indent = line.text.slice(0, line.firstNonWhitespaceCharacterIndex);
-      const note = movedNote(prefix, { name: f.name, provider: f.provider, masked: f.masked, keyId, date });
+      const note = movedNote(prefix, { name: f.name, provider: f.provider, masked: f.masked, keyId, column: f.column, date });
       edit.insert(uri, line.range.start, `${indent}${note}${doc.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n'}`);
     }
     n++;
@@ -812,25 +818,25 @@ async function removeKeysFromFile(uri: vscode.Uri, keys: Map<string, string>, da
 }
 
 /**
- * Removes the note at 1-based `noteLine` and puts `secret` back as the value of the now empty
- * assignment below it (or, if that line changed, as a new `name=` line in its place). Saves unless
- * the file had unsaved changes; returns whether it saved.
+ * Puts `secret` back where the note for `keyId` says it was (the column on the line below the note)
+ * and removes the note. Reads the file afresh, so edits made meanwhile cannot misplace it; refuses
+ * when that line no longer has room at that column. Saves unless the file had unsaved changes;
+ * returns whether it saved.
  */
-async function restoreIntoFile(uri: vscode.Uri, noteLine: number, name: string | undefined, secret: string): Promise<boolean> {
+async function restoreIntoFile(uri: vscode.Uri, keyId: string, secret: string): Promise<boolean> {
   const wasDirty = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString())?.isDirty === true;
   const doc = await vscode.workspace.openTextDocument(uri);
-  const note = doc.lineAt(noteLine - 1);
-  const next = noteLine < doc.lineCount ? doc.lineAt(noteLine) : undefined;
-  const empty = next && /^(\s*["']?[\w.-]+["']?\s*[:=]\s*["']?)["']?\s*$/.exec(next.text);
-  const edit = new vscode.WorkspaceEdit();
-  if (next && empty && (!name || next.text.includes(name))) {
-    edit.insert(uri, new vscode.Position(next.lineNumber, empty[1].length), secret);
-    edit.delete(uri, note.rangeIncludingLineBreak);
-  } else if (name) {
-    edit.replace(uri, note.range, `${note.text.slice(0, note.firstNonWhitespaceCharacterIndex)}${name}=${secret}`);
-  } else {
-    throw new Error(`The line under the note in ${vscode.workspace.asRelativePath(uri)} has changed, so it is not clear where the key goes. Nothing was changed.`);
+  const file = vscode.workspace.asRelativePath(uri);
+  const note = findMovedNotes(doc.getText()).find((n) => n.keyId === keyId);
+  if (!note) throw new Error(`The note for this key is no longer in ${file}. Nothing was changed.`);
+  const next = note.line < doc.lineCount ? doc.lineAt(note.line) : undefined;
+  const at = note.column - 1;
+  if (!next || next.text.length < at || (note.name !== undefined && !next.text.slice(0, at).includes(note.name))) {
+    throw new Error(`The line under the note in ${file} changed after the key was taken out, so it is not clear where the key goes. Nothing was changed; undo that edit and run Restore Moved Key again.`);
   }
+  const edit = new vscode.WorkspaceEdit();
+  edit.insert(uri, new vscode.Position(next.lineNumber, at), secret);
+  edit.delete(uri, doc.lineAt(note.line - 1).rangeIncludingLineBreak);
   if (!(await vscode.workspace.applyEdit(edit))) throw new Error('the file could not be edited; nothing was changed.');
   return wasDirty ? false : doc.save();
 }
@@ -846,13 +852,8 @@ function toUri(s: string): vscode.Uri {
 
 type BudgetPatch = { daily?: number; monthly?: number; alertThreshold?: number; enforce?: boolean };
 
-/** The Set Budget steps in order, named as the messages name them. */
-const BUDGET_STEPS: { key: keyof BudgetPatch; name: string }[] = [
-  { key: 'daily', name: 'the daily limit' },
-  { key: 'monthly', name: 'the monthly limit' },
-  { key: 'alertThreshold', name: 'the alert threshold' },
-  { key: 'enforce', name: 'enforcement' },
-];
+/** The Set Budget steps in order, as the step titles and messages name them. */
+const BUDGET_STEPS = ['the daily limit', 'the monthly limit', 'the alert threshold', 'enforcement'];
 
 
 /** "a", "a and b", "a, b and c". */

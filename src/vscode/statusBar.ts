@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { SurfaceDeps } from './deps';
-import { BURN_RATE_DAYS, type BudgetStatus } from '../core/budget';
+import type { BudgetStatus } from '../core/budget';
 import type { UsageGroup } from '../core/ledger';
 import { redactKeys } from '../core/leakScan';
 import { formatUsd as usd, formatUsdLimit as usdLimit } from '../core/money';
@@ -149,7 +149,7 @@ function tooltip(budget: BudgetStatus, top: UsageGroup[]): vscode.MarkdownString
   md.appendMarkdown('**AI Key Manager — budget**\n\n');
   md.appendMarkdown(line('Today', budget.day) + '\n\n');
   md.appendMarkdown(line(`This month (${budget.month.key})`, budget.month) + '\n\n');
-  md.appendMarkdown(`Projections assume the last ${BURN_RATE_DAYS} days' average: ${usd(budget.burnRate.usdPerDay)}/day.\n\n`);
+  md.appendMarkdown(`Projections assume the last ${budget.burnRate.days} days' average: ${usd(budget.burnRate.usdPerDay)}/day.\n\n`);
   if (budget.enforce) md.appendMarkdown('Budget is enforced: requests over the limit are refused or downgraded.\n\n');
   if (top.length > 0) {
     md.appendMarkdown('Top models today:\n\n');

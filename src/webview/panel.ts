@@ -238,7 +238,7 @@ function render(model: DashboardModel): void {
 
 function gauge(period: 'day' | 'month', s: PeriodStatus, rate: BurnRate): HTMLElement {
   // What the projection is based on, in the title of every projected amount.
-  const basis = `At the last 7 days' average: ${fmt.usd(rate.usdPerDay)}/day`;
+  const basis = `At the last ${rate.days} days' average: ${fmt.usd(rate.usdPerDay)}/day`;
   const title = period === 'day' ? 'Today' : 'This month';
   const periodWord = period === 'day' ? 'day' : 'month';
   const level = s.exceeded ? 'exceeded' : s.alert ? 'alert' : 'ok';
@@ -249,7 +249,7 @@ function gauge(period: 'day' | 'month', s: PeriodStatus, rate: BurnRate): HTMLEl
   if (s.limit === null || s.percent === null) {
     card.append(
       h('p', { class: 'amount' }, spent, h('span', { class: 'of' }, ' spent')),
-      h('p', { class: 'foot' }, `No ${period === 'day' ? 'daily' : 'monthly'} limit. Projected `, h('strong', { class: 'projected', 'data-value': s.projected, title: basis }, fmt.usd(s.projected)), ` by end of ${periodWord}`, h('span', { class: 'basis' }, ` (at ${fmt.usd(rate.usdPerDay)}/day, the last 7 days' average)`), '.'),
+      h('p', { class: 'foot' }, `No ${period === 'day' ? 'daily' : 'monthly'} limit. Projected `, h('strong', { class: 'projected', 'data-value': s.projected, title: basis }, fmt.usd(s.projected)), ` by end of ${periodWord}`, h('span', { class: 'basis' }, ` (at ${fmt.usd(rate.usdPerDay)}/day, the last ${rate.days} days' average)`), '.'),
       h('div', { class: 'actions' }, button('Set budget', { secondary: true, 'data-focus-id': `set-budget-${period}` }, run('setBudget'))),
     );
     return card;
@@ -466,8 +466,10 @@ function healthTable(model: DashboardModel): HTMLElement {
           : !p.checked
             ? statusBadge('muted', 'Not checked')
             : p.consecutiveFailures > 0
-              ? statusBadge('warn', 'Unreachable at last check', p.lastError ?? undefined)
-              : statusBadge('ok', 'Healthy');
+              ? statusBadge('warn', 'Last request or check failed', p.lastError ?? undefined)
+              : p.keys.some((k) => k.lastValidation === 'unreachable')
+                ? statusBadge('warn', 'Not verified', 'The last check of a key could not reach the provider.')
+                : statusBadge('ok', 'Healthy');
     const keys = p.keys.length
       ? h(
           'ul',

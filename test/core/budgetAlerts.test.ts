@@ -18,7 +18,7 @@ function period(p: 'day' | 'month', key: string, spent: number, limit: number | 
 }
 
 function status(day: PeriodStatus, month: PeriodStatus, enforce = false): BudgetStatus {
-  return { day, month, enforce, anyAlert: day.alert || month.alert, anyExceeded: day.exceeded || month.exceeded, burnRate: { usdPerDay: 1, windowDays: 7 } };
+  return { day, month, enforce, anyAlert: day.alert || month.alert, anyExceeded: day.exceeded || month.exceeded, burnRate: { usdPerDay: 1, days: 7, windowDays: 7 } };
 }
 
 describe('budget alerts', () => {

@@ -127,7 +127,7 @@ describe('leakScan.redactKeys after escapes', () => {
 });
 
 describe('leakScan notes left where a key was taken out', () => {
-  it('uses each file type’s comment syntax, and none for JSON', () => {
+  it('uses each file type’s comment syntax, and none for plain JSON', () => {
     const cases: [string, string | undefined][] = [
       ['.env', '#'],
       ['app/.env.local', '#'],
@@ -137,32 +137,36 @@ describe('leakScan notes left where a key was taken out', () => {
       ['pyproject.toml', '#'],
       ['.npmrc', '#'],
       ['settings.ini', ';'],
-      ['settings.json', undefined],
-      ['tsconfig.jsonc', undefined],
+      ['package.json', undefined],
+      ['config/settings.json', undefined],
+      ['.vscode/settings.json', '//'],
+      ['tsconfig.jsonc', '//'],
       ['C:\\work\\.env', '#'],
     ];
     for (const [file, prefix] of cases) assert.equal(commentPrefix(file), prefix, file);
   });
 
   it('says where the key went and how to put it back, with its mask and id, never the key', () => {
-    const note = movedNote('#', { name: 'OPENAI_API_KEY', provider: 'openai', masked: maskKey(CANARIES.openai), keyId: 'openai-k1a2b3', date: '2026-12-01' });
+    const note = movedNote('#', { name: 'OPENAI_API_KEY', provider: 'openai', masked: maskKey(CANARIES.openai), keyId: 'openai-k1a2b3', column: 16, date: '2026-12-01' });
     assert.equal(
       note,
-      `# AI Key Manager moved OPENAI_API_KEY (the OpenAI key ${maskKey(CANARIES.openai)}) into VS Code's secret storage on 2026-12-01; apps that read this file no longer get it. To put it back here, run 'AI Keys: Restore Moved Key' (key id openai-k1a2b3).`,
+      `# AI Key Manager moved OPENAI_API_KEY (the OpenAI key ${maskKey(CANARIES.openai)}) into VS Code's secret storage on 2026-12-01; apps that read this file now get an empty value. To put it back here, run 'AI Keys: Restore Moved Key' (key id openai-k1a2b3, column 16).`,
     );
     assert.ok(!note.includes(CANARIES.openai));
     assert.deepEqual(scanText(note), [], 'the note itself is not a finding');
   });
 
   it('finds the notes it left, with their line, key id and variable name', () => {
-    const a = movedNote('#', { name: 'OPENAI_API_KEY', provider: 'openai', masked: maskKey(CANARIES.openai), keyId: 'openai-k1', date: '2026-12-01' });
-    const b = movedNote(';', { provider: 'groq', masked: maskKey(CANARIES.groq), keyId: 'groq-k2', date: '2026-12-01' });
-    const text = `# mine\n${a}\nOPENAI_API_KEY=\r\n  ${b}\n  key=\n# AI Key Manager moved nothing (a look-alike without an id)\n`;
+    const a = movedNote('#', { name: 'OPENAI_API_KEY', provider: 'openai', masked: maskKey(CANARIES.openai), keyId: 'openai-k1', column: 16, date: '2026-12-01' });
+    const b = movedNote(';', { provider: 'groq', masked: maskKey(CANARIES.groq), keyId: 'groq-k2', column: 7, date: '2026-12-01' });
+    const c = movedNote('//', { name: 'apiKey', provider: 'google', masked: maskKey(CANARIES.google), keyId: 'google-k3', column: 15, date: '2026-12-01' });
+    const text = `# mine\n${a}\nOPENAI_API_KEY=\r\n  ${b}\n  key=\n# AI Key Manager moved nothing (a look-alike without an id)\n  ${c}\n  "apiKey": "",\n`;
     assert.deepEqual(
-      findMovedNotes(text).map((n) => [n.line, n.keyId, n.name]),
+      findMovedNotes(text).map((n) => [n.line, n.keyId, n.column, n.name]),
       [
-        [2, 'openai-k1', 'OPENAI_API_KEY'],
-        [4, 'groq-k2', undefined],
+        [2, 'openai-k1', 16, 'OPENAI_API_KEY'],
+        [4, 'groq-k2', 7, undefined],
+        [7, 'google-k3', 15, 'apiKey'],
       ],
     );
     assert.deepEqual(findMovedNotes('OPENAI_API_KEY=\n'), []);

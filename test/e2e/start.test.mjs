@@ -161,7 +161,7 @@ describe('npm start (through npm, in a browser that keeps its profile)', { timeo
     try {
       const run = npmStart(['--data', join(root, 'other')]);
       assert.equal(await run.exited, 2, held ? 'we hold the default port' : 'something else holds the default port');
-      assert.match(run.output().err, new RegExp(`Port ${DEFAULT_PORT} on 127\\.0\\.0\\.1 is in use by another program\\. Stop it, or start on another port: npm start -- --port 8080`));
+      assert.match(run.output().err, new RegExp(`Port ${DEFAULT_PORT} on 127\\.0\\.0\\.1 is in use by another program\\. Stop it, or start on another port: npm start -- --port \\d+`));
     } finally {
       if (held) fixed.close();
     }
@@ -259,5 +259,24 @@ describe('npm start (through npm, in a browser that keeps its profile)', { timeo
     walk(data);
     walk(browserProfile);
     assert.deepEqual(leaks, [], 'files holding the key in plain text');
+  });
+
+  it('after a crash of npm start, the next start stops the VS Code it left running and starts normally', async () => {
+    const first = npmStart(['--data', data, '--port', String(port)]);
+    assert.ok(await first.ready);
+    const claim = JSON.parse(readFileSync(join(data, 'server.json'), 'utf8'));
+    assert.ok(claim.codeServerPid > 0 && claim.pid > 0, JSON.stringify(claim));
+    process.kill(claim.pid, 'SIGKILL'); // npm start dies without cleaning up…
+    await first.exited;
+    assert.ok(!(await portFree(port)), '…and its VS Code keeps the port');
+    const next = npmStart(['--data', data, '--port', String(port)]);
+    try {
+      const url = await next.ready;
+      assert.ok(url?.startsWith(`http://127.0.0.1:${port}/`), `no URL: ${JSON.stringify(next.output())}`);
+      assert.match(next.output().out, new RegExp(`stopping a VS Code \\(pid ${claim.codeServerPid}\\) left running by an earlier npm start on this profile`));
+    } finally {
+      await next.stop();
+    }
+    assert.ok(await portFree(port));
   });
 });

@@ -75,6 +75,7 @@ export function mergeUserSettings(file, defaults, warn = (m) => process.stderr.w
  * version if it is there. Throws with code-server's output when it fails.
  */
 export function installExtension({ host, runDir, vsix }) {
+  for (const d of ['home', 'tmp']) mkdirSync(join(runDir, d), { recursive: true });
   try {
     return execFileSync(host.node, [host.entry, ...profileArgs(runDir), '--install-extension', vsix, '--force'], {
       encoding: 'utf8',
@@ -108,8 +109,9 @@ const profileEnv = (runDir, env = {}) => ({
  * `smokeTestDriver` turns on VS Code's test driver, which the test launcher needs to load an
  * extension under test from the URL payload; it also makes the workbench drop every notification
  * toast, so it is for tests only. `settings` are added to the user settings where not set yet.
+ * `onSpawn(child)` is called as soon as the process exists, before it listens.
  */
-export async function startCodeServer({ host, port = 0, env = {}, runDir, quiet = true, smokeTestDriver = false, settings = {} }) {
+export async function startCodeServer({ host, port = 0, env = {}, runDir, quiet = true, smokeTestDriver = false, settings = {}, onSpawn }) {
   const ownRunDir = !runDir;
   runDir ??= mkdtempSync(join(tmpdir(), 'aikm-'));
   for (const d of ['home', 'user-data', 'extensions', 'logs', 'tmp']) mkdirSync(join(runDir, d), { recursive: true });
@@ -132,6 +134,7 @@ export async function startCodeServer({ host, port = 0, env = {}, runDir, quiet 
     stdio: ['ignore', fd, fd],
     env: profileEnv(runDir, env),
   });
+  onSpawn?.(child);
   let exited = null;
   child.on('exit', (code, signal) => { exited = { code, signal }; });
 

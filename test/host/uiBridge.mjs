@@ -68,7 +68,7 @@ export async function startUiBridge(getPage) {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body ?? null));
     };
-    if (token !== secret || req.method !== 'POST' || !(action in actions)) return send(404, { error: 'unknown' });
+    if (token !== secret || req.method !== 'POST' || !Object.hasOwn(actions, action ?? '')) return send(404, { error: 'unknown' });
     let raw = '';
     for await (const chunk of req) raw += chunk;
     try {

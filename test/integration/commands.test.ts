@@ -34,7 +34,7 @@ function assertNoLeak(value: unknown, secrets: string[], what: string): void {
 
 /** The note the scan leaves above a line it took a key out of (src/core/leakScan.ts movedNote). */
 const NOTE = (name: string, provider: string) =>
-  new RegExp(`^# AI Key Manager moved ${name} \\(the ${provider} key [\\w-]+…\\w{4}\\) into VS Code's secret storage on \\d{4}-\\d\\d-\\d\\d; apps that read this file no longer get it\\. To put it back here, run 'AI Keys: Restore Moved Key' \\(key id [\\w:-]+\\)\\.$`);
+  new RegExp(`^# AI Key Manager moved ${name} \\(the ${provider} key [\\w-]+…\\w{4}\\) into VS Code's secret storage on \\d{4}-\\d\\d-\\d\\d; apps that read this file now get an empty value\\. To put it back here, run 'AI Keys: Restore Moved Key' \\(key id [\\w:-]+, column \\d+\\)\\.$`);
 
 /** `text` without the scan's notes, after checking there is one per name in `expect` (in order). */
 function withoutNotes(text: string, expect: [name: string, provider: string][]): string {
@@ -367,6 +367,33 @@ describe('commands', () => {
       const none = await run<{ restored: boolean; message: string }>('restoreMovedKey', { file: envFile, confirm: true });
       assert.equal(none.restored, false);
       assert.match(none.message, /^No moved key to restore/);
+
+      // Back in the very place: after `export`, before a trailing comment.
+      const exported = path.join(folder.uri.fsPath, '.env.aikm-export');
+      const before = `A=1\nexport OPENAI_API_KEY=${openai} # prod\n`;
+      fs.writeFileSync(exported, before);
+      try {
+        await run('scanForLeakedKeys', { autoFix: true });
+        assert.equal(withoutNotes(fs.readFileSync(exported, 'utf8'), [['OPENAI_API_KEY', 'OpenAI']]), 'A=1\nexport OPENAI_API_KEY= # prod\n');
+        assert.equal((await run<{ restored: boolean }>('restoreMovedKey', { file: exported, confirm: true })).restored, true);
+        assert.equal(fs.readFileSync(exported, 'utf8'), before);
+        // The line under the note was edited since: no guessing, nothing changed.
+        await run('scanForLeakedKeys', { autoFix: true });
+        const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(exported));
+        const line = doc.lineAt(doc.lineCount - 2);
+        assert.equal(line.text, 'export OPENAI_API_KEY= # prod');
+        const change = new vscode.WorkspaceEdit();
+        change.replace(doc.uri, line.range, 'B=2');
+        assert.ok(await vscode.workspace.applyEdit(change));
+        assert.ok(await doc.save());
+        const edited = fs.readFileSync(exported, 'utf8');
+        assert.ok(edited.endsWith('\nB=2\n'));
+        const refused = await run('restoreMovedKey', { file: exported, confirm: true });
+        assert.match(refused.error ?? '', /^The line under the note in \.env\.aikm-export changed after the key was taken out, so it is not clear where the key goes\. Nothing was changed/);
+        assert.equal(fs.readFileSync(exported, 'utf8'), edited);
+      } finally {
+        fs.rmSync(exported, { force: true });
+      }
     } finally {
       fs.rmSync(envFile, { force: true });
       fs.rmSync(path.dirname(jsonFile), { recursive: true, force: true });

@@ -155,7 +155,7 @@ async function closedPort(): Promise<number> {
       assert.ok(a, JSON.stringify(r.results));
       assert.deepEqual([a.outcome, a.reason], ['unreachable', 'refused']);
       assert.match(a.message, new RegExp(`^Connection refused by 127\\.0\\.0\\.1:${port}\\. .* The key itself was not checked: it may be fine\\.$`));
-      assert.match(r.shown, /^Key check: 1 unreachable\. Anthropic sk-ant…\w{4}: not checked, the provider could not be reached \(connection refused\); the key itself may be fine\.$/);
+      assert.match(r.shown, /^Key check: 1 unreachable\. Anthropic sk-ant…\w{4}: not checked, the provider could not be reached \(connection refused; check that the server runs and the base URL is right\)\. The key itself may be fine\.$/);
       const key = api.core.listKeys('anthropic')[0];
       assert.equal(key.status, 'healthy', 'an unreachable provider does not count against the key');
       assert.equal(key.lastValidation, 'unreachable');

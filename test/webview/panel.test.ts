@@ -316,12 +316,14 @@ describe('usage & budget panel (webview)', () => {
   it('never shows a green Healthy beside an unreachable check, and shows audit details as words', async () => {
     const [key] = core.listKeys('anthropic');
     assert.ok(key, 'the seed has an Anthropic key');
+    // As after a reload: the key's last check is stored, the provider's health (in memory) is not.
     await core.keys.recordValidation(key.id, 'unreachable');
-    core.health.failure('anthropic', 'Connection refused by 127.0.0.1:9.');
     await core.setBudget({ daily: 1, enforce: true }, 'tool');
-    const { page } = await open();
+    const p = await open();
+    const { page } = p;
     const row = page.locator('#health-table tr[data-provider="anthropic"]');
-    assert.equal((await row.locator('td').first().textContent())?.trim(), 'Unreachable at last check: Connection refused by 127.0.0.1:9.');
+    const providerCell = () => row.locator('td').first();
+    assert.equal((await providerCell().textContent())?.trim(), 'Not verified: The last check of a key could not reach the provider.');
     assert.equal(await row.locator('td .status').first().getAttribute('class'), 'status warn');
     const badge = row.locator(`li[data-key-id="${key.id}"] .status`);
     assert.equal(await badge.getAttribute('class'), 'status warn');
@@ -329,6 +331,11 @@ describe('usage & budget panel (webview)', () => {
     assert.ok(!((await row.textContent()) ?? '').includes('Healthy'), 'no Healthy in the row');
     const budgetRow = page.locator('#audit-table tbody tr', { has: page.locator('th', { hasText: 'Set budget' }) }).first();
     assert.equal((await budgetRow.locator('td.detail').textContent())?.trim(), 'daily $1, enforced');
+    // A failed request or check since start-up says so, with what failed.
+    core.health.failure('anthropic', 'Connection refused by 127.0.0.1:9.');
+    await p.send({ type: 'model', model: model({ days: 30 }) });
+    await page.waitForFunction(() => /^Last request or check failed/.test(document.querySelector('#health-table tr[data-provider="anthropic"] td')?.textContent?.trim() ?? ''));
+    assert.equal((await providerCell().textContent())?.trim(), 'Last request or check failed: Connection refused by 127.0.0.1:9.');
     core.health.success('anthropic');
     await core.setBudget({ daily: 0, enforce: false }, 'tool');
   });
