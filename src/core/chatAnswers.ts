@@ -587,7 +587,7 @@ function estimateSection(core: AiKeyManagerCore, q: CostQuery, extra?: ExtraText
   }
   const { cost, tokens, tokenizer } = est;
   const what = extra
-    ? `${escapeMd(extra.source)}: ${n(tokenizer?.tokens ?? 0)} tokens${tokenizer && !tokenizer.exact ? ' (estimated, ~4 characters per token)' : ''}`
+    ? `${escapeMd(extra.source)}: ${n(tokenizer?.tokens ?? 0)} tokens${tokenizer && !tokenizer.exact ? (tokenizer.runCuts ? ' (long runs without spaces counted in pieces: within about 1%)' : ' (estimated, ~4 characters per token)') : ''}`
     : explicitTokens
       ? 'your token counts'
       : `a typical ${task.replace(/_/g, ' ')} request`;

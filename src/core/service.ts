@@ -10,7 +10,7 @@ import { dayKey } from './calendar';
 import { AuditLog, type AuditVia } from './audit';
 import { checkBudget, type BudgetConfig } from './budget';
 import { PricingService, UnknownModelError, checkPriceOverrides, type PriceOverride, type TokenCounts } from './pricing';
-import { countTokens } from './tokenize';
+import { countTokens, countTokensAsync, TextTooLongError, type TokenCount } from './tokenize';
 import { HealthTracker } from './health';
 import { Router, SAMPLE_TOKENS, providerOrder, type RouteDecision, type RouteRequest } from './router';
 import { PROVIDERS, findProvider, getProvider, resolveBaseUrl, checkKeyFormat } from './providers';
@@ -88,6 +88,9 @@ export interface TrackResult {
 }
 
 export class InputError extends Error {}
+
+/** Text too long to count is the caller's input, not a failure. */
+const asInputError = (err: unknown): unknown => (err instanceof TextTooLongError ? new InputError(err.message) : err);
 
 const VALIDATE_CONCURRENCY = 4;
 /** How long Validate All waits for an Ollama that was never set up before deciding it is not running. */
@@ -323,15 +326,31 @@ export class AiKeyManagerCore {
 
   // --- usage, cost, budget ---------------------------------------------------------------------
 
+  /** Cost of a request; `text` is tokenized here (see estimateCostAsync for long text). */
   estimateCost(input: { model: string; provider?: string; text?: string } & Partial<TokenCounts>) {
-    let inputTokens = input.inputTokens ?? 0;
-    let tokenizer: { tokens: number; exact: boolean; tokenizer: string } | undefined;
-    if (input.text !== undefined) {
-      tokenizer = countTokens(input.text, input.model, input.provider);
-      inputTokens += tokenizer.tokens;
+    let tokenizer: TokenCount | undefined;
+    try {
+      if (input.text !== undefined) tokenizer = countTokens(input.text, input.model, input.provider);
+    } catch (err) {
+      throw asInputError(err);
     }
+    return this.priceTokens(input, tokenizer);
+  }
+
+  /** estimateCost that tokenizes `text` without holding the event loop (it yields every ~20 ms). */
+  async estimateCostAsync(input: { model: string; provider?: string; text?: string } & Partial<TokenCounts>) {
+    let tokenizer: TokenCount | undefined;
+    try {
+      if (input.text !== undefined) tokenizer = await countTokensAsync(input.text, input.model, input.provider);
+    } catch (err) {
+      throw asInputError(err);
+    }
+    return this.priceTokens(input, tokenizer);
+  }
+
+  private priceTokens(input: { model: string; provider?: string } & Partial<TokenCounts>, tokenizer: TokenCount | undefined) {
     const tokens: TokenCounts = {
-      inputTokens,
+      inputTokens: (input.inputTokens ?? 0) + (tokenizer?.tokens ?? 0),
       outputTokens: input.outputTokens ?? 0,
       cacheReadTokens: input.cacheReadTokens ?? 0,
       cacheWriteTokens: input.cacheWriteTokens ?? 0,

@@ -5,14 +5,16 @@ import { PROVIDERS } from './providers';
 
 export interface TokenCount {
   tokens: number;
-  /** True when counted with the model's real tokenizer. */
+  /** True when counted with the model's real tokenizer, whole (no run cut into pieces). */
   exact: boolean;
+  /** Places where a run without whitespace longer than MAX_RUN was cut (then `exact` is false). */
+  runCuts?: number;
   /** Encoding name (`o200k_base`, `cl100k_base`) or `APPROX_TOKENIZER`. */
   tokenizer: string;
 }
 
 type Encoding = 'o200k_base' | 'cl100k_base';
-type Encoder = Pick<typeof O200k, 'countTokens'>;
+type Encoder = Pick<typeof O200k, 'countTokens' | 'clearMergeCache'>;
 
 /**
  * Used for models whose tokenizer we do not ship (Claude, Gemini, Llama, Mistral, …):
@@ -53,15 +55,130 @@ export function openaiEncoding(model: string, provider?: string): Encoding | und
   return OPENAI_FAMILIES.find(([re]) => re.test(name))?.[1];
 }
 
+/**
+ * The longest text counted, in characters and in UTF-8 bytes (the MCP HTTP host's body limit);
+ * longer text is refused: count a part, or give token numbers.
+ */
+export const MAX_TEXT_CHARS = 2_000_000;
+export const MAX_TEXT_BYTES = 4_000_000;
+/**
+ * BPE takes time quadratic in the UTF-8 length of a piece (a run without whitespace is one piece:
+ * 40,000 letters took 2.4 s, a megabyte minutes). Runs longer than this many bytes are counted in
+ * pieces of at most this length; a multiple of 3 so digit runs, which the encodings split in
+ * threes, still split the same.
+ */
+export const MAX_RUN = 333;
+/** Text is counted in segments of about this many characters, cut where the count cannot change. */
+const SEGMENT_CHARS = 16_384;
+/** Fewer characters than the merge cache has entries (one piece is at least a character). */
+const CACHE_CLEAR_CHARS = 60_000;
+
+/** Thrown for text over MAX_TEXT_CHARS: an input error, not a failure. */
+export class TextTooLongError extends Error {}
+
 export function countTokens(text: string, model: string, provider?: string): TokenCount {
-  const encoding = openaiEncoding(model, provider);
-  if (encoding) {
-    if (text === '') return { tokens: 0, exact: true, tokenizer: encoding };
-    // Special-token strings such as "<|endoftext|>" in user text count as plain text, as the API does.
-    const tokens = encoder(encoding).countTokens(text, { disallowedSpecial: new Set() });
-    return { tokens, exact: true, tokenizer: encoding };
+  let last: TokenCount | undefined;
+  for (const step of counting(text, model, provider)) last = step;
+  return last!;
+}
+
+/**
+ * countTokens without holding the event loop: it yields (setImmediate) after every `sliceMs` of
+ * work, so a 2,000,000-character text never blocks other requests for more than about that long.
+ */
+export async function countTokensAsync(text: string, model: string, provider?: string, sliceMs = 20): Promise<TokenCount> {
+  let last: TokenCount | undefined;
+  let sliceStart = Date.now();
+  for (const step of counting(text, model, provider)) {
+    last = step;
+    if (Date.now() - sliceStart >= sliceMs) {
+      await new Promise((r) => setImmediate(r));
+      sliceStart = Date.now();
+    }
   }
-  return { tokens: approximateTokens(text), exact: false, tokenizer: APPROX_TOKENIZER };
+  return last!;
+}
+
+/** The running count after each segment; the last one is the answer. */
+function* counting(text: string, model: string, provider?: string): Generator<TokenCount> {
+  const bytes = text.length > MAX_TEXT_BYTES / 3 ? utf8Bytes(text) : 0;
+  if (text.length > MAX_TEXT_CHARS || bytes > MAX_TEXT_BYTES) {
+    const size = text.length > MAX_TEXT_CHARS ? `${text.length.toLocaleString('en-US')} characters` : `${bytes.toLocaleString('en-US')} bytes of UTF-8`;
+    throw new TextTooLongError(
+      `The text is ${size}; at most ${MAX_TEXT_CHARS.toLocaleString('en-US')} characters and ${MAX_TEXT_BYTES.toLocaleString('en-US')} bytes are counted. Count a part of it, or give the token numbers instead.`,
+    );
+  }
+  const encoding = openaiEncoding(model, provider);
+  if (!encoding) {
+    yield { tokens: approximateTokens(text), exact: false, tokenizer: APPROX_TOKENIZER };
+    return;
+  }
+  const enc = encoder(encoding);
+  // Special-token strings such as "<|endoftext|>" in user text count as plain text, as the API does.
+  const options = { disallowedSpecial: new Set<string>() };
+  let tokens = 0;
+  let runCuts = 0;
+  let cached = 0;
+  for (const seg of segments(text)) {
+    // gpt-tokenizer's merge cache evicts in time that grows with what it evicted before: on text of
+    // unique pieces (base64, hex) 2 MB took 11 s. Emptied before it can fill (100,000 pieces), it never evicts.
+    if ((cached += seg.text.length) > CACHE_CLEAR_CHARS) {
+      enc.clearMergeCache();
+      cached = seg.text.length;
+    }
+    tokens += enc.countTokens(seg.text, options);
+    if (!seg.exact) runCuts++;
+    yield { tokens, exact: runCuts === 0, tokenizer: encoding, ...(runCuts ? { runCuts } : {}) };
+  }
+  if (text === '') yield { tokens: 0, exact: true, tokenizer: encoding };
+}
+
+const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x2028 || c === 0x2029 || c === 0x3000 || c === 0xfeff;
+function utf8Bytes(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) n += utf8Length(text.charCodeAt(i));
+  return n;
+}
+
+/** UTF-8 bytes of a UTF-16 unit (a surrogate pair's two units: 2 + 2). */
+const utf8Length = (c: number): number => (c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3);
+const isAlnumAscii = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+
+/**
+ * Cuts text into segments whose token counts add up to the count of the whole. A cut goes before a
+ * space, or before a newline after an ASCII letter or digit, with non-space text on both sides: the
+ * encodings' pre-tokenizers start a new piece there anyway (o200k_base and cl100k_base alike). A run
+ * of more than MAX_RUN UTF-8 bytes without whitespace is cut every MAX_RUN bytes (`exact: false`,
+ * never inside a surrogate pair): merges across such a cut are lost, which moves the count by about
+ * a token per cut, upwards in every case measured.
+ */
+function* segments(text: string): Generator<{ text: string; exact: boolean }> {
+  let start = 0;
+  let runBytes = utf8Length(text.charCodeAt(0));
+  let exact = true;
+  for (let i = 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (isSpace(c)) runBytes = 0;
+    else if ((runBytes += utf8Length(c)) > MAX_RUN && !(c >= 0xdc00 && c <= 0xdfff)) {
+      yield { text: text.slice(start, i), exact };
+      start = i;
+      runBytes = utf8Length(c);
+      exact = false; // the next segment starts inside a run
+      continue;
+    }
+    if (i - start < SEGMENT_CHARS) continue;
+    const prev = text.charCodeAt(i - 1);
+    const next = i + 1 < text.length ? text.charCodeAt(i + 1) : 32;
+    const safe = !isSpace(prev) && !isSpace(next) && (c === 32 || (c === 10 && isAlnumAscii(prev)));
+    // Text with no such place (say, lines ending in punctuation) is cut before a newline anyway.
+    const forced = !safe && c === 10 && i - start >= 4 * SEGMENT_CHARS && !isSpace(prev) && !isSpace(next);
+    if (safe || forced) {
+      yield { text: text.slice(start, i), exact };
+      start = i;
+      exact = safe;
+    }
+  }
+  if (start < text.length) yield { text: text.slice(start), exact };
 }
 
 /** See APPROX_TOKENIZER. */

@@ -6,6 +6,7 @@ import type { AuditVia } from '../core/audit';
 import { TASK_TYPES } from '../core/types';
 import { findProvider, getProvider, providerIds } from '../core/providers';
 import { usd } from './format';
+import { MAX_TEXT_BYTES, MAX_TEXT_CHARS } from '../core/tokenize';
 
 export interface ToolContext {
   core: AiKeyManagerCore;
@@ -444,7 +445,11 @@ export const TOOLS = [
       output_tokens: tokens('Output tokens').optional(),
       cache_read_tokens: tokens('Input tokens read from cache').optional(),
       cache_write_tokens: tokens('Input tokens written to cache').optional(),
-      text: z.string().max(2_000_000).optional().describe('Text to count as input tokens'),
+      text: z
+        .string()
+        .max(MAX_TEXT_CHARS, `text is longer than ${MAX_TEXT_CHARS.toLocaleString('en-US')} characters: count a part of it, or give input_tokens instead`)
+        .optional()
+        .describe(`Text to count as input tokens (at most ${MAX_TEXT_CHARS.toLocaleString('en-US')} characters and ${MAX_TEXT_BYTES.toLocaleString('en-US')} bytes of UTF-8)`),
     },
     output: {
       model: z.string(),
@@ -457,11 +462,13 @@ export const TOOLS = [
       currency: z.literal('USD'),
       price_source: z.string(),
       tokens: z.object({ input: z.number(), output: z.number(), cache_read: z.number(), cache_write: z.number() }),
-      tokenizer: z.object({ name: z.string(), exact: z.boolean(), tokens: z.number() }).nullable(),
+      tokenizer: z
+        .object({ name: z.string(), exact: z.boolean(), tokens: z.number(), run_cuts: z.number().describe('Runs without whitespace counted in pieces (about a token each)') })
+        .nullable(),
     },
     readOnly: true,
     handler: async (a, ctx) => {
-      const { cost, tokens: t, tokenizer } = ctx.core.estimateCost({
+      const { cost, tokens: t, tokenizer } = await ctx.core.estimateCostAsync({
         model: a.model,
         provider: a.provider,
         inputTokens: a.input_tokens,
@@ -482,9 +489,9 @@ export const TOOLS = [
           currency: 'USD' as const,
           price_source: cost.source,
           tokens: { input: t.inputTokens, output: t.outputTokens, cache_read: t.cacheReadTokens ?? 0, cache_write: t.cacheWriteTokens ?? 0 },
-          tokenizer: tokenizer ? { name: tokenizer.tokenizer, exact: tokenizer.exact, tokens: tokenizer.tokens } : null,
+          tokenizer: tokenizer ? { name: tokenizer.tokenizer, exact: tokenizer.exact, tokens: tokenizer.tokens, run_cuts: tokenizer.runCuts ?? 0 } : null,
         },
-        text: `${cost.provider}/${cost.model}: ${usd(cost.totalCost)} (input ${usd(cost.inputCost)}, output ${usd(cost.outputCost)}${cost.cacheReadCost || cost.cacheWriteCost ? `, cache read ${usd(cost.cacheReadCost)}, cache write ${usd(cost.cacheWriteCost)}` : ''}) for ${t.inputTokens} in + ${t.outputTokens} out tokens${tokenizer && !tokenizer.exact ? ' (input count approximate)' : ''}.`,
+        text: `${cost.provider}/${cost.model}: ${usd(cost.totalCost)} (input ${usd(cost.inputCost)}, output ${usd(cost.outputCost)}${cost.cacheReadCost || cost.cacheWriteCost ? `, cache read ${usd(cost.cacheReadCost)}, cache write ${usd(cost.cacheWriteCost)}` : ''}) for ${t.inputTokens} in + ${t.outputTokens} out tokens${tokenizer && !tokenizer.exact ? (tokenizer.runCuts ? ` (input counted exactly except ${tokenizer.runCuts} cut(s) in long runs without spaces, about a token each)` : ' (input count approximate: ~4 characters per token)') : ''}.`,
       };
     },
   }),

@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { APPROX_TOKENIZER, countTokens } from '../../src/core/tokenize';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { APPROX_TOKENIZER, MAX_RUN, MAX_TEXT_BYTES, MAX_TEXT_CHARS, TextTooLongError, countTokens, countTokensAsync } from '../../src/core/tokenize';
 
 const isTokenizerLoaded = (): boolean => Object.keys(require.cache).some((k) => k.includes('gpt-tokenizer'));
 
@@ -45,5 +47,98 @@ describe('countTokens', () => {
   it('returns zero for empty text on both paths', () => {
     assert.deepEqual(countTokens('', 'gpt-4o'), { tokens: 0, exact: true, tokenizer: 'o200k_base' });
     assert.equal(countTokens('', 'claude-3-5-sonnet').tokens, 0);
+  });
+});
+
+/** gpt-tokenizer on the whole text at once: the reference the segmented count must match. */
+function wholeCount(text: string, encoding: 'o200k_base' | 'cl100k_base'): number {
+  const enc = require(`gpt-tokenizer/encoding/${encoding}`) as { countTokens(t: string, o: object): number };
+  return enc.countTokens(text, { disallowedSpecial: new Set() });
+}
+
+function sourceCorpus(): string {
+  const parts: string[] = [];
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (/\.(ts|mjs|md|css)$/.test(name)) parts.push(readFileSync(p, 'utf8'));
+    }
+  };
+  for (const d of ['src', 'test', 'scripts', 'media']) walk(d);
+  parts.push(readFileSync('README.md', 'utf8'));
+  return parts.join('\n');
+}
+
+describe('countTokens on long text', () => {
+  it('counts in segments that add up exactly to the whole, for o200k_base and cl100k_base', () => {
+    const corpus = sourceCorpus();
+    assert.ok(corpus.length > 200_000, `a corpus of ${corpus.length} characters spans many segments`);
+    for (const [model, encoding] of [['gpt-4o', 'o200k_base'], ['gpt-4', 'cl100k_base']] as const) {
+      const r = countTokens(corpus, model);
+      assert.deepEqual(r, { tokens: wholeCount(corpus, encoding), exact: true, tokenizer: encoding }, model);
+    }
+  });
+
+  it('stays exact on random mixes of words, spaces, newlines, punctuation, digits and non-Latin text', () => {
+    const parts = ['the', ' ', '\n', '.', ',', '\n\n', '  ', '123', '4567', 'foo_bar', 'é', '日本語', '😀', '\t', '-', '!?', 'http://x.y/z', '\r\n', 'ABC', "'s", '//', ' \n', '.\n'];
+    let seed = 7;
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let k = 0; k < 12; k++) {
+      let text = '';
+      while (text.length < 50_000) {
+        const p = parts[Math.floor(rnd() * parts.length)];
+        // keep runs without whitespace short, so this is about the cuts at spaces and newlines
+        text += /\S$/.test(text) && /^\S/.test(p) && rnd() < 0.5 ? ` ${p}` : p;
+      }
+      for (const [model, encoding] of [['gpt-4o', 'o200k_base'], ['gpt-4', 'cl100k_base']] as const) {
+        const r = countTokens(text, model);
+        if (r.exact) assert.equal(r.tokens, wholeCount(text, encoding), `mix ${k}, ${model}`);
+        else assert.ok(Math.abs(r.tokens - wholeCount(text, encoding)) <= (r.runCuts ?? 0) * 2, `mix ${k}, ${model}: off by more than the cuts allow`);
+      }
+    }
+  });
+
+  it('cuts runs without whitespace longer than MAX_RUN bytes, says so, and stays within about a token per cut', () => {
+    const samples: Record<string, string> = {
+      letters: 'x'.repeat(12_000),
+      hex: Array.from({ length: 12_000 }, (_, i) => '0123456789abcdef'[(i * 7919) % 16]).join(''),
+      cjk: '机器学习是人工智能的一个分支它使计算机能够在没有明确编程的情况下学习'.repeat(120),
+    };
+    for (const [name, text] of Object.entries(samples)) {
+      const r = countTokens(text, 'gpt-4o');
+      const bytes = Buffer.byteLength(text);
+      assert.equal(r.exact, false, name);
+      assert.equal(r.runCuts, Math.ceil(bytes / MAX_RUN) - 1, `${name}: one cut per ${MAX_RUN} bytes`);
+      const whole = wholeCount(text, 'o200k_base');
+      assert.ok(r.tokens >= whole && r.tokens - whole <= 1.5 * r.runCuts!, `${name}: ${r.tokens} vs ${whole} with ${r.runCuts} cuts`);
+    }
+    // Digit runs split in threes, and MAX_RUN is a multiple of 3: still exact in count.
+    const digits = '1234567890'.repeat(2000);
+    assert.equal(countTokens(digits, 'gpt-4o').tokens, wholeCount(digits, 'o200k_base'));
+  });
+
+  it('refuses text over the stated size with a clear error, by characters and by UTF-8 bytes', () => {
+    assert.throws(() => countTokens('a'.repeat(MAX_TEXT_CHARS + 1), 'gpt-4o'), (e: unknown) => e instanceof TextTooLongError && /^The text is 2,000,001 characters; at most 2,000,000 characters and 4,000,000 bytes are counted\. Count a part of it, or give the token numbers instead\.$/.test((e as Error).message));
+    const fits = Math.floor(MAX_TEXT_BYTES / 3);
+    const cjk = '语'.repeat(fits + 1); // 3 bytes each: under the character limit, over the byte limit
+    assert.throws(() => countTokens(cjk, 'gpt-4o'), /The text is 4,000,002 bytes of UTF-8; at most/);
+    assert.throws(() => countTokens(cjk, 'claude-3-5-sonnet'), TextTooLongError, 'the same limit for the estimate');
+    assert.equal(countTokens('语'.repeat(fits), 'claude-3-5-sonnet').tokens, fits);
+  });
+
+  it('countTokensAsync gives the same count and lets other work run between segments', async () => {
+    const text = sourceCorpus().slice(0, 200_000);
+    let ticks = 0;
+    let running = true;
+    const tick = (): void => {
+      ticks++;
+      if (running) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const r = await countTokensAsync(text, 'gpt-4o', undefined, 0); // yield after every segment
+    running = false;
+    assert.deepEqual(r, countTokens(text, 'gpt-4o'));
+    assert.ok(ticks >= 5, `other work ran ${ticks} times while 200,000 characters were counted`);
   });
 });

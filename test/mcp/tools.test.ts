@@ -3,6 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { MAX_RUN, MAX_TEXT_CHARS } from '../../src/core/tokenize';
 import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { FakeProviders } from '../fakes/providers';
 import { REQUIRED_TOOL_NAMES, TOOLS } from '../../src/mcp/tools';
@@ -157,6 +158,19 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     const counted = await ok<{ tokenizer: { exact: boolean; tokens: number } | null; tokens: { input: number } }>('estimate_cost', { model: 'gpt-4o', text: 'hello world, count me' });
     assert.ok(counted.tokenizer?.exact, 'OpenAI models are tokenized exactly');
     assert.equal(counted.tokens.input, counted.tokenizer?.tokens);
+  });
+
+  it('estimate_cost counts a long run without spaces quickly, says how exact it is, and refuses text over the limit', async () => {
+    const run = await ok<{ tokenizer: { exact: boolean; tokens: number; run_cuts: number } }>('estimate_cost', { model: 'gpt-4o', text: 'x'.repeat(200_000) });
+    assert.deepEqual([run.tokenizer.exact, run.tokenizer.run_cuts], [false, Math.ceil(200_000 / MAX_RUN) - 1]);
+    const reply = await call('estimate_cost', { model: 'gpt-4o', text: 'x'.repeat(200_000) });
+    assert.match(textOf(reply), /input counted exactly except 600 cut\(s\) in long runs without spaces, about a token each/);
+    const tooLong = await call('estimate_cost', { model: 'gpt-4o', text: 'a'.repeat(MAX_TEXT_CHARS + 1) });
+    assert.equal(tooLong.isError, true);
+    assert.match(textOf(tooLong), /text is longer than 2,000,000 characters: count a part of it, or give input_tokens instead/);
+    const tooManyBytes = await call('estimate_cost', { model: 'gpt-4o', text: '语'.repeat(1_340_000) }); // 4,020,000 bytes: under the HTTP body limit, over the text limit
+    assert.equal(tooManyBytes.isError, true);
+    assert.match(textOf(tooManyBytes), /The text is 4,020,000 bytes of UTF-8; at most 2,000,000 characters and 4,000,000 bytes are counted/);
   });
 
   it('route_request with no keys skips keyed providers, says why, and falls to the local provider', async () => {
