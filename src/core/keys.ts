@@ -4,7 +4,7 @@ import type { Clock, SecretVault, StateStore } from './ports';
 import { modifyState, systemClock } from './ports';
 import type { KeyMeta, KeyStatus, ValidationOutcome } from './types';
 import { maskKey } from './mask';
-import { PROVIDERS, checkKeyFormat, getProvider } from './providers';
+import { PROVIDERS, checkKeyFormat, getProvider, withArticle } from './providers';
 import { redactKeys } from './leakScan';
 
 const STATE_KEY = 'aikm.keys.v1';
@@ -76,7 +76,7 @@ export class KeyPool {
   async add(provider: string, input: KeyInput, extra: { label?: string; expiresAt?: string } = {}): Promise<{ key: KeyView; format: { ok: boolean; message: string } }> {
     const spec = getProvider(provider);
     if (!spec.requiresKey) throw new KeyError(`${spec.displayName} does not use an API key; nothing to add.`);
-    const expiresAt = extra.expiresAt === undefined ? undefined : parseExpiry(extra.expiresAt);
+    const expiresAt = extra.expiresAt === undefined ? undefined : parseExpiry(extra.expiresAt, this.clock.now());
     const label = checkLabel(extra.label);
     const { secret, source, envVar } = this.resolveInput(spec.id, input);
     // One rule on every surface: a key that does not have this provider's shape is not stored.
@@ -301,7 +301,14 @@ export class KeyPool {
   /** Is the secret there to be read: an env key's variable is set, a vault key's vault is unlocked. */
   private hasMaterial(k: KeyMeta): boolean {
     if (k.source === 'vault') return this.vaultLocked() === undefined;
-    return !!(k.envVar && this.env[k.envVar]?.trim());
+    return this.envProblem(k) === undefined;
+  }
+
+  /** Why an environment variable's key cannot be used: not set, or not a key of that provider's shape. */
+  private envProblem(k: KeyMeta): 'unset' | 'format' | undefined {
+    const value = k.envVar ? this.env[k.envVar]?.trim() : undefined;
+    if (!value) return 'unset';
+    return checkKeyFormat(k.provider, value).ok ? undefined : 'format';
   }
 
   private async vaultStore(name: string, secret: string): Promise<void> {
@@ -338,9 +345,20 @@ export class KeyPool {
     }
     if (input.envVar !== undefined) {
       const v = input.envVar.trim();
+      const spec = getProvider(provider);
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) throw new KeyError(`'${input.envVar}' is not a valid environment variable name.`);
+      // AI Key Manager's own variables hold its passphrase and settings: never a key to send anywhere.
+      if (/^AIKM_/i.test(v)) {
+        throw new KeyError(`${v} is one of AI Key Manager's own variables, not an API key. env_var must name the variable that holds the ${name} key, e.g. ${spec.envVars[0]}.`);
+      }
       const value = this.env[v]?.trim();
       if (!value) throw new KeyError(`The environment variable ${v} is not set (or empty) where AI Key Manager runs.`);
+      const format = checkKeyFormat(spec.id, value);
+      if (!format.ok) {
+        // Said without the value: it is somebody else's secret as likely as a mistyped key.
+        const looks = format.otherProvider ? `; it looks like ${withArticle(getProvider(format.otherProvider).displayName)} key` : '';
+        throw new KeyError(`The value of ${v} is not ${withArticle(name)} key (${spec.keyFormatHint}${looks}), so it was not used. Name ${spec.envVars.join(' or ')}, or a variable that holds ${withArticle(name)} key.`);
+      }
       return { secret: value, source: 'env', envVar: v };
     }
     if (input.apiKey === undefined || input.apiKey === '') {
@@ -409,7 +427,9 @@ export class KeyPool {
     if (k.source === 'vault' && ageDays !== null && ageDays >= 90) warnings.push(`not rotated for ${ageDays} days`);
     if (k.status === 'disabled') warnings.push('disabled: the provider rejected it; rotate or remove it');
     if (k.status === 'resting') warnings.push(`rate limited until ${k.restingUntil}`);
-    if (k.source === 'env' && !this.hasMaterial(k)) warnings.push(`${k.envVar} is not set`);
+    const env = k.source === 'env' ? this.envProblem(k) : undefined;
+    if (env === 'unset') warnings.push(`${k.envVar} is not set`);
+    if (env === 'format') warnings.push(`${k.envVar} does not hold ${withArticle(getProvider(k.provider).displayName)} key (its value fails the format check), so it is not used`);
     const locked = k.source === 'vault' ? this.vaultLocked() : undefined;
     if (locked) warnings.push(`cannot be used: ${locked}`);
     return { ...k, ageDays, warnings };
@@ -471,8 +491,23 @@ function checkLabel(value: string | undefined): string | undefined {
   return label;
 }
 
-function parseExpiry(value: string): string {
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new KeyError(`expires_at '${value}' is not a date. Use ISO 8601, e.g. 2027-01-31.`);
+/**
+ * An expiry: a real calendar date (2027-01-31, the end of that day in UTC) or date and time
+ * (2027-01-31T12:00:00Z), in the future. Date.parse alone takes "0" (2000-01-01) and rolls
+ * 2027-02-30 over into March.
+ */
+function parseExpiry(value: string, now: Date): string {
+  const v = value.trim();
+  const m = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/.exec(v);
+  const hint = 'Use a date such as 2027-01-31 (ISO 8601, optionally with a time and zone: 2027-01-31T18:00:00Z).';
+  if (!m) throw new KeyError(`expires_at '${value}' is not a date. ${hint}`);
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) {
+    throw new KeyError(`expires_at '${value}' is not a real calendar date. ${hint}`);
+  }
+  const t = m[4] ? Date.parse(v) : day.getTime() + DAY_MS - 1;
+  if (Number.isNaN(t)) throw new KeyError(`expires_at '${value}' is not a date. ${hint}`);
+  if (t <= now.getTime()) throw new KeyError(`expires_at ${v} is in the past: a key cannot be added already expired. Give the date it will expire, or leave expires_at out.`);
   return new Date(t).toISOString();
 }

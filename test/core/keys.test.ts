@@ -190,7 +190,13 @@ describe('KeyPool.add', () => {
 
   it('rejects an expiry that is not a date', async () => {
     const w = world();
-    await rejects(w.pool.add('anthropic', { apiKey: w.key('anthropic') }, { expiresAt: 'soon' }), /not a date.*ISO 8601/);
+    for (const bad of ['soon', '0', '1', '-1', '2027', '31/01/2027', '2027-1-31']) {
+      await rejects(w.pool.add('anthropic', { apiKey: w.key('anthropic') }, { expiresAt: bad }), /is not a date\. Use a date such as 2027-01-31/);
+    }
+    for (const unreal of ['2027-02-30', '2027-13-01', '2027-00-10', '2026-11-31']) {
+      await rejects(w.pool.add('anthropic', { apiKey: w.key('anthropic') }, { expiresAt: unreal }), /is not a real calendar date/);
+    }
+    await rejects(w.pool.add('anthropic', { apiKey: w.key('anthropic') }, { expiresAt: '2000-01-01' }), /is in the past: a key cannot be added already expired/);
     assert.equal(w.pool.list().length, 0);
   });
 
@@ -207,6 +213,32 @@ describe('KeyPool.add', () => {
 });
 
 describe('KeyPool env_var keys', () => {
+  it('never takes an AIKM_* variable, nor a variable whose value is not that provider’s key, and never says the value', async () => {
+    const passphrase = 'correct horse battery staple 1234567890';
+    const openai = canary.openai();
+    const env: Record<string, string | undefined> = { AIKM_PASSPHRASE: passphrase, AIKM_OPENAI_KEY: openai, HOME_DIR: '/home/someone/projects/x', MY_KEY: openai };
+    const w = world({ env });
+    w.secrets.push(passphrase, openai);
+    const own = await rejects(w.pool.add('openai', { envVar: 'AIKM_PASSPHRASE' }), /^AIKM_PASSPHRASE is one of AI Key Manager's own variables, not an API key\. env_var must name the variable that holds the OpenAI key, e.g\. OPENAI_API_KEY\.$/, w.secrets);
+    assert.ok(!own.includes(passphrase.slice(0, 6)));
+    // Even when its value has a key's shape.
+    await rejects(w.pool.add('openai', { envVar: 'aikm_openai_key' }), /own variables/, w.secrets);
+    const other = await rejects(w.pool.add('openai', { envVar: 'HOME_DIR' }), /^The value of HOME_DIR is not an OpenAI key \(starts with sk-, sk-proj- or sk-svcacct-\), so it was not used\. Name OPENAI_API_KEY, or a variable that holds an OpenAI key\.$/, w.secrets);
+    assert.ok(!other.includes('/home'), 'the value is not in the message');
+    await rejects(w.pool.rotate('openai', { envVar: 'AIKM_PASSPHRASE' }, (await w.pool.add('openai', { envVar: 'MY_KEY' })).key.id), /own variables/, w.secrets);
+    assert.equal(w.vault.data.size, 0);
+    assert.deepEqual(w.pool.list().map((k) => k.envVar), ['MY_KEY'], 'only the variable that holds an OpenAI key');
+  });
+
+  it('does not use a provider’s own variable when its value is not that provider’s key, and says so', async () => {
+    const w = world({ env: { OPENAI_API_KEY: 'not-a-key-at-all-0123456789', ANTHROPIC_API_KEY: canary.anthropic() }, discoverEnv: true });
+    const openai = w.pool.list('openai');
+    assert.equal(openai.length, 1);
+    assert.deepEqual(openai[0].warnings, ['OPENAI_API_KEY does not hold an OpenAI key (its value fails the format check), so it is not used']);
+    assert.deepEqual(w.pool.usable('openai'), []);
+    assert.equal(w.pool.usable('anthropic').length, 1);
+  });
+
   it('reads the key from the environment and never copies it into the vault', async () => {
     const secret = canary.anthropic();
     const env: Record<string, string | undefined> = { TEAM_ANTHROPIC_KEY: `${secret}\n` };

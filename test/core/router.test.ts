@@ -161,7 +161,8 @@ describe('Router: skipping rules', () => {
 
   it('skips a provider with only expired keys', async () => {
     const w = await world(['openai']);
-    await w.pool.add('anthropic', { apiKey: canary.anthropic() }, { expiresAt: new Date(START - 1000).toISOString() });
+    await w.pool.add('anthropic', { apiKey: canary.anthropic() }, { expiresAt: new Date(START + 1000).toISOString() });
+    w.clock.set(new Date(START + 2000).toISOString()); // a key cannot be added expired: it expires after
     const d = w.router.route({ taskType: 'code_generation' });
     assert.equal(d.provider, 'openai');
     assert.match(skippedWhy(d, 'anthropic') ?? '', /no usable key \(expired/);

@@ -12,7 +12,7 @@ import { CANARY, MALFORMED_CASES, assertNoCanary, openMcpSession, textOf, waitFo
 import { FIXED_NOW } from '../support/ports';
 
 const VALIDATION_TIMEOUT_MS = 300;
-const OPENAI_ENV_VAR = 'AIKM_TEST_OPENAI_KEY';
+const OPENAI_ENV_VAR = 'TEST_TEAM_OPENAI_KEY';
 
 const READ_ONLY = ['list_api_keys', 'route_request', 'get_routing_recommendations', 'get_provider_stats', 'get_usage', 'estimate_cost', 'check_budget', 'get_audit_log'];
 const DESTRUCTIVE = ['remove_api_key', 'rotate_key', 'rollback_key'];
@@ -574,7 +574,8 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
       ['add_api_key', { provider: 'anthropic', api_key: CANARY.anthropic }, /already stored/],
       ['add_api_key', { provider: 'anthropic', api_key: CANARY.openai }, /OpenAI key/],
       ['add_api_key', { provider: 'anthropic', api_key: CANARY.google, env_var: OPENAI_ENV_VAR }, /either api_key or env_var/],
-      ['add_api_key', { provider: 'openai', env_var: 'AIKM_TEST_UNSET_VAR' }, /AIKM_TEST_UNSET_VAR is not set/],
+      ['add_api_key', { provider: 'openai', env_var: 'TEST_UNSET_OPENAI_VAR' }, /TEST_UNSET_OPENAI_VAR is not set/],
+      ['add_api_key', { provider: 'openai', env_var: 'AIKM_PASSPHRASE' }, /AIKM_PASSPHRASE is one of AI Key Manager's own variables, not an API key/],
       ['add_api_key', { provider: 'local', api_key: 'whatever-key-123' }, /does not use an API key/],
       ['add_api_key', { provider: 'anthropic', api_key: 'sk-ant-CANARYnotyetQ1w2E3r4T5y6U7i8O9p0A1s2D3f4', expires_at: 'someday' }, /expires_at/],
       ['add_api_key', { provider: 'anthropic' }, /No key given/],
