@@ -68,7 +68,7 @@ async function serveStdio(): Promise<number> {
   process.stdin.on('end', () => void shutdown(0));
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
-  await built.server.connect(transport);
+  await built.connect(transport);
   process.stderr.write(`ai-key-manager: MCP server on stdio (data in ${host.home})\n`);
   return new Promise<number>(() => undefined);
 }

@@ -182,7 +182,7 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
           if (transport.sessionId) sessions.delete(transport.sessionId);
           built.dispose();
         };
-        await built.server.connect(transport);
+        await built.connect(transport);
         const response = await transport.handleRequest(toWebRequest(req, url), { parsedBody: body });
         releaseAnsweredJsonStreams(transport);
         return await sendWebResponse(response, res);

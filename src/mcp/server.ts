@@ -1,7 +1,8 @@
 // Builds an MCP server (tools, resources, prompts) over the core. Host-agnostic: the extension serves
 // it over Streamable HTTP, the CLI over stdio.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { SubscribeRequestSchema, UnsubscribeRequestSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { z } from 'zod';
 import type { ChangeKind } from '../core/service';
 import { redactSecrets } from '../core/mask';
@@ -23,6 +24,8 @@ const AFFECTS: Record<ChangeKind, string[]> = {
 
 export interface BuiltServer {
   server: McpServer;
+  /** Connects the server to a transport, refusing arguments named __proto__ on the way in. */
+  connect(transport: Transport): Promise<void>;
   /** Stops listening to core changes. */
   dispose(): void;
 }
@@ -104,7 +107,43 @@ export function createMcpServer(ctx: ToolContext): BuiltServer {
       if (subscribed.has(uri)) void server.server.sendResourceUpdated({ uri }).catch(() => undefined);
     }
   });
-  return { server, dispose: off };
+  const connect = async (transport: Transport): Promise<void> => {
+    await server.connect(transport);
+    guardArgumentNames(transport);
+  };
+  return { server, connect, dispose: off };
+}
+
+/**
+ * The SDK copies tool arguments into a new object by assignment, so an argument named __proto__
+ * (an own key after JSON.parse) becomes that object's prototype: silently dropped, or its fields
+ * read as arguments. Such a call is answered here, before the SDK sees it, as any other unknown
+ * argument is.
+ */
+function guardArgumentNames(transport: Transport): void {
+  const inner = transport.onmessage;
+  if (!inner) return;
+  transport.onmessage = (message, extra) => {
+    const m = message as { id?: string | number; method?: string; params?: { name?: unknown; arguments?: unknown } };
+    if (m.id !== undefined && (m.method === 'tools/call' || m.method === 'prompts/get') && hasProtoKey(m.params?.arguments)) {
+      const name = typeof m.params?.name === 'string' ? redactKeys(m.params.name) : 'this tool';
+      const takes = TOOLS.find((t) => t.name === name)?.input;
+      const text = `Unknown argument '__proto__': ${name} takes${takes ? (Object.keys(takes).length ? `: ${Object.keys(takes).join(', ')}` : ' no arguments') : ' named arguments only'}. Nothing was done.`;
+      const reply: JSONRPCMessage =
+        m.method === 'tools/call'
+          ? { jsonrpc: '2.0', id: m.id, result: { content: [{ type: 'text', text }], isError: true } }
+          : { jsonrpc: '2.0', id: m.id, error: { code: -32602, message: text } };
+      void transport.send(reply, { relatedRequestId: m.id }).catch(() => undefined);
+      return;
+    }
+    inner(message, extra);
+  };
+}
+
+function hasProtoKey(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (Object.prototype.hasOwnProperty.call(value, '__proto__')) return true;
+  return Object.values(value).some(hasProtoKey);
 }
 
 export const toolNames = () => TOOLS.map((t) => t.name);

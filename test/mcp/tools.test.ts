@@ -549,6 +549,14 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
       assert.match(textOf(r), /Unknown argument 'extra_arg'/, `${tool}: ${textOf(r)}`);
       assert.equal(r.structuredContent, undefined);
     }
+    // __proto__ as an argument name (JSON.parse makes it an own key) is an unknown argument like any other.
+    for (const [tool, args] of Object.entries(valid)) {
+      for (const proto of ['{"__proto__": {"enforce": false}}', '{"__proto__": 1}']) {
+        const r = await call(tool, { ...args, ...JSON.parse(proto) });
+        assert.equal(r.isError, true, `${tool} accepted ${proto}`);
+        assert.match(textOf(r), new RegExp(`^Unknown argument '__proto__': ${tool} takes`), `${tool}: ${textOf(r)}`);
+      }
+    }
     const two = await call('check_budget', { a: 1, b: 2 });
     assert.match(textOf(two), /Unknown arguments 'a', 'b'.*check_budget takes no arguments/);
     const listed = await call('get_usage', { dayz: 7 });
