@@ -16,13 +16,25 @@ export interface HttpHostOptions {
   port?: number;
   token?: string;
   log?: (message: string) => void;
+  /** Sessions kept at once (default MAX_SESSIONS); a new one beyond it closes the longest idle. */
+  maxSessions?: number;
+  /** A session unused this long is closed (default SESSION_IDLE_MS); its client starts a new one. */
+  idleMs?: number;
+  /** Milliseconds clock (default Date.now), for tests. */
+  now?: () => number;
 }
+
+/** Each session holds a server and a transport (about 100 KB): enough for many windows and agents. */
+export const MAX_SESSIONS = 100;
+export const SESSION_IDLE_MS = 30 * 60_000;
 
 export interface HttpHost {
   readonly url: string;
   readonly port: number;
   readonly token: string;
   sessionCount(): number;
+  /** Closes sessions idle for longer than the limit now (the host also does it every minute). */
+  sweep(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -138,8 +150,43 @@ async function sendWebResponse(response: Response, res: http.ServerResponse): Pr
 export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
   const token = opts.token ?? newToken();
   const tokenDigest = sha256(token);
-  const sessions = new Map<string, { transport: WebStandardStreamableHTTPServerTransport; built: BuiltServer }>();
+  type Session = { transport: WebStandardStreamableHTTPServerTransport; built: BuiltServer; lastUsed: number; busy: number };
+  const sessions = new Map<string, Session>();
+  const now = opts.now ?? Date.now;
+  const maxSessions = Math.max(1, opts.maxSessions ?? MAX_SESSIONS);
+  const idleMs = opts.idleMs ?? SESSION_IDLE_MS;
   let port = 0;
+  /** Runs a request on a session, which counts as busy (never closed for idleness) meanwhile. */
+  const using = async <T>(session: Session, f: () => Promise<T>): Promise<T> => {
+    session.busy++;
+    session.lastUsed = now();
+    try {
+      return await f();
+    } finally {
+      session.busy--;
+      session.lastUsed = now();
+    }
+  };
+  const closeSession = async (id: string, why: string): Promise<void> => {
+    const s = sessions.get(id);
+    if (!s) return;
+    sessions.delete(id);
+    opts.log?.(`MCP session closed: ${why}`);
+    await s.transport.close().catch(() => undefined);
+  };
+  const sweep = async (): Promise<number> => {
+    const stale = [...sessions].filter(([, s]) => s.busy === 0 && now() - s.lastUsed > idleMs);
+    for (const [id] of stale) await closeSession(id, `idle for more than ${Math.round(idleMs / 60_000)} min`);
+    return stale.length;
+  };
+  /** Room for one more session: the longest idle goes when the limit is reached; false if all are busy. */
+  const makeRoom = async (): Promise<boolean> => {
+    if (sessions.size < maxSessions) return true;
+    const idle = [...sessions].filter(([, s]) => s.busy === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed)[0];
+    if (!idle) return false;
+    await closeSession(idle[0], `the limit of ${maxSessions} sessions was reached`);
+    return true;
+  };
 
   const server = http.createServer(async (req, res) => {
     try {
@@ -164,18 +211,21 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
       if (req.method === 'POST') {
         const body = await readJson(req);
         if (existing) {
-          const response = await existing.transport.handleRequest(toWebRequest(req, url), { parsedBody: body });
-          releaseAnsweredJsonStreams(existing.transport);
-          return await sendWebResponse(response, res);
+          return await using(existing, async () => {
+            const response = await existing.transport.handleRequest(toWebRequest(req, url), { parsedBody: body });
+            releaseAnsweredJsonStreams(existing.transport);
+            await sendWebResponse(response, res);
+          });
         }
         if (sessionId) return reject(res, 404, 'Session not found; start a new session with initialize.');
         if (!isInitializeRequest(body)) return reject(res, 400, 'Bad request: no session; the first request must be initialize.');
+        if (!(await makeRoom())) return reject(res, 503, `Too many MCP sessions: all ${maxSessions} are busy. Try again in a moment.`, { 'retry-after': '5' });
         const built = opts.createServer();
         const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
           enableJsonResponse: true,
           onsessioninitialized: (id) => {
-            sessions.set(id, { transport, built });
+            sessions.set(id, { transport, built, lastUsed: now(), busy: 0 });
           },
         });
         transport.onclose = () => {
@@ -189,7 +239,8 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
       }
       if (req.method === 'GET' || req.method === 'DELETE') {
         if (!existing) return reject(res, sessionId ? 404 : 400, sessionId ? 'Session not found.' : 'Bad request: mcp-session-id header required.');
-        return await sendWebResponse(await existing.transport.handleRequest(toWebRequest(req, url)), res);
+        // An open GET stream keeps its session busy, so it is never closed under a listening client.
+        return await using(existing, async () => sendWebResponse(await existing.transport.handleRequest(toWebRequest(req, url)), res));
       }
       return reject(res, 405, 'Method not allowed.', { allow: 'GET, POST, DELETE' });
     } catch (err) {
@@ -207,13 +258,17 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
   });
   port = (server.address() as AddressInfo).port;
   opts.log?.(`MCP server listening on http://127.0.0.1:${port}${MCP_PATH}`);
+  const sweeper = setInterval(() => void sweep(), Math.min(60_000, Math.max(1_000, idleMs / 2)));
+  sweeper.unref();
 
   return {
     url: `http://127.0.0.1:${port}${MCP_PATH}`,
     port,
     token,
     sessionCount: () => sessions.size,
+    sweep,
     close: async () => {
+      clearInterval(sweeper);
       for (const { transport } of [...sessions.values()]) await transport.close().catch(() => undefined);
       sessions.clear();
       server.closeAllConnections();

@@ -5,11 +5,12 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 import { startFakeProviders, type FakeProviders } from '../fakes/providers';
-import { MCP_PATH, releaseAnsweredJsonStreams, type HttpHost } from '../../src/mcp/httpHost';
+import { MCP_PATH, releaseAnsweredJsonStreams, startHttpHost, type HttpHost } from '../../src/mcp/httpHost';
+import { createMcpServer } from '../../src/mcp/server';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { REQUIRED_TOOL_NAMES } from '../../src/mcp/tools';
-import { callOk, connectHttp, createTestCore, startTestHost, type TestCore } from './helpers';
+import { callOk, connectHttp, createTestCore, startTestHost, waitFor, type TestCore } from './helpers';
 
 const INITIALIZE = {
   jsonrpc: '2.0',
@@ -251,6 +252,76 @@ describe('MCP HTTP host', () => {
     assert.equal(after.status, 404);
     assert.match(errorMessage(after), /Session not found/);
     await client.close();
+  });
+
+  /** A session opened with a bare initialize: no GET stream, so it is idle between requests. */
+  const rawSession = async (h: HttpHost): Promise<Record<string, string>> => {
+    const r = await raw(h.port, { body: INITIALIZE, headers: { authorization: `Bearer ${h.token}` } });
+    assert.equal(r.status, 200, r.body);
+    return { authorization: `Bearer ${h.token}`, 'mcp-session-id': String(r.headers['mcp-session-id']), 'mcp-protocol-version': LATEST_PROTOCOL_VERSION };
+  };
+  const LIST = { jsonrpc: '2.0', id: 9, method: 'tools/list' };
+
+  it('caps the number of sessions: a new one closes the longest idle one', async () => {
+    let clock = 1_000_000;
+    const capped = await startHttpHost({ createServer: () => createMcpServer({ core: t.core, via: 'tool' }), maxSessions: 2, now: () => clock });
+    try {
+      const a = await rawSession(capped);
+      clock += 1000;
+      const b = await rawSession(capped);
+      clock += 1000;
+      assert.equal((await raw(capped.port, { body: LIST, headers: a })).status, 200); // a is now the more recently used
+      clock += 1000;
+      const c = await rawSession(capped);
+      assert.equal(capped.sessionCount(), 2);
+      assert.equal((await raw(capped.port, { body: LIST, headers: b })).status, 404, 'the longest idle session (b) was closed');
+      assert.equal((await raw(capped.port, { body: LIST, headers: a })).status, 200);
+      assert.equal((await raw(capped.port, { body: LIST, headers: c })).status, 200);
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it('never closes a session whose client is listening: when all are, a new one gets 503 with Retry-After', async () => {
+    const capped = await startHttpHost({ createServer: () => createMcpServer({ core: t.core, via: 'tool' }), maxSessions: 2 });
+    try {
+      // The SDK client keeps a GET stream open for server notifications: its session is in use.
+      const a = await connectHttp(capped);
+      const b = await connectHttp(capped);
+      await waitFor(() => (capped.sessionCount() === 2 ? true : undefined), 2000, 'two sessions');
+      const r = await raw(capped.port, { body: INITIALIZE, headers: { authorization: `Bearer ${capped.token}` } });
+      assert.equal(r.status, 503);
+      assert.equal(r.headers['retry-after'], '5');
+      assert.match(errorMessage(r), /^Too many MCP sessions: all 2 are busy\. Try again in a moment\.$/);
+      await callOk(a.client, 'check_budget', {});
+      await callOk(b.client, 'check_budget', {});
+      await a.client.close();
+      await b.client.close();
+    } finally {
+      await capped.close();
+    }
+  });
+
+  it('closes sessions idle for longer than the limit; the client then gets 404 and starts anew', async () => {
+    let clock = 5_000_000;
+    const idle = await startHttpHost({ createServer: () => createMcpServer({ core: t.core, via: 'tool' }), idleMs: 60_000, now: () => clock });
+    try {
+      const a = await rawSession(idle);
+      clock += 30_000;
+      const b = await rawSession(idle);
+      clock += 40_000; // a: 70 s idle, b: 40 s
+      assert.equal(await idle.sweep(), 1);
+      assert.equal(idle.sessionCount(), 1);
+      const r = await raw(idle.port, { body: LIST, headers: a });
+      assert.equal(r.status, 404);
+      assert.match(errorMessage(r), /Session not found/);
+      assert.equal((await raw(idle.port, { body: LIST, headers: b })).status, 200);
+      clock += 59_000;
+      assert.equal(await idle.sweep(), 0, 'b was used 59 s ago');
+      assert.equal((await raw(idle.port, { body: INITIALIZE, headers: { authorization: `Bearer ${idle.token}` } })).status, 200, 'a new session starts');
+    } finally {
+      await idle.close();
+    }
   });
 
   it('close() ends open sessions and leaves nothing listening', async () => {
