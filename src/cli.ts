@@ -53,7 +53,7 @@ async function serveStdio(): Promise<number> {
   const { createMcpServer } = await import('./mcp/server');
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
   const host = createHeadlessCore();
-  for (const w of host.warnings) process.stderr.write(`ai-key-manager: warning: ${w}\n`);
+  for (const w of [...host.warnings, ...(await host.prepare())]) process.stderr.write(`ai-key-manager: warning: ${w}\n`);
   const built = createMcpServer({ core: host.core, via: 'tool' });
   const transport = new StdioServerTransport();
   let closing = false;

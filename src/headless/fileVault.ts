@@ -13,7 +13,10 @@ const KEY_LENGTH = 32;
 const IV_LENGTH = 12;
 const TAG_LENGTH = 16;
 const SALT_LENGTH = 16;
-const DEFAULT_KDF = { N: 2 ** 15, r: 8, p: 1 };
+/** OWASP's scrypt guidance (N=2^17, r=8, p=1): 128 MiB and a few hundred ms per unlock, once per process. */
+export const DEFAULT_KDF = { N: 2 ** 17, r: 8, p: 1 };
+/** A new vault's passphrase is at least this long (an existing one opens with whatever it was made with). */
+export const MIN_PASSPHRASE_LENGTH = 12;
 // Upper bounds for params read from a file, so a tampered file cannot make us allocate gigabytes.
 const MAX_KDF = { N: 2 ** 20, r: 32, p: 16 };
 
@@ -48,6 +51,8 @@ export class EncryptedFileVault implements SecretVault {
   private queue: Promise<unknown> = Promise.resolve();
   /** The file as last read or written, with its signature. */
   private cache: { sig: string; header: Header; secrets: Record<string, string> } | undefined;
+  /** Set while the passphrase is known not to open the file: the vault then counts as locked. */
+  private wrongPassphrase: string | undefined;
 
   constructor(
     private readonly filePath: string,
@@ -63,7 +68,34 @@ export class EncryptedFileVault implements SecretVault {
   }
 
   lockedReason(): string | undefined {
-    return this.passphrase ? undefined : `the encrypted vault ${this.filePath} is locked: set AIKM_PASSPHRASE to the passphrase the keys were stored with`;
+    if (!this.passphrase) return `the encrypted vault ${this.filePath} is locked: set AIKM_PASSPHRASE to the passphrase the keys were stored with`;
+    return this.wrongPassphrase;
+  }
+
+  /**
+   * Opens the vault once at start-up, so a wrong passphrase shows as "locked" (routing skips the
+   * vault's keys) instead of surfacing on the first request, and re-encrypts a vault made with
+   * weaker key derivation settings than DEFAULT_KDF. Returns what the user should be told.
+   */
+  unlock(): Promise<string[]> {
+    return this.serialize(async () => {
+      if (!this.passphrase || !fs.existsSync(this.filePath)) return [];
+      try {
+        const { header } = await this.load();
+        if (!isWeak(header.params)) return [];
+      } catch (err) {
+        return [err instanceof Error ? err.message : String(err)];
+      }
+      await withFileLock(
+        `${this.filePath}.lock`,
+        async () => {
+          const { header, secrets } = await this.load();
+          if (isWeak(header.params)) await this.save({ salt: randomBytes(SALT_LENGTH), params: { ...DEFAULT_KDF } }, Object.assign(emptyMap(), secrets));
+        },
+        this.lockOptions,
+      );
+      return [`Re-encrypted ${this.filePath} with stronger key derivation (scrypt N=2^${Math.log2(DEFAULT_KDF.N)}, r=${DEFAULT_KDF.r}, p=${DEFAULT_KDF.p}); the passphrase is unchanged.`];
+    });
   }
 
   store(name: string, value: string): Promise<void> {
@@ -89,9 +121,16 @@ export class EncryptedFileVault implements SecretVault {
       await withFileLock(
         `${this.filePath}.lock`,
         async () => {
-          const { header, secrets } = await this.load();
+          const { header, secrets, created } = await this.load();
+          if (created && this.passphrase!.length < MIN_PASSPHRASE_LENGTH) {
+            throw new Error(
+              `AIKM_PASSPHRASE is ${this.passphrase!.length} characters; a new vault needs at least ${MIN_PASSPHRASE_LENGTH}. ` +
+                `Use a long passphrase (four or more random words, say) and set the same one every time.`,
+            );
+          }
           const copy = Object.assign(emptyMap(), secrets); // the cached map stays as read if the write fails
-          if (edit(copy)) await this.save(header, copy);
+          // A vault made with weaker settings is written back with the current ones.
+          if (edit(copy)) await this.save(isWeak(header.params) ? { salt: randomBytes(SALT_LENGTH), params: { ...DEFAULT_KDF } } : header, copy);
         },
         this.lockOptions,
       );
@@ -116,7 +155,7 @@ export class EncryptedFileVault implements SecretVault {
   }
 
   /** The vault's content; decrypted again only if the file was replaced since it was last read. */
-  private async load(): Promise<{ header: Header; secrets: Readonly<Record<string, string>> }> {
+  private async load(): Promise<{ header: Header; secrets: Readonly<Record<string, string>>; created?: true }> {
     const passphrase = this.requirePassphrase();
     let raw: string;
     let sig: string;
@@ -126,7 +165,8 @@ export class EncryptedFileVault implements SecretVault {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         this.cache = undefined;
-        return { header: { salt: randomBytes(SALT_LENGTH), params: { ...DEFAULT_KDF } }, secrets: emptyMap() };
+        this.wrongPassphrase = undefined;
+        return { header: { salt: randomBytes(SALT_LENGTH), params: { ...DEFAULT_KDF } }, secrets: emptyMap(), created: true };
       }
       throw err;
     }
@@ -149,12 +189,14 @@ export class EncryptedFileVault implements SecretVault {
       decipher.setAuthTag(Buffer.from(file.cipher.tag, 'base64'));
       plain = Buffer.concat([decipher.update(Buffer.from(file.data, 'base64')), decipher.final()]).toString('utf8');
     } catch {
+      this.wrongPassphrase = `the passphrase in AIKM_PASSPHRASE does not open the vault ${this.filePath}: its keys are not used`;
       throw new Error(
         `The passphrase in AIKM_PASSPHRASE does not match the vault file at ${this.filePath} (or the file was altered). ` +
           `Set AIKM_PASSPHRASE to the passphrase used when the keys were stored. If it is lost, move the file ` +
           `away to start an empty vault and add the keys again.`,
       );
     }
+    this.wrongPassphrase = undefined;
     this.cache = { sig, header, secrets: this.parseSecrets(plain) };
     return this.cache;
   }
@@ -264,6 +306,10 @@ function sigOf(st: fs.Stats): string {
 // No prototype, so a key named e.g. "__proto__" is stored like any other.
 function emptyMap(): Record<string, string> {
   return Object.create(null) as Record<string, string>;
+}
+
+function isWeak(p: KdfParams): boolean {
+  return p.N < DEFAULT_KDF.N || p.r < DEFAULT_KDF.r;
 }
 
 function pickParams(p: KdfParams): KdfParams {

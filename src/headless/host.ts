@@ -15,6 +15,8 @@ export interface HeadlessHost {
   core: AiKeyManagerCore;
   home: string;
   warnings: string[];
+  /** Opens the vault (a wrong passphrase then counts as locked; weak settings are upgraded) and checks permissions: more warnings. */
+  prepare(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -25,8 +27,9 @@ export function createHeadlessCore(env: NodeJS.ProcessEnv = process.env): Headle
   const ledgerState = new FileStateStore(join(home, 'ledger.json'));
   const timeout = validationTimeout(env.AIKM_VALIDATION_TIMEOUT_MS);
   const settings = new FileSettings(join(home, 'config.json'));
+  const vault = new EncryptedFileVault(join(home, 'vault.json'), env.AIKM_PASSPHRASE || undefined);
   const core = new AiKeyManagerCore({
-    vault: new EncryptedFileVault(join(home, 'vault.json'), env.AIKM_PASSPHRASE || undefined),
+    vault,
     state,
     ledgerState,
     settings,
@@ -39,6 +42,7 @@ export function createHeadlessCore(env: NodeJS.ProcessEnv = process.env): Headle
     home,
     // The core re-checks price overrides, but FileSettings already dropped the bad ones and says where.
     warnings: [...timeout.warnings, ...settings.warnings, ...state.warnings, ...ledgerState.warnings, ...core.ledger.warnings, ...core.warnings],
+    prepare: async () => [...permissionWarnings(home), ...(await vault.unlock())],
     close: async () => {
       await core.flush();
       await Promise.all([state.flush(), ledgerState.flush()]);
@@ -53,4 +57,12 @@ function validationTimeout(raw: string | undefined): { ms?: number; warnings: st
   const ms = Number(raw);
   if (Number.isFinite(ms) && ms > 0) return { ms, warnings: [] };
   return { warnings: [`AIKM_VALIDATION_TIMEOUT_MS must be a positive number of milliseconds (got '${raw}'); using the default.`] };
+}
+
+/** AIKM_HOME holds the encrypted vault, key metadata and usage: only its owner should read it. */
+function permissionWarnings(home: string): string[] {
+  if (process.platform === 'win32') return [];
+  const mode = fs.statSync(home).mode & 0o777;
+  if ((mode & 0o077) === 0) return [];
+  return [`${home} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 700 '${home}'`];
 }

@@ -3,16 +3,86 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { EncryptedFileVault, EnvVault } from '../../src/headless/fileVault';
+import { createCipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { DEFAULT_KDF, EncryptedFileVault, EnvVault, MIN_PASSPHRASE_LENGTH } from '../../src/headless/fileVault';
 import { tempRoot } from '../support/tmp';
 
 const PASS = 'correct horse battery staple';
 const CANARY = 'sk-ant-api03-CANARY-7f3a9c2e1b-DO-NOT-LEAK';
 const posix = process.platform !== 'win32';
 
+/** A vault file as an earlier version wrote it (format 1 with any scrypt settings), made here with node:crypto. */
+function writeVaultFile(path: string, passphrase: string, secrets: Record<string, string>, params: { N: number; r: number; p: number }): void {
+  const salt = randomBytes(16);
+  const key = scryptSync(passphrase, salt, 32, { ...params, maxmem: 256 * params.N * params.r });
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+  cipher.setAAD(Buffer.from(`aikm-vault:v1:scrypt:${params.N}:${params.r}:${params.p}:${salt.toString('base64')}`));
+  const data = Buffer.concat([cipher.update(JSON.stringify(secrets), 'utf8'), cipher.final()]);
+  fs.mkdirSync(resolve(path, '..'), { recursive: true });
+  const file = { version: 1, kdf: { name: 'scrypt', salt: salt.toString('base64'), ...params }, cipher: { name: 'aes-256-gcm', iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64') }, data: data.toString('base64') };
+  fs.writeFileSync(path, JSON.stringify(file), { mode: 0o600 });
+}
+
+const kdfOf = (path: string): { N: number; r: number; p: number; salt: string } => (JSON.parse(fs.readFileSync(path, 'utf8')) as { kdf: { N: number; r: number; p: number; salt: string } }).kdf;
+
 describe('EncryptedFileVault', () => {
   const tmp = tempRoot('aikm-vault-');
   const newPath = () => join(tmp.unique('case'), 'vault.json');
+
+  it('derives the key with scrypt N=2^17, r=8, p=1 (OWASP)', async () => {
+    const path = newPath();
+    await new EncryptedFileVault(path, PASS).store('anthropic', CANARY);
+    const { N, r, p } = kdfOf(path);
+    assert.deepEqual({ N, r, p }, { N: 2 ** 17, r: 8, p: 1 });
+    assert.deepEqual(DEFAULT_KDF, { N: 2 ** 17, r: 8, p: 1 });
+  });
+
+  it('re-encrypts a vault made with weaker settings on the next unlock, keeping its keys and passphrase', async () => {
+    const path = newPath();
+    writeVaultFile(path, PASS, { anthropic: CANARY, openai: 'sk-proj-second-key-0000' }, { N: 2 ** 15, r: 8, p: 1 });
+    const before = kdfOf(path);
+    const vault = new EncryptedFileVault(path, PASS);
+    const notes = await vault.unlock();
+    assert.deepEqual(notes, [`Re-encrypted ${path} with stronger key derivation (scrypt N=2^17, r=8, p=1); the passphrase is unchanged.`]);
+    const after = kdfOf(path);
+    assert.equal(after.N, 2 ** 17);
+    assert.notEqual(after.salt, before.salt, 'a new salt');
+    assert.ok(!fs.readFileSync(path, 'utf8').includes('CANARY'));
+    const fresh = new EncryptedFileVault(path, PASS);
+    assert.equal(await fresh.get('anthropic'), CANARY);
+    assert.equal(await fresh.get('openai'), 'sk-proj-second-key-0000');
+    assert.deepEqual(await fresh.unlock(), [], 'nothing more to do');
+    // A store into a weak vault (without unlock first) upgrades it too.
+    const other = newPath();
+    writeVaultFile(other, PASS, { a: 'x'.repeat(20) }, { N: 2 ** 14, r: 8, p: 1 });
+    await new EncryptedFileVault(other, PASS).store('b', 'y'.repeat(20));
+    assert.equal(kdfOf(other).N, 2 ** 17);
+    assert.equal(await new EncryptedFileVault(other, PASS).get('a'), 'x'.repeat(20));
+  });
+
+  it(`refuses a passphrase under ${MIN_PASSPHRASE_LENGTH} characters for a new vault, but opens an existing vault made with one`, async () => {
+    const path = newPath();
+    await assert.rejects(new EncryptedFileVault(path, 'short-pass1').store('anthropic', CANARY), /^Error: AIKM_PASSPHRASE is 11 characters; a new vault needs at least 12\. Use a long passphrase/);
+    assert.equal(fs.existsSync(path), false, 'no vault was written');
+    await new EncryptedFileVault(path, 'twelve-chars').store('anthropic', CANARY);
+    const old = newPath();
+    writeVaultFile(old, 'short', { anthropic: CANARY }, { ...DEFAULT_KDF });
+    assert.equal(await new EncryptedFileVault(old, 'short').get('anthropic'), CANARY);
+  });
+
+  it('with a wrong passphrase, unlock says so and the vault counts as locked until the right one opens it', async () => {
+    const path = newPath();
+    await new EncryptedFileVault(path, PASS).store('anthropic', CANARY);
+    const wrong = new EncryptedFileVault(path, 'not the passphrase at all');
+    assert.equal(wrong.lockedReason(), undefined, 'not known before it was tried');
+    const [note] = await wrong.unlock();
+    assert.match(note, /passphrase in AIKM_PASSPHRASE does not match the vault file at/);
+    assert.match(wrong.lockedReason() ?? '', /does not open the vault .*its keys are not used/);
+    const right = new EncryptedFileVault(path, PASS);
+    assert.deepEqual(await right.unlock(), []);
+    assert.equal(right.lockedReason(), undefined);
+  });
 
   it('stores, reads back from a fresh instance, and deletes', async () => {
     const path = newPath();

@@ -1,6 +1,7 @@
 // The headless core over AIKM_HOME: what it does when the encrypted vault cannot be read.
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { createHeadlessCore } from '../../src/headless/host';
 import { tempRoot } from '../support/tmp';
 
@@ -36,5 +37,40 @@ describe('headless host with a locked vault (no AIKM_PASSPHRASE)', () => {
     const again = createHeadlessCore({ AIKM_HOME: tmp.path, AIKM_PASSPHRASE: PASSPHRASE });
     assert.equal(again.core.keys.usable('anthropic').length, 1, 'usable again with the passphrase');
     await again.close();
+  });
+});
+
+describe('headless host with a wrong passphrase or an open AIKM_HOME', () => {
+  const tmp = tempRoot('aikm-host-wrong-');
+
+  it('skips the vault keys when routing (vault locked) instead of picking them', async () => {
+    const right = createHeadlessCore({ AIKM_HOME: tmp.path, AIKM_PASSPHRASE: PASSPHRASE });
+    await right.core.addKey('anthropic', { apiKey: KEY }, {}, 'cli');
+    await right.close();
+    const wrong = createHeadlessCore({ AIKM_HOME: tmp.path, AIKM_PASSPHRASE: 'a different passphrase entirely' });
+    try {
+      const notes = await wrong.prepare();
+      assert.ok(notes.some((n) => /does not match the vault file/.test(n)), JSON.stringify(notes));
+      assert.deepEqual(wrong.core.keys.usable('anthropic'), []);
+      const d = wrong.core.route({ taskType: 'code_generation' });
+      assert.notEqual(d.provider, 'anthropic');
+      assert.match(d.skipped.find((s) => s.provider === 'anthropic')?.why ?? '', /does not open the vault/);
+    } finally {
+      await wrong.close();
+    }
+  });
+
+  it('warns when AIKM_HOME can be read by other users', { skip: process.platform === 'win32' }, async () => {
+    const home = tmp.unique('home');
+    fs.mkdirSync(home, { mode: 0o755 });
+    fs.chmodSync(home, 0o755);
+    const host = createHeadlessCore({ AIKM_HOME: home, AIKM_PASSPHRASE: PASSPHRASE });
+    try {
+      assert.deepEqual(await host.prepare(), [`${home} can be read by other users (mode 0755); run: chmod 700 '${home}'`]);
+      fs.chmodSync(home, 0o700);
+      assert.deepEqual(await host.prepare(), []);
+    } finally {
+      await host.close();
+    }
   });
 });
