@@ -98,7 +98,7 @@ function periodStatus(period: 'day' | 'month', key: string, spent: number, rawLi
     key,
     spent,
     limit,
-    remaining: limit === null ? null : Math.max(0, roundMicros(limit - spent)),
+    remaining: limit === null ? null : Math.max(0, limit - spent),
     percent: limit === null ? null : (spent / limit) * 100,
     alert: limit !== null && spent >= threshold * limit - EPSILON,
     exceeded: limit !== null && spent >= limit - EPSILON,

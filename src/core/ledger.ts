@@ -4,7 +4,7 @@
 // - daily rollups per provider×model for the last `dailyRetentionDays` local days;
 // - older days folded into monthly rollups per provider×model (kept `monthlyRetentionMonths`);
 // - a ring of the most recent raw events and per-provider health (counters + latency sample).
-// Persisted form: provider/model dictionaries, flat integer arrays, cost in micro-dollars.
+// Persisted form: provider/model dictionaries, flat integer arrays, cost in nano-dollars.
 //
 // Several writers may share the stored state (two headless processes on one AIKM_HOME, or VS Code
 // windows sharing globalState): a save merges what this ledger recorded since its last save into
@@ -116,13 +116,13 @@ interface Rollup {
   outputTokens: number;
   cacheReadTokens: number;
   cacheWriteTokens: number;
-  costMicros: number;
+  costNanos: number;
   latencySumMs: number;
   latencyCount: number;
 }
 
 interface Bucket {
-  costMicros: number;
+  costNanos: number;
   byModel: Map<number, Rollup>;
 }
 
@@ -140,8 +140,15 @@ interface ProviderState {
   lastErrorMessage: string;
 }
 
-// Persisted form (schema version 1).
-const SCHEMA_VERSION = 1;
+// Persisted form (schema version 2; version 1 stored cost in micro-dollars, read and converted exactly).
+const SCHEMA_VERSION = 2;
+/**
+ * Costs are kept as whole nano-dollars: each event's cost is rounded once, to 1e-9 USD, so totals
+ * are exact sums of what each request was recorded at (micro-dollars stored $0.0000125 as $0.000013
+ * and a 20-token embedding as $0). A bucket holds up to $9 million in safe integers.
+ */
+export const NANOS_PER_USD = 1e9;
+const NANOS_PER_MICRO = 1000;
 const STRIDE = 10; // model index + the 9 rollup fields
 type StoredRecent = [
   atMs: number,
@@ -165,7 +172,7 @@ interface StoredLedger {
   p: string[];
   /** Models: [provider index, model name]. */
   m: Array<[number, string]>;
-  /** Daily rollups: day key → flat [model, requests, failures, in, out, cacheRead, cacheWrite, costMicros, latencySum, latencyCount, ...]. */
+  /** Daily rollups: day key → flat [model, requests, failures, in, out, cacheRead, cacheWrite, costNanos, latencySum, latencyCount, ...]. */
   d: Record<string, number[]>;
   /** Monthly rollups, same layout. */
   mo: Record<string, number[]>;
@@ -184,7 +191,7 @@ const emptyRollup = (): Rollup => ({
   outputTokens: 0,
   cacheReadTokens: 0,
   cacheWriteTokens: 0,
-  costMicros: 0,
+  costNanos: 0,
   latencySumMs: 0,
   latencyCount: 0,
 });
@@ -196,7 +203,7 @@ function addRollup(into: Rollup, r: Rollup): void {
   into.outputTokens += r.outputTokens;
   into.cacheReadTokens += r.cacheReadTokens;
   into.cacheWriteTokens += r.cacheWriteTokens;
-  into.costMicros += r.costMicros;
+  into.costNanos += r.costNanos;
   into.latencySumMs += r.latencySumMs;
   into.latencyCount += r.latencyCount;
 }
@@ -209,7 +216,7 @@ function toTotals(r: Rollup): Totals {
     outputTokens: r.outputTokens,
     cacheReadTokens: r.cacheReadTokens,
     cacheWriteTokens: r.cacheWriteTokens,
-    costUsd: r.costMicros / 1e6,
+    costUsd: r.costNanos / NANOS_PER_USD,
     successRate: r.requests > 0 ? (r.requests - r.failures) / r.requests : 1,
   };
   if (r.latencyCount > 0) t.meanLatencyMs = Math.round((r.latencySumMs / r.latencyCount) * 10) / 10;
@@ -290,7 +297,7 @@ class LedgerData {
 
   private bucket(map: Map<string, Bucket>, key: string): Bucket {
     let b = map.get(key);
-    if (!b) map.set(key, (b = { costMicros: 0, byModel: new Map() }));
+    if (!b) map.set(key, (b = { costNanos: 0, byModel: new Map() }));
     return b;
   }
 
@@ -298,7 +305,7 @@ class LedgerData {
    * Adds one validated event (as stored: clipped names, rounded numbers, frozen) to the day or
    * month bucket `period` (none: too old to keep) and to the recent events and provider counters.
    */
-  add(e: UsageEvent, ms: number, costMicros: number, latency: number, granularity: 'day' | 'month' | undefined, period: string): void {
+  add(e: UsageEvent, ms: number, costNanos: number, latency: number, granularity: 'day' | 'month' | undefined, period: string): void {
     const id = this.modelId(e.provider, e.model);
     if (granularity !== undefined) {
       const bucket = this.bucket(granularity === 'day' ? this.days : this.months, period);
@@ -310,9 +317,9 @@ class LedgerData {
       r.outputTokens += e.outputTokens;
       r.cacheReadTokens += e.cacheReadTokens;
       r.cacheWriteTokens += e.cacheWriteTokens;
-      r.costMicros += costMicros;
-      bucket.costMicros += costMicros;
-      if (granularity === 'day') this.addDayCost(period, costMicros);
+      r.costNanos += costNanos;
+      bucket.costNanos += costNanos;
+      if (granularity === 'day') this.addDayCost(period, costNanos);
       if (latency >= 0) {
         r.latencySumMs += latency;
         r.latencyCount++;
@@ -332,9 +339,9 @@ class LedgerData {
     pushBounded(this.recent, e, this.limits.recentLimit);
   }
 
-  private addDayCost(day: string, micros: number): void {
+  private addDayCost(day: string, nanos: number): void {
     const month = day.slice(0, 7);
-    this.dayCostByMonth.set(month, (this.dayCostByMonth.get(month) ?? 0) + micros);
+    this.dayCostByMonth.set(month, (this.dayCostByMonth.get(month) ?? 0) + nanos);
   }
 
   private addRollups(map: Map<string, Bucket>, period: string, byModel: Map<number, Rollup>, models: ModelEntry[]): void {
@@ -345,8 +352,8 @@ class LedgerData {
       const into = b.byModel.get(id);
       if (into) addRollup(into, r);
       else b.byModel.set(id, { ...r });
-      b.costMicros += r.costMicros;
-      if (map === this.days) this.addDayCost(period, r.costMicros);
+      b.costNanos += r.costNanos;
+      if (map === this.days) this.addDayCost(period, r.costNanos);
     }
   }
 
@@ -390,8 +397,8 @@ class LedgerData {
         if (!into) month.byModel.set(id, (into = emptyRollup()));
         addRollup(into, r);
       }
-      month.costMicros += b.costMicros;
-      this.addDayCost(k, -b.costMicros);
+      month.costNanos += b.costNanos;
+      this.addDayCost(k, -b.costNanos);
       this.days.delete(k);
       changed = true;
     }
@@ -428,7 +435,7 @@ class LedgerData {
       for (const k of [...map.keys()].sort()) {
         const flat: number[] = [];
         for (const [id, r] of map.get(k)!.byModel) {
-          flat.push(modelIndex(id), r.requests, r.failures, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.costMicros, r.latencySumMs, r.latencyCount);
+          flat.push(modelIndex(id), r.requests, r.failures, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.costNanos, r.latencySumMs, r.latencyCount);
         }
         out[k] = flat;
       }
@@ -461,35 +468,59 @@ class LedgerData {
     return { v: SCHEMA_VERSION, w: writerId, p, m, d, mo, r, s };
   }
 
-  /** Reads the persisted form. Throws (NewerSchemaError for a newer schema) if it is not readable. */
-  static decode(raw: unknown, limits: Limits): LedgerData {
+  /**
+   * Reads the persisted form, keeping every row it can read: a malformed row is dropped and
+   * counted (`dropped`, with what was wrong in `problems`), not the whole history. Throws
+   * NewerSchemaError for a newer schema, and an Error when the value is not a ledger at all.
+   */
+  static decode(raw: unknown, limits: Limits): { data: LedgerData; dropped: number; problems: string[] } {
     const data = new LedgerData(limits);
-    if (raw === undefined || raw === null) return data;
+    if (raw === undefined || raw === null) return { data, dropped: 0, problems: [] };
     if (raw === UNREADABLE) throw new Error('the stored value could not be read');
-    const version = typeof raw === 'object' ? (raw as { v?: unknown }).v : undefined;
+    if (typeof raw !== 'object' || Array.isArray(raw)) throw new Error('it is not a usage history object');
+    const version = (raw as { v?: unknown }).v;
     if (typeof version === 'number' && version > SCHEMA_VERSION) throw new NewerSchemaError(`schema ${version}`);
-    data.restore(raw);
-    return data;
+    if (version !== SCHEMA_VERSION && version !== 1) throw new Error(`unknown schema version ${JSON.stringify(version)}`);
+    const report = { dropped: 0, problems: new Set<string>() };
+    data.restore(raw as Partial<StoredLedger>, report);
+    return { data, dropped: report.dropped, problems: [...report.problems] };
   }
 
-  private restore(raw: unknown): void {
-    const s = raw as Partial<StoredLedger>;
-    if (typeof raw !== 'object' || s.v !== SCHEMA_VERSION) throw new Error(`unknown schema version ${String(s?.v)}`);
-    const providers = s.p;
-    if (!Array.isArray(providers) || !providers.every((x) => typeof x === 'string')) throw new Error('bad provider table');
-    if (!Array.isArray(s.m)) throw new Error('bad model table');
-    const ids: number[] = s.m.map((row: unknown) => {
-      if (!Array.isArray(row) || row.length !== 2 || !isIndex(row[0], providers.length) || typeof row[1] !== 'string') throw new Error('bad model entry');
-      return this.modelId(providers[row[0] as number], row[1]);
+  private restore(s: Partial<StoredLedger>, report: { dropped: number; problems: Set<string> }): void {
+    const bad = (what: string, n = 1): void => {
+      report.dropped += n;
+      report.problems.add(what);
+    };
+    const costScale = s.v === 1 ? NANOS_PER_MICRO : 1;
+    const providers: (string | undefined)[] = Array.isArray(s.p) ? s.p.map((x: unknown) => (typeof x === 'string' ? x : undefined)) : [];
+    if (!Array.isArray(s.p)) bad('the provider table');
+    const provider = (i: unknown): string | undefined => (isIndex(i, providers.length) ? providers[i] : undefined);
+    const ids: (number | undefined)[] = (Array.isArray(s.m) ? s.m : []).map((row: unknown) => {
+      const name = Array.isArray(row) && row.length === 2 ? provider(row[0]) : undefined;
+      if (name === undefined || typeof (row as unknown[])[1] !== 'string') return undefined;
+      return this.modelId(name, (row as [number, string])[1]);
     });
-    const decode = (rec: unknown, map: Map<string, Bucket>, isKey: (k: string) => boolean): void => {
-      if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new Error('bad rollup table');
+    if (!Array.isArray(s.m)) bad('the model table');
+    const model = (i: unknown): number | undefined => (isIndex(i, ids.length) ? ids[i] : undefined);
+    const decode = (rec: unknown, map: Map<string, Bucket>, isKey: (k: string) => boolean, what: string): void => {
+      if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) {
+        if (rec !== undefined) bad(`the ${what} table`);
+        return;
+      }
       for (const [k, flat] of Object.entries(rec)) {
-        if (!isKey(k) || !Array.isArray(flat) || flat.length % STRIDE !== 0) throw new Error(`bad rollups for ${k}`);
-        const b = this.bucket(map, k);
-        for (let i = 0; i < flat.length; i += STRIDE) {
-          if (!isIndex(flat[i], ids.length)) throw new Error(`bad model index in ${k}`);
-          for (let j = 1; j < STRIDE; j++) if (!isCount(flat[i + j])) throw new Error(`bad number in ${k}`);
+        if (!isKey(k) || !Array.isArray(flat)) {
+          bad(`${what} rows with a bad period`, Array.isArray(flat) ? Math.max(1, Math.floor(flat.length / STRIDE)) : 1);
+          continue;
+        }
+        if (flat.length % STRIDE !== 0) bad(`a ${what} row cut short`);
+        for (let i = 0; i + STRIDE <= flat.length; i += STRIDE) {
+          const id = model(flat[i]);
+          let ok = id !== undefined;
+          for (let j = 1; j < STRIDE && ok; j++) ok = isCount(flat[i + j]) && (j !== 7 || isCount(flat[i + j] * costScale));
+          if (!ok) {
+            bad(`${what} rows with a bad number or model`);
+            continue;
+          }
           const r: Rollup = {
             requests: flat[i + 1],
             failures: flat[i + 2],
@@ -497,29 +528,32 @@ class LedgerData {
             outputTokens: flat[i + 4],
             cacheReadTokens: flat[i + 5],
             cacheWriteTokens: flat[i + 6],
-            costMicros: flat[i + 7],
+            costNanos: flat[i + 7] * costScale,
             latencySumMs: flat[i + 8],
             latencyCount: flat[i + 9],
           };
-          const id = ids[flat[i]];
-          const into = b.byModel.get(id);
+          const b = this.bucket(map, k);
+          const into = b.byModel.get(id!);
           if (into) addRollup(into, r);
-          else b.byModel.set(id, r);
-          b.costMicros += r.costMicros;
-          if (map === this.days) this.addDayCost(k, r.costMicros);
+          else b.byModel.set(id!, r);
+          b.costNanos += r.costNanos;
+          if (map === this.days) this.addDayCost(k, r.costNanos);
         }
       }
     };
-    decode(s.d, this.days, isDayKey);
-    decode(s.mo, this.months, isMonthKey);
+    decode(s.d, this.days, isDayKey, 'daily');
+    decode(s.mo, this.months, isMonthKey, 'monthly');
 
-    if (!Array.isArray(s.r)) throw new Error('bad recent events');
-    for (const row of s.r as unknown[]) {
-      if (!Array.isArray(row) || row.length !== 11) throw new Error('bad recent event');
-      const [at, mi, inp, out, cr, cw, cost, ok, lat, task, error] = row as unknown[];
-      if (!isTime(at) || !isIndex(mi, ids.length) || ![inp, out, cr, cw].every(isCount)) throw new Error('bad recent event');
-      if (typeof cost !== 'number' || !(cost >= 0) || (ok !== 0 && ok !== 1) || typeof lat !== 'number' || typeof task !== 'string' || typeof error !== 'string') throw new Error('bad recent event');
-      const m = this.models[ids[mi]];
+    if (s.r !== undefined && !Array.isArray(s.r)) bad('the recent requests table');
+    for (const row of Array.isArray(s.r) ? (s.r as unknown[]) : []) {
+      const fields = Array.isArray(row) && row.length === 11 ? (row as unknown[]) : undefined;
+      const [at, mi, inp, out, cr, cw, cost, ok, lat, task, error] = fields ?? [];
+      const id = model(mi);
+      if (!fields || !isTime(at) || id === undefined || ![inp, out, cr, cw].every(isCount) || typeof cost !== 'number' || !(cost >= 0) || !Number.isFinite(cost) || (ok !== 0 && ok !== 1) || typeof lat !== 'number' || typeof task !== 'string' || typeof error !== 'string') {
+        bad('recent requests');
+        continue;
+      }
+      const m = this.models[id];
       const e: UsageEvent = { at: new Date(at).toISOString(), provider: m.provider, model: m.model, inputTokens: inp as number, outputTokens: out as number, cacheReadTokens: cr as number, cacheWriteTokens: cw as number, costUsd: cost, success: ok === 1 };
       if (lat >= 0) e.latencyMs = lat;
       if (TASK_TYPE_SET.has(task)) e.taskType = task as TaskType;
@@ -528,13 +562,16 @@ class LedgerData {
     }
     this.recent = lastN(this.recent, this.limits.recentLimit);
 
-    if (!Array.isArray(s.s)) throw new Error('bad provider stats');
-    for (const row of s.s as unknown[]) {
-      if (!Array.isArray(row) || row.length !== 7) throw new Error('bad provider stats');
-      const [pi, req, fail, lastOk, lastErr, msg, lats] = row as unknown[];
-      if (!isIndex(pi, providers.length) || !isCount(req) || !isCount(fail) || !isCount(lastOk) || !isCount(lastErr) || typeof msg !== 'string') throw new Error('bad provider stats');
-      if (!Array.isArray(lats) || !lats.every(isCount)) throw new Error('bad latency sample');
-      const st = this.providerState(providers[pi]);
+    if (s.s !== undefined && !Array.isArray(s.s)) bad('the provider statistics table');
+    for (const row of Array.isArray(s.s) ? (s.s as unknown[]) : []) {
+      const fields = Array.isArray(row) && row.length === 7 ? (row as unknown[]) : undefined;
+      const [pi, req, fail, lastOk, lastErr, msg, lats] = fields ?? [];
+      const name = provider(pi);
+      if (!fields || name === undefined || !isCount(req) || !isCount(fail) || !isCount(lastOk) || !isCount(lastErr) || typeof msg !== 'string' || !Array.isArray(lats) || !lats.every(isCount)) {
+        bad('provider statistics');
+        continue;
+      }
+      const st = this.providerState(name);
       Object.assign(st, { requests: req, failures: fail, lastSuccessAt: lastOk, lastErrorAt: lastErr, lastErrorMessage: redactSecrets(msg), latencies: lastN(lats as number[], this.limits.latencySampleSize) });
     }
   }
@@ -565,6 +602,8 @@ export class Ledger {
   private saving: LedgerData | undefined;
   /** reset() was called: the next save replaces the stored state instead of merging into it. */
   private resetRequested = false;
+  /** Why this ledger must not write (a newer version's history, or no copy could be kept): records are refused. */
+  private readOnly: string | undefined;
   /** Writer id of the stored state `data` is built on (undefined: none, or written by an older version). */
   private syncedId: string | undefined;
   private seenRevision: number | undefined;
@@ -604,6 +643,7 @@ export class Ledger {
 
   /** Adds one event in memory and schedules a coalesced save. Throws RangeError on malformed events. */
   record(event: UsageEvent): void {
+    if (this.readOnly) throw new Error(this.readOnly);
     // The canonical form (what toISOString() gives, and what the core records) is parsed without
     // Date.parse and kept as it is; anything else Date.parse accepts is normalized.
     let at: string = event.at;
@@ -620,7 +660,7 @@ export class Ledger {
     const cacheReadTokens = Math.round(nonNegative(event.cacheReadTokens, 'cacheReadTokens'));
     const cacheWriteTokens = Math.round(nonNegative(event.cacheWriteTokens, 'cacheWriteTokens'));
     const costUsd = nonNegative(event.costUsd, 'costUsd');
-    const costMicros = Math.round(costUsd * 1e6);
+    const costNanos = Math.round(costUsd * NANOS_PER_USD);
     const latency = typeof event.latencyMs === 'number' && Number.isFinite(event.latencyMs) && event.latencyMs >= 0 ? Math.round(event.latencyMs) : -1;
     const success = event.success === true;
 
@@ -644,15 +684,15 @@ export class Ledger {
       outputTokens,
       cacheReadTokens,
       cacheWriteTokens,
-      costUsd,
+      costUsd: costNanos / NANOS_PER_USD,
       success,
     };
     if (latency >= 0) stored.latencyMs = latency;
     if (event.taskType && TASK_TYPE_SET.has(event.taskType)) stored.taskType = event.taskType;
     if (!success) stored.error = clip(redactSecrets(event.error ?? 'Request failed'), MAX_ERROR_CHARS);
     Object.freeze(stored);
-    this.data.add(stored, ms, costMicros, latency, granularity, period);
-    this.pending.add(stored, ms, costMicros, latency, granularity, period);
+    this.data.add(stored, ms, costNanos, latency, granularity, period);
+    this.pending.add(stored, ms, costNanos, latency, granularity, period);
 
     this.writer.markDirty();
     if (this.changeListeners.size > 0) this.emitChange({ kind: 'record', event: stored });
@@ -665,6 +705,7 @@ export class Ledger {
 
   /** Forgets all usage (also what other processes sharing the store recorded) and saves the empty ledger. */
   async reset(): Promise<void> {
+    if (this.readOnly) throw new Error(this.readOnly);
     this.data = new LedgerData(this.limits);
     this.pending = new LedgerData(this.limits);
     this.resetRequested = true;
@@ -731,8 +772,8 @@ export class Ledger {
   spentIn(periodKey: string): number {
     this.sync();
     const data = this.data;
-    if (periodKey.length === 10) return (data.days.get(periodKey)?.costMicros ?? 0) / 1e6;
-    return ((data.months.get(periodKey)?.costMicros ?? 0) + (data.dayCostByMonth.get(periodKey) ?? 0)) / 1e6;
+    if (periodKey.length === 10) return (data.days.get(periodKey)?.costNanos ?? 0) / NANOS_PER_USD;
+    return ((data.months.get(periodKey)?.costNanos ?? 0) + (data.dayCostByMonth.get(periodKey) ?? 0)) / NANOS_PER_USD;
   }
 
   /** Cost per local day for the last `days` days (at most the daily retention), zero-filled. */
@@ -743,7 +784,7 @@ export class Ledger {
     const data = this.data;
     const keys: string[] = [];
     for (let i = n - 1; i >= 0; i--) keys.push(addDays(to, -i));
-    const series = new Map<string, { key: string; provider: string; model?: string; micros: number[]; total: number }>();
+    const series = new Map<string, { key: string; provider: string; model?: string; nanos: number[]; total: number }>();
     keys.forEach((day, i) => {
       const b = data.days.get(day);
       if (!b) return;
@@ -752,19 +793,19 @@ export class Ledger {
         const key = groupBy === 'provider' ? m.provider : `${m.provider}/${m.model}`;
         let s = series.get(key);
         if (!s) {
-          s = { key, provider: m.provider, micros: new Array<number>(n).fill(0), total: 0 };
+          s = { key, provider: m.provider, nanos: new Array<number>(n).fill(0), total: 0 };
           if (groupBy === 'model') s.model = m.model;
           series.set(key, s);
         }
-        s.micros[i] += r.costMicros;
-        s.total += r.costMicros;
+        s.nanos[i] += r.costNanos;
+        s.total += r.costNanos;
       }
     });
     return {
       days: keys,
       series: [...series.values()]
         .sort((a, b) => b.total - a.total || cmp(a.key, b.key))
-        .map(({ key, provider, model, micros }) => ({ key, provider, ...(model !== undefined && { model }), costUsd: micros.map((v) => v / 1e6) })),
+        .map(({ key, provider, model, nanos }) => ({ key, provider, ...(model !== undefined && { model }), costUsd: nanos.map((v) => v / NANOS_PER_USD) })),
     };
   }
 
@@ -909,6 +950,7 @@ export class Ledger {
    * neither side's usage is lost, and the merged state becomes this ledger's view.
    */
   private async save(): Promise<void> {
+    if (this.readOnly) throw new Error(this.readOnly);
     const batch = this.pending;
     const reset = this.resetRequested;
     const basedOn = this.syncedId;
@@ -922,13 +964,12 @@ export class Ledger {
     let adopted: LedgerData | undefined;
     const merge = (stored: unknown): StoredLedger => {
       adopted = undefined;
-      if (!reset && writerIdOf(stored) === basedOn && stored !== UNREADABLE) return current;
-      let base: LedgerData;
-      try {
-        base = reset ? new LedgerData(this.limits) : LedgerData.decode(stored, this.limits);
-      } catch {
-        return current; // unreadable or newer: replaced by this ledger's state, as a load would have
-      }
+      // Unchanged since we read or wrote it (a value without a writer id is only "unchanged" if there is none).
+      if (!reset && stored !== UNREADABLE && (basedOn === undefined ? stored === undefined : writerIdOf(stored) === basedOn)) return current;
+      // Even a reset never replaces a newer version's history.
+      const read = this.readStored(stored, 'save');
+      if (read === undefined) return current; // unreadable, and a copy was kept: replaced
+      const base = reset ? new LedgerData(this.limits) : read;
       base.mergeFrom(batch);
       adopted = this.compacted(base);
       return base.encode(writerId);
@@ -959,12 +1000,13 @@ export class Ledger {
     const { revision, change } = storedChange(this.store, this.stateKey, this.seenRevision, this.syncedId);
     this.seenRevision = revision;
     if (!change) return;
-    let base: LedgerData;
+    let base: LedgerData | undefined;
     try {
-      base = LedgerData.decode(change.raw, this.limits);
+      base = this.readStored(change.raw, 'sync');
     } catch {
-      return; // unreadable: keep ours; the next save replaces it
+      return; // a newer version wrote it: read-only from now on (see readOnly)
     }
+    if (!base) return; // unreadable: keep ours; the next save replaces it (a copy was kept)
     base.mergeFrom(this.pending);
     this.data = this.compacted(base);
     this.syncedId = change.id;
@@ -980,15 +1022,58 @@ export class Ledger {
     }
     this.seenRevision = this.store.revision?.();
     try {
-      this.data = LedgerData.decode(raw, this.limits);
-      this.syncedId = writerIdOf(raw);
-    } catch (err) {
-      this.warnings.push(
-        err instanceof NewerSchemaError
-          ? `Usage history (state '${this.stateKey}') was written by a newer version of AI Key Manager (${err.message}); starting empty. Update the extension to keep it.`
-          : `Usage history (state '${this.stateKey}') is unreadable (${toError(err).message}); starting empty. It is replaced on the next save.`,
-      );
+      const data = this.readStored(raw, 'load');
+      if (data) {
+        this.data = data;
+        this.syncedId = writerIdOf(raw);
+      }
+    } catch {
+      // newer version: the warning is in `warnings`, and the ledger is read-only
     }
+  }
+
+  /**
+   * Decodes a stored value. Rows that cannot be read are dropped only after a copy of the stored
+   * value was kept (StateStore.backup), and each time it says so in `warnings`. Returns undefined
+   * when nothing is readable (the copy kept); throws, and makes this ledger read-only, when a newer
+   * version wrote it: that is never overwritten.
+   */
+  private readStored(raw: unknown, when: 'load' | 'sync' | 'save'): LedgerData | undefined {
+    let decoded: ReturnType<typeof LedgerData.decode>;
+    try {
+      decoded = LedgerData.decode(raw, this.limits);
+    } catch (err) {
+      if (err instanceof NewerSchemaError) {
+        this.readOnly ??= `Usage history (state '${this.stateKey}') was written by a newer version of AI Key Manager (${err.message}). This version does not change it: nothing is recorded until you update AI Key Manager.`;
+        this.warn(this.readOnly);
+        throw new Error(this.readOnly);
+      }
+      const where = this.keepCopy(`unreadable: ${toError(err).message}`);
+      this.warn(`Usage history (state '${this.stateKey}') is unreadable (${toError(err).message}); ${where}. ${when === 'load' ? 'Starting empty.' : 'It is replaced by the usage recorded here.'}`);
+      return undefined;
+    }
+    if (decoded.dropped > 0) {
+      const where = this.keepCopy(`${decoded.dropped} unreadable entries`);
+      this.warn(`Usage history (state '${this.stateKey}'): ${decoded.dropped} unreadable ${decoded.dropped === 1 ? 'entry was' : 'entries were'} left out (${decoded.problems.join('; ')}); ${where}. Everything else is kept.`);
+    }
+    return decoded.data;
+  }
+
+  private warn(message: string): void {
+    if (!this.warnings.includes(message)) this.warnings.push(message);
+  }
+
+  /** A copy of the stored value before data is dropped; says where, for the warning. */
+  private keepCopy(reason: string): string {
+    let where: string | undefined;
+    try {
+      where = this.store.backup?.(this.stateKey, reason);
+    } catch (err) {
+      // No copy, no dropping: keep the stored value as it is and stop writing.
+      this.readOnly ??= `${toError(err).message} Usage is not recorded until that is fixed.`;
+      throw err;
+    }
+    return where ? `the stored value was kept in ${where}` : 'no copy could be kept by this store';
   }
 }
 

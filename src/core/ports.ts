@@ -28,6 +28,12 @@ export interface StateStore {
    * process replaced the file). Callers that keep a decoded copy of a value reload it when it changes.
    */
   revision?(): number;
+  /**
+   * Optional: keeps a copy of what is stored for `key` right now, exactly as stored (a file store
+   * copies the whole file byte for byte), before a caller drops data it cannot read. Returns where
+   * the copy is, for the warning, or undefined when there was nothing to copy.
+   */
+  backup?(key: string, reason: string): string | undefined;
 }
 
 /** `store.modify(key, f)` where the store has it, else `store.update(key, f(store.get(key)))`. */

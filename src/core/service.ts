@@ -5,7 +5,7 @@ import { systemClock } from './ports';
 import type { TaskType, UsageEvent, CostBreakdown } from './types';
 import { TASK_TYPES } from './types';
 import { KeyPool, KeyError, type KeyInput, type KeyView } from './keys';
-import { Ledger } from './ledger';
+import { Ledger, NANOS_PER_USD } from './ledger';
 import { dayKey } from './calendar';
 import { AuditLog, type AuditVia } from './audit';
 import { checkBudget, type BudgetConfig } from './budget';
@@ -432,7 +432,8 @@ export class AiKeyManagerCore {
       outputTokens: input.outputTokens,
       cacheReadTokens: input.cacheReadTokens ?? 0,
       cacheWriteTokens: input.cacheWriteTokens ?? 0,
-      costUsd: cost.totalCost,
+      // What the ledger keeps (whole nano-dollars), so the reply and the totals agree exactly.
+      costUsd: Math.round(cost.totalCost * NANOS_PER_USD) / NANOS_PER_USD,
       success,
       latencyMs: input.latencyMs,
       taskType: input.taskType,

@@ -80,6 +80,20 @@ export class FileStateStore implements StateStore {
     this.view = copy(this.base);
   }
 
+  /** Copies the file as it is on disk, byte for byte, to `<file>.corrupt-<time>`. */
+  backup(_key: string, _reason: string): string | undefined {
+    const copyPath = `${this.filePath}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    try {
+      fs.copyFileSync(this.filePath, copyPath, fs.constants.COPYFILE_EXCL);
+      fs.chmodSync(copyPath, 0o600);
+      return copyPath;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return copyPath; // copied this millisecond already
+      throw new Error(`Could not keep a copy of ${this.filePath} before dropping unreadable data: ${(err as Error).message}. Nothing was dropped.`);
+    }
+  }
+
   /** Problems found while loading (e.g. a corrupt file that was moved aside). */
   get warnings(): readonly string[] {
     return this.loadWarnings;

@@ -58,4 +58,13 @@ export class MementoState implements StateStore {
     this.own.set(key, w);
     await stored;
   }
+
+  /** Keeps the stored value under `<key>.corrupt-<time>` in the same memento. */
+  backup(key: string, _reason: string): string | undefined {
+    const value = this.memento.get(key);
+    if (value === undefined) return undefined;
+    const copyKey = `${key}.corrupt-${new Date().toISOString()}`;
+    void this.memento.update(copyKey, value);
+    return `the extension state key '${copyKey}'`;
+  }
 }

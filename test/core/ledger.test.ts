@@ -113,7 +113,7 @@ describe('Ledger queries', () => {
     assert.equal(ledger.spent('month', new Date('2026-10-15T12:00:00Z')), 0);
   });
 
-  it('keeps cost in integer micro-dollars (no float drift)', () => {
+  it('keeps cost in integer nano-dollars (no float drift)', () => {
     const { ledger } = setup();
     for (let i = 0; i < 10; i++) {
       ledger.record(ev({ at: NOW, costUsd: 0.1 }));
@@ -121,6 +121,23 @@ describe('Ledger queries', () => {
     }
     assert.equal(ledger.spent('day'), 3);
     assert.equal(ledger.usage().totals.costUsd, 3);
+  });
+
+  it('totals equal the sum of 100,000 tiny per-request costs to 1e-9 USD (micro-dollars drifted)', () => {
+    const { ledger } = setup();
+    let seed = 11;
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    let sumNanos = 0;
+    for (let i = 0; i < 100_000; i++) {
+      // 20 to 2,000 tokens at $0.02 to $15 per million: $0.0000004 to $0.03, most not whole micro-dollars
+      const cost = (Math.floor(20 + rnd() * 1980) * [0.02, 0.15, 0.4, 2.5, 15][i % 5]) / 1e6;
+      ledger.record(ev({ at: NOW, costUsd: cost }));
+      sumNanos += Math.round(cost * 1e9);
+    }
+    const total = ledger.usage({ days: 1 }).totals.costUsd;
+    assert.ok(Math.abs(total - sumNanos / 1e9) < 1e-9, `total ${total} vs sum ${sumNanos / 1e9}`);
+    assert.equal(Math.round(ledger.spent('day') * 1e9), sumNanos);
+    assert.equal(ledger.recent(1)[0].costUsd * 1e9, Math.round(ledger.recent(1)[0].costUsd * 1e9), 'events keep the cost as counted');
   });
 
   it('dailySeries is zero-filled and aligned per provider', () => {
@@ -338,22 +355,45 @@ describe('Ledger persistence', () => {
     assert.equal(store.writes, 1);
   });
 
-  it('starts empty with a warning on corrupt or unknown state, without throwing', () => {
-    const cases: Array<[unknown, RegExp]> = [
-      ['garbage', /unreadable/],
-      [{ v: 1, p: ['a'], m: [[5, 'x']], d: {}, mo: {}, r: [], s: [] }, /unreadable.*bad model entry/],
-      [{ v: 1, p: ['a'], m: [[0, 'x']], d: { '2026-11-21': [0, 1, 0, 1, 1, 0, 0, -5, 0, 0] }, mo: {}, r: [], s: [] }, /unreadable/],
-      [{ v: 1, p: ['a'], m: [[0, 'x']], d: { yesterday: [] }, mo: {}, r: [], s: [] }, /unreadable/],
-      [{ v: 99 }, /newer version/],
-    ];
-    for (const [value, warning] of cases) {
+  it('keeps every readable row and leaves out only the bad ones, after keeping a copy of what was stored', async () => {
+    const store = new MemoryState();
+    const seeded = {
+      v: 2,
+      p: ['anthropic', 7],
+      m: [[0, 'claude-sonnet-4'], [1, 'broken-provider'], [0, 'claude-haiku']],
+      d: {
+        '2026-11-21': [0, 2, 0, 100, 50, 0, 0, 30_000_000, 0, 0, 2, 1, 0, 10, 5, 0, 0, -5, 0, 0], // second row: a negative cost
+        '2026-11-20': [1, 1, 0, 1, 1, 0, 0, 5, 0, 0], // a model whose provider is unreadable
+        yesterday: [0, 1, 0, 1, 1, 0, 0, 5, 0, 0],
+      },
+      mo: {},
+      r: [[Date.parse(NOW), 0, 100, 50, 0, 0, 0.03, 1, 10, '', ''], 'not a row'],
+      s: [[0, 2, 0, 0, 0, '', [10]]],
+    };
+    store.seed(KEY, seeded);
+    const { ledger } = setup({ store });
+    assert.equal(ledger.usage({ days: 30 }).totals.requests, 2, 'the good row of Nov 21 is kept');
+    assert.equal(ledger.usage({ days: 30 }).totals.costUsd, 0.03);
+    assert.equal(ledger.recent(10).length, 1);
+    assert.equal(ledger.providerStats('anthropic').requests, 2);
+    assert.equal(ledger.warnings.length, 1, JSON.stringify(ledger.warnings));
+    assert.match(ledger.warnings[0], /^Usage history \(state 'aiKeyManager\.ledger'\): 4 unreadable entries were left out \(.*\); the stored value was kept in backup 1\. Everything else is kept\.$/);
+    assert.deepEqual(store.backups.map((b) => [b.key, JSON.parse(b.raw)]), [[KEY, seeded]], 'the stored value, as it was, before anything was dropped');
+    ledger.record(ev({ at: NOW }));
+    await ledger.flush();
+    assert.equal(new Ledger(store, { timeZone: NY, clock: new TestClock(NOW) }).usage({ days: 30 }).totals.requests, 3);
+  });
+
+  it('keeps a copy of a value that is not a usage history at all, then starts empty', async () => {
+    for (const value of ['garbage', [1, 2], { v: 0 }, { p: [] }]) {
       const store = new MemoryState();
       store.seed(KEY, value);
       const { ledger } = setup({ store });
       assert.equal(ledger.warnings.length, 1, JSON.stringify(value));
-      assert.match(ledger.warnings[0], warning);
-      assert.equal(ledger.usage().totals.requests, 0);
+      assert.match(ledger.warnings[0], /^Usage history \(state 'aiKeyManager\.ledger'\) is unreadable \(.+\); the stored value was kept in backup 1\. Starting empty\.$/);
+      assert.deepEqual(JSON.parse(store.backups[0].raw), value);
       ledger.record(ev({ at: NOW }));
+      await ledger.flush();
       assert.equal(ledger.usage().totals.requests, 1);
     }
     const broken: StateStore = {
@@ -364,6 +404,39 @@ describe('Ledger persistence', () => {
     };
     assert.match(new Ledger(broken).warnings[0], /Could not read usage history.*EACCES/);
     assert.match(new Ledger(new MemoryState(), { timeZone: 'Nowhere/Land' }).warnings[0], /Unknown time zone 'Nowhere\/Land'/);
+  });
+
+  it('never overwrites a newer version’s history: it refuses to record, and says why', async () => {
+    const store = new MemoryState();
+    const newer = { v: 99, future: 'fields', d: { '2026-11-21': [1, 2, 3] } };
+    store.seed(KEY, newer);
+    const { ledger } = setup({ store });
+    assert.match(ledger.warnings[0], /written by a newer version of AI Key Manager \(schema 99\)\. This version does not change it: nothing is recorded until you update AI Key Manager\./);
+    assert.throws(() => ledger.record(ev({ at: NOW })), /newer version/);
+    await assert.rejects(ledger.reset(), /newer version/);
+    await ledger.flush();
+    assert.deepEqual(JSON.parse(store.raw(KEY)), newer, 'untouched');
+    // A newer version writing while this one runs: this one stops writing too.
+    const store2 = new MemoryState();
+    const { ledger: l2 } = setup({ store: store2 });
+    l2.record(ev({ at: NOW }));
+    store2.seed(KEY, newer);
+    await assert.rejects(l2.flush(), /newer version/);
+    assert.deepEqual(JSON.parse(store2.raw(KEY)), newer);
+  });
+
+  it('reads a version 1 history (micro-dollars) exactly and writes it back as version 2 (nano-dollars)', async () => {
+    const store = new MemoryState();
+    store.seed(KEY, { v: 1, p: ['openai'], m: [[0, 'gpt-4o']], d: { '2026-11-21': [0, 3, 0, 10, 10, 0, 0, 1_234_567, 0, 0] }, mo: { '2026-01': [0, 1, 0, 1, 1, 0, 0, 13, 0, 0] }, r: [], s: [] });
+    const { ledger } = setup({ store });
+    assert.deepEqual(ledger.warnings, []);
+    assert.equal(ledger.usage({ days: 1 }).totals.costUsd, 1.234567);
+    ledger.record(ev({ at: NOW, provider: 'openai', model: 'gpt-4o', costUsd: 0.0000125 }));
+    await ledger.flush();
+    const saved = JSON.parse(store.raw(KEY)) as { v: number; d: Record<string, number[]>; mo: Record<string, number[]> };
+    assert.equal(saved.v, 2);
+    assert.equal(saved.d['2026-11-21'][7], 1_234_567_000 + 12_500);
+    assert.equal(saved.mo['2026-01'][7], 13_000);
   });
 
   it('reset() clears memory and the stored state', async () => {

@@ -69,6 +69,15 @@ export class MemoryState implements StateStore {
     }
   }
 
+  /** Copies kept by backup(), oldest first: the key, why, and the value as stored (JSON text). */
+  readonly backups: { key: string; reason: string; raw: string }[] = [];
+
+  backup(key: string, reason: string): string | undefined {
+    if (!this.data.has(key)) return undefined;
+    this.backups.push({ key, reason, raw: this.raw(key) });
+    return `backup ${this.backups.length}`;
+  }
+
   /** Stores a value as another writer (or an older version) left it: not counted, never fails. */
   seed(key: string, value: unknown): void {
     this.put(key, value);
