@@ -44,7 +44,12 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
     settings,
     env: process.env,
   });
-  for (const w of core.ledger.warnings) log.warn(w);
+  // Problems with stored data (rows left out after a copy was kept, a newer version's history): logged, and shown once.
+  const problems = [...core.ledger.warnings, ...core.keys.warnings, ...core.audit.warnings];
+  for (const w of problems) log.warn(w);
+  if (problems.length > 0) {
+    void vscode.window.showWarningMessage(`AI Key Manager: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more in the log)` : ''}`, 'Show Log').then((c) => c && log.show());
+  }
   mcp = new McpServerController(core, log, context.extension.packageJSON.version as string);
   const c = core;
   const m = mcp;

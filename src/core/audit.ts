@@ -204,6 +204,8 @@ export class AuditLog {
   /** Counted entries of the current minute by group, while they are still in `entries`. */
   private buckets = new Map<string, AuditEntry>();
   private bucketMinute = -1;
+  /** Why this log must not write (a newer version's log, or no copy could be kept). */
+  private readOnly: string | undefined;
 
   constructor(
     private readonly store: StateStore,
@@ -349,6 +351,7 @@ export class AuditLog {
   }
 
   private async save(): Promise<void> {
+    if (this.readOnly) throw new Error(this.readOnly);
     const batch = this.pending;
     const basedOn = this.syncedId;
     this.pending = [];
@@ -358,9 +361,9 @@ export class AuditLog {
     let adopted: AuditEntry[] | undefined;
     const merge = (stored: unknown): StoredAudit => {
       adopted = undefined;
-      if (writerIdOf(stored) === basedOn && stored !== UNREADABLE) return current;
-      const parsed = stored === undefined ? [] : stored === UNREADABLE ? undefined : parseAudit(stored);
-      if (!parsed) return current; // unreadable: replaced, as a load would have
+      if (stored !== UNREADABLE && (basedOn === undefined ? stored === undefined : writerIdOf(stored) === basedOn)) return current;
+      const parsed = this.readStored(stored);
+      if (!parsed) return current; // unreadable (a copy was kept): replaced, as a load would have
       adopted = this.merged(parsed, batch);
       return this.encode(adopted, writerId);
     };
@@ -382,7 +385,12 @@ export class AuditLog {
     const { revision, change } = storedChange(this.store, this.stateKey, this.seenRevision, this.syncedId);
     this.seenRevision = revision;
     if (!change) return;
-    const parsed = change.raw === undefined ? [] : parseAudit(change.raw);
+    let parsed: AuditEntry[] | undefined;
+    try {
+      parsed = this.readStored(change.raw);
+    } catch {
+      return; // a newer version's log: read-only from now on
+    }
     if (!parsed) return;
     this.replaceEntries(this.merged(parsed, this.pending));
     this.syncedId = change.id;
@@ -398,34 +406,82 @@ export class AuditLog {
     }
     this.seenRevision = this.store.revision?.();
     if (raw === undefined) return;
-    const entries = parseAudit(raw);
-    if (!entries) {
-      this.warnings.push(`The stored audit log (state '${this.stateKey}') is unreadable or from a newer version; starting a new log. It is replaced on the next save.`);
-      return;
+    try {
+      const entries = this.readStored(raw);
+      if (!entries) return;
+      this.entries = entries.slice(-this.limit);
+      this.syncedId = writerIdOf(raw);
+    } catch {
+      // a newer version's log: the warning says so, and this log only keeps entries in memory
     }
-    this.entries = entries.slice(-this.limit);
-    this.syncedId = writerIdOf(raw);
+  }
+
+  /**
+   * Entries of a stored value, keeping every readable row; before any row is dropped (or the value
+   * replaced) the store keeps a copy. Throws, and makes this log read-only, for a newer version.
+   */
+  private readStored(raw: unknown): AuditEntry[] | undefined {
+    if (raw === undefined) return [];
+    let parsed: ReturnType<typeof parseAudit>;
+    try {
+      parsed = raw === UNREADABLE ? undefined : parseAudit(raw);
+    } catch (err) {
+      this.readOnly ??= `The audit log (state '${this.stateKey}') was written by a newer version of AI Key Manager (${(err as Error).message}). This version does not change it; update AI Key Manager.`;
+      this.warn(this.readOnly);
+      throw new Error(this.readOnly);
+    }
+    if (parsed && parsed.dropped === 0) return parsed.entries;
+    let where: string | undefined;
+    try {
+      where = this.store.backup?.(this.stateKey, parsed ? `${parsed.dropped} unreadable entries` : 'unreadable');
+    } catch (err) {
+      this.readOnly ??= `${toError(err).message} The audit log is not saved until that is fixed.`;
+      throw err;
+    }
+    const kept = where ? `the stored log was kept in ${where}` : 'no copy could be kept by this store';
+    if (parsed) this.warn(`The audit log (state '${this.stateKey}'): ${parsed.dropped} unreadable ${parsed.dropped === 1 ? 'entry was' : 'entries were'} left out; ${kept}. The other ${parsed.entries.length} are kept.`);
+    else this.warn(`The stored audit log (state '${this.stateKey}') is unreadable; ${kept}. Starting a new log.`);
+    return parsed?.entries;
+  }
+
+  private warn(message: string): void {
+    if (!this.warnings.includes(message)) this.warnings.push(message);
   }
 }
 
-function parseAudit(raw: unknown): AuditEntry[] | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const s = raw as Partial<StoredAudit>;
+/** Stored audit logs of a newer version than this one reads and writes. */
+class NewerAuditError extends Error {}
+
+/**
+ * The entries of a stored log, row by row: a malformed row is left out and counted, not the whole
+ * log. Undefined when the value is no audit log at all; throws NewerAuditError for a newer version.
+ */
+function parseAudit(raw: unknown): { entries: AuditEntry[]; dropped: number } | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const s = raw as Partial<StoredAudit> & { v?: unknown };
+  if (typeof s.v === 'number' && s.v > 1) throw new NewerAuditError(`version ${s.v}`);
   if (s.v !== 1 || !Array.isArray(s.e)) return undefined;
   const out: AuditEntry[] = [];
+  let dropped = 0;
   for (const row of s.e as unknown[]) {
-    if (!Array.isArray(row) || (row.length !== 7 && row.length !== 8)) return undefined;
-    const [at, action, via, ok, provider, keyId, detail, count] = row as unknown[];
-    if (count !== undefined && !(Number.isSafeInteger(count) && (count as number) >= 1)) return undefined;
-    if (typeof at !== 'number' || !(Math.abs(at) <= 8.64e15) || typeof action !== 'string' || !VIAS.includes(via as AuditVia)) return undefined;
-    if ((ok !== 0 && ok !== 1) || typeof provider !== 'string' || typeof keyId !== 'string' || typeof detail !== 'string') return undefined;
-    const e: AuditEntry = { at: new Date(at).toISOString(), action, via: via as AuditVia, ok: ok === 1 };
-    if (provider) e.provider = provider;
-    if (keyId) e.keyId = keyId;
-    // Re-sanitized in case an older build stored something it should not have.
-    if (detail) e.detail = redactSecrets(detail);
-    if (count !== undefined) e.count = count as number;
-    out.push(e);
+    const e = parseEntry(row);
+    if (e) out.push(e);
+    else dropped++;
   }
-  return out;
+  return { entries: out, dropped };
+}
+
+function parseEntry(row: unknown): AuditEntry | undefined {
+  if (!Array.isArray(row) || (row.length !== 7 && row.length !== 8)) return undefined;
+  const [at, action, via, ok, provider, keyId, detail, count] = row as unknown[];
+  if (count !== undefined && !(Number.isSafeInteger(count) && (count as number) >= 1)) return undefined;
+  if (typeof at !== 'number' || !(Math.abs(at) <= 8.64e15) || typeof action !== 'string' || !VIAS.includes(via as AuditVia)) return undefined;
+  if ((ok !== 0 && ok !== 1) || typeof provider !== 'string' || typeof keyId !== 'string' || typeof detail !== 'string') return undefined;
+  const e: AuditEntry = { at: new Date(at).toISOString(), action, via: via as AuditVia, ok: ok === 1 };
+  if (provider) e.provider = provider;
+  if (keyId) e.keyId = keyId;
+  // Re-sanitized in case an older build stored something it should not have.
+  if (detail) e.detail = redactSecrets(detail);
+  if (count !== undefined) e.count = count as number;
+  return e;
 }

@@ -260,9 +260,34 @@ export class KeyPool {
 
   // --- internals -------------------------------------------------------------------------------
 
+  /** Problems found in the stored key list (entries left out, a copy kept), for the host to show. */
+  readonly warnings: string[] = [];
+  /** The damaged stored value last reported (its JSON), so it is copied and reported once. */
+  private checkedRaw: string | undefined;
+
   private stored(): KeyMeta[] {
-    const raw = this.state.get<unknown>(STATE_KEY);
-    return Array.isArray(raw) ? (raw as KeyMeta[]) : [];
+    return this.readStored(this.state.get<unknown>(STATE_KEY));
+  }
+
+  /**
+   * The key metadata in a stored value: every entry that is one, from a list or (as a damaged file
+   * may have it) the values of an object. Before entries are left out, the store keeps a copy.
+   */
+  private readStored(raw: unknown): KeyMeta[] {
+    if (raw === undefined) return [];
+    const rows: unknown[] = Array.isArray(raw) ? raw : typeof raw === 'object' && raw !== null ? Object.values(raw) : [];
+    const keys = rows.filter(isKeyMeta);
+    if (Array.isArray(raw) && keys.length === rows.length) return keys;
+    const json = JSON.stringify(raw);
+    if (json === this.checkedRaw) return keys;
+    this.checkedRaw = json;
+    const where = this.state.backup?.(STATE_KEY, 'damaged key list');
+    const left = rows.length - keys.length;
+    this.warnings.push(
+      `The stored key list (state '${STATE_KEY}') was damaged (${Array.isArray(raw) ? `${left} unreadable ${left === 1 ? 'entry' : 'entries'}` : 'not a list'}): ` +
+        `${keys.length} key(s) are kept${where ? `, and the stored value was kept in ${where}` : ''}. Keys left out still have their secrets in secret storage; add them again to use them.`,
+    );
+    return keys;
   }
 
   private discovered(): KeyMeta[] {
@@ -459,7 +484,7 @@ export class KeyPool {
   private async save(change: (keys: KeyMeta[]) => KeyMeta[]): Promise<void> {
     await modifyState<KeyMeta[]>(this.state, STATE_KEY, (current) =>
       // Drop undefined fields so state stays compact and JSON-clean.
-      change(Array.isArray(current) ? (current as KeyMeta[]) : []).map((k) => JSON.parse(JSON.stringify(k)) as KeyMeta),
+      change(this.readStored(current)).map((k) => JSON.parse(JSON.stringify(k)) as KeyMeta),
     );
     this.fire();
   }
@@ -467,6 +492,19 @@ export class KeyPool {
   private fire(): void {
     for (const l of this.listeners) l();
   }
+}
+
+function isKeyMeta(v: unknown): v is KeyMeta {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const k = v as Partial<KeyMeta>;
+  return (
+    typeof k.id === 'string' &&
+    typeof k.provider === 'string' &&
+    PROVIDERS.some((p) => p.id === k.provider) &&
+    typeof k.masked === 'string' &&
+    (k.source === 'vault' || k.source === 'env') &&
+    (k.status === 'healthy' || k.status === 'resting' || k.status === 'disabled')
+  );
 }
 
 export function secretName(keyId: string): string {

@@ -137,7 +137,7 @@ export class AiKeyManagerCore {
 
   /** Problems with the current settings (e.g. price overrides that were ignored), for the host to show. */
   get warnings(): string[] {
-    return [...this.settingsWarnings];
+    return [...this.settingsWarnings, ...this.keys.warnings, ...this.audit.warnings];
   }
 
   onDidChange(listener: (kind: ChangeKind) => void): () => void {

@@ -137,15 +137,39 @@ describe('AuditLog', () => {
     assert.deepEqual(again.list(), log.list());
   });
 
-  it('starts empty with a warning on unreadable state', () => {
-    for (const bad of ['nope', { v: 1, e: [[1, 'x', 'fax', 1, '', '', '']] }, { v: 2, e: [] }]) {
+  it('keeps every readable entry, leaving out only malformed rows after keeping a copy', async () => {
+    const store = memoryStore();
+    const seeded = { v: 1, e: [[Date.parse('2026-11-20T10:00:00Z'), 'add_api_key', 'tool', 1, 'openai', 'openai-1', ''], [1, 'x', 'fax', 1, '', '', ''], 'junk', [Date.parse('2026-11-21T10:00:00Z'), 'set_budget', 'command', 1, '', '', '{"daily":1}']] };
+    store.seed(KEY, seeded);
+    const log = new AuditLog(store, { flushDelayMs: 1 });
+    assert.deepEqual(log.list().map((e) => e.action), ['set_budget', 'add_api_key']);
+    assert.deepEqual(log.warnings, ["The audit log (state 'aiKeyManager.audit'): 2 unreadable entries were left out; the stored log was kept in backup 1. The other 2 are kept."]);
+    assert.deepEqual(JSON.parse(store.backups[0].raw), seeded);
+    log.record({ action: 'remove_api_key', via: 'command', ok: true });
+    await log.flush();
+    assert.equal(new AuditLog(store).list().length, 3);
+  });
+
+  it('keeps a copy of a value that is no audit log, then starts a new one', () => {
+    for (const bad of ['nope', { v: 1, e: 'x' }, [1]]) {
       const store = memoryStore();
       store.seed(KEY, bad);
       const log = new AuditLog(store);
-      assert.equal(log.warnings.length, 1);
-      assert.match(log.warnings[0], /unreadable or from a newer version/);
+      assert.deepEqual(log.warnings, ["The stored audit log (state 'aiKeyManager.audit') is unreadable; the stored log was kept in backup 1. Starting a new log."]);
+      assert.deepEqual(JSON.parse(store.backups[0].raw), bad);
       assert.equal(log.list().length, 0);
     }
+  });
+
+  it('never overwrites a newer version’s audit log', async () => {
+    const store = memoryStore();
+    store.seed(KEY, { v: 2, e: [['future']] });
+    const log = new AuditLog(store, { flushDelayMs: 1 });
+    assert.match(log.warnings[0], /written by a newer version of AI Key Manager \(version 2\)\. This version does not change it/);
+    log.record({ action: 'add_api_key', via: 'tool', ok: true });
+    assert.equal(log.list().length, 1, 'kept in memory');
+    await assert.rejects(log.flush(), /newer version/);
+    assert.deepEqual(JSON.parse(store.raw(KEY)), { v: 2, e: [['future']] });
   });
 
   it('rejects an unknown source', () => {

@@ -212,6 +212,27 @@ describe('KeyPool.add', () => {
   });
 });
 
+describe('KeyPool with a damaged stored key list', () => {
+  it('keeps the keys an object-shaped list holds, keeps a copy first, and the next add keeps them', async () => {
+    const w = world();
+    const first = await w.pool.add('anthropic', { apiKey: w.key('anthropic') });
+    const second = await w.pool.add('openai', { apiKey: w.key('openai') });
+    const list = JSON.parse(w.state.raw('aikm.keys.v1')) as unknown[];
+    // As a hand edit or another tool might leave it: an object, with one entry that is no key at all.
+    const damaged = { a: list[0], b: list[1], c: { hello: 'world' } };
+    w.state.seed('aikm.keys.v1', damaged);
+    assert.deepEqual(w.pool.list().map((k) => k.id).sort(), [first.key.id, second.key.id].sort());
+    assert.equal(w.pool.warnings.length, 1);
+    assert.match(w.pool.warnings[0], /^The stored key list \(state 'aikm\.keys\.v1'\) was damaged \(not a list\): 2 key\(s\) are kept, and the stored value was kept in backup 1\./);
+    assert.deepEqual(JSON.parse(w.state.backups[0].raw), damaged);
+    const third = await w.pool.add('google', { apiKey: w.key('google') });
+    assert.deepEqual(w.pool.list().map((k) => k.id).sort(), [first.key.id, second.key.id, third.key.id].sort(), 'nothing was overwritten');
+    assert.ok(Array.isArray(JSON.parse(w.state.raw('aikm.keys.v1'))), 'written back as a list');
+    assert.equal(w.state.backups.length, 1, 'copied once');
+    w.assertStateClean();
+  });
+});
+
 describe('KeyPool env_var keys', () => {
   it('never takes an AIKM_* variable, nor a variable whose value is not that provider’s key, and never says the value', async () => {
     const passphrase = 'correct horse battery staple 1234567890';
