@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { dirname } from 'node:path';
 import type { BudgetConfig } from '../core/budget';
 import { checkPriceOverrides } from '../core/pricing';
+import { PROVIDERS, findProvider } from '../core/providers';
 import type { Settings, SettingsSource } from '../core/service';
 import { writeFileAtomic } from './atomicFile';
 import { withFileLock, type FileLockOptions } from './fileLock';
@@ -126,11 +127,45 @@ function parse(raw: RawConfig, filePath: string): { settings: Settings; warnings
   warnings.push(...prices.warnings);
   const settings: Settings = {
     budget: parseBudget(raw.budget, `${filePath}: budget`, warnings),
-    baseUrls: (raw.baseUrls as Settings['baseUrls'] | undefined) ?? {},
+    baseUrls: parseBaseUrls(raw.baseUrls, `${filePath}: baseUrls`, warnings),
     priceOverrides: prices.overrides,
-    disabledProviders: (raw.disabledProviders as string[] | undefined) ?? [],
+    disabledProviders: parseDisabled(raw.disabledProviders, `${filePath}: disabledProviders`, warnings),
   };
   return { settings, warnings };
+}
+
+/** Provider ids routing must skip: a list of known ids; anything else is dropped with a warning. */
+function parseDisabled(raw: unknown, where: string, warnings: string[]): string[] {
+  if (raw === undefined) return [];
+  const ids = PROVIDERS.map((p) => p.id);
+  if (!Array.isArray(raw)) {
+    warnings.push(`${where} must be a list of provider ids like ["groq", "deepseek"] (got ${describe(raw)}); no provider is disabled until it is fixed.`);
+    return [];
+  }
+  const out: string[] = [];
+  for (const v of raw) {
+    const spec = typeof v === 'string' ? findProvider(v) : undefined;
+    if (spec) out.push(spec.id);
+    else warnings.push(`${where}: ${describe(v)} is not a provider and was ignored; the providers are ${ids.join(', ')}.`);
+  }
+  return out;
+}
+
+/** Base-URL overrides by provider id: strings only; other entries are dropped with a warning. */
+function parseBaseUrls(raw: unknown, where: string, warnings: string[]): Settings['baseUrls'] {
+  if (raw === undefined) return {};
+  if (!isObject(raw)) {
+    warnings.push(`${where} must be an object like { "openai": "https://proxy.example/v1" } (got ${describe(raw)}); the default URLs are used until it is fixed.`);
+    return {};
+  }
+  const out: Settings['baseUrls'] = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const spec = findProvider(k);
+    if (!spec) warnings.push(`${where}: "${k}" is not a provider and was ignored.`);
+    else if (typeof v !== 'string') warnings.push(`${where}.${k} must be a URL string (got ${describe(v)}); the default URL is used.`);
+    else out[spec.id] = v;
+  }
+  return out;
 }
 
 function statSig(path: string): string | undefined {

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FileSettings } from '../../src/headless/settings';
+import { createHeadlessCore } from '../../src/headless/host';
 import { tempRoot } from '../support/tmp';
 
 const CLI = path.resolve(__dirname, '../../../dist/cli.js');
@@ -57,6 +58,27 @@ describe('FileSettings (config.json)', () => {
 
     const notObject = new FileSettings(path.join(home({ budget: 10 }), 'config.json'));
     assert.match(notObject.warnings[0], /budget must be an object like \{ "daily": 10, "monthly": 200 \}/);
+  });
+
+  it('ignores disabledProviders and baseUrls of the wrong type with a warning, and routing still works', async () => {
+    const dir = home({ disabledProviders: 5, baseUrls: ['x'] });
+    const s = new FileSettings(path.join(dir, 'config.json'));
+    assert.deepEqual(s.get().disabledProviders, []);
+    assert.deepEqual(s.get().baseUrls, {});
+    const w = s.warnings.join('\n');
+    assert.match(w, /disabledProviders must be a list of provider ids like \["groq", "deepseek"\] \(got 5\); no provider is disabled until it is fixed\./);
+    assert.match(w, /baseUrls must be an object like \{ "openai": "https:\/\/proxy\.example\/v1" \}/);
+    const mixed = new FileSettings(path.join(home({ disabledProviders: ['groq', 'nope', 7, 'Gemini'], baseUrls: { openai: 'http://127.0.0.1:1/v1', nope: 'x', anthropic: 3 } }), 'config.json'));
+    assert.deepEqual(mixed.get().disabledProviders, ['groq', 'google']);
+    assert.deepEqual(mixed.get().baseUrls, { openai: 'http://127.0.0.1:1/v1' });
+    assert.equal(mixed.warnings.length, 4, mixed.warnings.join('\n'));
+    // The whole headless core over that config: routing answers instead of "includes is not a function".
+    const host = createHeadlessCore({ AIKM_HOME: dir });
+    try {
+      assert.equal(host.core.route({ taskType: 'chat' }).provider, 'local');
+    } finally {
+      await host.close();
+    }
   });
 
   it('the CLI warns on stderr at startup about a budget it cannot use', () => {
