@@ -30,6 +30,24 @@ export interface LedgerOptions {
   latencySampleSize?: number;
   /** Distinct provider×model pairs tracked; further models are counted as '(other)'. Default 300. */
   maxModels?: number;
+  /** Where each accepted event is written before record() returns (headless), so a crash loses none. */
+  journal?: LedgerJournal;
+}
+
+/**
+ * An append-only record of accepted events that outlives the process (a file headless). The ledger
+ * appends each event before record() returns, and says which part is saved; the stored ledger keeps,
+ * per journal, the last sequence number it holds, so replaying a journal never counts an event twice.
+ */
+export interface LedgerJournal {
+  /** Unique per process. */
+  readonly id: string;
+  /** Writes the event durably enough to survive the process being killed; its sequence number (1, 2, …). Throws when it cannot. */
+  append(event: UsageEvent): number;
+  /** Events up to `seq` are in the stored ledger. */
+  committed(seq: number): void;
+  /** Whether the journal `id` (this or another process's) still exists; markers of gone journals are dropped. */
+  exists(id: string): boolean;
 }
 
 export interface Totals {
@@ -178,6 +196,8 @@ interface StoredLedger {
   mo: Record<string, number[]>;
   r: StoredRecent[];
   s: StoredProvider[];
+  /** Journal id → last sequence number held (LedgerJournal); absent when none. */
+  j?: Record<string, number>;
 }
 
 const MIN_RETENTION_DAYS = 95;
@@ -265,11 +285,17 @@ class LedgerData {
   /** Record order, oldest first; may hold up to twice the limit (trimmed lazily). */
   recent: UsageEvent[] = [];
   providers = new Map<string, ProviderState>();
+  /** Journal id → the last sequence number of that journal this set holds. */
+  journals = new Map<string, number>();
 
   constructor(private readonly limits: Limits) {}
 
   get isEmpty(): boolean {
-    return this.models.length === 0 && this.recent.length === 0 && this.providers.size === 0;
+    return this.models.length === 0 && this.recent.length === 0 && this.providers.size === 0 && this.journals.size === 0;
+  }
+
+  noteJournal(id: string, seq: number): void {
+    if (seq > (this.journals.get(id) ?? 0)) this.journals.set(id, seq);
   }
 
   modelId(provider: string, model: string): number {
@@ -360,6 +386,7 @@ class LedgerData {
   /** Adds everything in `other` (recorded elsewhere or later) to this set. `other` is not changed. */
   mergeFrom(other: LedgerData): void {
     if (other.isEmpty) return;
+    for (const [id, seq] of other.journals) this.noteJournal(id, seq);
     for (const [k, b] of other.days) this.addRollups(this.days, k, b.byModel, other.models);
     for (const [k, b] of other.months) this.addRollups(this.months, k, b.byModel, other.models);
     for (const [name, o] of other.providers) {
@@ -465,7 +492,8 @@ class LedgerData {
       st.lastErrorMessage,
       lastN(st.latencies, this.limits.latencySampleSize),
     ]);
-    return { v: SCHEMA_VERSION, w: writerId, p, m, d, mo, r, s };
+    const j = this.journals.size > 0 ? Object.fromEntries(this.journals) : undefined;
+    return { v: SCHEMA_VERSION, w: writerId, p, m, d, mo, r, s, ...(j ? { j } : {}) };
   }
 
   /**
@@ -562,6 +590,9 @@ class LedgerData {
     }
     this.recent = lastN(this.recent, this.limits.recentLimit);
 
+    if (typeof s.j === 'object' && s.j !== null && !Array.isArray(s.j)) {
+      for (const [id, seq] of Object.entries(s.j)) if (isCount(seq)) this.noteJournal(id, seq);
+    }
     if (s.s !== undefined && !Array.isArray(s.s)) bad('the provider statistics table');
     for (const row of Array.isArray(s.s) ? (s.s as unknown[]) : []) {
       const fields = Array.isArray(row) && row.length === 7 ? (row as unknown[]) : undefined;
@@ -593,6 +624,7 @@ export class Ledger {
   private readonly monthlyRetentionMonths: number;
   private readonly latencySampleSize: number;
   private readonly writer: CoalescedWriter;
+  private readonly journal: LedgerJournal | undefined;
 
   /** What queries see: the stored state this process last read or wrote, plus everything recorded since. */
   private data: LedgerData;
@@ -634,6 +666,7 @@ export class Ledger {
     }
     this.timeZone = tz;
     this.writer = new CoalescedWriter(this.stateKey, () => this.save(), opts.flushDelayMs ?? 250, (err) => this.emitError(err));
+    this.journal = opts.journal;
     this.data = new LedgerData(this.limits);
     this.pending = new LedgerData(this.limits);
     this.load();
@@ -643,6 +676,30 @@ export class Ledger {
 
   /** Adds one event in memory and schedules a coalesced save. Throws RangeError on malformed events. */
   record(event: UsageEvent): void {
+    this.add(event, undefined);
+  }
+
+  /**
+   * Records the events of another process's journal that the stored ledger does not hold yet (its
+   * sequence numbers above the stored marker), and marks them held. Returns how many were added.
+   */
+  replay(journalId: string, entries: Iterable<{ seq: number; event: UsageEvent }>): number {
+    this.sync();
+    const held = this.data.journals.get(journalId) ?? 0;
+    let added = 0;
+    for (const { seq, event } of entries) {
+      if (seq <= held) continue;
+      try {
+        this.add(event, { id: journalId, seq });
+        added++;
+      } catch {
+        // a malformed line of a torn write: nothing to replay
+      }
+    }
+    return added;
+  }
+
+  private add(event: UsageEvent, replayed: { id: string; seq: number } | undefined): void {
     if (this.readOnly) throw new Error(this.readOnly);
     // The canonical form (what toISOString() gives, and what the core records) is parsed without
     // Date.parse and kept as it is; anything else Date.parse accepts is normalized.
@@ -691,8 +748,14 @@ export class Ledger {
     if (event.taskType && TASK_TYPE_SET.has(event.taskType)) stored.taskType = event.taskType;
     if (!success) stored.error = clip(redactSecrets(event.error ?? 'Request failed'), MAX_ERROR_CHARS);
     Object.freeze(stored);
+    // Journaled first: if that fails, nothing is recorded (and the caller says so).
+    const mark = replayed ?? (this.journal ? { id: this.journal.id, seq: this.journal.append(stored) } : undefined);
     this.data.add(stored, ms, costNanos, latency, granularity, period);
     this.pending.add(stored, ms, costNanos, latency, granularity, period);
+    if (mark) {
+      this.data.noteJournal(mark.id, mark.seq);
+      this.pending.noteJournal(mark.id, mark.seq);
+    }
 
     this.writer.markDirty();
     if (this.changeListeners.size > 0) this.emitChange({ kind: 'record', event: stored });
@@ -959,6 +1022,7 @@ export class Ledger {
     this.saving = batch;
     this.todayKey(false); // compacts if the day changed since the last record
     const writerId = newWriterId();
+    this.pruneJournals(this.data);
     // Right now `data` is exactly the stored state it was built on plus `batch`.
     const current = this.data.encode(writerId);
     let adopted: LedgerData | undefined;
@@ -969,8 +1033,14 @@ export class Ledger {
       // Even a reset never replaces a newer version's history.
       const read = this.readStored(stored, 'save');
       if (read === undefined) return current; // unreadable, and a copy was kept: replaced
-      const base = reset ? new LedgerData(this.limits) : read;
+      let base = read;
+      if (reset) {
+        // Usage goes; which journal events it held stays, or a replay would bring them back.
+        base = new LedgerData(this.limits);
+        for (const [id, seq] of read.journals) base.noteJournal(id, seq);
+      }
       base.mergeFrom(batch);
+      this.pruneJournals(base);
       adopted = this.compacted(base);
       return base.encode(writerId);
     };
@@ -990,6 +1060,14 @@ export class Ledger {
       adopted.mergeFrom(this.pending);
       this.data = adopted;
     }
+    const mine = this.journal ? batch.journals.get(this.journal.id) : undefined;
+    if (mine !== undefined) this.journal!.committed(mine);
+  }
+
+  /** Drops the markers of journals that are gone (replayed and deleted): they can never be replayed again. */
+  private pruneJournals(set: LedgerData): void {
+    if (!this.journal) return;
+    for (const id of set.journals.keys()) if (id !== this.journal.id && !this.journal.exists(id)) set.journals.delete(id);
   }
 
   /** Picks up usage another writer saved to the store since this ledger last read or wrote it. */

@@ -5,7 +5,7 @@ import { systemClock } from './ports';
 import type { TaskType, UsageEvent, CostBreakdown } from './types';
 import { TASK_TYPES } from './types';
 import { KeyPool, KeyError, type KeyInput, type KeyView } from './keys';
-import { Ledger, NANOS_PER_USD } from './ledger';
+import { Ledger, NANOS_PER_USD, type LedgerJournal } from './ledger';
 import { dayKey } from './calendar';
 import { AuditLog, type AuditVia } from './audit';
 import { checkBudget, type BudgetConfig } from './budget';
@@ -47,6 +47,8 @@ export interface CoreOptions {
   discoverEnvKeys?: boolean;
   fetchImpl?: typeof fetch;
   validationTimeoutMs?: number;
+  /** Where accepted usage is written before track() returns (headless), so a crash loses none. */
+  journal?: LedgerJournal;
 }
 
 export interface ValidateResult {
@@ -113,7 +115,7 @@ export class AiKeyManagerCore {
     this.clock = opts.clock ?? systemClock;
     this.timeZone = opts.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
     this.keys = new KeyPool(opts.vault, opts.state, { clock: this.clock, env: opts.env, discoverEnv: opts.discoverEnvKeys });
-    this.ledger = new Ledger(opts.ledgerState, { clock: this.clock, timeZone: this.timeZone });
+    this.ledger = new Ledger(opts.ledgerState, { clock: this.clock, timeZone: this.timeZone, journal: opts.journal });
     this.audit = new AuditLog(opts.state, { clock: this.clock });
     this.pricing = new PricingService({ now: () => this.clock.now() });
     this.applyPriceOverrides();

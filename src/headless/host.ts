@@ -6,6 +6,7 @@ import { AiKeyManagerCore } from '../core/service';
 import { EncryptedFileVault } from './fileVault';
 import { FileStateStore } from './fileState';
 import { FileSettings } from './settings';
+import { FileJournal, removeStaleTempFiles, replayJournals } from './journal';
 
 export function aikmHome(env: NodeJS.ProcessEnv = process.env): string {
   return env.AIKM_HOME?.trim() || join(os.homedir(), '.ai-key-manager');
@@ -28,7 +29,10 @@ export function createHeadlessCore(env: NodeJS.ProcessEnv = process.env): Headle
   const timeout = validationTimeout(env.AIKM_VALIDATION_TIMEOUT_MS);
   const settings = new FileSettings(join(home, 'config.json'));
   const vault = new EncryptedFileVault(join(home, 'vault.json'), env.AIKM_PASSPHRASE || undefined);
+  const journalDir = join(home, 'journal');
+  const journal = new FileJournal(journalDir);
   const core = new AiKeyManagerCore({
+    journal,
     vault,
     state,
     ledgerState,
@@ -42,10 +46,19 @@ export function createHeadlessCore(env: NodeJS.ProcessEnv = process.env): Headle
     home,
     // The core re-checks price overrides, but FileSettings already dropped the bad ones and says where.
     warnings: [...timeout.warnings, ...settings.warnings, ...state.warnings, ...ledgerState.warnings, ...core.ledger.warnings, ...core.warnings],
-    prepare: async () => [...permissionWarnings(home), ...(await vault.unlock())],
+    prepare: async () => {
+      const stale = removeStaleTempFiles([home, journalDir]);
+      return [
+        ...permissionWarnings(home),
+        ...(stale > 0 ? [`Removed ${stale} temporary file(s) left by a process that was stopped while writing.`] : []),
+        ...(await replayJournals(journalDir, core.ledger, journal)),
+        ...(await vault.unlock()),
+      ];
+    },
     close: async () => {
       await core.flush();
       await Promise.all([state.flush(), ledgerState.flush()]);
+      journal.close();
       core.dispose();
     },
   };

@@ -68,7 +68,8 @@ describe('two headless processes sharing one AIKM_HOME', () => {
     const vault = new EncryptedFileVault(path.join(home, 'vault.json'), PASSPHRASE);
     assert.equal(await vault.get(secretName(addedA.key.id)), CANARY.anthropic);
     assert.equal(await vault.get(secretName(addedB.key.id)), CANARY.openai);
-    assert.deepEqual(fs.readdirSync(home).sort(), ['config.json', 'ledger.json', 'state.json', 'vault.json'], 'no lock or temp files left');
+    assert.deepEqual(fs.readdirSync(home).sort(), ['config.json', 'journal', 'ledger.json', 'state.json', 'vault.json'], 'no lock or temp files left');
+    assert.deepEqual(fs.readdirSync(path.join(home, 'journal')), [], 'every journal emptied and removed once saved');
   });
 
   it('two real `node dist/cli.js mcp` processes (SDK stdio clients): keys, usage and audit of both survive', async () => {

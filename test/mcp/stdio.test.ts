@@ -160,7 +160,16 @@ describe('stdio MCP server: every tool, resource and prompt, and malformed input
   const SECRETS = [CANARY.anthropic, CANARY.anthropicRotated, CANARY.openai];
 
   /** Every file in AIKM_HOME with its content, to prove malformed input changed nothing. */
-  const disk = (): string => JSON.stringify(fs.readdirSync(home).sort().map((f) => [f, fs.readFileSync(path.join(home, f), 'utf8')]));
+  // Every file under the home (lock files come and go while a save runs), with its content.
+  const disk = (): string =>
+    JSON.stringify(
+      fs
+        .readdirSync(home, { recursive: true })
+        .map(String)
+        .filter((f) => !f.endsWith('.lock'))
+        .sort()
+        .flatMap((f) => (fs.statSync(path.join(home, f), { throwIfNoEntry: false })?.isFile() ? [[f, fs.readFileSync(path.join(home, f), 'utf8')]] : [])),
+    );
 
   before(async () => {
     fake = await startFakeProviders({ keys: { [CANARY.anthropic]: 'valid', [CANARY.anthropicRotated]: 'valid', [CANARY.openai]: 'valid' } });
