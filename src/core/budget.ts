@@ -1,5 +1,6 @@
 // Daily and monthly budget status from the usage ledger, in local calendar periods.
 import { addDays, dayBounds, monthBounds } from './calendar';
+import { formatUsdLimit } from './money';
 import type { Ledger } from './ledger';
 
 export interface BudgetConfig {
@@ -57,6 +58,42 @@ export interface BudgetStatus {
  * worth, not a 30th of the month.
  */
 export const BURN_RATE_DAYS = 7;
+
+/** The largest limit accepted, in USD. */
+export const MAX_LIMIT_USD = 10_000_000;
+
+/**
+ * Why `value` cannot be a daily or monthly limit, or undefined when it can: a finite number of
+ * US dollars in whole cents, 0 (no limit) or from $0.01 to MAX_LIMIT_USD. (1e-320 was saved once,
+ * and every budget reply then failed on an infinite percentage.)
+ */
+export function limitProblem(value: unknown): string | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return 'must be a number of US dollars, e.g. 10 or 12.50';
+  if (value < 0) return 'must be 0 (no limit) or more';
+  if (value > MAX_LIMIT_USD) return `must be at most ${MAX_LIMIT_USD.toLocaleString('en-US')}`;
+  if (value !== 0 && value < 0.01) return 'must be 0 (no limit) or at least 0.01 (one cent)';
+  if (Math.abs(value * 100 - Math.round(value * 100)) > 1e-6) return 'must be in whole cents, e.g. 12.50';
+  return undefined;
+}
+
+/**
+ * What a budget change loosens: a limit raised or removed, enforcement turned off, or alerts moved
+ * later. Tightening (lower limits, enforcement on) is never listed.
+ */
+export function loosenedBy(current: BudgetConfig, patch: Partial<BudgetConfig>): string[] {
+  const out: string[] = [];
+  const limit = (name: 'daily' | 'monthly'): void => {
+    const next = patch[name];
+    if (next === undefined || next === current[name]) return;
+    if (next === 0 && current[name] > 0) out.push(`remove the ${name} limit of ${formatUsdLimit(current[name])}`);
+    else if (current[name] > 0 && next > current[name]) out.push(`raise the ${name} limit from ${formatUsdLimit(current[name])} to ${formatUsdLimit(next)}`);
+  };
+  limit('daily');
+  limit('monthly');
+  if (patch.enforce === false && current.enforce) out.push('turn budget enforcement off');
+  if (patch.alertThreshold !== undefined && patch.alertThreshold > current.alertThreshold) out.push(`move the alert from ${Math.round(current.alertThreshold * 100)}% to ${Math.round(patch.alertThreshold * 100)}%`);
+  return out;
+}
 
 const DEFAULT_THRESHOLD = 0.8;
 // Sub-micro-dollar slack so 8 of 10 at 0.8 alerts despite float rounding.

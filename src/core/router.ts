@@ -137,7 +137,7 @@ export class Router {
       if (this.unavailable(spec, budget)) continue;
       for (const model of spec.models[task] ?? []) {
         const cost = this.cost(spec, model, tokens);
-        if (cost !== undefined && !this.overBudget(cost, budget)) out.push({ provider: spec.id, model, estimatedCost: cost });
+        if (cost !== undefined && !this.overBudget(this.budgetCost(spec, model, task, cost), budget)) out.push({ provider: spec.id, model, estimatedCost: cost });
       }
     }
     return out;
@@ -167,7 +167,7 @@ export class Router {
         limits.add('above max_cost');
         continue;
       }
-      if (this.overBudget(cost, budget)) {
+      if (this.overBudget(this.budgetCost(spec, model, task, cost), budget)) {
         limits.add('over the remaining budget');
         continue;
       }
@@ -205,6 +205,16 @@ export class Router {
       return `over budget: the ${budget.day.exceeded ? 'daily' : 'monthly'} limit is reached and enforcement is on`;
     }
     return undefined;
+  }
+
+  /**
+   * The cost checked against an enforced budget: a paid model needs a positive estimate, so one of
+   * $0 (no tokens given, say) is replaced by the task's typical request. With $0.99 of $1 spent,
+   * an estimate of 0 tokens routed to a paid model.
+   */
+  private budgetCost(spec: ProviderSpec, model: string, task: TaskType, cost: number): number {
+    if (cost > 0 || spec.id === 'local') return cost;
+    return this.cost(spec, model, SAMPLE_TOKENS[task]) ?? cost;
   }
 
   private overBudget(cost: number, budget: RouterBudget): boolean {

@@ -8,7 +8,7 @@ import { KeyPool, KeyError, type KeyInput, type KeyView } from './keys';
 import { Ledger, NANOS_PER_USD, type LedgerJournal } from './ledger';
 import { dayKey } from './calendar';
 import { AuditLog, type AuditVia } from './audit';
-import { checkBudget, type BudgetConfig } from './budget';
+import { checkBudget, limitProblem, type BudgetConfig } from './budget';
 import { PricingService, UnknownModelError, checkPriceOverrides, type PriceOverride, type TokenCounts } from './pricing';
 import { countTokens, countTokensAsync, TextTooLongError, type TokenCount } from './tokenize';
 import { HealthTracker } from './health';
@@ -23,6 +23,8 @@ export interface Settings {
   baseUrls: Record<string, string | undefined>;
   priceOverrides: PriceOverride[];
   disabledProviders: string[];
+  /** Headless config.json: an agent (MCP) may loosen the budget without the user. Default false. */
+  allowAgentBudgetChanges?: boolean;
 }
 
 export interface SettingsSource {
@@ -370,11 +372,23 @@ export class AiKeyManagerCore {
     return { ...this.opts.settings.get().budget };
   }
 
+  /** Whether config.json lets an agent loosen the budget without asking the user (headless only). */
+  agentMayLoosenBudget(): boolean {
+    return this.opts.settings.get().allowAgentBudgetChanges === true;
+  }
+
   async setBudget(patch: Partial<BudgetConfig>, via: AuditVia) {
     for (const [k, v] of Object.entries(patch)) {
-      if (k === 'enforce') continue;
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new InputError(`Budget ${k} must be a number ≥ 0 (got ${String(v)}).`);
-      if (k === 'alertThreshold' && (v <= 0 || v > 1)) throw new InputError('alertThreshold must be between 0 and 1, e.g. 0.8 for 80%.');
+      if (k === 'enforce') {
+        if (typeof v !== 'boolean') throw new InputError(`Budget enforce must be true or false (got ${String(v)}).`);
+        continue;
+      }
+      if (k === 'alertThreshold') {
+        if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 1) throw new InputError(`alertThreshold must be between 0 and 1, e.g. 0.8 for 80% (got ${String(v)}).`);
+        continue;
+      }
+      const problem = limitProblem(v);
+      if (problem) throw new InputError(`Budget ${k} ${problem} (got ${String(v)}).`);
     }
     await this.opts.settings.setBudget(patch);
     this.audit.record({ action: 'set_budget', via, ok: true, detail: JSON.stringify(patch) });

@@ -4,7 +4,7 @@
 // a replaced file and load it again, and set_budget changes the file as it is now, under its lock.
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
-import type { BudgetConfig } from '../core/budget';
+import { limitProblem, type BudgetConfig } from '../core/budget';
 import { checkPriceOverrides } from '../core/pricing';
 import { PROVIDERS, findProvider } from '../core/providers';
 import type { Settings, SettingsSource } from '../core/service';
@@ -130,7 +130,11 @@ function parse(raw: RawConfig, filePath: string): { settings: Settings; warnings
     baseUrls: parseBaseUrls(raw.baseUrls, `${filePath}: baseUrls`, warnings),
     priceOverrides: prices.overrides,
     disabledProviders: parseDisabled(raw.disabledProviders, `${filePath}: disabledProviders`, warnings),
+    allowAgentBudgetChanges: raw.allowAgentBudgetChanges === true,
   };
+  if (raw.allowAgentBudgetChanges !== undefined && typeof raw.allowAgentBudgetChanges !== 'boolean') {
+    warnings.push(`${filePath}: allowAgentBudgetChanges must be true or false, without quotes (got ${describe(raw.allowAgentBudgetChanges)}); agents cannot loosen the budget until it is fixed.`);
+  }
   return { settings, warnings };
 }
 
@@ -193,10 +197,11 @@ function parseBudget(raw: unknown, where: string, warnings: string[]): BudgetCon
   for (const period of ['daily', 'monthly'] as const) {
     const v = raw[period];
     if (v === undefined) continue;
-    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) budget[period] = v;
+    const problem = limitProblem(v);
+    if (problem === undefined) budget[period] = v as number;
     else {
       warnings.push(
-        `${where}.${period} must be a number of US dollars ≥ 0 (0 = no limit), e.g. "${period}": 10 (got ${describe(v)}${typeof v === 'string' ? ': remove the quotes' : ''}). No ${period} limit applies until it is fixed.`,
+        `${where}.${period} must be a number of US dollars ≥ 0 (0 = no limit) in whole cents, e.g. "${period}": 10 (got ${describe(v)}${typeof v === 'string' ? ': remove the quotes' : `: it ${problem}`}). No ${period} limit applies until it is fixed.`,
       );
     }
   }

@@ -1,7 +1,7 @@
 // The one table of MCP tools: each tool's zod input/output schema sits beside its handler.
 import { z } from 'zod';
 import type { AiKeyManagerCore } from '../core/service';
-import type { BudgetStatus } from '../core/budget';
+import { loosenedBy, type BudgetStatus } from '../core/budget';
 import type { AuditVia } from '../core/audit';
 import { TASK_TYPES } from '../core/types';
 import { findProvider, getProvider, providerIds } from '../core/providers';
@@ -16,6 +16,11 @@ export interface ToolContext {
    * the answer may name another provider: the user pasted a key clearly of that provider's shape.
    */
   askSecret?: (request: { provider: string; purpose: 'add' | 'rotate' }) => Promise<{ secret: string; provider: string } | undefined>;
+  /**
+   * Asks the user whether an agent may loosen the budget (`what` says how), in VS Code a modal.
+   * Absent headless, where config.json's allowAgentBudgetChanges decides.
+   */
+  confirmBudgetLoosening?: (what: string) => Promise<boolean>;
 }
 
 export interface ToolReply<O> {
@@ -561,10 +566,10 @@ export const TOOLS = [
   tool({
     name: 'set_budget',
     title: 'Set budget',
-    description: 'Set the daily and/or monthly limit in USD (0 = none), the alert threshold (0–1) and whether routing enforces it.',
+    description: 'Set the daily and/or monthly limit in USD (0 = none), the alert threshold (0–1) and whether routing enforces it. Tightening is always allowed; loosening (a higher or no limit, enforcement off, a later alert) needs the user: in VS Code they are asked, headless it is refused unless config.json allows it.',
     input: {
-      daily: z.number().min(0).max(1_000_000).optional(),
-      monthly: z.number().min(0).max(10_000_000).optional(),
+      daily: z.number().min(0).max(1_000_000).optional().describe('USD in whole cents; 0 = no limit. Raising or removing a limit needs the user'),
+      monthly: z.number().min(0).max(10_000_000).optional().describe('USD in whole cents; 0 = no limit. Raising or removing a limit needs the user'),
       alert_threshold: z.number().gt(0).max(1).optional(),
       enforce: z.boolean().optional(),
     },
@@ -575,6 +580,19 @@ export const TOOLS = [
         Object.entries({ daily: a.daily, monthly: a.monthly, alertThreshold: a.alert_threshold, enforce: a.enforce }).filter(([, v]) => v !== undefined),
       );
       if (Object.keys(patch).length === 0) throw new Error('Nothing to set: give daily, monthly, alert_threshold or enforce.');
+      // The budget limits the agent asking: loosening it needs the user. Tightening never does.
+      const loosening = loosenedBy(ctx.core.budgetSettings(), patch);
+      if (loosening.length > 0) {
+        const what = loosening.join(', ');
+        if (ctx.confirmBudgetLoosening) {
+          if (!(await ctx.confirmBudgetLoosening(what))) throw new Error(`The user did not allow this change (${what}). Nothing was changed. Lowering limits or turning enforcement on needs no confirmation.`);
+        } else if (!ctx.core.agentMayLoosenBudget()) {
+          throw new Error(
+            `An agent cannot ${what} without the user. Nothing was changed. The user can change the budget in config.json in AIKM_HOME, ` +
+              'or allow agents to do it with "allowAgentBudgetChanges": true there. Lowering limits or turning enforcement on is always allowed.',
+          );
+        }
+      }
       const b = budgetWire(await ctx.core.setBudget(patch, ctx.via));
       return { structured: b, text: `Budget updated. ${budgetLine(b)}.` };
     },

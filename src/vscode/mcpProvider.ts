@@ -25,7 +25,13 @@ export class McpServerController implements vscode.McpServerDefinitionProvider<v
       this.host = (async () => {
         const { startHttpHost, createMcpServer } = await import('../mcp/index');
         const host = await startHttpHost({
-          createServer: () => createMcpServer({ core: this.core, via: 'tool', askSecret: ({ provider, purpose }) => askForKey(provider, purpose, { offerOther: purpose === 'add' }) }),
+          createServer: () =>
+            createMcpServer({
+              core: this.core,
+              via: 'tool',
+              askSecret: ({ provider, purpose }) => askForKey(provider, purpose, { offerOther: purpose === 'add' }),
+              confirmBudgetLoosening: (what) => confirmLoosening(what),
+            }),
           log: (m) => this.log.info(m),
         });
         this.changed.fire();
@@ -78,4 +84,15 @@ export class McpServerController implements vscode.McpServerDefinitionProvider<v
     void this.stop();
     this.changed.dispose();
   }
+}
+
+/** A modal: an agent may loosen the budget that limits it only if the user says so here. */
+async function confirmLoosening(what: string): Promise<boolean> {
+  const allow = 'Allow';
+  const choice = await vscode.window.showWarningMessage(
+    `An agent wants to ${what}.`,
+    { modal: true, detail: 'AI Key Manager budgets limit what agents spend. Allow this only if you asked for it. Lowering limits never needs this question.' },
+    allow,
+  );
+  return choice === allow;
 }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { BudgetConfig } from '../core/budget';
+import { limitProblem, type BudgetConfig } from '../core/budget';
 import { checkPriceOverrides } from '../core/pricing';
 import type { Settings, SettingsSource } from '../core/service';
 import { PROVIDERS } from '../core/providers';
@@ -12,6 +12,7 @@ export class VsCodeSettings implements SettingsSource, vscode.Disposable {
   private readonly sub: vscode.Disposable;
   private reported = '';
   private problems: string[] = [];
+  private limitProblems: string[] = [];
 
   /** `onWarning` hears each problem with the settings once (until it is fixed and comes back). */
   constructor(private readonly onWarning: (message: string) => void = () => undefined) {
@@ -26,10 +27,19 @@ export class VsCodeSettings implements SettingsSource, vscode.Disposable {
       const v = c.get<number>(k, d);
       return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : d;
     };
+    // A limit that is no whole number of cents (1e-320, say) is no limit, and reported.
+    const limit = (k: string): number => {
+      const v = c.get<unknown>(k, 0);
+      const problem = limitProblem(v);
+      if (problem === undefined) return v as number;
+      this.limitProblems.push(`${SECTION}.${k} ${problem} (got ${String(v)}); no limit applies until it is fixed.`);
+      return 0;
+    };
+    this.limitProblems = [];
     return {
       budget: {
-        daily: num('budget.daily', 0),
-        monthly: num('budget.monthly', 0),
+        daily: limit('budget.daily'),
+        monthly: limit('budget.monthly'),
         alertThreshold: Math.min(1, Math.max(0.01, num('budget.alertThreshold', 0.8))),
         enforce: c.get<boolean>('budget.enforce', false),
       },
@@ -46,7 +56,9 @@ export class VsCodeSettings implements SettingsSource, vscode.Disposable {
 
   /** The valid entries of aiKeyManager.pricing.overrides; invalid ones are dropped and reported. */
   private priceOverrides(c: vscode.WorkspaceConfiguration) {
-    const { overrides, warnings } = checkPriceOverrides(c.get<unknown>('pricing.overrides', []), `${SECTION}.pricing.overrides`);
+    const checked = checkPriceOverrides(c.get<unknown>('pricing.overrides', []), `${SECTION}.pricing.overrides`);
+    const overrides = checked.overrides;
+    const warnings = [...this.limitProblems, ...checked.warnings];
     this.problems = warnings;
     const key = warnings.join('\n');
     if (key !== this.reported) {

@@ -212,6 +212,20 @@ describe('Router: budget and max_cost', () => {
     assert.match(skippedWhy(w.router.route({ taskType: 'chat' }), 'openai') ?? '', /monthly limit/);
   });
 
+  it('under enforcement a paid route needs a positive estimate: 0 tokens are priced as the task’s typical request', async () => {
+    const w = await world();
+    // A hundredth of a cent left: less than a typical code_generation request costs on any paid model here.
+    const left = 0.0001;
+    for (const p of ['anthropic', 'openai', 'google']) assert.ok(cost(w, p, firstModel(p, 'code_generation'), SAMPLE_TOKENS.code_generation) > left);
+    w.setBudget({ enforce: true, day: { limit: 1, remaining: left, exceeded: false }, month: noLimit });
+    const d = w.router.route({ taskType: 'code_generation', estimatedInputTokens: 0, estimatedOutputTokens: 0 });
+    assert.equal(d.provider, 'local', `routed to ${d.provider}/${d.model} with an estimate of $0`);
+    assert.match(skippedWhy(d, 'anthropic') ?? '', /would exceed the remaining budget/);
+    // Not enforced: the estimate given is the estimate used.
+    w.setBudget({ enforce: false, day: { limit: 1, remaining: left, exceeded: false }, month: noLimit });
+    assert.equal(w.router.route({ taskType: 'code_generation', estimatedInputTokens: 0, estimatedOutputTokens: 0 }).provider, 'anthropic');
+  });
+
   it('without enforcement an exceeded budget skips nothing', async () => {
     const w = await world();
     w.setBudget({ enforce: false, day: exceeded, month: exceeded });

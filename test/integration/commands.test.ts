@@ -135,7 +135,7 @@ describe('commands', () => {
     assert.match(again.error ?? '', /already stored/);
     assertNoLeak(again, [dup], 'error');
     const bad = await run('setBudget', { daily: -5 });
-    assert.match(bad.error ?? '', /daily must be a number ≥ 0/);
+    assert.match(bad.error ?? '', /Budget daily must be 0 \(no limit\) or more \(got -5\)/);
   });
 
   it('rotateKey replaces the secret and keeps the old one for rollback', async () => {

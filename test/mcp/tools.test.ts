@@ -362,8 +362,33 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     const r = await ok<RouteOut>('route_request', { task_type: 'code_generation' });
     assert.equal(r.provider, 'local', 'an exceeded, enforced budget leaves only the free local provider');
     assert.match(r.skipped.find((s) => s.provider === 'anthropic')?.why ?? '', /over budget/);
+    // The agent the budget limits cannot lift it (headless: refused unless config.json allows it).
+    for (const [args, what] of [
+      [{ enforce: false }, /turn budget enforcement off/],
+      [{ daily: 0 }, /remove the daily limit of \$0\.05/],
+      [{ daily: 1_000_000 }, /raise the daily limit from \$0\.05 to \$1,000,000/],
+      [{ monthly: 0, daily: 0.01 }, /remove the monthly limit of \$100/],
+      [{ alert_threshold: 1 }, /move the alert from 80% to 100%/],
+    ] as const) {
+      const refused = await call('set_budget', args);
+      assert.equal(refused.isError, true, JSON.stringify(args));
+      assert.match(textOf(refused), what);
+      assert.match(textOf(refused), /without the user\. Nothing was changed\. The user can change the budget in config\.json in AIKM_HOME, or allow agents to do it with "allowAgentBudgetChanges": true there/);
+    }
+    assert.deepEqual(t.settings.get().budget, { daily: 0.05, monthly: 100, alertThreshold: 0.8, enforce: true }, 'nothing was loosened');
+    // Tightening needs nobody.
+    assert.equal((await ok<BudgetOut>('set_budget', { daily: 0.04, monthly: 50 })).day.limit, 0.04);
+    // A limit that is not whole cents (1e-320 once broke every budget reply) is refused.
+    for (const daily of [1e-320, 0.001, 0.015]) {
+      const bad = await call('set_budget', { daily });
+      assert.equal(bad.isError, true, String(daily));
+      assert.match(textOf(bad), /Budget daily must be (0 \(no limit\) or at least 0\.01|in whole cents)/);
+    }
+    // With the user's permission in config.json, an agent may loosen it.
+    t.settings.update({ allowAgentBudgetChanges: true });
     await ok('set_budget', { enforce: false, daily: 0 });
     assert.equal(t.settings.get().budget.daily, 0);
+    t.settings.update({ allowAgentBudgetChanges: false });
   });
 
   it('rotate_key keeps the previous key for rollback; rollback_key restores it', async () => {
