@@ -32,6 +32,8 @@ export interface PeriodStatus {
    * time left in it.
    */
   projected: number;
+  /** Requests in the period to models with no known price, and their tokens: not in `spent`. */
+  unpriced: { requests: number; tokens: number };
 }
 
 /** The rate projections use: the average daily spend of the trailing window, days without spend as $0. */
@@ -116,8 +118,8 @@ export function checkBudget(ledger: Ledger, config: BudgetConfig, now: Date, tim
   // Local days, as the window counts them (a 23- or 25-hour day is one day).
   const dayLeft = (day.end - t) / (day.end - day.start);
   const monthLeft = dayLeft + (month.days - Number(day.key.slice(8, 10)));
-  const dayStatus = periodStatus('day', day.key, ledger.spentIn(day.key), config.daily, threshold, burnRate.usdPerDay * dayLeft);
-  const monthStatus = periodStatus('month', month.key, ledger.spentIn(month.key), config.monthly, threshold, burnRate.usdPerDay * monthLeft);
+  const dayStatus = periodStatus('day', day.key, ledger.spentIn(day.key), config.daily, threshold, burnRate.usdPerDay * dayLeft, ledger.unpricedIn(day.key));
+  const monthStatus = periodStatus('month', month.key, ledger.spentIn(month.key), config.monthly, threshold, burnRate.usdPerDay * monthLeft, ledger.unpricedIn(month.key));
   return {
     day: dayStatus,
     month: monthStatus,
@@ -128,7 +130,7 @@ export function checkBudget(ledger: Ledger, config: BudgetConfig, now: Date, tim
   };
 }
 
-function periodStatus(period: 'day' | 'month', key: string, spent: number, rawLimit: number, threshold: number, rest: number): PeriodStatus {
+function periodStatus(period: 'day' | 'month', key: string, spent: number, rawLimit: number, threshold: number, rest: number, unpriced: { requests: number; tokens: number }): PeriodStatus {
   const limit = Number.isFinite(rawLimit) && rawLimit > 0 ? rawLimit : null;
   return {
     period,
@@ -140,6 +142,7 @@ function periodStatus(period: 'day' | 'month', key: string, spent: number, rawLi
     alert: limit !== null && spent >= threshold * limit - EPSILON,
     exceeded: limit !== null && spent >= limit - EPSILON,
     projected: roundMicros(spent + rest),
+    unpriced,
   };
 }
 

@@ -370,8 +370,9 @@ function validationText(core: AiKeyManagerCore, k: KeyView): string {
 function budgetLines(b: BudgetStatus): string[] {
   const period = (p: PeriodStatus, name: string): string => {
     const flag = p.exceeded ? ' **exceeded**' : p.alert ? ' **near the limit**' : '';
-    if (p.limit === null) return `- ${name}: ${usd(p.spent)} spent, no limit (projected ${usd(p.projected)})`;
-    return `- ${name}: ${usd(p.spent)} of ${usd(p.limit)} (${pct(p.percent)}), ${usd(p.remaining ?? 0)} left, projected ${usd(p.projected)}${flag}`;
+    const unpriced = p.unpriced.requests > 0 ? `; plus ${n(p.unpriced.requests)} request(s) (${n(p.unpriced.tokens)} tokens) to models with no known price, not counted` : '';
+    if (p.limit === null) return `- ${name}: ${usd(p.spent)} spent, no limit (projected ${usd(p.projected)})${unpriced}`;
+    return `- ${name}: ${usd(p.spent)} of ${usd(p.limit)} (${pct(p.percent)}), ${usd(p.remaining ?? 0)} left, projected ${usd(p.projected)}${flag}${unpriced}`;
   };
   return [
     period(b.day, `Today (${b.day.key})`),

@@ -16,6 +16,8 @@ export const CSV_COLUMNS = [
   ['cache_read_tokens', 'cacheReadTokens'],
   ['cache_write_tokens', 'cacheWriteTokens'],
   ['cost_usd', 'costUsd'],
+  ['unpriced_requests', 'unpricedRequests'],
+  ['unpriced_tokens', 'unpricedTokens'],
   ['mean_latency_ms', 'meanLatencyMs'],
 ] as const satisfies readonly (readonly [string, keyof LedgerExportRow])[];
 
@@ -44,7 +46,8 @@ export function usageToCsv(rows: readonly LedgerExportRow[]): string {
 }
 
 export function usageToJson(rows: readonly LedgerExportRow[], exportedAt: Date): UsageExportJson {
-  const totals: UsageExportTotals = { requests: 0, failures: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0 };
+  const totals: UsageExportTotals = { requests: 0, failures: 0, inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 0, unpricedRequests: 0, unpricedTokens: 0 };
+  let nanos = 0; // summed as the ledger keeps cost: whole nano-dollars, so the total is exact
   for (const r of rows) {
     totals.requests += r.requests;
     totals.failures += r.failures;
@@ -52,9 +55,11 @@ export function usageToJson(rows: readonly LedgerExportRow[], exportedAt: Date):
     totals.outputTokens += r.outputTokens;
     totals.cacheReadTokens += r.cacheReadTokens;
     totals.cacheWriteTokens += r.cacheWriteTokens;
-    totals.costUsd += r.costUsd;
+    totals.unpricedRequests += r.unpricedRequests;
+    totals.unpricedTokens += r.unpricedTokens;
+    nanos += Math.round(r.costUsd * 1e9);
   }
-  totals.costUsd = Math.round(totals.costUsd * 1e6) / 1e6;
+  totals.costUsd = nanos / 1e9;
   const periods = rows.map((r) => r.period).sort();
   return { exportedAt: exportedAt.toISOString(), currency: 'USD', from: periods[0] ?? null, to: periods.at(-1) ?? null, totals, rows: [...rows] };
 }

@@ -58,6 +58,9 @@ export interface Totals {
   cacheReadTokens: number;
   cacheWriteTokens: number;
   costUsd: number;
+  /** Requests to models with no known price (recorded at $0), and their tokens: cost the budget cannot see. */
+  unpricedRequests: number;
+  unpricedTokens: number;
   /** Absent when no request in the set reported a latency. */
   meanLatencyMs?: number;
   /** (requests - failures) / requests; 1 when there were no requests. */
@@ -137,6 +140,8 @@ interface Rollup {
   costNanos: number;
   latencySumMs: number;
   latencyCount: number;
+  unpricedRequests: number;
+  unpricedTokens: number;
 }
 
 interface Bucket {
@@ -167,7 +172,8 @@ const SCHEMA_VERSION = 2;
  */
 export const NANOS_PER_USD = 1e9;
 const NANOS_PER_MICRO = 1000;
-const STRIDE = 10; // model index + the 9 rollup fields
+const STRIDE = 12; // model index + the 11 rollup fields
+const STRIDE_V1 = 10; // version 1 had no unpriced counts
 type StoredRecent = [
   atMs: number,
   model: number,
@@ -180,6 +186,7 @@ type StoredRecent = [
   latencyMs: number, // -1: none
   taskType: string, // '': none
   error: string, // '': none
+  priced: 0 | 1, // absent in version 1
 ];
 type StoredProvider = [provider: number, requests: number, failures: number, lastSuccessMs: number, lastErrorMs: number, lastError: string, latencies: number[]];
 interface StoredLedger {
@@ -190,7 +197,7 @@ interface StoredLedger {
   p: string[];
   /** Models: [provider index, model name]. */
   m: Array<[number, string]>;
-  /** Daily rollups: day key → flat [model, requests, failures, in, out, cacheRead, cacheWrite, costNanos, latencySum, latencyCount, ...]. */
+  /** Daily rollups: day key → flat [model, requests, failures, in, out, cacheRead, cacheWrite, costNanos, latencySum, latencyCount, unpricedRequests, unpricedTokens, ...]. */
   d: Record<string, number[]>;
   /** Monthly rollups, same layout. */
   mo: Record<string, number[]>;
@@ -214,6 +221,8 @@ const emptyRollup = (): Rollup => ({
   costNanos: 0,
   latencySumMs: 0,
   latencyCount: 0,
+  unpricedRequests: 0,
+  unpricedTokens: 0,
 });
 
 function addRollup(into: Rollup, r: Rollup): void {
@@ -226,6 +235,8 @@ function addRollup(into: Rollup, r: Rollup): void {
   into.costNanos += r.costNanos;
   into.latencySumMs += r.latencySumMs;
   into.latencyCount += r.latencyCount;
+  into.unpricedRequests += r.unpricedRequests;
+  into.unpricedTokens += r.unpricedTokens;
 }
 
 function toTotals(r: Rollup): Totals {
@@ -237,6 +248,8 @@ function toTotals(r: Rollup): Totals {
     cacheReadTokens: r.cacheReadTokens,
     cacheWriteTokens: r.cacheWriteTokens,
     costUsd: r.costNanos / NANOS_PER_USD,
+    unpricedRequests: r.unpricedRequests,
+    unpricedTokens: r.unpricedTokens,
     successRate: r.requests > 0 ? (r.requests - r.failures) / r.requests : 1,
   };
   if (r.latencyCount > 0) t.meanLatencyMs = Math.round((r.latencySumMs / r.latencyCount) * 10) / 10;
@@ -344,6 +357,10 @@ class LedgerData {
       r.cacheReadTokens += e.cacheReadTokens;
       r.cacheWriteTokens += e.cacheWriteTokens;
       r.costNanos += costNanos;
+      if (e.priced === false) {
+        r.unpricedRequests++;
+        r.unpricedTokens += e.inputTokens + e.outputTokens + e.cacheReadTokens + e.cacheWriteTokens;
+      }
       bucket.costNanos += costNanos;
       if (granularity === 'day') this.addDayCost(period, costNanos);
       if (latency >= 0) {
@@ -462,7 +479,7 @@ class LedgerData {
       for (const k of [...map.keys()].sort()) {
         const flat: number[] = [];
         for (const [id, r] of map.get(k)!.byModel) {
-          flat.push(modelIndex(id), r.requests, r.failures, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.costNanos, r.latencySumMs, r.latencyCount);
+          flat.push(modelIndex(id), r.requests, r.failures, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.costNanos, r.latencySumMs, r.latencyCount, r.unpricedRequests, r.unpricedTokens);
         }
         out[k] = flat;
       }
@@ -482,6 +499,7 @@ class LedgerData {
       e.latencyMs ?? -1,
       e.taskType ?? '',
       e.error ?? '',
+      e.priced === false ? 0 : 1,
     ]);
     const s: StoredProvider[] = [...this.providers].map(([name, st]) => [
       provIndex(name),
@@ -520,6 +538,7 @@ class LedgerData {
       report.problems.add(what);
     };
     const costScale = s.v === 1 ? NANOS_PER_MICRO : 1;
+    const stride = s.v === 1 ? STRIDE_V1 : STRIDE;
     const providers: (string | undefined)[] = Array.isArray(s.p) ? s.p.map((x: unknown) => (typeof x === 'string' ? x : undefined)) : [];
     if (!Array.isArray(s.p)) bad('the provider table');
     const provider = (i: unknown): string | undefined => (isIndex(i, providers.length) ? providers[i] : undefined);
@@ -540,11 +559,11 @@ class LedgerData {
           bad(`${what} rows with a bad period`, Array.isArray(flat) ? Math.max(1, Math.floor(flat.length / STRIDE)) : 1);
           continue;
         }
-        if (flat.length % STRIDE !== 0) bad(`a ${what} row cut short`);
-        for (let i = 0; i + STRIDE <= flat.length; i += STRIDE) {
+        if (flat.length % stride !== 0) bad(`a ${what} row cut short`);
+        for (let i = 0; i + stride <= flat.length; i += stride) {
           const id = model(flat[i]);
           let ok = id !== undefined;
-          for (let j = 1; j < STRIDE && ok; j++) ok = isCount(flat[i + j]) && (j !== 7 || isCount(flat[i + j] * costScale));
+          for (let j = 1; j < stride && ok; j++) ok = isCount(flat[i + j]) && (j !== 7 || isCount(flat[i + j] * costScale));
           if (!ok) {
             bad(`${what} rows with a bad number or model`);
             continue;
@@ -559,6 +578,8 @@ class LedgerData {
             costNanos: flat[i + 7] * costScale,
             latencySumMs: flat[i + 8],
             latencyCount: flat[i + 9],
+            unpricedRequests: stride === STRIDE ? flat[i + 10] : 0,
+            unpricedTokens: stride === STRIDE ? flat[i + 11] : 0,
           };
           const b = this.bucket(map, k);
           const into = b.byModel.get(id!);
@@ -574,8 +595,8 @@ class LedgerData {
 
     if (s.r !== undefined && !Array.isArray(s.r)) bad('the recent requests table');
     for (const row of Array.isArray(s.r) ? (s.r as unknown[]) : []) {
-      const fields = Array.isArray(row) && row.length === 11 ? (row as unknown[]) : undefined;
-      const [at, mi, inp, out, cr, cw, cost, ok, lat, task, error] = fields ?? [];
+      const fields = Array.isArray(row) && row.length === (s.v === 1 ? 11 : 12) ? (row as unknown[]) : undefined;
+      const [at, mi, inp, out, cr, cw, cost, ok, lat, task, error, priced] = fields ?? [];
       const id = model(mi);
       if (!fields || !isTime(at) || id === undefined || ![inp, out, cr, cw].every(isCount) || typeof cost !== 'number' || !(cost >= 0) || !Number.isFinite(cost) || (ok !== 0 && ok !== 1) || typeof lat !== 'number' || typeof task !== 'string' || typeof error !== 'string') {
         bad('recent requests');
@@ -586,6 +607,7 @@ class LedgerData {
       if (lat >= 0) e.latencyMs = lat;
       if (TASK_TYPE_SET.has(task)) e.taskType = task as TaskType;
       if (error) e.error = redactSecrets(error);
+      if (priced === 0) e.priced = false;
       this.recent.push(Object.freeze(e));
     }
     this.recent = lastN(this.recent, this.limits.recentLimit);
@@ -747,6 +769,7 @@ export class Ledger {
     if (latency >= 0) stored.latencyMs = latency;
     if (event.taskType && TASK_TYPE_SET.has(event.taskType)) stored.taskType = event.taskType;
     if (!success) stored.error = clip(redactSecrets(event.error ?? 'Request failed'), MAX_ERROR_CHARS);
+    if (event.priced === false) stored.priced = false;
     Object.freeze(stored);
     // Journaled first: if that fails, nothing is recorded (and the caller says so).
     const mark = replayed ?? (this.journal ? { id: this.journal.id, seq: this.journal.append(stored) } : undefined);
@@ -837,6 +860,24 @@ export class Ledger {
     const data = this.data;
     if (periodKey.length === 10) return (data.days.get(periodKey)?.costNanos ?? 0) / NANOS_PER_USD;
     return ((data.months.get(periodKey)?.costNanos ?? 0) + (data.dayCostByMonth.get(periodKey) ?? 0)) / NANOS_PER_USD;
+  }
+
+  /** Requests to unpriced models, and their tokens, in a local day ('YYYY-MM-DD') or month ('YYYY-MM'). */
+  unpricedIn(periodKey: string): { requests: number; tokens: number } {
+    this.sync();
+    const out = { requests: 0, tokens: 0 };
+    const add = (b: Bucket | undefined): void => {
+      for (const r of b?.byModel.values() ?? []) {
+        out.requests += r.unpricedRequests;
+        out.tokens += r.unpricedTokens;
+      }
+    };
+    if (periodKey.length === 10) add(this.data.days.get(periodKey));
+    else {
+      add(this.data.months.get(periodKey));
+      for (const [k, b] of this.data.days) if (k.startsWith(periodKey)) add(b);
+    }
+    return out;
   }
 
   /** Cost per local day for the last `days` days (at most the daily retention), zero-filled. */

@@ -437,7 +437,8 @@ export class AiKeyManagerCore {
       if (!(err instanceof UnknownModelError)) throw err;
       // Losing the usage would be worse than an unpriced entry: keep it at $0 and say so.
       cost = { model: input.model, provider: spec.id, inputCost: 0, outputCost: 0, cacheReadCost: 0, cacheWriteCost: 0, totalCost: 0, currency: 'USD', source: 'unpriced' };
-      warning = redactKeys(`${err.message} The request was recorded at $0 (unpriced): its tokens and outcome count, its cost does not.`);
+      const enforced = this.opts.settings.get().budget.enforce ? ' Its cost is unknown, so your enforced budget cannot count it: it is listed apart as unpriced.' : '';
+      warning = redactKeys(`${err.message} The request was recorded at $0 (unpriced): its tokens and outcome count, its cost does not.${enforced}`);
     }
     const event: UsageEvent = {
       at: this.clock.now().toISOString(),
@@ -456,6 +457,7 @@ export class AiKeyManagerCore {
       // Masked before anything keeps it: an agent may paste a whole provider reply, key included.
       // Masking first also means the cut at 200 characters cannot leave an unrecognisable key piece.
       error: input.error === undefined ? undefined : redactKeys(input.error).slice(0, 200),
+      ...(warning === undefined ? {} : { priced: false as const }),
     };
     this.ledger.record(event);
     if (success) this.health.success(spec.id);

@@ -54,6 +54,8 @@ export interface UsageEvent {
   latencyMs?: number;
   taskType?: TaskType;
   error?: string;
+  /** False when no price was known: recorded at $0, its tokens counted apart (absent: priced). */
+  priced?: false;
 }
 
 export interface CostBreakdown {

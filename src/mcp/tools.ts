@@ -79,6 +79,7 @@ const periodOut = z.object({
   alert: z.boolean(),
   exceeded: z.boolean(),
   projected: z.number(),
+  unpriced: z.object({ requests: z.number(), tokens: z.number() }).describe('Requests to models with no known price in the period, and their tokens: not in spent'),
 });
 const burnRateOut = z
   .object({ usd_per_day: z.number(), days: z.number(), window_days: z.number() })
@@ -98,6 +99,8 @@ const totalsOut = z.object({
   cacheReadTokens: z.number(),
   cacheWriteTokens: z.number(),
   costUsd: z.number(),
+  unpricedRequests: z.number().describe('Requests to models with no known price: recorded at $0, not in costUsd'),
+  unpricedTokens: z.number(),
   successRate: z.number().nullable().optional(),
   meanLatencyMs: z.number().nullable().optional(),
 });
@@ -125,7 +128,8 @@ async function secretFrom(
 
 function budgetLine(b: z.infer<typeof budgetOut>): string {
   const part = (p: z.infer<typeof periodOut>, name: string) =>
-    p.limit === null ? `${name}: ${usd(p.spent)} (no limit)` : `${name}: ${usd(p.spent)} of ${usd(p.limit)} (${Math.round(p.percent ?? 0)}%${p.exceeded ? ', EXCEEDED' : p.alert ? ', alert' : ''})`;
+    (p.limit === null ? `${name}: ${usd(p.spent)} (no limit)` : `${name}: ${usd(p.spent)} of ${usd(p.limit)} (${Math.round(p.percent ?? 0)}%${p.exceeded ? ', EXCEEDED' : p.alert ? ', alert' : ''})`) +
+    (p.unpriced.requests > 0 ? ` plus ${p.unpriced.requests} request(s) (${p.unpriced.tokens.toLocaleString('en-US')} tokens) to models with no known price, cost unknown` : '');
   return `${part(b.day, 'Today')}; ${part(b.month, 'This month')}`;
 }
 

@@ -144,7 +144,8 @@ function tooltip(budget: BudgetStatus, top: UsageGroup[]): vscode.MarkdownString
   const line = (label: string, p: BudgetStatus['day']): string => {
     const limit = p.limit === null ? 'no limit' : `of ${usdLimit(p.limit)} (${Math.round(p.percent ?? 0)}%)`;
     const state = p.exceeded ? ' — **exceeded**' : p.alert ? ' — alert' : '';
-    return `${label}: **${usd(p.spent)}** ${limit}${state}  \nprojected ${usd(p.projected)}`;
+    const unpriced = p.unpriced.requests > 0 ? `  \n+ ${p.unpriced.requests} request${p.unpriced.requests === 1 ? '' : 's'} (${p.unpriced.tokens.toLocaleString('en-US')} tokens) to models with no known price: cost unknown, not counted` : '';
+    return `${label}: **${usd(p.spent)}** ${limit}${state}  \nprojected ${usd(p.projected)}${unpriced}`;
   };
   md.appendMarkdown('**AI Key Manager — budget**\n\n');
   md.appendMarkdown(line('Today', budget.day) + '\n\n');

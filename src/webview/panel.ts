@@ -237,6 +237,22 @@ function render(model: DashboardModel): void {
 }
 
 function gauge(period: 'day' | 'month', s: PeriodStatus, rate: BurnRate): HTMLElement {
+  const card = gaugeCard(period, s, rate);
+  // Requests the spend cannot include: their models have no known price.
+  if (s.unpriced.requests > 0) {
+    card.append(
+      h(
+        'p',
+        { class: 'foot unpriced', 'data-requests': s.unpriced.requests, 'data-tokens': s.unpriced.tokens },
+        icon(ICON.warning),
+        ` Not in this amount: ${fmt.int(s.unpriced.requests)} request${s.unpriced.requests === 1 ? '' : 's'} (${fmt.int(s.unpriced.tokens)} tokens) to models with no known price. Add a price override to count them.`,
+      ),
+    );
+  }
+  return card;
+}
+
+function gaugeCard(period: 'day' | 'month', s: PeriodStatus, rate: BurnRate): HTMLElement {
   // What the projection is based on, in the title of every projected amount.
   const basis = `At the last ${rate.days} days' average: ${fmt.usd(rate.usdPerDay)}/day`;
   const title = period === 'day' ? 'Today' : 'This month';

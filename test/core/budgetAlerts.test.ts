@@ -14,6 +14,7 @@ function period(p: 'day' | 'month', key: string, spent: number, limit: number | 
     alert: limit !== null && spent >= threshold * limit,
     exceeded: limit !== null && spent >= limit,
     projected: spent * 2,
+    unpriced: { requests: 0, tokens: 0 },
   };
 }
 

@@ -18,6 +18,8 @@ function row(p: Partial<LedgerExportRow>): LedgerExportRow {
     outputTokens: 200,
     cacheReadTokens: 50,
     cacheWriteTokens: 0,
+    unpricedRequests: 0,
+    unpricedTokens: 0,
     costUsd: 0.0045,
     ...p,
   };
@@ -48,9 +50,9 @@ function parseCsv(text: string): string[][] {
 describe('exportUsage CSV', () => {
   it('has a header and one line per row with every column', () => {
     const rows = parseCsv(usageToCsv([row({}), row({ period: '2026-01', granularity: 'month', provider: 'anthropic', model: 'claude-sonnet-4-5', meanLatencyMs: 812.5 })]));
-    assert.deepEqual(rows[0], ['period', 'granularity', 'provider', 'model', 'requests', 'failures', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'cost_usd', 'mean_latency_ms']);
-    assert.deepEqual(rows[1], ['2026-03-02', 'day', 'openai', 'gpt-4o', '2', '1', '1000', '200', '50', '0', '0.0045', '']);
-    assert.deepEqual(rows[2], ['2026-01', 'month', 'anthropic', 'claude-sonnet-4-5', '2', '1', '1000', '200', '50', '0', '0.0045', '812.5']);
+    assert.deepEqual(rows[0], ['period', 'granularity', 'provider', 'model', 'requests', 'failures', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'cost_usd', 'unpriced_requests', 'unpriced_tokens', 'mean_latency_ms']);
+    assert.deepEqual(rows[1], ['2026-03-02', 'day', 'openai', 'gpt-4o', '2', '1', '1000', '200', '50', '0', '0.0045', '0', '0', '']);
+    assert.deepEqual(rows[2], ['2026-01', 'month', 'anthropic', 'claude-sonnet-4-5', '2', '1', '1000', '200', '50', '0', '0.0045', '0', '0', '812.5']);
     assert.equal(rows.length, 3);
   });
 
@@ -86,7 +88,7 @@ describe('exportUsage JSON', () => {
     assert.equal(json.currency, 'USD');
     assert.equal(json.from, '2026-02-27');
     assert.equal(json.to, '2026-03-02');
-    assert.deepEqual(json.totals, { requests: 5, failures: 1, inputTokens: 2000, outputTokens: 400, cacheReadTokens: 100, cacheWriteTokens: 0, costUsd: 0.1045 });
+    assert.deepEqual(json.totals, { requests: 5, failures: 1, inputTokens: 2000, outputTokens: 400, cacheReadTokens: 100, cacheWriteTokens: 0, costUsd: 0.1045, unpricedRequests: 0, unpricedTokens: 0 });
     assert.equal(json.rows.length, 2);
     assert.equal(json.rows[0].model, 'gpt-4o');
   });

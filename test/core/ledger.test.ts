@@ -362,12 +362,12 @@ describe('Ledger persistence', () => {
       p: ['anthropic', 7],
       m: [[0, 'claude-sonnet-4'], [1, 'broken-provider'], [0, 'claude-haiku']],
       d: {
-        '2026-11-21': [0, 2, 0, 100, 50, 0, 0, 30_000_000, 0, 0, 2, 1, 0, 10, 5, 0, 0, -5, 0, 0], // second row: a negative cost
-        '2026-11-20': [1, 1, 0, 1, 1, 0, 0, 5, 0, 0], // a model whose provider is unreadable
-        yesterday: [0, 1, 0, 1, 1, 0, 0, 5, 0, 0],
+        '2026-11-21': [0, 2, 0, 100, 50, 0, 0, 30_000_000, 0, 0, 0, 0, 2, 1, 0, 10, 5, 0, 0, -5, 0, 0, 0, 0], // second row: a negative cost
+        '2026-11-20': [1, 1, 0, 1, 1, 0, 0, 5, 0, 0, 0, 0], // a model whose provider is unreadable
+        yesterday: [0, 1, 0, 1, 1, 0, 0, 5, 0, 0, 0, 0],
       },
       mo: {},
-      r: [[Date.parse(NOW), 0, 100, 50, 0, 0, 0.03, 1, 10, '', ''], 'not a row'],
+      r: [[Date.parse(NOW), 0, 100, 50, 0, 0, 0.03, 1, 10, '', '', 1], 'not a row'],
       s: [[0, 2, 0, 0, 0, '', [10]]],
     };
     store.seed(KEY, seeded);

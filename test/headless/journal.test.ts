@@ -53,7 +53,7 @@ describe('FileJournal and replay', () => {
     const dir = join(home, 'journal');
     // The killed process had saved seq 1 and 2 (its marker says so) but not 3 and 4.
     const id = leftBehind(dir, [[1, 0.1], [2, 0.2], [3, 0.3], [4, 0.4]]);
-    fs.writeFileSync(join(home, 'ledger.json'), JSON.stringify({ 'aiKeyManager.ledger': { v: 2, p: ['openai'], m: [[0, 'gpt-4o']], d: { '2026-11-21': [0, 2, 0, 20, 10, 0, 0, 300_000_000, 0, 0] }, mo: {}, r: [], s: [], j: { [id]: 2 } } }));
+    fs.writeFileSync(join(home, 'ledger.json'), JSON.stringify({ 'aiKeyManager.ledger': { v: 2, p: ['openai'], m: [[0, 'gpt-4o']], d: { '2026-11-21': [0, 2, 0, 20, 10, 0, 0, 300_000_000, 0, 0, 0, 0] }, mo: {}, r: [], s: [], j: { [id]: 2 } } }));
     const journal = new FileJournal(dir);
     const ledger = ledgerOn(home, journal);
     assert.deepEqual(await replayJournals(dir, ledger, journal), [`Recovered 2 usage record(s) that a process (pid ${id.split('-')[0]}) accepted but had not saved when it stopped.`]);

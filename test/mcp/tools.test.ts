@@ -525,6 +525,18 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     const est = await call('estimate_cost', { model: 'claude-in-house-9', provider: 'anthropic', input_tokens: 10 });
     assert.equal(est.isError, true);
     assert.match(textOf(est), /No price known for model "claude-in-house-9"/);
+    // The budget counts what it cannot price apart, and says so.
+    const b = await ok<BudgetOut & { day: { unpriced: { requests: number; tokens: number } }; month: { unpriced: { requests: number; tokens: number } } }>('check_budget');
+    assert.deepEqual(b.day.unpriced, { requests: 1, tokens: 15 });
+    assert.deepEqual(b.month.unpriced, { requests: 1, tokens: 15 });
+    assert.match(textOf(seenLast()), /Today: .* plus 1 request\(s\) \(15 tokens\) to models with no known price, cost unknown/);
+    const usage = await ok<{ totals: { unpricedRequests: number; unpricedTokens: number } }>('get_usage', { days: 1 });
+    assert.deepEqual([usage.totals.unpricedRequests, usage.totals.unpricedTokens], [1, 15]);
+    // Under enforcement the reply says the cost cannot count against the budget.
+    t.settings.update({ budget: { ...t.settings.get().budget, enforce: true } });
+    const enforced = await ok<{ warning: string | null }>('track_request', { provider: 'anthropic', model: 'claude-in-house-9', input_tokens: 100, output_tokens: 0 });
+    assert.match(enforced.warning ?? '', /Its cost is unknown, so your enforced budget cannot count it: it is listed apart as unpriced\./);
+    t.settings.update({ budget: { ...t.settings.get().budget, enforce: false } });
   });
 
   it('rejects malformed input to every tool with a message naming the field, and changes nothing', async () => {
