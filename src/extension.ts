@@ -41,11 +41,13 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
     vault,
     state: new MementoState(context.globalState),
     ledgerState,
+    // Budgets are per person: every window of this profile adds its usage here too.
+    allUsageState: new MementoState(context.globalState),
     settings,
     env: process.env,
   });
   // Problems with stored data (rows left out after a copy was kept, a newer version's history): logged, and shown once.
-  const problems = [...core.ledger.warnings, ...core.keys.warnings, ...core.audit.warnings];
+  const problems = [...core.ledger.warnings, ...(core.allUsage?.warnings ?? []), ...core.keys.warnings, ...core.audit.warnings];
   for (const w of problems) log.warn(w);
   if (problems.length > 0) {
     void vscode.window.showWarningMessage(`AI Key Manager: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more in the log)` : ''}`, 'Show Log').then((c) => c && log.show());

@@ -1,5 +1,5 @@
 // The usage & budget panel's data, computed from the core: a plain JSON model the webview renders.
-import type { AiKeyManagerCore } from './service';
+import type { AiKeyManagerCore, UsageScope } from './service';
 import type { BudgetStatus } from './budget';
 import type { Totals } from './ledger';
 import type { AuditEntry } from './audit';
@@ -10,6 +10,8 @@ export interface DashboardFilter {
   days: number;
   /** Only this provider (undefined = all). */
   provider?: string;
+  /** Whose usage the charts and tables show (default: this workspace). Budgets always count all. */
+  scope?: UsageScope;
 }
 
 export interface DashboardModel {
@@ -17,6 +19,8 @@ export interface DashboardModel {
   filter: DashboardFilter;
   /** True when nothing was ever recorded: the panel shows its empty state. */
   empty: boolean;
+  /** The usage of every workspace is kept apart from this one's (VS Code): the scope filter applies. */
+  scopes: boolean;
   budget: BudgetStatus;
   totals: Totals;
   chart: { days: string[]; series: { provider: string; costUsd: number[] }[] };
@@ -50,13 +54,18 @@ const RECENT_ROWS = 25;
 export function buildDashboard(core: AiKeyManagerCore, filter: DashboardFilter): DashboardModel {
   const days = Math.min(366, Math.max(1, Math.round(filter.days)));
   const provider = filter.provider || undefined;
-  const usage = core.usage({ days, provider, groupBy: 'model' });
-  const series = core.ledger.dailySeries(days, 'provider');
+  const scope: UsageScope = filter.scope === 'all' && core.allUsage ? 'all' : 'workspace';
+  const ledger = core.usageLedger(scope);
+  const everything = core.usageLedger('all');
+  const usage = core.usage({ days, provider, groupBy: 'model', scope });
+  const series = ledger.dailySeries(days, 'provider');
   const providers = core.providersOverview();
   return {
     generatedAt: core.clock.now().toISOString(),
-    filter: { days, provider },
-    empty: core.ledger.recent(1).length === 0 && core.ledger.usage({ days: 366 }).totals.requests === 0,
+    filter: { days, provider, scope },
+    // Nothing recorded in any workspace: the first steps. (An unused workspace shows empty tables.)
+    empty: everything.recent(1).length === 0 && everything.usage({ days: 366 }).totals.requests === 0,
+    scopes: core.allUsage !== undefined,
     budget: core.budget(),
     totals: usage.totals,
     chart: {
@@ -79,7 +88,7 @@ export function buildDashboard(core: AiKeyManagerCore, filter: DashboardFilter):
         keys: p.keys.map((k) => ({ id: k.id, masked: k.masked, label: k.label, status: k.status, lastValidation: k.last_validation, warnings: k.warnings })),
       })),
     // Newest first by time, inside the same window and provider as the rest of the panel.
-    recent: core.ledger
+    recent: ledger
       .recent(RECENT_ROWS, { days, provider })
       .map((e) => ({ at: e.at, provider: e.provider, model: redactKeys(e.model), inputTokens: e.inputTokens, outputTokens: e.outputTokens, costUsd: e.costUsd, success: e.success, latencyMs: e.latencyMs, error: e.error })),
     // Key and settings operations; tracked requests are in `recent` already and would crowd them out.

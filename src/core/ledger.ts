@@ -784,6 +784,11 @@ export class Ledger {
     if (this.changeListeners.size > 0) this.emitChange({ kind: 'record', event: stored });
   }
 
+  /** Why this ledger refuses to record (a newer version's history), or undefined when it records. */
+  cannotRecord(): string | undefined {
+    return this.readOnly;
+  }
+
   /** Writes pending changes now and waits. Rejects if the store fails (the write is retried later). */
   flush(): Promise<void> {
     return this.writer.flush();

@@ -35,12 +35,23 @@ export interface SettingsSource {
 
 export type ChangeKind = 'keys' | 'usage' | 'settings';
 
+/** Whose usage: this workspace's, or every workspace's of this VS Code profile. */
+export type UsageScope = 'workspace' | 'all';
+
+/** globalState key of the all-workspaces usage (VS Code). */
+const ALL_USAGE_KEY = 'aiKeyManager.ledger.all';
+
 export interface CoreOptions {
   vault: SecretVault;
   /** Keys metadata and audit trail. */
   state: StateStore;
   /** The usage ledger (workspaceState in VS Code). */
   ledgerState: StateStore;
+  /**
+   * VS Code: where the usage of every workspace of this profile adds up (globalState), so budgets
+   * are per person rather than per window. Absent headless, where the ledger already is that.
+   */
+  allUsageState?: StateStore;
   settings: SettingsSource;
   clock?: Clock;
   timeZone?: string;
@@ -102,7 +113,10 @@ const PROBE_TIMEOUT_MS = 1500;
 
 export class AiKeyManagerCore {
   readonly keys: KeyPool;
+  /** This workspace's usage (per project); see allUsage for what budgets count. */
   readonly ledger: Ledger;
+  /** VS Code: the usage of every workspace of this profile; budgets and alerts count this. */
+  readonly allUsage: Ledger | undefined;
   readonly audit: AuditLog;
   readonly pricing: PricingService;
   readonly health: HealthTracker;
@@ -118,6 +132,7 @@ export class AiKeyManagerCore {
     this.timeZone = opts.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
     this.keys = new KeyPool(opts.vault, opts.state, { clock: this.clock, env: opts.env, discoverEnv: opts.discoverEnvKeys });
     this.ledger = new Ledger(opts.ledgerState, { clock: this.clock, timeZone: this.timeZone, journal: opts.journal });
+    this.allUsage = opts.allUsageState ? new Ledger(opts.allUsageState, { clock: this.clock, timeZone: this.timeZone, stateKey: ALL_USAGE_KEY }) : undefined;
     this.audit = new AuditLog(opts.state, { clock: this.clock });
     this.pricing = new PricingService({ now: () => this.clock.now() });
     this.applyPriceOverrides();
@@ -132,6 +147,7 @@ export class AiKeyManagerCore {
     this.disposers.push(
       this.keys.onDidChange(() => this.fire('keys')),
       this.ledger.onDidChange(() => this.fire('usage')),
+      ...(this.allUsage ? [this.allUsage.onDidChange(() => this.fire('usage'))] : []),
       opts.settings.onDidChange(() => {
         this.applyPriceOverrides();
         this.fire('settings');
@@ -363,8 +379,9 @@ export class AiKeyManagerCore {
     return { cost, tokens, tokenizer };
   }
 
+  /** Budget status over everything this person spent: all workspaces in VS Code, the whole AIKM_HOME headless. */
   budget() {
-    return checkBudget(this.ledger, this.opts.settings.get().budget, this.clock.now(), this.timeZone);
+    return checkBudget(this.allUsage ?? this.ledger, this.opts.settings.get().budget, this.clock.now(), this.timeZone);
   }
 
   /** The budget settings as configured (limits of 0 = none), e.g. to prefill prompts. */
@@ -459,23 +476,34 @@ export class AiKeyManagerCore {
       error: input.error === undefined ? undefined : redactKeys(input.error).slice(0, 200),
       ...(warning === undefined ? {} : { priced: false as const }),
     };
+    // Both or neither: a ledger that cannot write (a newer version's history) refuses before either records.
+    const refused = this.ledger.cannotRecord() ?? this.allUsage?.cannotRecord();
+    if (refused) throw new Error(refused);
     this.ledger.record(event);
+    this.allUsage?.record(event);
     if (success) this.health.success(spec.id);
     else this.health.failure(spec.id, event.error);
     return { event, cost: { ...cost, model: redactKeys(cost.model) }, priced: warning === undefined, ...(warning ? { warning } : {}), budget: this.budget() };
   }
 
-  usage(opts: { provider?: string; model?: string; days?: number; endDaysAgo?: number; groupBy?: 'day' | 'provider' | 'model' }) {
+  /** Usage of this workspace, or (scope 'all', VS Code) of every workspace of this profile. */
+  usage(opts: { provider?: string; model?: string; days?: number; endDaysAgo?: number; groupBy?: 'day' | 'provider' | 'model'; scope?: UsageScope }) {
     const provider = opts.provider === undefined ? undefined : getProvider(opts.provider).id;
     const days = opts.days ?? 30;
     if (!Number.isInteger(days) || days < 1 || days > 3660) throw new InputError(`days must be a whole number from 1 to 3660 (got ${days}).`);
     const endDaysAgo = opts.endDaysAgo ?? 0;
     if (!Number.isInteger(endDaysAgo) || endDaysAgo < 0 || endDaysAgo > 3660) throw new InputError(`endDaysAgo must be a whole number from 0 to 3660 (got ${endDaysAgo}).`);
-    return this.ledger.usage({ days, endDaysAgo, provider, model: opts.model, groupBy: opts.groupBy ?? 'day' });
+    return this.usageLedger(opts.scope).usage({ days, endDaysAgo, provider, model: opts.model, groupBy: opts.groupBy ?? 'day' });
   }
 
+  /** The ledger of a scope: 'all' is every workspace where VS Code keeps that, else this one. */
+  usageLedger(scope: UsageScope = 'workspace'): Ledger {
+    return scope === 'all' ? (this.allUsage ?? this.ledger) : this.ledger;
+  }
+
+  /** Forgets this workspace's usage and, in VS Code, the all-workspaces totals budgets count. */
   async resetUsage(via: AuditVia) {
-    await this.ledger.reset();
+    await Promise.all([this.ledger.reset(), this.allUsage?.reset()]);
     this.audit.record({ action: 'reset_usage', via, ok: true });
   }
 
@@ -523,7 +551,7 @@ export class AiKeyManagerCore {
   }
 
   async flush(): Promise<void> {
-    await Promise.all([this.ledger.flush(), this.audit.flush()]);
+    await Promise.all([this.ledger.flush(), this.allUsage?.flush(), this.audit.flush()]);
   }
 
   dispose(): void {

@@ -30,6 +30,14 @@ export class MementoState implements StateStore {
 
   constructor(private readonly memento: vscode.Memento) {}
 
+  /**
+   * VS Code passes other windows' globalState writes into this memento, without an event: readers
+   * that keep a decoded copy (the all-workspaces usage) look again at most once a second.
+   */
+  revision(): number {
+    return Math.floor(Date.now() / 1000);
+  }
+
   get<T>(key: string): T | undefined {
     const current = this.memento.get<T>(key);
     const w = this.own.get(key);

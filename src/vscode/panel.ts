@@ -85,10 +85,10 @@ function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & 
 /** A filter from untrusted input (webview message, command argument, saved state), or undefined. */
 function parseFilter(value: unknown): DashboardFilter | undefined {
   if (!value || typeof value !== 'object') return undefined;
-  const v = value as { days?: unknown; provider?: unknown };
+  const v = value as { days?: unknown; provider?: unknown; scope?: unknown };
   const days = typeof v.days === 'number' && Number.isInteger(v.days) && v.days >= 1 && v.days <= 366 ? v.days : DEFAULT_FILTER.days;
   const provider = typeof v.provider === 'string' && /^[a-z0-9_-]{1,40}$/.test(v.provider) ? v.provider : undefined;
-  return { days, provider };
+  return { days, provider, ...(v.scope === 'all' ? { scope: 'all' as const } : {}) };
 }
 
 class UsagePanel {
@@ -164,7 +164,7 @@ class UsagePanel {
 
   private knownProvider(filter: DashboardFilter): DashboardFilter {
     const known = this.deps.core.providersOverview().some((p) => p.id === filter.provider);
-    return { days: filter.days, provider: known ? filter.provider : undefined };
+    return { days: filter.days, provider: known ? filter.provider : undefined, ...(filter.scope === 'all' ? { scope: 'all' as const } : {}) };
   }
 
   private safeModel() {

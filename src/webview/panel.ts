@@ -58,7 +58,7 @@ function save(): void {
   vscode.setState(state);
 }
 
-const sameFilter = (a: DashboardFilter, b: DashboardFilter): boolean => a.days === b.days && (a.provider ?? '') === (b.provider ?? '');
+const sameFilter = (a: DashboardFilter, b: DashboardFilter): boolean => a.days === b.days && (a.provider ?? '') === (b.provider ?? '') && (a.scope ?? 'workspace') === (b.scope ?? 'workspace');
 // Names come with the model (a state saved by an older version may lack them: show the id).
 const providerName = (id: string): string => state.model?.providerNames?.[id] ?? id;
 
@@ -93,11 +93,23 @@ periodGroup.addEventListener('keyup', (e) => {
 });
 
 const providerSelect = h('vscode-single-select', { id: 'provider', 'aria-label': 'Provider' }) as HTMLElement & { value: string };
-providerSelect.addEventListener('change', () => setFilter({ days: state.filter.days, provider: providerSelect.value || undefined }));
+providerSelect.addEventListener('change', () => setFilter({ ...state.filter, provider: providerSelect.value || undefined }));
+
+// Whose usage the charts and tables show; shown only where VS Code keeps every workspace's apart.
+const scopeSelect = h(
+  'vscode-single-select',
+  { id: 'scope', 'aria-label': 'Usage of' },
+  h('vscode-option', { value: 'workspace' }, 'This workspace'),
+  h('vscode-option', { value: 'all' }, 'All workspaces'),
+) as HTMLElement & { value: string };
+scopeSelect.addEventListener('change', () => setFilter({ ...state.filter, scope: scopeSelect.value === 'all' ? 'all' : 'workspace' }));
+const scopeField = h('div', { class: 'field', id: 'scope-field', hidden: true }, h('span', { class: 'field-label', 'aria-hidden': 'true' }, 'Usage of'), scopeSelect);
 let providerOptionsKey = '';
 
 function syncFilterControls(model: DashboardModel | undefined): void {
   for (const r of radios()) r.checked = Number(r.value) === state.filter.days;
+  scopeField.hidden = !model?.scopes;
+  scopeSelect.value = state.filter.scope === 'all' ? 'all' : 'workspace';
   const ids = model?.providerIds ?? (state.filter.provider ? [state.filter.provider] : []);
   const key = `${ids.join(',')}|${state.filter.provider ?? ''}`;
   if (key !== providerOptionsKey) {
@@ -124,6 +136,7 @@ const header = h(
     { class: 'controls', role: 'group', 'aria-label': 'Filters and export' },
     h('div', { class: 'field' }, h('span', { class: 'field-label', 'aria-hidden': 'true' }, 'Period'), periodGroup),
     h('div', { class: 'field' }, h('span', { class: 'field-label', 'aria-hidden': 'true' }, 'Provider'), providerSelect),
+    scopeField,
     h(
       'div',
       { class: 'field export' },
@@ -217,8 +230,10 @@ const chart = new SpendChart({
 
 function render(model: DashboardModel): void {
   const focusId = (document.activeElement as HTMLElement | null)?.dataset?.focusId;
-  const filterText = `${model.filter.days} days · ${model.filter.provider ? providerName(model.filter.provider) : 'all providers'}`;
-  subtitle.textContent = `Last ${filterText} · updated ${fmt.clock(model.generatedAt)}`;
+  const scope = model.scopes ? (model.filter.scope === 'all' ? ' · all workspaces' : ' · this workspace') : '';
+  const filterText = `${model.filter.days} days · ${model.filter.provider ? providerName(model.filter.provider) : 'all providers'}${scope}`;
+  // Budgets are per person: where workspaces are kept apart, the gauges count all of them.
+  subtitle.textContent = `Last ${filterText} · updated ${fmt.clock(model.generatedAt)}${model.scopes ? ' · budgets count all workspaces' : ''}`;
   syncFilterControls(model);
 
   emptyState.hidden = !model.empty;

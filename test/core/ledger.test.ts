@@ -547,17 +547,6 @@ describe('Ledger retention', () => {
 });
 
 describe('Ledger shared with another writer', () => {
-  /** Like MemoryState, and says when the stored data changed (as the state file does). */
-  class SharedStore extends MemoryState {
-    rev = 0;
-    revision(): number {
-      return this.rev;
-    }
-    override async update(key: string, value: unknown): Promise<void> {
-      await super.update(key, value);
-      this.rev++;
-    }
-  }
 
   /** Two ledgers that both loaded `store` before either saved, like two windows or processes. */
   function twoLedgers(store: MemoryState, opts: ConstructorParameters<typeof Ledger>[1] = {}) {
@@ -590,7 +579,7 @@ describe('Ledger shared with another writer', () => {
   });
 
   it('with a store that reports changes, queries pick up the other writer’s saves without saving first', async () => {
-    const { store, clock, a, b } = twoLedgers(new SharedStore());
+    const { store, clock, a, b } = twoLedgers(new MemoryState({ shared: true }));
     a.record(ev({ at: NOW, costUsd: 1 }));
     b.record(ev({ at: NOW, costUsd: 2 }));
     await b.flush();

@@ -111,3 +111,30 @@ describe('AiKeyManagerCore.track audit', () => {
     c.dispose();
   });
 });
+
+describe('AiKeyManagerCore budgets across workspaces (VS Code)', () => {
+  it('counts every workspace of the profile against one budget, and keeps each workspace’s own usage apart', async () => {
+    const global = new MemoryState({ copy: 'clone', shared: true });
+    const settings = new MemorySettings({ budget: { daily: 5, enforce: true } });
+    // Two windows: their own workspace ledgers, one profile-wide store.
+    const a = core(settings, { allUsageState: global });
+    const b = core(settings, { allUsageState: global });
+    const track = (c: AiKeyManagerCore, inputTokens: number) => c.track({ provider: 'openai', model: 'gpt-4o', inputTokens, outputTokens: 0 }, 'tool');
+    track(a, 1_200_000); // $3.00 at $2.50 / MTok
+    await a.flush();
+    const r = track(b, 1_000_000); // $2.50: the day's total across both windows is $5.50
+    assert.equal(r.budget.day.exceeded, true, 'b sees what a spent: three workspaces do not get three daily budgets');
+    assert.ok(Math.abs(b.budget().day.spent - 5.5) < 1e-9);
+    assert.equal(b.usage({ days: 1 }).totals.costUsd, 2.5, 'this workspace');
+    assert.ok(Math.abs(b.usage({ days: 1, scope: 'all' }).totals.costUsd - 5.5) < 1e-9, 'all workspaces');
+    await b.flush();
+    assert.ok(Math.abs(a.budget().day.spent - 5.5) < 1e-9);
+    assert.equal(a.route({ taskType: 'chat' }).provider, 'local', 'enforced over the total, not per window');
+    // Headless has one ledger per AIKM_HOME: it is the total.
+    const headless = core(settings);
+    assert.equal(headless.allUsage, undefined);
+    track(headless, 400_000);
+    assert.equal(headless.budget().day.spent, 1);
+    assert.equal(headless.usage({ days: 1, scope: 'all' }).totals.costUsd, 1);
+  });
+});

@@ -279,7 +279,7 @@ describe('commands', () => {
     assert.equal(csv.format, 'csv');
     assert.equal(vscode.Uri.parse(csv.uri).fsPath, csvPath);
     const lines = fs.readFileSync(csvPath, 'utf8').trimEnd().split('\r\n');
-    assert.equal(lines[0], 'period,granularity,provider,model,requests,failures,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost_usd,mean_latency_ms');
+    assert.equal(lines[0], 'period,granularity,provider,model,requests,failures,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost_usd,unpriced_requests,unpriced_tokens,mean_latency_ms');
     assert.equal(lines.length - 1, csv.rows);
     const claude = lines.find((l) => l.includes(',anthropic,claude-sonnet-4-5,'))?.split(',');
     assert.ok(claude, 'the anthropic row is exported');

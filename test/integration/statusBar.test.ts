@@ -140,7 +140,9 @@ describe('status bar', () => {
     await api.core.resetUsage('system');
     // $7 three days ago, nothing since: a day's burn is about $1, whatever the hour or the date.
     const at = new Date(Date.now() - 3 * 86_400_000).toISOString();
-    api.core.ledger.record({ at, provider: 'openai', model: 'gpt-4o', inputTokens: 10, outputTokens: 10, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 7, success: true });
+    // Budgets count every workspace of the profile (core.allUsage), as track does.
+    assert.ok(api.core.allUsage, 'VS Code keeps the all-workspaces usage');
+    for (const l of [api.core.ledger, api.core.allUsage]) l.record({ at, provider: 'openai', model: 'gpt-4o', inputTokens: 10, outputTokens: 10, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 7, success: true });
     track(200); // a $0.0005 request now, which also makes the status bar render
     const b = api.core.budget();
     assert.ok(b.burnRate.windowDays > 6 && b.burnRate.windowDays <= 7, `window ${b.burnRate.windowDays} days`);

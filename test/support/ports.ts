@@ -22,6 +22,8 @@ export interface MemoryStateOptions {
   copy?: CopyMode;
   /** The message of the error a failing update rejects with (see {@link MemoryState.failNext}). Default 'disk full'. */
   failMessage?: string;
+  /** A store other writers share: revision() changes with every write. */
+  shared?: boolean;
 }
 
 /** A StateStore in memory. Setting `undefined` removes the key. */
@@ -43,7 +45,13 @@ export class MemoryState implements StateStore {
   constructor(opts: MemoryStateOptions = {}) {
     this.copy = opts.copy ?? 'json';
     this.failMessage = opts.failMessage ?? 'disk full';
+    // Like a store several writers share (globalState across windows, a file across processes).
+    if (opts.shared) this.revision = () => this.changes;
   }
+
+  /** Set with `shared`: changes with every write, so readers look for other writers' values. */
+  revision?: () => number;
+  private changes = 0;
 
   get<T>(key: string): T | undefined {
     const v = this.data.get(key);
@@ -97,6 +105,7 @@ export class MemoryState implements StateStore {
   }
 
   private put(key: string, value: unknown): void {
+    this.changes++;
     if (value === undefined) this.data.delete(key);
     else if (this.copy === 'json') this.data.set(key, JSON.stringify(value));
     else if (this.copy === 'clone') this.data.set(key, structuredClone(value));

@@ -16,7 +16,7 @@ import { MemorySettings, MemoryState, MemoryVault, type TestClock } from '../sup
 
 // --- the core ----------------------------------------------------------------------------------
 
-export function makeCore(opts: { clock: TestClock; budget: Partial<BudgetConfig>; prices: PriceOverride[] }): AiKeyManagerCore {
+export function makeCore(opts: { clock: TestClock; budget: Partial<BudgetConfig>; prices: PriceOverride[]; allUsage?: boolean }): AiKeyManagerCore {
   const settings = new MemorySettings({
     budget: { daily: 0, monthly: 0, alertThreshold: 0.8, enforce: false, ...opts.budget },
     priceOverrides: opts.prices,
@@ -25,6 +25,7 @@ export function makeCore(opts: { clock: TestClock; budget: Partial<BudgetConfig>
     vault: new MemoryVault(),
     state: new MemoryState({ copy: 'clone' }),
     ledgerState: new MemoryState({ copy: 'clone' }),
+    ...(opts.allUsage ? { allUsageState: new MemoryState({ copy: 'clone' }) } : {}),
     settings,
     clock: opts.clock,
     timeZone: 'UTC',

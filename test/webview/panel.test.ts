@@ -539,3 +539,42 @@ describe('usage & budget panel (webview)', () => {
     });
   }
 });
+
+describe('usage & budget panel (webview): this workspace or all workspaces', () => {
+  it('shows whose usage where VS Code keeps workspaces apart, and budgets always count all of them', async () => {
+    const clock = new TestClock(NOW);
+    const core = makeCore({ clock, budget: BUDGET, prices: PRICES, allUsage: true });
+    core.track({ provider: 'openai', model: 'gpt-4o', inputTokens: 100_000, outputTokens: 0 }, 'command'); // this workspace: $0.25
+    // Another window's request: in the all-workspaces usage only.
+    core.allUsage!.record({ at: NOW, provider: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 10, outputTokens: 10, cacheReadTokens: 0, cacheWriteTokens: 0, costUsd: 1.5, success: true });
+    const [browser, server] = await Promise.all([launchBrowser(), startServer()]);
+    try {
+      server.setState({ filter: { days: 30 }, model: buildDashboard(core, { days: 30 }) });
+      const p = await openPanel(browser, server);
+      const { page } = p;
+      await page.waitForSelector('#scope-field:not([hidden])');
+      close(await data(await page.$('#totals .total-cost')), 0.25, 'this workspace');
+      close(await data(await page.$('#gauge-day .spent')), 1.75, 'the budget gauge counts every workspace');
+      assert.match((await page.locator('#subtitle').textContent()) ?? '', /this workspace · updated .* · budgets count all workspaces/);
+      const filterMsg = p.nextMessage((m) => m.type === 'filter');
+      await page.locator('#scope').click();
+      await page.locator('#scope').getByRole('option', { name: 'All workspaces', exact: true }).click();
+      const msg = (await filterMsg) as Extract<WebviewMessage, { type: 'filter' }>;
+      assert.deepEqual(msg.filter, { days: 30, scope: 'all' });
+      await p.send({ type: 'model', model: buildDashboard(core, msg.filter) });
+      await page.waitForFunction(() => /all workspaces ·/.test(document.getElementById('subtitle')?.textContent ?? ''));
+      close(await data(await page.$('#totals .total-cost')), 1.75, 'all workspaces');
+      await p.context.close();
+      // Headless (one ledger per AIKM_HOME): no such choice.
+      const headless = makeCore({ clock, budget: BUDGET, prices: PRICES });
+      server.setState({ filter: { days: 30 }, model: buildDashboard(headless, { days: 30 }) });
+      const h = await openPanel(browser, server);
+      await h.page.waitForSelector('#app:not(.loading)');
+      assert.equal(await h.page.locator('#scope-field').isHidden(), true);
+      await h.context.close();
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
+});
