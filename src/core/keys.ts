@@ -228,6 +228,14 @@ export class KeyPool {
   }
 
   /**
+   * The secrets readableSecrets() last found, without reading the vault (empty until it ran): for
+   * masking in synchronous paths, on top of the key-shape masking that catches any key.
+   */
+  cachedSecrets(): readonly string[] {
+    return this.secretsCache?.secrets ?? [];
+  }
+
+  /**
    * Every secret that can be read now, skipping unreadable ones (a locked vault): what cannot be
    * read cannot leak. For scrubbing every reply, so the result is cached until the key metadata
    * changes (in this process or, through the state store, in another) or this pool writes the vault.

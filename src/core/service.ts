@@ -16,6 +16,7 @@ import { Router, SAMPLE_TOKENS, providerOrder, type RouteDecision, type RouteReq
 import { PROVIDERS, findProvider, getProvider, resolveBaseUrl, checkKeyFormat } from './providers';
 import { notJudged, validateKeyLive, type LiveValidationResult, type UnreachableReason } from './validate';
 import { redactKeys } from './leakScan';
+import { redactSecrets } from './mask';
 
 export interface Settings {
   budget: BudgetConfig;
@@ -460,8 +461,9 @@ export class AiKeyManagerCore {
     const event: UsageEvent = {
       at: this.clock.now().toISOString(),
       provider: spec.id,
-      // Priced by the name as given, but stored masked: a key pasted as the model must not reach the ledger.
-      model: redactKeys(input.model),
+      // Priced by the name as given, but stored masked: a key pasted as the model must not reach the
+      // ledger, whether it has a provider's shape or is a stored key of another shape.
+      model: redactSecrets(redactKeys(input.model), this.keys.cachedSecrets()),
       inputTokens: input.inputTokens,
       outputTokens: input.outputTokens,
       cacheReadTokens: input.cacheReadTokens ?? 0,
@@ -473,7 +475,7 @@ export class AiKeyManagerCore {
       taskType: input.taskType,
       // Masked before anything keeps it: an agent may paste a whole provider reply, key included.
       // Masking first also means the cut at 200 characters cannot leave an unrecognisable key piece.
-      error: input.error === undefined ? undefined : redactKeys(input.error).slice(0, 200),
+      error: input.error === undefined ? undefined : redactSecrets(redactKeys(input.error), this.keys.cachedSecrets()).slice(0, 200),
       ...(warning === undefined ? {} : { priced: false as const }),
     };
     // Both or neither: a ledger that cannot write (a newer version's history) refuses before either records.

@@ -138,3 +138,20 @@ describe('AiKeyManagerCore budgets across workspaces (VS Code)', () => {
     assert.equal(headless.usage({ days: 1, scope: 'all' }).totals.costUsd, 1);
   });
 });
+
+describe('AiKeyManagerCore masks a stored key of an odd shape', () => {
+  it('never records a stored key pasted as a model name or an error, even one no key shape matches', async () => {
+    const vault = new MemoryVault();
+    const state = new MemoryState({ copy: 'clone' });
+    // Stored by an older version, before keys had to have their provider's shape.
+    const odd = 'corp-proxy-token-7f3a9c2e1b5d4e6f';
+    await vault.store('key/openai-old1', odd);
+    state.seed('aikm.keys.v1', [{ id: 'openai-old1', provider: 'openai', masked: 'corp-p…4e6f', source: 'vault', status: 'healthy', createdAt: '2026-01-01T00:00:00.000Z' }]);
+    const c = new AiKeyManagerCore({ vault, state, ledgerState: new MemoryState({ copy: 'clone' }), settings: new MemorySettings(), clock: fixedClock, timeZone: 'UTC' });
+    await c.keys.readableSecrets(); // what every MCP reply does first
+    const r = c.track({ provider: 'openai', model: `${odd}`, inputTokens: 1, outputTokens: 1, success: false, error: `401 for ${odd}` }, 'tool');
+    assert.ok(!JSON.stringify(r.event).includes(odd), JSON.stringify(r.event));
+    assert.ok(!JSON.stringify(c.ledger.recent(5)).includes(odd));
+    assert.ok(!JSON.stringify(c.usage({ days: 1, groupBy: 'model' })).includes(odd));
+  });
+});
