@@ -89,10 +89,14 @@ export class McpServerController implements vscode.McpServerDefinitionProvider<v
 /** A modal: an agent may loosen the budget that limits it only if the user says so here. */
 async function confirmLoosening(what: string): Promise<boolean> {
   const allow = 'Allow';
-  const choice = await vscode.window.showWarningMessage(
-    `An agent wants to ${what}.`,
-    { modal: true, detail: 'AI Key Manager budgets limit what agents spend. Allow this only if you asked for it. Lowering limits never needs this question.' },
-    allow,
-  );
-  return choice === allow;
+  try {
+    const choice = await vscode.window.showWarningMessage(
+      `An agent wants to ${what}.`,
+      { modal: true, detail: 'AI Key Manager budgets limit what agents spend. Allow this only if you asked for it. Lowering limits never needs this question.' },
+      allow,
+    );
+    return choice === allow;
+  } catch {
+    return false; // a dialog that cannot be shown is no permission
+  }
 }

@@ -64,4 +64,30 @@ describe('built-in MCP server in VS Code', () => {
     assert.equal(await api.vault.get(`key/${id}`), undefined);
     await client.close();
   });
+
+  it('asks the user before an agent loosens the budget: a dismissed question changes nothing; tightening asks nothing', async () => {
+    const { api } = await activateExtension();
+    const [def] = await api.mcp.provideMcpServerDefinitions();
+    const resolved = await api.mcp.resolveMcpServerDefinition(def);
+    const client = new Client({ name: 'vscode-int', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(resolved.uri.toString()), { requestInit: { headers: resolved.headers } }));
+    const config = vscode.workspace.getConfiguration('aiKeyManager');
+    try {
+      await config.update('budget.daily', 5, vscode.ConfigurationTarget.Global);
+      await config.update('budget.enforce', true, vscode.ConfigurationTarget.Global);
+      // The test host dismisses modal dialogs, as a user pressing Escape would.
+      const lift = await client.callTool({ name: 'set_budget', arguments: { daily: 0, enforce: false } });
+      assert.equal(lift.isError, true);
+      const text = (lift.content as { type: string; text: string }[]).map((c) => c.text).join('');
+      assert.match(text, /^The user did not allow this change \(remove the daily limit of \$5, turn budget enforcement off\)\. Nothing was changed\./);
+      const now = vscode.workspace.getConfiguration('aiKeyManager'); // a configuration object is a snapshot
+      assert.deepEqual([now.get('budget.daily'), now.get('budget.enforce')], [5, true]);
+      const tighten = await client.callTool({ name: 'set_budget', arguments: { daily: 3 } });
+      assert.ok(!tighten.isError, JSON.stringify(tighten.content));
+      assert.equal(vscode.workspace.getConfiguration('aiKeyManager').get('budget.daily'), 3);
+    } finally {
+      await client.close();
+      for (const k of ['budget.daily', 'budget.enforce']) await config.update(k, undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
 });
