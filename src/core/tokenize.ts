@@ -7,7 +7,7 @@ export interface TokenCount {
   tokens: number;
   /** True when counted with the model's real tokenizer, whole (no run cut into pieces). */
   exact: boolean;
-  /** Places where a run without whitespace longer than MAX_RUN was cut (then `exact` is false). */
+  /** Places where text was cut without a safe place near (a run without whitespace longer than MAX_RUN, or a very long stretch with no space or line break to cut before); then `exact` is false. */
   runCuts?: number;
   /** Encoding name (`o200k_base`, `cl100k_base`) or `APPROX_TOKENIZER`. */
   tokenizer: string;
@@ -56,8 +56,9 @@ export function openaiEncoding(model: string, provider?: string): Encoding | und
 }
 
 /**
- * The longest text counted, in characters and in UTF-8 bytes (the MCP HTTP host's body limit);
- * longer text is refused: count a part, or give token numbers.
+ * The longest text counted, in characters and in UTF-8 bytes (about the MCP HTTP host's 4 MiB body
+ * limit, which also counts the JSON around the text); longer text is refused: count a part, or give
+ * token numbers.
  */
 export const MAX_TEXT_CHARS = 2_000_000;
 export const MAX_TEXT_BYTES = 4_000_000;
@@ -169,9 +170,15 @@ function* segments(text: string): Generator<{ text: string; exact: boolean }> {
     if (i - start < SEGMENT_CHARS) continue;
     const prev = text.charCodeAt(i - 1);
     const next = i + 1 < text.length ? text.charCodeAt(i + 1) : 32;
-    const safe = !isSpace(prev) && !isSpace(next) && (c === 32 || (c === 10 && isAlnumAscii(prev)));
-    // Text with no such place (say, lines ending in punctuation) is cut before a newline anyway.
-    const forced = !safe && c === 10 && i - start >= 4 * SEGMENT_CHARS && !isSpace(prev) && !isSpace(next);
+    const afterNext = i + 2 < text.length ? text.charCodeAt(i + 2) : 32;
+    // Before the last space of any whitespace run (the space starts the next piece), or before a line
+    // break (LF or CRLF) that follows an ASCII letter or digit and precedes text.
+    const safe =
+      (c === 32 && !isSpace(next)) ||
+      (c === 10 && isAlnumAscii(prev) && !isSpace(next)) ||
+      (c === 13 && next === 10 && isAlnumAscii(prev) && !isSpace(afterNext));
+    // Text with no such place for long (say, lines ending in punctuation) is cut anyway, and counted as a cut.
+    const forced = !safe && i - start >= 4 * SEGMENT_CHARS && !(c >= 0xdc00 && c <= 0xdfff);
     if (safe || forced) {
       yield { text: text.slice(start, i), exact };
       start = i;

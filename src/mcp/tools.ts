@@ -472,7 +472,7 @@ export const TOOLS = [
       price_source: z.string(),
       tokens: z.object({ input: z.number(), output: z.number(), cache_read: z.number(), cache_write: z.number() }),
       tokenizer: z
-        .object({ name: z.string(), exact: z.boolean(), tokens: z.number(), run_cuts: z.number().describe('Runs without whitespace counted in pieces (about a token each)') })
+        .object({ name: z.string(), exact: z.boolean(), tokens: z.number(), run_cuts: z.number().describe('Places where long text without whitespace was cut to count it (about a token each)') })
         .nullable(),
     },
     readOnly: true,
@@ -500,7 +500,7 @@ export const TOOLS = [
           tokens: { input: t.inputTokens, output: t.outputTokens, cache_read: t.cacheReadTokens ?? 0, cache_write: t.cacheWriteTokens ?? 0 },
           tokenizer: tokenizer ? { name: tokenizer.tokenizer, exact: tokenizer.exact, tokens: tokenizer.tokens, run_cuts: tokenizer.runCuts ?? 0 } : null,
         },
-        text: `${cost.provider}/${cost.model}: ${usd(cost.totalCost)} (input ${usd(cost.inputCost)}, output ${usd(cost.outputCost)}${cost.cacheReadCost || cost.cacheWriteCost ? `, cache read ${usd(cost.cacheReadCost)}, cache write ${usd(cost.cacheWriteCost)}` : ''}) for ${t.inputTokens} in + ${t.outputTokens} out tokens${tokenizer && !tokenizer.exact ? (tokenizer.runCuts ? ` (input counted exactly except ${tokenizer.runCuts} cut(s) in long runs without spaces, about a token each)` : ' (input count approximate: ~4 characters per token)') : ''}.`,
+        text: `${cost.provider}/${cost.model}: ${usd(cost.totalCost)} (input ${usd(cost.inputCost)}, output ${usd(cost.outputCost)}${cost.cacheReadCost || cost.cacheWriteCost ? `, cache read ${usd(cost.cacheReadCost)}, cache write ${usd(cost.cacheWriteCost)}` : ''}) for ${t.inputTokens} in + ${t.outputTokens} out tokens${tokenizer && !tokenizer.exact ? (tokenizer.runCuts ? ` (input counted exactly except at ${tokenizer.runCuts} place(s) where long text without spaces was cut, about a token each)` : ' (input count approximate: ~4 characters per token)') : ''}.`,
       };
     },
   }),

@@ -32,6 +32,8 @@ function shapes(): Record<string, string> {
     'one letter repeated': 'x'.repeat(MAX_TEXT_CHARS),
     'random letters, no spaces': pick(MAX_TEXT_CHARS, () => String.fromCharCode(97 + Math.floor(r() * 26))),
     base64: randomBytes(1_500_000).toString('base64').slice(0, MAX_TEXT_CHARS),
+    'CSV with CRLF line ends': Array.from({ length: 120_000 }, (_, i) => `${i},item${i},${(r() * 100).toFixed(2)}`).join('\r\n').slice(0, MAX_TEXT_CHARS),
+    'double-spaced words': pick(300_000, () => words[Math.floor(r() * words.length)].trim() + '  ').slice(0, MAX_TEXT_CHARS),
     'minified JSON': JSON.stringify(Array.from({ length: 60_000 }, (_, i) => ({ id: i, name: `item${i}`, v: i * 1.5 }))).slice(0, MAX_TEXT_CHARS),
     [`random CJK (${(MAX_TEXT_BYTES / 1e6).toFixed(0)} MB)`]: pick(Math.floor(MAX_TEXT_BYTES / 3), () => String.fromCharCode(0x4e00 + Math.floor(r() * 20_000))),
   };

@@ -81,7 +81,7 @@ describe('countTokens on long text', () => {
   });
 
   it('stays exact on random mixes of words, spaces, newlines, punctuation, digits and non-Latin text', () => {
-    const parts = ['the', ' ', '\n', '.', ',', '\n\n', '  ', '123', '4567', 'foo_bar', 'é', '日本語', '😀', '\t', '-', '!?', 'http://x.y/z', '\r\n', 'ABC', "'s", '//', ' \n', '.\n'];
+    const parts = ['the', ' ', '\n', '.', ',', '\n\n', '  ', '   ', '123', '4567', 'foo_bar', 'é', '日本語', '😀', '\t', '\t ', '-', '!?', 'http://x.y/z', '\r\n', 'a\r\nb', '\n ', 'ABC', "'s", '//', ' \n', '.\n', '.\r\n'];
     let seed = 7;
     const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     for (let k = 0; k < 12; k++) {
@@ -96,6 +96,24 @@ describe('countTokens on long text', () => {
         if (r.exact) assert.equal(r.tokens, wholeCount(text, encoding), `mix ${k}, ${model}`);
         else assert.ok(Math.abs(r.tokens - wholeCount(text, encoding)) <= (r.runCuts ?? 0) * 2, `mix ${k}, ${model}: off by more than the cuts allow`);
       }
+    }
+  });
+
+  it('cuts CSV with CRLF line ends and double-spaced text exactly, into segments', async () => {
+    const csv = Array.from({ length: 20_000 }, (_, i) => `${i},item${i},${(i * 1.5).toFixed(1)}`).join('\r\n');
+    const spaced = Array.from({ length: 30_000 }, (_, i) => ['alpha', 'beta', 'gamma'][i % 3]).join('  ');
+    for (const text of [csv, spaced]) {
+      let yields = 0;
+      let running = true;
+      const tick = (): void => {
+        yields++;
+        if (running) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const r = await countTokensAsync(text, 'gpt-4o', undefined, 0);
+      running = false;
+      assert.deepEqual(r, { tokens: wholeCount(text, 'o200k_base'), exact: true, tokenizer: 'o200k_base' });
+      assert.ok(yields >= 5, `counted in one piece (${yields} yields)`);
     }
   });
 

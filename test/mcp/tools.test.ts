@@ -164,7 +164,7 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     const run = await ok<{ tokenizer: { exact: boolean; tokens: number; run_cuts: number } }>('estimate_cost', { model: 'gpt-4o', text: 'x'.repeat(200_000) });
     assert.deepEqual([run.tokenizer.exact, run.tokenizer.run_cuts], [false, Math.ceil(200_000 / MAX_RUN) - 1]);
     const reply = await call('estimate_cost', { model: 'gpt-4o', text: 'x'.repeat(200_000) });
-    assert.match(textOf(reply), /input counted exactly except 600 cut\(s\) in long runs without spaces, about a token each/);
+    assert.match(textOf(reply), /input counted exactly except at 600 place\(s\) where long text without spaces was cut, about a token each/);
     const tooLong = await call('estimate_cost', { model: 'gpt-4o', text: 'a'.repeat(MAX_TEXT_CHARS + 1) });
     assert.equal(tooLong.isError, true);
     assert.match(textOf(tooLong), /text is longer than 2,000,000 characters: count a part of it, or give input_tokens instead/);
