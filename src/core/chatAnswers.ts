@@ -162,7 +162,7 @@ export function pickCommand(prompt: string): { command: ChatCommand; matched: st
 }
 
 /** Answer for a request: with its slash command, or routed by keywords (saying which), or help. */
-export function answerChat(core: AiKeyManagerCore, command: string | undefined, prompt: string, extra?: ExtraText): ChatAnswer {
+export async function answerChat(core: AiKeyManagerCore, command: string | undefined, prompt: string, extra?: ExtraText): Promise<ChatAnswer> {
   const refusal = refuseKeyMaterial(core, prompt);
   if (refusal) return refusal;
   let note = '';
@@ -174,11 +174,11 @@ export function answerChat(core: AiKeyManagerCore, command: string | undefined, 
     cmd = picked.command;
     note += `_Answering with **/${cmd}** (you mentioned ${picked.matched.map((m) => `"${m}"`).join(', ')})._\n\n`;
   }
-  const a = answerFor(core, cmd, prompt, extra);
+  const a = await answerFor(core, cmd, prompt, extra);
   return { ...a, markdown: note + a.markdown };
 }
 
-function answerFor(core: AiKeyManagerCore, cmd: ChatCommand, prompt: string, extra?: ExtraText): ChatAnswer {
+async function answerFor(core: AiKeyManagerCore, cmd: ChatCommand, prompt: string, extra?: ExtraText): Promise<ChatAnswer> {
   switch (cmd) {
     case 'config':
       return answerConfig(core, prompt);
@@ -519,7 +519,8 @@ function safeHas(core: AiKeyManagerCore, model: string, provider?: string): bool
 }
 
 /** Budget status and projection, plus an estimate for a model and tokens (or attached text) with cheaper alternatives. */
-export function answerCosts(core: AiKeyManagerCore, prompt: string, extra?: ExtraText): ChatAnswer {
+/** Async: attached text is tokenized without holding the extension host (see estimateCostAsync). */
+export async function answerCosts(core: AiKeyManagerCore, prompt: string, extra?: ExtraText): Promise<ChatAnswer> {
   const refusal = refuseKeyMaterial(core, prompt);
   if (refusal) return refusal;
   const q = parseCostQuery(core, prompt);
@@ -532,7 +533,7 @@ export function answerCosts(core: AiKeyManagerCore, prompt: string, extra?: Extr
   ];
 
   if (q.model || extra) {
-    const est = estimateSection(core, q, extra);
+    const est = await estimateSection(core, q, extra);
     lines.push(...est.lines, '');
     if (est.cost !== undefined) {
       const after = budget.day.spent + est.cost;
@@ -546,7 +547,7 @@ export function answerCosts(core: AiKeyManagerCore, prompt: string, extra?: Extr
   return { markdown: lines.join('\n'), buttons, followups };
 }
 
-function estimateSection(core: AiKeyManagerCore, q: CostQuery, extra?: ExtraText): { lines: string[]; cost?: number } {
+async function estimateSection(core: AiKeyManagerCore, q: CostQuery, extra?: ExtraText): Promise<{ lines: string[]; cost?: number }> {
   const task = q.task ?? (q.model ? taskOfModel(q.model) : undefined) ?? 'chat';
   const explicitTokens = q.inputTokens !== undefined || q.outputTokens !== undefined;
   let model = q.model;
@@ -570,7 +571,7 @@ function estimateSection(core: AiKeyManagerCore, q: CostQuery, extra?: ExtraText
   }
   let est: ReturnType<AiKeyManagerCore['estimateCost']>;
   try {
-    est = core.estimateCost({
+    est = await core.estimateCostAsync({
       model,
       provider,
       text: extra?.text,

@@ -63,7 +63,7 @@ export async function handleChatRequest(
       stream.progress(command === 'config' ? 'Reading keys, budgets and routing…' : 'Checking providers…');
     }
     if (token?.isCancellationRequested) return {};
-    const answer = answerChat(deps.core, request.command, prompt, extra);
+    const answer = await answerChat(deps.core, request.command, prompt, extra);
     stream.markdown(redactPromptKeys(answer.markdown, prompt));
     for (const b of answer.buttons) stream.button({ title: b.title, command: b.command, arguments: b.args });
     const metadata: ChatResultMetadata = { command, followups: answer.followups };

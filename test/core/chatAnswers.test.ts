@@ -122,7 +122,7 @@ describe('chat answers: /config', () => {
     const a = answerConfig(core, '');
     assert.ok(a.markdown.includes('Today (2026-03-15): $1,234.50 of $2,000.00 (62%), $765.50 left'), a.markdown);
     assert.ok(a.markdown.includes('of $2,500.50'), a.markdown);
-    const small = answerCosts(core, 'gpt-4o-mini 10 in 10 out');
+    const small = await answerCosts(core, 'gpt-4o-mini 10 in 10 out');
     assert.match(small.markdown, /→ \*\*\$0\.0+[1-9]\d\*\*/, 'a sub-cent estimate keeps two significant digits');
     assert.doesNotMatch(a.markdown + small.markdown, /\$\d{4,}/, 'an amount over $999 without a thousands separator');
   });
@@ -181,7 +181,7 @@ describe('chat answers: pasted keys', () => {
     const { core } = await withKeys();
     for (const cmd of [undefined, 'config', 'usage', 'costs', 'route']) {
       for (const prompt of [`add this key ${CANARY.pasted}`, `ANTHROPIC_API_KEY=${CANARY.pasted}`, `"${CANARY.pasted}"`]) {
-        const a = answerChat(core, cmd, prompt);
+        const a = await answerChat(core, cmd, prompt);
         assertNoCanary(a);
         assert.match(a.markdown, /looks like an Anthropic API key/);
         assert.match(a.markdown, /will not repeat it/);
@@ -189,9 +189,9 @@ describe('chat answers: pasted keys', () => {
       }
     }
     for (const f of [answerConfig, answerUsage, answerRoute, (c: AiKeyManagerCore, p: string) => answerCosts(c, p)]) {
-      assertNoCanary(f(core, `gpt-4o ${CANARY.google} 1000 in`));
+      assertNoCanary(await f(core, `gpt-4o ${CANARY.google} 1000 in`));
     }
-    const google = answerChat(core, 'costs', `gpt-4o ${CANARY.google}`);
+    const google = await answerChat(core, 'costs', `gpt-4o ${CANARY.google}`);
     assert.match(google.markdown, /Google Gemini API key/);
   });
 
@@ -235,7 +235,7 @@ describe('chat answers: /usage', () => {
     assert.match(a.markdown, /### Usage yesterday \(2026-03-14\)/);
     assert.ok(a.markdown.includes(`**${usd(c.gpt)}** for 1 request(s) (0 failed), 2,000 input and 1,000 output tokens`), a.markdown);
     assert.ok(!a.markdown.includes('claude-sonnet-4-5') && !a.markdown.includes('gpt-4o-mini'), 'only yesterday’s requests');
-    const free = answerChat(core, undefined, 'what did I spend yesterday');
+    const free = await answerChat(core, undefined, 'what did I spend yesterday');
     assert.match(free.markdown, /Answering with \*\*\/usage\*\*/);
     assert.match(free.markdown, /### Usage yesterday \(2026-03-14\)/);
     const none = answerUsage(core, 'yesterday anthropic');
@@ -297,14 +297,14 @@ describe('chat answers: /costs', () => {
     assert.deepEqual(parseTokens(' no numbers '), {});
   });
 
-  it('prices text for routing’s first choice when no provider is usable, and says so', () => {
+  it('prices text for routing’s first choice when no provider is usable, and says so', async () => {
     const { core } = makeCore({ disabled: ['local'] }); // no keys and no local server: nothing routes
     assert.throws(() => core.route({ taskType: 'code_review' }));
-    const a = answerCosts(core, 'code review', { text: 'function add(a, b) { return a + b; }', source: 'the selection in add.ts' });
+    const a = await answerCosts(core, 'code review', { text: 'function add(a, b) { return a + b; }', source: 'the selection in add.ts' });
     const first = getProvider('anthropic'); // first in the code review preference
     const model = first.models.code_review![0];
     assert.ok(a.markdown.includes(`### Estimate: ${model} (anthropic) (no provider is usable now; priced for Anthropic's ${model}, which /route picks first for code_review once it has a key)`), a.markdown);
-    const chat = answerCosts(core, '', { text: 'hello there', source: 'the selection in a.md' });
+    const chat = await answerCosts(core, '', { text: 'hello there', source: 'the selection in a.md' });
     const openaiChat = getProvider('openai').models.chat![0];
     assert.ok(chat.markdown.includes(`### Estimate: ${openaiChat} (openai)`), chat.markdown);
   });
@@ -312,7 +312,7 @@ describe('chat answers: /costs', () => {
   it('estimates a model and token counts, with cheaper alternatives cheapest first', async () => {
     const { core } = await withKeys();
     const expected = core.estimateCost({ model: 'gpt-4o', inputTokens: 5000, outputTokens: 1000 }).cost.totalCost;
-    const a = answerCosts(core, 'gpt-4o 5000 in 1000 out');
+    const a = await answerCosts(core, 'gpt-4o 5000 in 1000 out');
     assert.ok(a.markdown.includes(`5,000 input + 1,000 output tokens → **${usd(expected)}**`), a.markdown);
     const alts = tableCosts(a.markdown, '**Cheaper for chat**', 3);
     assert.ok(alts.length >= 2, a.markdown);
@@ -329,7 +329,7 @@ describe('chat answers: /costs', () => {
     core.track({ provider: 'openai', model: 'gpt-4o', inputTokens: 400_000, outputTokens: 100_000 }, 'command');
     const spent = core.budget().day.spent;
     const expected = core.estimateCost({ model: 'claude-3-5-sonnet', inputTokens: 20_000, outputTokens: 2_000 }).cost.totalCost;
-    const a = answerCosts(core, 'claude-3-5-sonnet 20k/2k');
+    const a = await answerCosts(core, 'claude-3-5-sonnet 20k/2k');
     assert.ok(a.markdown.includes(`20,000 input + 2,000 output tokens → **${usd(expected)}**`), a.markdown);
     assert.ok(a.markdown.includes(`from ${usd(spent)} to ${usd(spent + expected)} of the $10.00 daily limit`), a.markdown);
     assert.ok(a.markdown.includes(`Today (2026-03-15): ${usd(spent)} of $10.00`));
@@ -340,7 +340,7 @@ describe('chat answers: /costs', () => {
     const text = 'function add(a, b) {\n  return a + b;\n}\n'.repeat(40);
     const tokens = countTokens(text, 'gpt-4o').tokens;
     const expected = core.estimateCost({ model: 'gpt-4o', text, outputTokens: 200 }).cost.totalCost;
-    const a = answerCosts(core, 'gpt-4o 200 out', { text, source: 'the selection in add.ts (lines 1–120)' });
+    const a = await answerCosts(core, 'gpt-4o 200 out', { text, source: 'the selection in add.ts (lines 1–120)' });
     assert.ok(a.markdown.includes(`the selection in add.ts (lines 1–120): ${tokens.toLocaleString('en-US')} tokens`), a.markdown);
     assert.ok(a.markdown.includes(`→ **${usd(expected)}**`));
     assert.ok(!a.markdown.includes('return a + b'), 'the text itself is never echoed');
@@ -348,7 +348,7 @@ describe('chat answers: /costs', () => {
 
   it('names close matches for an unknown model', async () => {
     const { core } = await withKeys();
-    const a = answerCosts(core, 'gpt-5o-turbo 1000 in');
+    const a = await answerCosts(core, 'gpt-5o-turbo 1000 in');
     assert.match(a.markdown, /I don't know a price for \*\*gpt-5o-turbo\*\*/);
     assert.match(a.markdown, /Close matches: `gpt-4-turbo`/);
     assert.match(a.markdown, /### Budget/);
@@ -356,7 +356,7 @@ describe('chat answers: /costs', () => {
 
   it('without a model gives budget status, projection and how to ask', async () => {
     const { core } = makeCore();
-    const a = answerCosts(core, 'budget');
+    const a = await answerCosts(core, 'budget');
     assert.match(a.markdown, /projected \$0\.00/);
     assert.match(a.markdown, /Enforcement: off/);
     assert.match(a.markdown, /`\/costs gpt-4o 5000 in 1000 out`/);
@@ -440,20 +440,20 @@ describe('chat answers: free text', () => {
 
   it('says which command it answered with', async () => {
     const { core } = await withKeys();
-    const a = answerChat(core, undefined, 'rotate my openai key');
+    const a = await answerChat(core, undefined, 'rotate my openai key');
     assert.match(a.markdown, /^_Answering with \*\*\/config\*\* \(you mentioned "rotate", "key"\)\._/);
     assert.equal(a.buttons[0].command, 'aiKeyManager.rotateKey');
-    const r = answerChat(core, undefined, 'which model is best for code review');
+    const r = await answerChat(core, undefined, 'which model is best for code review');
     assert.match(r.markdown, /\/route/);
     assert.match(r.markdown, /### code_review: anthropic/);
   });
 
   it('offers help for anything else', async () => {
     const { core } = makeCore();
-    const a = answerChat(core, undefined, 'hello');
+    const a = await answerChat(core, undefined, 'hello');
     assert.match(a.markdown, /`\/config`/);
     assert.ok(a.followups.length >= 2);
-    const unknown = answerChat(core, 'bogus', 'hello');
+    const unknown = await answerChat(core, 'bogus', 'hello');
     assert.match(unknown.markdown, /I don't know the command \/bogus/);
   });
 });
