@@ -703,22 +703,26 @@ export class Ledger {
 
   /**
    * Records the events of another process's journal that the stored ledger does not hold yet (its
-   * sequence numbers above the stored marker), and marks them held. Returns how many were added.
+   * sequence numbers above the stored marker), and marks them held. Returns how many were added,
+   * and how many were not valid usage events.
    */
-  replay(journalId: string, entries: Iterable<{ seq: number; event: UsageEvent }>): number {
+  replay(journalId: string, entries: Iterable<{ seq: number; event: UsageEvent }>): { added: number; unreadable: number } {
+    if (this.readOnly) throw new Error(this.readOnly);
     this.sync();
     const held = this.data.journals.get(journalId) ?? 0;
     let added = 0;
+    let unreadable = 0;
     for (const { seq, event } of entries) {
       if (seq <= held) continue;
       try {
         this.add(event, { id: journalId, seq });
         added++;
-      } catch {
-        // a malformed line of a torn write: nothing to replay
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err;
+        unreadable++; // an event that was never valid: nothing to replay
       }
     }
-    return added;
+    return { added, unreadable };
   }
 
   private add(event: UsageEvent, replayed: { id: string; seq: number } | undefined): void {

@@ -3,25 +3,58 @@
 // crash) loses nothing it acknowledged. The ledger saves a moment later and says what it holds;
 // a journal whose process is gone is replayed by the next process that starts, then deleted.
 import * as fs from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname, uptime } from 'node:os';
 import { join } from 'node:path';
 import type { Ledger, LedgerJournal } from '../core/ledger';
 import type { UsageEvent } from '../core/types';
 import { writeFileAtomicSync } from './atomicFile';
 
 const EXT = '.jsonl';
-/** `<pid>-<random>.jsonl`, or `<pid>-<random>.replaying-<pid>` while another process replays it. */
-const NAME = /^(\d+)-[0-9a-f]{12}(?:\.jsonl|\.replaying-(\d+))$/;
+/** Past this size the saved lines are dropped from the journal file; below it they stay (replay skips them). */
+const COMPACT_BYTES = 1 << 20;
+
+const hash8 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 8);
+
+/**
+ * Who writes a journal: this machine, this boot of it, this process. A pid alone says nothing
+ * about a journal from another machine sharing AIKM_HOME, or from before a reboot.
+ */
+export interface JournalOwner {
+  host: string;
+  boot: string;
+  pid: number;
+}
+
+function bootId(): string {
+  try {
+    return hash8(fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+  } catch {
+    return hash8(String(Math.round((Date.now() / 1000 - uptime()) / 60))); // the boot time, to the minute
+  }
+}
+
+export const THIS_PROCESS: JournalOwner = { host: hash8(hostname()), boot: bootId(), pid: process.pid };
+
+const ownerTag = (o: JournalOwner) => `${o.host}-${o.boot}-${o.pid}`;
+/** `<host>-<boot>-<pid>-<random>.jsonl`, or `….replaying-<host>-<boot>-<pid>` while a process replays it. */
+const NAME = /^([0-9a-f]{8})-([0-9a-f]{8})-(\d+)-[0-9a-f]{12}(?:\.jsonl|\.replaying-([0-9a-f]{8})-([0-9a-f]{8})-(\d+))$/;
 
 export class FileJournal implements LedgerJournal {
-  readonly id = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  readonly id: string;
   private readonly path: string;
   private fd: number | undefined;
   private seq = 0;
+  /** Bytes in the file now. */
+  private size = 0;
   /** Lines appended and not yet known to be saved, oldest first. */
   private unsaved: { seq: number; text: string }[] = [];
 
-  constructor(private readonly dir: string) {
+  constructor(
+    private readonly dir: string,
+    owner: JournalOwner = THIS_PROCESS,
+  ) {
+    this.id = `${ownerTag(owner)}-${randomBytes(6).toString('hex')}`;
     this.path = join(dir, `${this.id}${EXT}`);
   }
 
@@ -33,8 +66,9 @@ export class FileJournal implements LedgerJournal {
     const seq = this.seq + 1;
     const text = `${JSON.stringify({ s: seq, e: event })}\n`;
     // In the kernel's page cache once written: it survives the process being killed (not a power cut).
-    fs.writeSync(this.fd, text);
+    writeAll(this.fd, Buffer.from(text));
     this.seq = seq;
+    this.size += Buffer.byteLength(text);
     this.unsaved.push({ seq, text });
     return seq;
   }
@@ -44,12 +78,17 @@ export class FileJournal implements LedgerJournal {
     if (this.fd === undefined) return;
     if (this.unsaved.length === 0) {
       fs.ftruncateSync(this.fd, 0); // appends continue from the start of the emptied file
+      this.size = 0;
       return;
     }
-    // Keep only what is not saved yet: written aside, then renamed over the journal.
-    writeFileAtomicSync(this.path, this.unsaved.map((l) => l.text).join(''), 0o600);
+    // Saved lines left in the file are harmless (the ledger's marker says they are held), so the
+    // file is rewritten only when they add up, not on every save.
+    if (this.size < COMPACT_BYTES) return;
+    const rest = this.unsaved.map((l) => l.text).join('');
+    writeFileAtomicSync(this.path, rest, 0o600);
     fs.closeSync(this.fd);
     this.fd = fs.openSync(this.path, 'a', 0o600);
+    this.size = Buffer.byteLength(rest);
   }
 
   exists(id: string): boolean {
@@ -65,11 +104,15 @@ export class FileJournal implements LedgerJournal {
   }
 }
 
+function writeAll(fd: number, buf: Buffer): void {
+  for (let off = 0; off < buf.length; ) off += fs.writeSync(fd, buf, off);
+}
+
 interface JournalFile {
   id: string;
   file: string;
   /** The process that writes it, or replays it. */
-  pid: number;
+  owner: JournalOwner;
 }
 
 function listJournals(dir: string): JournalFile[] {
@@ -82,7 +125,8 @@ function listJournals(dir: string): JournalFile[] {
   return names.flatMap((file) => {
     const m = NAME.exec(file);
     if (!m) return [];
-    return [{ id: file.slice(0, file.indexOf('.')), file, pid: Number(m[2] ?? m[1]) }];
+    const owner = m[6] ? { host: m[4], boot: m[5], pid: Number(m[6]) } : { host: m[1], boot: m[2], pid: Number(m[3]) };
+    return [{ id: file.slice(0, file.indexOf('.')), file, owner }];
   });
 }
 
@@ -95,41 +139,75 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Whether the owner is certainly gone; undefined when it cannot be told (another machine). */
+function gone(owner: JournalOwner, me: JournalOwner): boolean | undefined {
+  if (owner.host !== me.host) return undefined;
+  if (owner.boot !== me.boot) return true;
+  return !alive(owner.pid);
+}
+
 /**
  * Replays the journals of processes that are gone into `ledger`, saves, and deletes them. Each is
  * claimed first (renamed), so two processes starting at once never replay the same one. Returns
  * what the user should be told.
  */
-export async function replayJournals(dir: string, ledger: Ledger, own: FileJournal): Promise<string[]> {
+export async function replayJournals(dir: string, ledger: Ledger, own: FileJournal, me: JournalOwner = THIS_PROCESS): Promise<string[]> {
   const notes: string[] = [];
-  for (const j of listJournals(dir)) {
-    if (j.id === own.id || alive(j.pid)) continue;
-    const claimed = join(dir, `${j.id}.replaying-${process.pid}`);
+  const journals = listJournals(dir).filter((j) => j.id !== own.id);
+  const elsewhere = journals.filter((j) => gone(j.owner, me) === undefined).length;
+  if (elsewhere > 0) notes.push(`${elsewhere} usage journal(s) in ${dir} belong to another machine that shares this AIKM_HOME; that machine replays them when its CLI next starts.`);
+  const orphans = journals.filter((j) => gone(j.owner, me) === true);
+  if (orphans.length === 0) return notes;
+  const refused = ledger.cannotRecord();
+  if (refused) {
+    notes.push(`${orphans.length} usage journal(s) in ${dir} were not replayed: ${refused}`);
+    return notes;
+  }
+  for (const j of orphans) {
+    const claimed = join(dir, `${j.id}.replaying-${ownerTag(me)}`);
     try {
       fs.renameSync(join(dir, j.file), claimed);
     } catch {
       continue; // another process claimed it first
     }
-    const entries: { seq: number; event: UsageEvent }[] = [];
-    for (const line of fs.readFileSync(claimed, 'utf8').split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const { s, e } = JSON.parse(line) as { s: number; e: UsageEvent };
-        if (Number.isSafeInteger(s) && e && typeof e === 'object') entries.push({ seq: s, event: e });
-      } catch {
-        // the last line of a write the kill cut short: it was never acknowledged
+    try {
+      const entries: { seq: number; event: UsageEvent }[] = [];
+      for (const line of fs.readFileSync(claimed, 'utf8').split('\n')) {
+        if (!line.trim()) continue;
+        try {
+          const { s, e } = JSON.parse(line) as { s: number; e: UsageEvent };
+          if (Number.isSafeInteger(s) && e && typeof e === 'object') entries.push({ seq: s, event: e });
+        } catch {
+          // the last line of a write the kill cut short: it was never acknowledged
+        }
       }
+      const { added, unreadable } = ledger.replay(j.id, entries);
+      await ledger.flush();
+      fs.rmSync(claimed, { force: true });
+      const pid = j.owner.pid;
+      if (added > 0) notes.push(`Recovered ${added} usage record(s) that a process (pid ${pid}) accepted but had not saved when it stopped.`);
+      if (unreadable > 0) notes.push(`Skipped ${unreadable} unreadable usage record(s) in the journal of process ${pid}.`);
+    } catch (err) {
+      // Kept under its own name for the next start; the ledger's marker stops anything saved now from counting twice.
+      try {
+        fs.renameSync(claimed, join(dir, j.file));
+      } catch {
+        // left claimed: the next start sees this process gone and replays it
+      }
+      notes.push(`Could not replay the usage journal ${j.file}: ${err instanceof Error ? err.message : String(err)}. It is kept and tried again at the next start.`);
     }
-    const added = ledger.replay(j.id, entries);
-    await ledger.flush();
-    fs.rmSync(claimed, { force: true });
-    if (added > 0) notes.push(`Recovered ${added} usage record(s) that a process (pid ${j.id.split('-')[0]}) accepted but had not saved when it stopped.`);
   }
   return notes;
 }
 
-/** Temp files of atomic writes (`.<name>.<pid>.<random>.tmp`) left by a process that was killed mid-write. */
-export function removeStaleTempFiles(dirs: string[]): number {
+/** Past this age a temp file of an atomic write belongs to a write that was cut short (a kill, a crash). */
+const STALE_TEMP_MS = 10 * 60_000;
+
+/**
+ * Temp files of atomic writes (`.<name>.<pid>.<random>.tmp`) left by a process that was killed
+ * mid-write. Told apart by age, not by pid: the writer may be on another machine sharing the folder.
+ */
+export function removeStaleTempFiles(dirs: string[], now = Date.now()): number {
   let removed = 0;
   for (const dir of dirs) {
     let names: string[];
@@ -139,10 +217,15 @@ export function removeStaleTempFiles(dirs: string[]): number {
       continue;
     }
     for (const name of names) {
-      const m = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name);
-      if (!m || alive(Number(m[1]))) continue;
-      fs.rmSync(join(dir, name), { force: true });
-      removed++;
+      if (!/^\..+\.\d+\.[0-9a-f]{12}\.tmp$/.test(name)) continue;
+      const path = join(dir, name);
+      try {
+        if (now - fs.statSync(path).mtimeMs < STALE_TEMP_MS) continue;
+        fs.rmSync(path, { force: true });
+        removed++;
+      } catch {
+        // gone already: its write finished
+      }
     }
   }
   return removed;

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Ledger } from '../../src/core/ledger';
-import { FileJournal, removeStaleTempFiles, replayJournals } from '../../src/headless/journal';
+import { FileJournal, removeStaleTempFiles, replayJournals, THIS_PROCESS, type JournalOwner } from '../../src/headless/journal';
 import { FileStateStore } from '../../src/headless/fileState';
 import { TestClock } from '../support/ports';
 import { tempRoot } from '../support/tmp';
@@ -19,11 +19,13 @@ function deadPid(): number {
   return Number(spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout);
 }
 
-/** A journal as a killed process leaves it: `lines` of [seq, cost]. */
-function leftBehind(dir: string, lines: [number, number][]): string {
-  const id = `${deadPid()}-0123456789ab`;
+/** A journal as a killed process leaves it: `lines` of [seq, cost]; by default a process of this machine and boot. */
+function leftBehind(dir: string, lines: [number, number | UsageEvent][], owner: Partial<JournalOwner> = {}): string {
+  const o = { ...THIS_PROCESS, pid: deadPid(), ...owner };
+  const id = `${o.host}-${o.boot}-${o.pid}-0123456789ab`;
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(join(dir, `${id}.jsonl`), lines.map(([s, c]) => JSON.stringify({ s, e: ev(c) })).join('\n') + '\n{"s": 99, "e": {"at"'); // and a torn last line
+  const line = ([s, c]: [number, number | UsageEvent]) => JSON.stringify({ s, e: typeof c === 'number' ? ev(c) : c });
+  fs.writeFileSync(join(dir, `${id}.jsonl`), lines.map(line).join('\n') + '\n{"s": 99, "e": {"at"'); // and a torn last line
   return id;
 }
 
@@ -56,7 +58,7 @@ describe('FileJournal and replay', () => {
     fs.writeFileSync(join(home, 'ledger.json'), JSON.stringify({ 'aiKeyManager.ledger': { v: 2, p: ['openai'], m: [[0, 'gpt-4o']], d: { '2026-11-21': [0, 2, 0, 20, 10, 0, 0, 300_000_000, 0, 0, 0, 0] }, mo: {}, r: [], s: [], j: { [id]: 2 } } }));
     const journal = new FileJournal(dir);
     const ledger = ledgerOn(home, journal);
-    assert.deepEqual(await replayJournals(dir, ledger, journal), [`Recovered 2 usage record(s) that a process (pid ${id.split('-')[0]}) accepted but had not saved when it stopped.`]);
+    assert.deepEqual(await replayJournals(dir, ledger, journal), [`Recovered 2 usage record(s) that a process (pid ${id.split('-')[2]}) accepted but had not saved when it stopped.`]);
     assert.equal(ledger.usage({ days: 1 }).totals.requests, 4);
     assert.ok(Math.abs(ledger.usage({ days: 1 }).totals.costUsd - 1) < 1e-12);
     assert.deepEqual(fs.readdirSync(dir), [], 'replayed and deleted');
@@ -83,13 +85,72 @@ describe('FileJournal and replay', () => {
     assert.ok(fs.existsSync(join(dir, `${other.id}.jsonl`)));
   });
 
-  it('removes temp files of atomic writes left by a killed process, and keeps live ones', () => {
+  it('replays the journal of a previous boot even if its pid is running now, and leaves other machines’ journals alone', async () => {
+    const home = tmp.unique('home');
+    const dir = join(home, 'journal');
+    const rebooted = leftBehind(dir, [[1, 0.5]], { boot: 'b00b00b0', pid: process.pid });
+    const elsewhere = leftBehind(dir, [[1, 7]], { host: 'e15e1e55' });
+    const journal = new FileJournal(dir);
+    const ledger = ledgerOn(home, journal);
+    const notes = await replayJournals(dir, ledger, journal);
+    assert.deepEqual(notes, [
+      `1 usage journal(s) in ${dir} belong to another machine that shares this AIKM_HOME; that machine replays them when its CLI next starts.`,
+      `Recovered 1 usage record(s) that a process (pid ${process.pid}) accepted but had not saved when it stopped.`,
+    ]);
+    assert.equal(ledger.usage({ days: 1 }).totals.costUsd, 0.5);
+    assert.deepEqual(fs.readdirSync(dir), [`${elsewhere}.jsonl`]);
+    assert.ok(!fs.readdirSync(dir).some((f) => f.startsWith(rebooted)));
+  });
+
+  it('keeps journals it cannot replay: a ledger from a newer version, and says so; skips invalid events', async () => {
+    const home = tmp.unique('home');
+    const dir = join(home, 'journal');
+    const id = leftBehind(dir, [[1, 0.5], [2, { ...ev(1), costUsd: -1 }]]);
+    fs.writeFileSync(join(home, 'ledger.json'), JSON.stringify({ 'aiKeyManager.ledger': { v: 99 } }));
+    const journal = new FileJournal(dir);
+    const newer = ledgerOn(home, journal);
+    const [note] = await replayJournals(dir, newer, journal);
+    assert.match(note, new RegExp(`^1 usage journal\\(s\\) in .* were not replayed: .*newer`));
+    assert.deepEqual(fs.readdirSync(dir), [`${id}.jsonl`], 'kept for a version that can record');
+
+    fs.rmSync(join(home, 'ledger.json'));
+    const ledger = ledgerOn(home, journal);
+    assert.deepEqual(await replayJournals(dir, ledger, journal), [
+      `Recovered 1 usage record(s) that a process (pid ${id.split('-')[2]}) accepted but had not saved when it stopped.`,
+      `Skipped 1 unreadable usage record(s) in the journal of process ${id.split('-')[2]}.`,
+    ]);
+    assert.equal(ledger.usage({ days: 1 }).totals.costUsd, 0.5);
+    assert.deepEqual(fs.readdirSync(dir), []);
+  });
+
+  it('leaves saved lines in a small journal, and a replay of it counts only the unsaved ones', async () => {
+    const home = tmp.unique('home');
+    const dir = join(home, 'journal');
+    const journal = new FileJournal(dir);
+    const ledger = ledgerOn(home, journal);
+    ledger.record(ev(0.5));
+    const saving = ledger.flush();
+    ledger.record(ev(0.25)); // after the save took its batch: not in it
+    await saving;
+    const file = join(dir, `${journal.id}.jsonl`);
+    assert.equal(fs.readFileSync(file, 'utf8').trim().split('\n').length, 2, 'not rewritten for one saved line');
+    // Killed now: the next process replays only the second line.
+    const next = new FileJournal(dir, { ...THIS_PROCESS, pid: deadPid() });
+    const after = ledgerOn(home, next);
+    const notes = await replayJournals(dir, after, next, { ...THIS_PROCESS, boot: 'b00b00b0' });
+    assert.match(notes[0], /^Recovered 1 usage record/);
+    assert.equal(after.usage({ days: 1 }).totals.costUsd, 0.75);
+  });
+
+  it('removes temp files of atomic writes once they are old, and keeps fresh ones', () => {
     const dir = tmp.unique('home');
     fs.mkdirSync(dir, { recursive: true });
-    const dead = `.ledger.json.${deadPid()}.0123456789ab.tmp`;
-    const live = `.ledger.json.${process.pid}.0123456789ab.tmp`;
-    for (const f of [dead, live, 'ledger.json']) fs.writeFileSync(join(dir, f), '{}');
+    const old = `.ledger.json.${deadPid()}.0123456789ab.tmp`;
+    const fresh = `.ledger.json.${process.pid}.0123456789ab.tmp`;
+    for (const f of [old, fresh, 'ledger.json']) fs.writeFileSync(join(dir, f), '{}');
+    const hourAgo = new Date(Date.now() - 3600_000);
+    fs.utimesSync(join(dir, old), hourAgo, hourAgo);
     assert.equal(removeStaleTempFiles([dir]), 1);
-    assert.deepEqual(fs.readdirSync(dir).sort(), [live, 'ledger.json'].sort());
+    assert.deepEqual(fs.readdirSync(dir).sort(), [fresh, 'ledger.json'].sort());
   });
 });
