@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { SecretStorageVault } from './vscode/secretVault';
 import { MementoState } from './vscode/mementoState';
+import { usageShareOf } from './vscode/usageShare';
 import { VsCodeSettings } from './vscode/settings';
 import { McpServerController, MCP_PROVIDER_ID } from './vscode/mcpProvider';
 import { AiKeyManagerCore } from './core/service';
@@ -43,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
     ledgerState,
     // Budgets are per person: every window of this profile adds its usage here too.
     allUsageState: new MementoState(context.globalState),
+    allUsageShare: usageShareOf(context),
     settings,
     env: process.env,
   });

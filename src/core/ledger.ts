@@ -32,6 +32,13 @@ export interface LedgerOptions {
   maxModels?: number;
   /** Where each accepted event is written before record() returns (headless), so a crash loses none. */
   journal?: LedgerJournal;
+  /**
+   * Other writers' shares of a total: every other key of the store that starts with this prefix is
+   * a ledger another writer keeps (one per workspace), and queries count them with this one. This
+   * ledger writes only its own key, so writers that cannot update one value atomically (VS Code
+   * windows sharing globalState) never overwrite each other. Needs `StateStore.keys`.
+   */
+  sharesPrefix?: string;
 }
 
 /**
@@ -661,6 +668,12 @@ export class Ledger {
   /** Writer id of the stored state `data` is built on (undefined: none, or written by an older version). */
   private syncedId: string | undefined;
   private seenRevision: number | undefined;
+  /** Other writers' shares (sharesPrefix), by key, as last read. */
+  private readonly shares = new Map<string, { raw: unknown; id: string | undefined; data: LedgerData }>();
+  private sharesRevision: number | undefined;
+  private readonly sharesPrefix: string | undefined;
+  /** `data` plus the shares, built when first queried after a change; undefined when stale. */
+  private combined: LedgerData | undefined;
 
   private todayCache: DayBounds | undefined;
   private eventDayCache: DayBounds | undefined;
@@ -689,6 +702,7 @@ export class Ledger {
     this.timeZone = tz;
     this.writer = new CoalescedWriter(this.stateKey, () => this.save(), opts.flushDelayMs ?? 250, (err) => this.emitError(err));
     this.journal = opts.journal;
+    this.sharesPrefix = opts.sharesPrefix;
     this.data = new LedgerData(this.limits);
     this.pending = new LedgerData(this.limits);
     this.load();
@@ -778,8 +792,10 @@ export class Ledger {
     // Journaled first: if that fails, nothing is recorded (and the caller says so).
     const mark = replayed ?? (this.journal ? { id: this.journal.id, seq: this.journal.append(stored) } : undefined);
     this.data.add(stored, ms, costNanos, latency, granularity, period);
+    this.combined?.add(stored, ms, costNanos, latency, granularity, period);
     this.pending.add(stored, ms, costNanos, latency, granularity, period);
     if (mark) {
+      this.combined?.noteJournal(mark.id, mark.seq);
       this.data.noteJournal(mark.id, mark.seq);
       this.pending.noteJournal(mark.id, mark.seq);
     }
@@ -798,15 +814,37 @@ export class Ledger {
     return this.writer.flush();
   }
 
-  /** Forgets all usage (also what other processes sharing the store recorded) and saves the empty ledger. */
+  /**
+   * Forgets all usage (also what other processes sharing the store recorded, and the other writers'
+   * shares) and saves the empty ledger.
+   */
   async reset(): Promise<void> {
     if (this.readOnly) throw new Error(this.readOnly);
     this.data = new LedgerData(this.limits);
+    this.combined = undefined;
     this.pending = new LedgerData(this.limits);
     this.resetRequested = true;
     this.writer.markDirty();
+    const shares = this.shareKeys();
+    this.shares.clear();
     this.emitChange({ kind: 'reset' });
-    await this.writer.flush();
+    await Promise.all([this.writer.flush(), ...shares.map((k) => this.store.update(k, undefined))]);
+  }
+
+  /**
+   * Adds what `other` holds now (its stored and unsaved usage) to this ledger, once: e.g. a
+   * workspace's history when the all-workspaces total starts. False when this ledger already has a
+   * stored value of its own (it was started before), so nothing is counted twice.
+   */
+  adoptOnce(other: Ledger): boolean {
+    if (this.readOnly || this.store.get(this.stateKey) !== undefined) return false;
+    other.sync();
+    if (other.data.isEmpty) return false;
+    this.data.mergeFrom(other.data);
+    this.pending.mergeFrom(other.data);
+    this.combined = undefined;
+    this.writer.markDirty();
+    return true;
   }
 
   onDidChange(listener: (change: LedgerChange) => void): () => void {
@@ -823,7 +861,7 @@ export class Ledger {
   // ---- queries ---------------------------------------------------------------------------
 
   usage(opts: UsageQuery = {}): UsageReport {
-    this.sync();
+    const data = this.view();
     const days = clampDays(opts.days ?? 30);
     const endDaysAgo = opts.endDaysAgo !== undefined && Number.isFinite(opts.endDaysAgo) ? Math.min(36_600, Math.max(0, Math.floor(opts.endDaysAgo))) : 0;
     const to = addDays(this.todayKey(), -endDaysAgo);
@@ -832,7 +870,6 @@ export class Ledger {
     if (useMonths) from = from.slice(0, 7) + '-01';
     const fromMonth = from.slice(0, 7);
     const toMonth = to.slice(0, 7);
-    const data = this.data;
 
     const totals = emptyRollup();
     // Keyed by the period, the provider name or the model index: no key strings built per rollup.
@@ -865,15 +902,14 @@ export class Ledger {
 
   /** USD spent in a local day ('YYYY-MM-DD') or month ('YYYY-MM') of this ledger's time zone. */
   spentIn(periodKey: string): number {
-    this.sync();
-    const data = this.data;
+    const data = this.view();
     if (periodKey.length === 10) return (data.days.get(periodKey)?.costNanos ?? 0) / NANOS_PER_USD;
     return ((data.months.get(periodKey)?.costNanos ?? 0) + (data.dayCostByMonth.get(periodKey) ?? 0)) / NANOS_PER_USD;
   }
 
   /** Requests to unpriced models, and their tokens, in a local day ('YYYY-MM-DD') or month ('YYYY-MM'). */
   unpricedIn(periodKey: string): { requests: number; tokens: number } {
-    this.sync();
+    const data = this.view();
     const out = { requests: 0, tokens: 0 };
     const add = (b: Bucket | undefined): void => {
       for (const r of b?.byModel.values() ?? []) {
@@ -881,20 +917,19 @@ export class Ledger {
         out.tokens += r.unpricedTokens;
       }
     };
-    if (periodKey.length === 10) add(this.data.days.get(periodKey));
+    if (periodKey.length === 10) add(data.days.get(periodKey));
     else {
-      add(this.data.months.get(periodKey));
-      for (const [k, b] of this.data.days) if (k.startsWith(periodKey)) add(b);
+      add(data.months.get(periodKey));
+      for (const [k, b] of data.days) if (k.startsWith(periodKey)) add(b);
     }
     return out;
   }
 
   /** Cost per local day for the last `days` days (at most the daily retention), zero-filled. */
   dailySeries(days: number, groupBy: 'provider' | 'model' = 'provider'): DailySeries {
-    this.sync();
+    const data = this.view();
     const n = Math.min(clampDays(days), this.dailyRetentionDays);
     const to = this.todayKey();
-    const data = this.data;
     const keys: string[] = [];
     for (let i = n - 1; i >= 0; i--) keys.push(addDays(to, -i));
     const series = new Map<string, { key: string; provider: string; model?: string; nanos: number[]; total: number }>();
@@ -929,12 +964,12 @@ export class Ledger {
    * `provider`, only that provider's.
    */
   recent(limit: number = this.recentLimit, filter: RecentQuery = {}): UsageEvent[] {
-    this.sync();
+    const data = this.view();
     const n = Math.min(Math.max(0, Math.floor(limit)), this.recentLimit);
     const to = filter.days === undefined ? undefined : this.todayKey();
     const from = to === undefined ? undefined : addDays(to, -(clampDays(filter.days!) - 1));
     const picked: { e: UsageEvent; ms: number; i: number }[] = [];
-    lastN(this.data.recent, this.recentLimit).forEach((e, i) => {
+    lastN(data.recent, this.recentLimit).forEach((e, i) => {
       if (filter.provider !== undefined && e.provider !== filter.provider) return;
       const ms = Date.parse(e.at);
       if (from !== undefined && to !== undefined) {
@@ -952,16 +987,14 @@ export class Ledger {
   providerStats(): ProviderStats[];
   providerStats(provider: string): ProviderStats;
   providerStats(provider?: string): ProviderStats[] | ProviderStats {
-    this.sync();
-    const providers = this.data.providers;
+    const providers = this.view().providers;
     if (provider !== undefined) return this.statsOf(provider, providers.get(provider));
     return [...providers.keys()].sort(cmp).map((name) => this.statsOf(name, providers.get(name)));
   }
 
   /** One row per day (or month, for compacted periods) × provider × model, oldest first. */
   export(): LedgerExportRow[] {
-    this.sync();
-    const data = this.data;
+    const data = this.view();
     const rows: LedgerExportRow[] = [];
     const add = (period: string, granularity: 'day' | 'month', b: Bucket): void => {
       for (const [id, r] of b.byModel) {
@@ -984,6 +1017,65 @@ export class Ledger {
   }
 
   // ---- internals -------------------------------------------------------------------------
+
+  /** What queries count: this ledger, and the other writers' shares when there are any. */
+  private view(): LedgerData {
+    this.sync();
+    this.todayKey(); // compacts on a new day, before the combined copy is built
+    this.syncShares();
+    if (this.shares.size === 0) return this.data;
+    if (!this.combined) {
+      const all = new LedgerData(this.limits);
+      all.mergeFrom(this.data);
+      for (const s of this.shares.values()) all.mergeFrom(s.data);
+      this.combined = this.compacted(all);
+    }
+    return this.combined;
+  }
+
+  private shareKeys(): string[] {
+    const prefix = this.sharesPrefix;
+    if (prefix === undefined || !this.store.keys) return [];
+    return this.store.keys().filter((k) => k.startsWith(prefix) && k !== this.stateKey);
+  }
+
+  /** Re-reads the other writers' shares when the store may have changed; decodes only changed ones. */
+  private syncShares(): void {
+    if (this.sharesPrefix === undefined) return;
+    const revision = this.store.revision?.();
+    if (revision !== undefined && revision === this.sharesRevision) return;
+    this.sharesRevision = revision;
+    const keys = this.shareKeys();
+    let changed = false;
+    for (const k of this.shares.keys()) {
+      if (!keys.includes(k)) {
+        this.shares.delete(k);
+        changed = true;
+      }
+    }
+    for (const k of keys) {
+      let raw: unknown;
+      try {
+        raw = this.store.get<unknown>(k);
+      } catch {
+        continue; // unreadable now: keep what was read before
+      }
+      const old = this.shares.get(k);
+      const id = writerIdOf(raw);
+      if (old && (old.raw === raw || (id !== undefined && id === old.id))) continue;
+      try {
+        const { data, dropped } = LedgerData.decode(raw, this.limits);
+        if (dropped > 0) this.warn(`Usage history of another workspace (state '${k}'): ${dropped} unreadable entries are not counted. That workspace keeps a copy and says so when it opens.`);
+        this.shares.set(k, { raw, id, data });
+      } catch (err) {
+        // Not ours to repair or back up: its own writer does that. Counted as empty meanwhile.
+        this.warn(`Usage history of another workspace (state '${k}') is not counted: ${toError(err).message}.`);
+        this.shares.set(k, { raw, id, data: new LedgerData(this.limits) });
+      }
+      changed = true;
+    }
+    if (changed) this.combined = undefined;
+  }
 
   private statsOf(provider: string, p: ProviderState | undefined): ProviderStats {
     const s: ProviderStats = {
@@ -1046,6 +1138,7 @@ export class Ledger {
     this.compactedFor = today;
     const cutoff = windowStart(today, this.dailyRetentionDays);
     this.oldestMonthKept = addMonths(today.slice(0, 7), -(this.monthlyRetentionMonths - 1));
+    this.combined = undefined;
     return this.data.compact(cutoff, this.oldestMonthKept);
   }
 
@@ -1109,6 +1202,7 @@ export class Ledger {
     if (adopted) {
       adopted.mergeFrom(this.pending);
       this.data = adopted;
+      this.combined = undefined;
     }
     const mine = this.journal ? batch.journals.get(this.journal.id) : undefined;
     if (mine !== undefined) this.journal!.committed(mine);
@@ -1137,6 +1231,7 @@ export class Ledger {
     if (!base) return; // unreadable: keep ours; the next save replaces it (a copy was kept)
     base.mergeFrom(this.pending);
     this.data = this.compacted(base);
+    this.combined = undefined;
     this.syncedId = change.id;
   }
 

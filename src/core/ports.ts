@@ -28,6 +28,8 @@ export interface StateStore {
    * process replaced the file). Callers that keep a decoded copy of a value reload it when it changes.
    */
   revision?(): number;
+  /** Optional: the keys that hold a value now (ledgers that sum other writers' shares need it). */
+  keys?(): readonly string[];
   /**
    * Optional: keeps a copy of what is stored for `key` right now, exactly as stored (a file store
    * copies the whole file byte for byte), before a caller drops data it cannot read. Returns where

@@ -53,6 +53,11 @@ export interface CoreOptions {
    * are per person rather than per window. Absent headless, where the ledger already is that.
    */
   allUsageState?: StateStore;
+  /**
+   * This writer's share of allUsageState (e.g. a hash of the workspace): each window writes only its
+   * own share, and totals sum them, so windows never overwrite each other's usage. Default 'default'.
+   */
+  allUsageShare?: string;
   settings: SettingsSource;
   clock?: Clock;
   timeZone?: string;
@@ -133,7 +138,12 @@ export class AiKeyManagerCore {
     this.timeZone = opts.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
     this.keys = new KeyPool(opts.vault, opts.state, { clock: this.clock, env: opts.env, discoverEnv: opts.discoverEnvKeys });
     this.ledger = new Ledger(opts.ledgerState, { clock: this.clock, timeZone: this.timeZone, journal: opts.journal });
-    this.allUsage = opts.allUsageState ? new Ledger(opts.allUsageState, { clock: this.clock, timeZone: this.timeZone, stateKey: ALL_USAGE_KEY }) : undefined;
+    if (opts.allUsageState) {
+      const share = `${ALL_USAGE_KEY}/${opts.allUsageShare ?? 'default'}`;
+      this.allUsage = new Ledger(opts.allUsageState, { clock: this.clock, timeZone: this.timeZone, stateKey: share, sharesPrefix: `${ALL_USAGE_KEY}/` });
+      // First start of the total in this workspace: the history it already has counts too.
+      this.allUsage.adoptOnce(this.ledger);
+    } else this.allUsage = undefined;
     this.audit = new AuditLog(opts.state, { clock: this.clock });
     this.pricing = new PricingService({ now: () => this.clock.now() });
     this.applyPriceOverrides();

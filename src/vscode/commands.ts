@@ -332,7 +332,8 @@ class Commands {
   }
 
   async resetUsage(a: Args): Promise<Result> {
-    const detail = 'All recorded requests, costs and provider statistics of this workspace are deleted. Export them first if you need them.';
+    const detail =
+      'All recorded requests, costs and provider statistics of this workspace are deleted, and the spend your budgets count starts again from $0 in every window of this profile (other workspaces keep their own history). Export first if you need it.';
     if (bool(a, 'confirm') !== true && !(await this.confirm('Reset the usage ledger?', detail, 'Reset'))) cancel();
     await this.core.resetUsage('command');
     this.log.info('usage ledger reset');

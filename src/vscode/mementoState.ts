@@ -38,6 +38,10 @@ export class MementoState implements StateStore {
     return Math.floor(Date.now() / 1000);
   }
 
+  keys(): readonly string[] {
+    return this.memento.keys();
+  }
+
   get<T>(key: string): T | undefined {
     const current = this.memento.get<T>(key);
     const w = this.own.get(key);

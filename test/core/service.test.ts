@@ -4,6 +4,39 @@ import * as assert from 'node:assert/strict';
 import { AiKeyManagerCore, type CoreOptions } from '../../src/core/service';
 import { FAILURE_LIMIT } from '../../src/core/health';
 import { MemorySettings, MemoryState, MemoryVault, fixedClock } from '../support/ports';
+import type { StateStore } from '../../src/core/ports';
+
+/**
+ * globalState as one window sees it: its own copy of a profile-wide store, which learns of other
+ * windows' writes only when they arrive (`arrive()`), like VS Code windows do a moment later.
+ */
+class WindowState implements StateStore {
+  private view = new Map<string, string>();
+  private arrivals = 0;
+  constructor(private readonly profile: Map<string, string>) {
+    this.arrive();
+  }
+  arrive(): void {
+    this.view = new Map(this.profile);
+    this.arrivals++;
+  }
+  revision(): number {
+    return this.arrivals;
+  }
+  keys(): readonly string[] {
+    return [...this.view.keys()];
+  }
+  get<T>(key: string): T | undefined {
+    const v = this.view.get(key);
+    return v === undefined ? undefined : (JSON.parse(v) as T);
+  }
+  async update(key: string, value: unknown): Promise<void> {
+    for (const m of [this.view, this.profile]) {
+      if (value === undefined) m.delete(key);
+      else m.set(key, JSON.stringify(value));
+    }
+  }
+}
 
 function core(settings = new MemorySettings(), extra: Partial<CoreOptions> = {}) {
   return new AiKeyManagerCore({ vault: new MemoryVault(), state: new MemoryState({ copy: 'clone' }), ledgerState: new MemoryState({ copy: 'clone' }), settings, clock: fixedClock, timeZone: 'UTC', ...extra });
@@ -117,8 +150,8 @@ describe('AiKeyManagerCore budgets across workspaces (VS Code)', () => {
     const global = new MemoryState({ copy: 'clone', shared: true });
     const settings = new MemorySettings({ budget: { daily: 5, enforce: true } });
     // Two windows: their own workspace ledgers, one profile-wide store.
-    const a = core(settings, { allUsageState: global });
-    const b = core(settings, { allUsageState: global });
+    const a = core(settings, { allUsageState: global, allUsageShare: 'ws-a' });
+    const b = core(settings, { allUsageState: global, allUsageShare: 'ws-b' });
     const track = (c: AiKeyManagerCore, inputTokens: number) => c.track({ provider: 'openai', model: 'gpt-4o', inputTokens, outputTokens: 0 }, 'tool');
     track(a, 1_200_000); // $3.00 at $2.50 / MTok
     await a.flush();
@@ -136,6 +169,57 @@ describe('AiKeyManagerCore budgets across workspaces (VS Code)', () => {
     track(headless, 400_000);
     assert.equal(headless.budget().day.spent, 1);
     assert.equal(headless.usage({ days: 1, scope: 'all' }).totals.costUsd, 1);
+  });
+
+  it('loses nothing when two windows save at once from stale views of globalState', async () => {
+    const profile = new Map<string, string>();
+    const settings = new MemorySettings();
+    const wa = new WindowState(profile);
+    const wb = new WindowState(profile);
+    const a = core(settings, { allUsageState: wa, allUsageShare: 'ws-a' });
+    const b = core(settings, { allUsageState: wb, allUsageShare: 'ws-b' });
+    const track = (c: AiKeyManagerCore) => c.track({ provider: 'openai', model: 'gpt-4o', inputTokens: 400_000, outputTokens: 0 }, 'tool'); // $1
+    for (let round = 0; round < 3; round++) {
+      track(a);
+      track(b);
+      // Both save before either sees the other's write.
+      await Promise.all([a.flush(), b.flush()]);
+      wa.arrive();
+      wb.arrive();
+    }
+    assert.equal(a.budget().day.spent, 6);
+    assert.equal(b.budget().day.spent, 6);
+    // A third window opened later sees the whole total.
+    const c = core(settings, { allUsageState: new WindowState(profile), allUsageShare: 'ws-c' });
+    assert.equal(c.budget().day.spent, 6);
+    assert.equal(c.usage({ days: 1, scope: 'all' }).totals.requests, 6);
+  });
+
+  it('counts the history a workspace had before the total existed, once; a reset clears every window’s share', async () => {
+    const profile = new Map<string, string>();
+    const settings = new MemorySettings();
+    const ledgerState = new MemoryState({ copy: 'clone' });
+    const track = (c: AiKeyManagerCore) => c.track({ provider: 'openai', model: 'gpt-4o', inputTokens: 400_000, outputTokens: 0 }, 'tool');
+    const old = core(settings, { ledgerState }); // a version without the total
+    track(old);
+    track(old);
+    await old.flush();
+    const first = core(settings, { ledgerState, allUsageState: new WindowState(profile), allUsageShare: 'ws-a' });
+    assert.equal(first.budget().day.spent, 2);
+    track(first);
+    await first.flush();
+    const again = core(settings, { ledgerState, allUsageState: new WindowState(profile), allUsageShare: 'ws-a' });
+    assert.equal(again.budget().day.spent, 3, 'adopted once, not at every start');
+    const other = core(settings, { allUsageState: new WindowState(profile), allUsageShare: 'ws-b' });
+    track(other);
+    await other.flush();
+    const wa = new WindowState(profile);
+    const third = core(settings, { ledgerState, allUsageState: wa, allUsageShare: 'ws-a' });
+    assert.equal(third.budget().day.spent, 4);
+    await third.resetUsage('command');
+    assert.equal(third.budget().day.spent, 0);
+    assert.deepEqual([...profile.values()].map((v) => (JSON.parse(v) as { d?: object }).d ?? {}).filter((d) => Object.keys(d).length > 0), [], 'no share holds usage');
+    assert.equal(core(settings, { allUsageState: new WindowState(profile), allUsageShare: 'ws-b' }).budget().day.spent, 0);
   });
 });
 

@@ -53,6 +53,10 @@ export class MemoryState implements StateStore {
   revision?: () => number;
   private changes = 0;
 
+  keys(): readonly string[] {
+    return [...this.data.keys()];
+  }
+
   get<T>(key: string): T | undefined {
     const v = this.data.get(key);
     if (v === undefined) return undefined;
