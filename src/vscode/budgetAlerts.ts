@@ -1,7 +1,9 @@
 // Notifies once when today's or this month's spend crosses the alert threshold, and once more
-// when it goes over the limit. What was raised is kept beside the ledger, so a reload is quiet.
+// when it goes over the limit. Budgets count every window of the profile, so what was raised is kept
+// in globalState: a reload, or another window, stays quiet about it.
 import * as vscode from 'vscode';
 import type { SurfaceDeps } from './deps';
+import { MementoState } from './mementoState';
 import { alertMessage, budgetAlerts, type RaisedAlerts } from '../core/budgetAlerts';
 
 export const DEBUG_BUDGET_ALERTS_COMMAND = 'aiKeyManager.debug.budgetAlerts';
@@ -10,17 +12,18 @@ const SETTING = 'aiKeyManager.budget.notifications';
 const CHECK_DELAY_MS = 200;
 
 export function registerBudgetAlerts(deps: SurfaceDeps): vscode.Disposable[] {
-  const { core, log, ledgerState } = deps;
+  const { core, log } = deps;
+  const raisedState = new MementoState(deps.context.globalState);
   const shown: string[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   const check = async (): Promise<void> => {
     timer = undefined;
     try {
-      const before = ledgerState.get<RaisedAlerts>(RAISED_KEY) ?? {};
+      const before = raisedState.get<RaisedAlerts>(RAISED_KEY) ?? {};
       const { alerts, raised } = budgetAlerts(core.budget(), before);
       // Also when nothing is raised: a reset or a new period forgets what was.
-      if (JSON.stringify(raised) !== JSON.stringify(before)) await ledgerState.update(RAISED_KEY, raised);
+      if (JSON.stringify(raised) !== JSON.stringify(before)) await raisedState.update(RAISED_KEY, raised);
       if (alerts.length === 0) return;
       if (!vscode.workspace.getConfiguration().get<boolean>(SETTING, true)) return;
       for (const a of alerts) {
