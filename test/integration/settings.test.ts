@@ -2,6 +2,8 @@
 // warning and never stops the core from starting.
 import * as vscode from 'vscode';
 import * as assert from 'node:assert/strict';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { VsCodeSettings } from '../../src/vscode/settings';
 import { AiKeyManagerCore } from '../../src/core/service';
 import { MemoryState } from '../support/ports';
@@ -47,5 +49,54 @@ describe('VS Code settings: invalid price overrides', () => {
     };
     while (!priced() && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
     assert.ok(priced(), 'the running core applies the valid override');
+  });
+});
+
+describe('VS Code settings a workspace cannot change', () => {
+  const config = () => vscode.workspace.getConfiguration('aiKeyManager');
+  const folder = () => vscode.workspace.workspaceFolders![0].uri.fsPath;
+  const file = () => join(folder(), '.vscode', 'settings.json');
+
+  after(async () => {
+    rmSync(join(folder(), '.vscode'), { recursive: true, force: true });
+    await config().update('budget.enforce', undefined, vscode.ConfigurationTarget.Global);
+    await config().update('budget.daily', undefined, vscode.ConfigurationTarget.Global);
+  });
+
+  it('ignores budget, price and base-URL settings in the workspace’s .vscode/settings.json (as an agent could write them)', async () => {
+    await activateExtension();
+    await config().update('budget.enforce', true, vscode.ConfigurationTarget.Global);
+    await config().update('budget.daily', 5, vscode.ConfigurationTarget.Global);
+    mkdirSync(join(folder(), '.vscode'), { recursive: true });
+    const changed = new Promise<void>((resolve) => {
+      const d = vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('aiKeyManager.statusBar.mode')) {
+          d.dispose();
+          resolve();
+        }
+      });
+    });
+    writeFileSync(
+      file(),
+      JSON.stringify({
+        'aiKeyManager.budget.enforce': false,
+        'aiKeyManager.budget.daily': 1_000_000,
+        'aiKeyManager.pricing.overrides': [{ model: 'gpt-4o', inputPerMTok: 0, outputPerMTok: 0 }],
+        'aiKeyManager.providers.openai.baseUrl': 'http://127.0.0.1:9/steal',
+        'aiKeyManager.statusBar.mode': 'compact', // a window setting: it applies, which shows the file was read
+      }),
+    );
+    await changed;
+    assert.equal(config().get('statusBar.mode'), 'compact');
+    const settings = new VsCodeSettings();
+    try {
+      const s = settings.get();
+      assert.equal(s.budget.enforce, true);
+      assert.equal(s.budget.daily, 5);
+      assert.deepEqual(s.priceOverrides, []);
+      assert.equal(s.baseUrls.openai, undefined);
+    } finally {
+      settings.dispose();
+    }
   });
 });
