@@ -53,6 +53,7 @@ export class KeyPool {
   ) {
     this.clock = opts.clock ?? systemClock;
     this.env = opts.env ?? {};
+    this.stored(); // problems with the stored list are in `warnings` from the start, for the host to show
   }
 
   onDidChange(listener: () => void): () => void {
@@ -179,6 +180,8 @@ export class KeyPool {
   /** The secret of a key, for a request to its provider. Never returned to a caller outside core. */
   async secret(provider: string, keyId?: string): Promise<{ meta: KeyMeta; secret: string }> {
     const meta = this.pick(provider, keyId, 'use');
+    const problem = meta.source === 'env' ? this.envProblem(meta) : undefined;
+    if (problem === 'own' || problem === 'format') throw new KeyError(`Key ${meta.id} cannot be used: ${this.envWarning(meta, problem)}. Remove it, and add the key from the provider's own variable or paste it.`);
     const secret = await this.secretOf(meta);
     if (secret === undefined) {
       throw new KeyError(
@@ -289,11 +292,24 @@ export class KeyPool {
     const json = JSON.stringify(raw);
     if (json === this.checkedRaw) return keys;
     this.checkedRaw = json;
-    const where = this.state.backup?.(STATE_KEY, 'damaged key list');
-    const left = rows.length - keys.length;
+    let where: string | undefined;
+    let noCopy = '';
+    try {
+      where = this.state.backup?.(STATE_KEY, 'damaged key list');
+    } catch (err) {
+      noCopy = `; no copy of it could be kept (${err instanceof Error ? err.message : String(err)})`;
+    }
+    const foreign = rows.filter(isForeignKeyRow).length;
+    const left = rows.length - keys.length - foreign;
+    const parts = [
+      ...(!Array.isArray(raw) ? ['not a list'] : []),
+      ...(left > 0 ? [`${left} unreadable ${left === 1 ? 'entry' : 'entries'}, left out`] : []),
+      ...(foreign > 0 ? [`${foreign} ${foreign === 1 ? 'entry' : 'entries'} this version cannot use (a provider or status of a newer version?), kept as they are`] : []),
+    ];
     this.warnings.push(
-      `The stored key list (state '${STATE_KEY}') was damaged (${Array.isArray(raw) ? `${left} unreadable ${left === 1 ? 'entry' : 'entries'}` : 'not a list'}): ` +
-        `${keys.length} key(s) are kept${where ? `, and the stored value was kept in ${where}` : ''}. Keys left out still have their secrets in secret storage; add them again to use them.`,
+      `The stored key list (state '${STATE_KEY}') has problems (${parts.join('; ')}): ` +
+        `${keys.length} key(s) are in use${where ? `, and the stored value was kept in ${where}` : ''}${noCopy}.` +
+        (left > 0 ? ' Keys left out still have their secrets in secret storage; add them again to use them.' : ''),
     );
     return keys;
   }
@@ -338,7 +354,8 @@ export class KeyPool {
   }
 
   /** Why an environment variable's key cannot be used: not set, or not a key of that provider's shape. */
-  private envProblem(k: KeyMeta): 'unset' | 'format' | undefined {
+  private envProblem(k: KeyMeta): 'unset' | 'format' | 'own' | undefined {
+    if (k.envVar && /^AIKM_/i.test(k.envVar)) return 'own'; // stored by an older version that allowed it
     const value = k.envVar ? this.env[k.envVar]?.trim() : undefined;
     if (!value) return 'unset';
     return checkKeyFormat(k.provider, value).ok ? undefined : 'format';
@@ -364,6 +381,12 @@ export class KeyPool {
       this.vaultGeneration++;
       this.secretsCache = undefined;
     }
+  }
+
+  private envWarning(k: KeyMeta, problem: 'format' | 'own'): string {
+    return problem === 'own'
+      ? `${k.envVar} is one of AI Key Manager's own variables, not an API key, so it is not used`
+      : `${k.envVar} does not hold ${withArticle(getProvider(k.provider).displayName)} key (its value fails the format check), so it is not used`;
   }
 
   private async secretOf(k: KeyMeta): Promise<string | undefined> {
@@ -462,7 +485,7 @@ export class KeyPool {
     if (k.status === 'resting') warnings.push(`rate limited until ${k.restingUntil}`);
     const env = k.source === 'env' ? this.envProblem(k) : undefined;
     if (env === 'unset') warnings.push(`${k.envVar} is not set`);
-    if (env === 'format') warnings.push(`${k.envVar} does not hold ${withArticle(getProvider(k.provider).displayName)} key (its value fails the format check), so it is not used`);
+    if (env === 'format' || env === 'own') warnings.push(this.envWarning(k, env));
     const locked = k.source === 'vault' ? this.vaultLocked() : undefined;
     if (locked) warnings.push(`cannot be used: ${locked}`);
     return { ...k, ageDays, warnings };
@@ -490,10 +513,13 @@ export class KeyPool {
    * state is shared with other processes (headless), their additions and removals are kept.
    */
   private async save(change: (keys: KeyMeta[]) => KeyMeta[]): Promise<void> {
-    await modifyState<KeyMeta[]>(this.state, STATE_KEY, (current) =>
+    await modifyState<unknown[]>(this.state, STATE_KEY, (current) => {
       // Drop undefined fields so state stays compact and JSON-clean.
-      change(this.readStored(current)).map((k) => JSON.parse(JSON.stringify(k)) as KeyMeta),
-    );
+      const next: unknown[] = change(this.readStored(current)).map((k) => JSON.parse(JSON.stringify(k)) as KeyMeta);
+      // Rows of a newer version stay, so going back and forth between versions loses no key.
+      const rows: unknown[] = Array.isArray(current) ? current : typeof current === 'object' && current !== null ? Object.values(current) : [];
+      return [...next, ...rows.filter((r) => isForeignKeyRow(r) && !next.some((k) => (k as KeyMeta).id === r.id))];
+    });
     this.fire();
   }
 
@@ -513,6 +539,13 @@ function isKeyMeta(v: unknown): v is KeyMeta {
     (k.source === 'vault' || k.source === 'env') &&
     (k.status === 'healthy' || k.status === 'resting' || k.status === 'disabled')
   );
+}
+
+/** A key row this version cannot use but must not drop: an id and a provider, and more it does not know. */
+function isForeignKeyRow(v: unknown): v is { id: string; provider: string } {
+  if (isKeyMeta(v) || typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const r = v as { id?: unknown; provider?: unknown };
+  return typeof r.id === 'string' && r.id !== '' && typeof r.provider === 'string' && r.provider !== '';
 }
 
 export function secretName(keyId: string): string {

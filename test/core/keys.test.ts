@@ -223,13 +223,41 @@ describe('KeyPool with a damaged stored key list', () => {
     w.state.seed('aikm.keys.v1', damaged);
     assert.deepEqual(w.pool.list().map((k) => k.id).sort(), [first.key.id, second.key.id].sort());
     assert.equal(w.pool.warnings.length, 1);
-    assert.match(w.pool.warnings[0], /^The stored key list \(state 'aikm\.keys\.v1'\) was damaged \(not a list\): 2 key\(s\) are kept, and the stored value was kept in backup 1\./);
+    assert.match(w.pool.warnings[0], /^The stored key list \(state 'aikm\.keys\.v1'\) has problems \(not a list; 1 unreadable entry, left out\): 2 key\(s\) are in use, and the stored value was kept in backup 1\./);
     assert.deepEqual(JSON.parse(w.state.backups[0].raw), damaged);
     const third = await w.pool.add('google', { apiKey: w.key('google') });
     assert.deepEqual(w.pool.list().map((k) => k.id).sort(), [first.key.id, second.key.id, third.key.id].sort(), 'nothing was overwritten');
     assert.ok(Array.isArray(JSON.parse(w.state.raw('aikm.keys.v1'))), 'written back as a list');
     assert.equal(w.state.backups.length, 1, 'copied once');
     w.assertStateClean();
+  });
+
+  it('keeps rows of a newer version (a provider it does not know) when it writes the list, and says so at startup', async () => {
+    const w = world();
+    const mine = await w.pool.add('openai', { apiKey: w.key('openai') });
+    const newer = { id: 'cohere-1a2b', provider: 'cohere', masked: 'co-…9f9f', source: 'vault', status: 'healthy', createdAt: START, tier: 'pro' };
+    w.state.seed('aikm.keys.v1', [...(JSON.parse(w.state.raw('aikm.keys.v1')) as unknown[]), newer]);
+    // A fresh start (a new window) knows before anything lists the keys.
+    const pool = new KeyPool(w.vault, w.state, { clock: w.clock });
+    assert.equal(pool.warnings.length, 1);
+    assert.match(pool.warnings[0], /1 entry this version cannot use \(a provider or status of a newer version\?\), kept as they are\): 1 key\(s\) are in use/);
+    assert.doesNotMatch(pool.warnings[0], /add them again/);
+    await pool.add('anthropic', { apiKey: w.key('anthropic') });
+    await pool.remove('openai', mine.key.id);
+    const stored = JSON.parse(w.state.raw('aikm.keys.v1')) as { id: string }[];
+    assert.deepEqual(stored.map((r) => r.id).sort(), [pool.list('anthropic')[0].id, newer.id].sort());
+    assert.deepEqual(stored.find((r) => r.id === newer.id), newer, 'unchanged');
+  });
+
+  it('still lists the keys when no copy of a damaged list can be kept, and says so', () => {
+    const w = world();
+    w.state.backup = () => {
+      throw new Error('disk full');
+    };
+    w.state.seed('aikm.keys.v1', [{ id: 'openai-1', provider: 'openai', masked: 'sk-…abcd', source: 'vault', status: 'healthy' }, 7]);
+    const pool = new KeyPool(w.vault, w.state, { clock: w.clock });
+    assert.deepEqual(pool.list().map((k) => k.id), ['openai-1']);
+    assert.match(pool.warnings[0], /1 key\(s\) are in use; no copy of it could be kept \(disk full\)\./);
   });
 });
 
@@ -249,6 +277,16 @@ describe('KeyPool env_var keys', () => {
     await rejects(w.pool.rotate('openai', { envVar: 'AIKM_PASSPHRASE' }, (await w.pool.add('openai', { envVar: 'MY_KEY' })).key.id), /own variables/, w.secrets);
     assert.equal(w.vault.data.size, 0);
     assert.deepEqual(w.pool.list().map((k) => k.envVar), ['MY_KEY'], 'only the variable that holds an OpenAI key');
+  });
+
+  it('never uses an AIKM_* variable an older version stored as a key', async () => {
+    const openaiShaped = canary.openai();
+    const w = world({ env: { AIKM_PASSPHRASE: openaiShaped } });
+    w.state.seed('aikm.keys.v1', [{ id: 'openai-old', provider: 'openai', masked: 'sk-…0000', source: 'env', envVar: 'AIKM_PASSPHRASE', status: 'healthy' }]);
+    assert.deepEqual(w.pool.usable('openai'), []);
+    assert.deepEqual(w.pool.list()[0].warnings, ["AIKM_PASSPHRASE is one of AI Key Manager's own variables, not an API key, so it is not used"]);
+    const message = await rejects(w.pool.secret('openai', 'openai-old'), /^Key openai-old cannot be used: AIKM_PASSPHRASE is one of AI Key Manager's own variables/, [openaiShaped]);
+    assert.ok(!message.includes(openaiShaped.slice(-8)));
   });
 
   it('does not use a provider’s own variable when its value is not that provider’s key, and says so', async () => {
