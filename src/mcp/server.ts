@@ -46,7 +46,9 @@ export function createMcpServer(ctx: ToolContext): BuiltServer {
    * prompt argument) in every string of a reply, object keys included.
    */
   const scrub = async <T>(value: T): Promise<T> => {
-    const list = (await ctx.core.keys.readableSecrets()).filter((x) => x.length >= 8);
+    // Never an error reply for work already done (a recorded track_request): fall back to the last secrets read.
+    const secrets = await ctx.core.keys.readableSecrets().catch(() => ctx.core.keys.cachedSecrets());
+    const list = secrets.filter((x) => x.length >= 8);
     const mask = (s: string): string => redactKeys(list.some((x) => s.includes(x)) ? redactSecrets(s, list) : s);
     return redactStrings(value, mask) as T;
   };
