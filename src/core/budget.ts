@@ -79,6 +79,21 @@ export function limitProblem(value: unknown): string | undefined {
 }
 
 /**
+ * The limit a stored setting means, failing closed: a positive value that is not a whole number of
+ * cents becomes the nearest stricter one (1e-320 → $0.01, 12.345 → $12.34, above the maximum → the
+ * maximum), with `problem` saying why. Only a value that is no amount at all gives no limit.
+ */
+export function settleLimit(value: unknown): { limit: number; problem?: string } {
+  const problem = limitProblem(value);
+  if (problem === undefined) return { limit: value as number };
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    return { limit: value === Infinity ? MAX_LIMIT_USD : 0, problem };
+  }
+  if (value > MAX_LIMIT_USD) return { limit: MAX_LIMIT_USD, problem };
+  return { limit: Math.max(0.01, Math.floor(value * 100 + 1e-6) / 100), problem };
+}
+
+/**
  * What a budget change loosens: a limit raised or removed, enforcement turned off, or alerts moved
  * later. Tightening (lower limits, enforcement on) is never listed.
  */

@@ -4,7 +4,8 @@
 // a replaced file and load it again, and set_budget changes the file as it is now, under its lock.
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
-import { limitProblem, type BudgetConfig } from '../core/budget';
+import { settleLimit, type BudgetConfig } from '../core/budget';
+import { formatUsdLimit } from '../core/money';
 import { checkPriceOverrides } from '../core/pricing';
 import { PROVIDERS, findProvider } from '../core/providers';
 import type { Settings, SettingsSource } from '../core/service';
@@ -197,11 +198,11 @@ function parseBudget(raw: unknown, where: string, warnings: string[]): BudgetCon
   for (const period of ['daily', 'monthly'] as const) {
     const v = raw[period];
     if (v === undefined) continue;
-    const problem = limitProblem(v);
-    if (problem === undefined) budget[period] = v as number;
-    else {
+    const { limit, problem } = settleLimit(v);
+    budget[period] = limit;
+    if (problem !== undefined) {
       warnings.push(
-        `${where}.${period} must be a number of US dollars ≥ 0 (0 = no limit) in whole cents, e.g. "${period}": 10 (got ${describe(v)}${typeof v === 'string' ? ': remove the quotes' : `: it ${problem}`}). No ${period} limit applies until it is fixed.`,
+        `${where}.${period} must be a number of US dollars ≥ 0 (0 = no limit) in whole cents, e.g. "${period}": 10 (got ${describe(v)}${typeof v === 'string' ? ': remove the quotes' : `: it ${problem}`}). ${limit > 0 ? `A ${period} limit of ${formatUsdLimit(limit)} applies` : `No ${period} limit applies`} until it is fixed.`,
       );
     }
   }

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { limitProblem, type BudgetConfig } from '../core/budget';
+import { settleLimit, type BudgetConfig } from '../core/budget';
+import { formatUsdLimit } from '../core/money';
 import { checkPriceOverrides } from '../core/pricing';
 import type { Settings, SettingsSource } from '../core/service';
 import { PROVIDERS } from '../core/providers';
@@ -27,13 +28,14 @@ export class VsCodeSettings implements SettingsSource, vscode.Disposable {
       const v = c.get<number>(k, d);
       return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : d;
     };
-    // A limit that is no whole number of cents (1e-320, say) is no limit, and reported.
+    // A limit that is no whole number of cents (1e-320, say) becomes the nearest stricter one, and is reported.
     const limit = (k: string): number => {
       const v = c.get<unknown>(k, 0);
-      const problem = limitProblem(v);
-      if (problem === undefined) return v as number;
-      this.limitProblems.push(`${SECTION}.${k} ${problem} (got ${String(v)}); no limit applies until it is fixed.`);
-      return 0;
+      const { limit: settled, problem } = settleLimit(v);
+      if (problem !== undefined) {
+        this.limitProblems.push(`${SECTION}.${k} ${problem} (got ${String(v)}); ${settled > 0 ? `a limit of ${formatUsdLimit(settled)} applies` : 'no limit applies'} until it is fixed.`);
+      }
+      return settled;
     };
     this.limitProblems = [];
     return {

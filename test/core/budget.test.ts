@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkBudget, wouldExceed, type BudgetConfig } from '../../src/core/budget';
+import { checkBudget, settleLimit, wouldExceed, type BudgetConfig } from '../../src/core/budget';
 import { Ledger } from '../../src/core/ledger';
 import { MemoryState, TestClock } from '../support/ports';
 
@@ -142,5 +142,18 @@ describe('wouldExceed', () => {
     const monthOnly = checkBudget(ledger, { ...config, daily: 0, monthly: 9.2 }, at('2026-11-21T01:00:00Z'));
     assert.equal(wouldExceed(monthOnly, 0.5), true);
     assert.equal(wouldExceed(monthOnly, 0.1), false);
+  });
+});
+
+describe('settleLimit', () => {
+  it('keeps a valid limit, and turns any other positive amount into the nearest stricter one', () => {
+    assert.deepEqual(settleLimit(12.5), { limit: 12.5 });
+    assert.deepEqual(settleLimit(0), { limit: 0 });
+    for (const [v, limit] of [[1e-320, 0.01], [0.001, 0.01], [12.345, 12.34], [0.29, 0.29], [1e12, 10_000_000]] as const) {
+      const r = settleLimit(v);
+      assert.equal(r.limit, limit, String(v));
+      assert.equal(limit === 0.29 ? r.problem : typeof r.problem, limit === 0.29 ? undefined : 'string', String(v));
+    }
+    for (const v of ['10', -5, NaN, null]) assert.equal(settleLimit(v).limit, 0, String(v));
   });
 });

@@ -56,6 +56,12 @@ describe('FileSettings (config.json)', () => {
     assert.deepEqual(good.get().budget, { daily: 10, monthly: 200.5, alertThreshold: 0.9, enforce: true });
     assert.deepEqual(good.warnings, []);
 
+    // A positive amount that is not whole cents fails closed: the nearest stricter limit applies.
+    const odd = new FileSettings(path.join(home({ budget: { daily: 1e-320, monthly: 200.555 } }), 'config.json'));
+    assert.deepEqual([odd.get().budget.daily, odd.get().budget.monthly], [0.01, 200.55]);
+    assert.match(odd.warnings.join('\n'), /budget\.daily must be .*got 1e-320: it must be 0 \(no limit\) or at least 0\.01 \(one cent\)\)\. A daily limit of \$0\.01 applies until it is fixed\./);
+    assert.match(odd.warnings.join('\n'), /budget\.monthly .*A monthly limit of \$200\.55 applies until it is fixed\./);
+
     const notObject = new FileSettings(path.join(home({ budget: 10 }), 'config.json'));
     assert.match(notObject.warnings[0], /budget must be an object like \{ "daily": 10, "monthly": 200 \}/);
   });
