@@ -1,6 +1,7 @@
 // Daily and monthly budget status from the usage ledger, in local calendar periods.
 import { addDays, dayBounds, monthBounds } from './calendar';
 import { formatUsdLimit } from './money';
+import { NANOS_PER_USD } from './ledger';
 import type { Ledger } from './ledger';
 
 export interface BudgetConfig {
@@ -152,7 +153,8 @@ function periodStatus(period: 'day' | 'month', key: string, spent: number, rawLi
     key,
     spent,
     limit,
-    remaining: limit === null ? null : Math.max(0, limit - spent),
+    // In whole nano-dollars, as spend is stored: $5 − $4.99 is $0.01, not 0.010000000000000231.
+    remaining: limit === null ? null : Math.max(0, Math.round(limit * NANOS_PER_USD) - Math.round(spent * NANOS_PER_USD)) / NANOS_PER_USD,
     percent: limit === null ? null : (spent / limit) * 100,
     alert: limit !== null && spent >= threshold * limit - EPSILON,
     exceeded: limit !== null && spent >= limit - EPSILON,

@@ -145,6 +145,15 @@ describe('wouldExceed', () => {
   });
 });
 
+describe('checkBudget remaining', () => {
+  it('is exact to the nano-dollar, without float noise', () => {
+    const { ledger, spend, at } = setup('2026-11-21T12:55:00Z');
+    spend('2026-11-21T12:50:00Z', 4.99);
+    const s = checkBudget(ledger, { ...config, daily: 5 }, at('2026-11-21T12:55:00Z'));
+    assert.equal(s.day.remaining, 0.01);
+  });
+});
+
 describe('settleLimit', () => {
   it('keeps a valid limit, and turns any other positive amount into the nearest stricter one', () => {
     assert.deepEqual(settleLimit(12.5), { limit: 12.5 });
