@@ -142,10 +142,16 @@ function guardArgumentNames(transport: Transport): void {
   };
 }
 
+/** Iterative: arguments nested a million levels deep must not overflow the stack here. */
 function hasProtoKey(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  if (Object.prototype.hasOwnProperty.call(value, '__proto__')) return true;
-  return Object.values(value).some(hasProtoKey);
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object') continue;
+    if (Object.prototype.hasOwnProperty.call(v, '__proto__')) return true;
+    for (const child of Object.values(v)) if (child !== null && typeof child === 'object') stack.push(child);
+  }
+  return false;
 }
 
 export const toolNames = () => TOOLS.map((t) => t.name);

@@ -237,6 +237,15 @@ describe('MCP HTTP host', () => {
     const huge = await raw(host.port, { body: JSON.stringify({ jsonrpc: '2.0', id: 12, method: 'tools/list', params: { pad: 'x'.repeat(4 * 1024 * 1024) } }), headers: session });
     assert.equal(huge.status, 413);
     assert.match(errorMessage(huge), /too large/);
+    // Arguments nested 200,000 levels deep (1 MB): a clear refusal, and the server goes on.
+    const depth = 200_000;
+    const deep = `{"jsonrpc":"2.0","id":13,"method":"tools/call","params":{"name":"check_budget","arguments":{"a":${'['.repeat(depth)}${']'.repeat(depth)}}}}`;
+    const nested = await raw(host.port, { body: deep, headers: session });
+    assert.equal(nested.status, 200, nested.body.slice(0, 300));
+    assert.match(nested.body, /Unknown argument 'a'/);
+    const protoDeep = await raw(host.port, { body: deep.replace('"arguments":{"a":', '"arguments":{"__proto__":1,"a":'), headers: session });
+    assert.match(protoDeep.body, /Unknown argument '__proto__'/);
+    assert.equal((await raw(host.port, { body: { jsonrpc: '2.0', id: 14, method: 'tools/list' }, headers: session })).status, 200);
 
     assert.equal((await raw(host.port, { method: 'DELETE', headers: session })).status, 200);
   });
