@@ -37,14 +37,15 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
     void vscode.window.showWarningMessage(`AI Key Manager: ${w}`);
   });
   // The ledger is per workspace; with no folder open it falls back to global state.
-  const ledgerState = new MementoState(vscode.workspace.workspaceFolders?.length ? context.workspaceState : context.globalState);
+  const hasFolder = (vscode.workspace.workspaceFolders?.length ?? 0) > 0;
+  const ledgerState = new MementoState(hasFolder ? context.workspaceState : context.globalState);
   core = new AiKeyManagerCore({
     vault,
     state: new MementoState(context.globalState),
     ledgerState,
     // Budgets are per person: every window of this profile adds its usage here too.
     allUsageState: new MementoState(context.globalState),
-    allUsageShare: usageShareOf(context),
+    allUsageShare: usageShareOf(context, hasFolder),
     settings,
     env: process.env,
   });

@@ -178,6 +178,8 @@ const SCHEMA_VERSION = 2;
  * and a 20-token embedding as $0). A bucket holds up to $9 million in safe integers.
  */
 export const NANOS_PER_USD = 1e9;
+/** The id part of a share key (LedgerOptions.sharesPrefix). */
+export const SHARE_ID = /^[0-9a-z-]{1,64}$/;
 const NANOS_PER_MICRO = 1000;
 const STRIDE = 12; // model index + the 11 rollup fields
 const STRIDE_V1 = 10; // version 1 had no unpriced counts
@@ -828,7 +830,9 @@ export class Ledger {
     const shares = this.shareKeys();
     this.shares.clear();
     this.emitChange({ kind: 'reset' });
-    await Promise.all([this.writer.flush(), ...shares.map((k) => this.store.update(k, undefined))]);
+    // Other shares are emptied, not deleted: an empty share still says its workspace started counting.
+    const empty = new LedgerData(this.limits).encode(newWriterId());
+    await Promise.all([this.writer.flush(), ...shares.map((k) => this.store.update(k, empty))]);
   }
 
   /**
@@ -1036,7 +1040,8 @@ export class Ledger {
   private shareKeys(): string[] {
     const prefix = this.sharesPrefix;
     if (prefix === undefined || !this.store.keys) return [];
-    return this.store.keys().filter((k) => k.startsWith(prefix) && k !== this.stateKey);
+    // A share is `<prefix><id>`; copies kept of a damaged one (`….corrupt-<time>`) are not shares.
+    return this.store.keys().filter((k) => k.startsWith(prefix) && k !== this.stateKey && SHARE_ID.test(k.slice(prefix.length)));
   }
 
   /** Re-reads the other writers' shares when the store may have changed; decodes only changed ones. */

@@ -5,7 +5,7 @@ import { systemClock } from './ports';
 import type { TaskType, UsageEvent, CostBreakdown } from './types';
 import { TASK_TYPES } from './types';
 import { KeyPool, KeyError, type KeyInput, type KeyView } from './keys';
-import { Ledger, NANOS_PER_USD, type LedgerJournal } from './ledger';
+import { Ledger, NANOS_PER_USD, SHARE_ID, type LedgerJournal } from './ledger';
 import { dayKey } from './calendar';
 import { AuditLog, type AuditVia } from './audit';
 import { checkBudget, limitProblem, type BudgetConfig } from './budget';
@@ -41,6 +41,9 @@ export type UsageScope = 'workspace' | 'all';
 
 /** globalState key of the all-workspaces usage (VS Code). */
 const ALL_USAGE_KEY = 'aiKeyManager.ledger.all';
+const LEGACY_SHARE_KEY = `${ALL_USAGE_KEY}/legacy`;
+/** Set when the all-workspaces total started over: workspaces opened later do not bring their older history in. */
+const ALL_USAGE_SINCE_KEY = 'aiKeyManager.ledger.allSince';
 
 export interface CoreOptions {
   vault: SecretVault;
@@ -139,10 +142,18 @@ export class AiKeyManagerCore {
     this.keys = new KeyPool(opts.vault, opts.state, { clock: this.clock, env: opts.env, discoverEnv: opts.discoverEnvKeys });
     this.ledger = new Ledger(opts.ledgerState, { clock: this.clock, timeZone: this.timeZone, journal: opts.journal });
     if (opts.allUsageState) {
-      const share = `${ALL_USAGE_KEY}/${opts.allUsageShare ?? 'default'}`;
-      this.allUsage = new Ledger(opts.allUsageState, { clock: this.clock, timeZone: this.timeZone, stateKey: share, sharesPrefix: `${ALL_USAGE_KEY}/` });
-      // First start of the total in this workspace: the history it already has counts too.
-      this.allUsage.adoptOnce(this.ledger);
+      const store = opts.allUsageState;
+      const id = opts.allUsageShare !== undefined && SHARE_ID.test(opts.allUsageShare) ? opts.allUsageShare : 'default';
+      // The one total of an earlier build (all workspaces in one value) becomes a share of its own.
+      const legacy = store.get<unknown>(ALL_USAGE_KEY);
+      if (legacy !== undefined && store.get(LEGACY_SHARE_KEY) === undefined) {
+        void store.update(LEGACY_SHARE_KEY, legacy).then(() => store.update(ALL_USAGE_KEY, undefined));
+        void store.update(ALL_USAGE_SINCE_KEY, this.clock.now().toISOString());
+      }
+      this.allUsage = new Ledger(store, { clock: this.clock, timeZone: this.timeZone, stateKey: `${ALL_USAGE_KEY}/${id}`, sharesPrefix: `${ALL_USAGE_KEY}/` });
+      // First start of the total in this workspace: the history it already has counts too, unless the
+      // total started over since (a reset) or already held every workspace's (the earlier build's).
+      if (store.get(ALL_USAGE_SINCE_KEY) === undefined) this.allUsage.adoptOnce(this.ledger);
     } else this.allUsage = undefined;
     this.audit = new AuditLog(opts.state, { clock: this.clock });
     this.pricing = new PricingService({ now: () => this.clock.now() });
@@ -515,7 +526,7 @@ export class AiKeyManagerCore {
 
   /** Forgets this workspace's usage and, in VS Code, the all-workspaces totals budgets count. */
   async resetUsage(via: AuditVia) {
-    await Promise.all([this.ledger.reset(), this.allUsage?.reset()]);
+    await Promise.all([this.ledger.reset(), this.allUsage?.reset(), this.opts.allUsageState?.update(ALL_USAGE_SINCE_KEY, this.clock.now().toISOString())]);
     this.audit.record({ action: 'reset_usage', via, ok: true });
   }
 

@@ -216,10 +216,41 @@ describe('AiKeyManagerCore budgets across workspaces (VS Code)', () => {
     const wa = new WindowState(profile);
     const third = core(settings, { ledgerState, allUsageState: wa, allUsageShare: 'ws-a' });
     assert.equal(third.budget().day.spent, 4);
+    // A workspace with history that never ran this version yet.
+    const laterState = new MemoryState({ copy: 'clone' });
+    const later = core(settings, { ledgerState: laterState });
+    track(later);
+    await later.flush();
     await third.resetUsage('command');
     assert.equal(third.budget().day.spent, 0);
     assert.deepEqual([...profile.values()].map((v) => (JSON.parse(v) as { d?: object }).d ?? {}).filter((d) => Object.keys(d).length > 0), [], 'no share holds usage');
+    // After the reset, neither a workspace that reopens nor one opened for the first time brings old history back.
     assert.equal(core(settings, { allUsageState: new WindowState(profile), allUsageShare: 'ws-b' }).budget().day.spent, 0);
+    assert.equal(core(settings, { ledgerState, allUsageState: new WindowState(profile), allUsageShare: 'ws-a' }).budget().day.spent, 0);
+    assert.equal(core(settings, { ledgerState: laterState, allUsageState: new WindowState(profile), allUsageShare: 'ws-c' }).budget().day.spent, 0);
+  });
+
+  it('never counts a kept copy of a damaged share, and takes over the single total of an earlier build once', async () => {
+    const profile = new Map<string, string>();
+    const settings = new MemorySettings();
+    const track = (c: AiKeyManagerCore) => c.track({ provider: 'openai', model: 'gpt-4o', inputTokens: 400_000, outputTokens: 0 }, 'tool');
+    const a = core(settings, { allUsageState: new WindowState(profile), allUsageShare: 'ws-a' });
+    track(a);
+    await a.flush();
+    const [[key, value]] = [...profile];
+    // As MementoState.backup() keeps a copy, and an earlier build's one value for every workspace.
+    profile.set(`${key}.corrupt-2026-11-21T17:00:00.000Z`, value);
+    profile.set('aiKeyManager.ledger.all', value);
+    const ledgerState = new MemoryState({ copy: 'clone' });
+    const withHistory = core(settings, { ledgerState });
+    track(withHistory);
+    await withHistory.flush();
+    const b = core(settings, { ledgerState, allUsageState: new WindowState(profile), allUsageShare: 'ws-b' });
+    await b.flush();
+    assert.equal(b.budget().day.spent, 2, 'ws-a once, the earlier total once, and not ws-b’s history: the earlier total held it');
+    assert.equal(profile.has('aiKeyManager.ledger.all'), false);
+    assert.ok(profile.has('aiKeyManager.ledger.all/legacy'));
+    assert.equal(core(settings, { allUsageState: new WindowState(profile), allUsageShare: 'ws-c' }).budget().day.spent, 2);
   });
 });
 
