@@ -733,9 +733,8 @@ export class Ledger {
       try {
         this.add(event, { id: journalId, seq });
         added++;
-      } catch (err) {
-        if (!(err instanceof RangeError)) throw err;
-        unreadable++; // an event that was never valid: nothing to replay
+      } catch {
+        unreadable++; // an event that was never valid (read-only was refused above): nothing to replay
       }
     }
     return { added, unreadable };

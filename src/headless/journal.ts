@@ -21,24 +21,47 @@ const hash8 = (s: string) => createHash('sha256').update(s).digest('hex').slice(
  * about a journal from another machine sharing AIKM_HOME, or from before a reboot.
  */
 export interface JournalOwner {
+  /** This machine (machine id, else host name). */
   host: string;
+  /** This boot of it. */
   boot: string;
+  /** The pid namespace: a container's pids are not the host's. */
+  ns: string;
   pid: number;
+  /** Whether `boot` is the kernel's own boot id (Linux); elsewhere it is estimated from the uptime. */
+  exactBoot?: boolean;
 }
 
-function bootId(): string {
+function readTrimmed(path: string): string | undefined {
   try {
-    return hash8(fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+    return fs.readFileSync(path, 'utf8').trim() || undefined;
   } catch {
-    return hash8(String(Math.round((Date.now() / 1000 - uptime()) / 60))); // the boot time, to the minute
+    return undefined;
   }
 }
 
-export const THIS_PROCESS: JournalOwner = { host: hash8(hostname()), boot: bootId(), pid: process.pid };
+function pidNamespace(): string {
+  try {
+    return fs.readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return 'none'; // no namespaces: one pid space
+  }
+}
 
-const ownerTag = (o: JournalOwner) => `${o.host}-${o.boot}-${o.pid}`;
-/** `<host>-<boot>-<pid>-<random>.jsonl`, or `….replaying-<host>-<boot>-<pid>` while a process replays it. */
-const NAME = /^([0-9a-f]{8})-([0-9a-f]{8})-(\d+)-[0-9a-f]{12}(?:\.jsonl|\.replaying-([0-9a-f]{8})-([0-9a-f]{8})-(\d+))$/;
+const kernelBoot = readTrimmed('/proc/sys/kernel/random/boot_id');
+
+/** /etc/machine-id where there is one: stable when the host name changes (DHCP, a new container name). */
+export const THIS_PROCESS: JournalOwner = {
+  host: hash8(readTrimmed('/etc/machine-id') ?? hostname()),
+  boot: hash8(kernelBoot ?? String(Math.round((Date.now() / 1000 - uptime()) / 600))), // else the boot time, to 10 minutes
+  ns: hash8(pidNamespace()),
+  pid: process.pid,
+  exactBoot: kernelBoot !== undefined,
+};
+
+const ownerTag = (o: JournalOwner) => `${o.host}-${o.boot}-${o.ns}-${o.pid}`;
+/** `<host>-<boot>-<ns>-<pid>-<random>.jsonl`, or `….replaying-<host>-<boot>-<ns>-<pid>` while a process replays it. */
+const NAME = /^([0-9a-f]{8})-([0-9a-f]{8})-([0-9a-f]{8})-(\d+)-[0-9a-f]{12}(?:\.jsonl|\.replaying-([0-9a-f]{8})-([0-9a-f]{8})-([0-9a-f]{8})-(\d+))$/;
 
 export class FileJournal implements LedgerJournal {
   readonly id: string;
@@ -125,7 +148,7 @@ function listJournals(dir: string): JournalFile[] {
   return names.flatMap((file) => {
     const m = NAME.exec(file);
     if (!m) return [];
-    const owner = m[6] ? { host: m[4], boot: m[5], pid: Number(m[6]) } : { host: m[1], boot: m[2], pid: Number(m[3]) };
+    const owner = m[8] ? { host: m[5], boot: m[6], ns: m[7], pid: Number(m[8]) } : { host: m[1], boot: m[2], ns: m[3], pid: Number(m[4]) };
     return [{ id: file.slice(0, file.indexOf('.')), file, owner }];
   });
 }
@@ -139,10 +162,11 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Whether the owner is certainly gone; undefined when it cannot be told (another machine). */
+/** Whether the owner is certainly gone; undefined when it cannot be told (another machine or container). */
 function gone(owner: JournalOwner, me: JournalOwner): boolean | undefined {
   if (owner.host !== me.host) return undefined;
-  if (owner.boot !== me.boot) return true;
+  if (owner.boot !== me.boot && me.exactBoot) return true; // a previous boot: every process of it is gone
+  if (owner.ns !== me.ns) return undefined;
   return !alive(owner.pid);
 }
 
@@ -155,7 +179,7 @@ export async function replayJournals(dir: string, ledger: Ledger, own: FileJourn
   const notes: string[] = [];
   const journals = listJournals(dir).filter((j) => j.id !== own.id);
   const elsewhere = journals.filter((j) => gone(j.owner, me) === undefined).length;
-  if (elsewhere > 0) notes.push(`${elsewhere} usage journal(s) in ${dir} belong to another machine that shares this AIKM_HOME; that machine replays them when its CLI next starts.`);
+  if (elsewhere > 0) notes.push(`${elsewhere} usage journal(s) in ${dir} belong to another machine or container that shares this AIKM_HOME; the CLI there replays them when it next starts.`);
   const orphans = journals.filter((j) => gone(j.owner, me) === true);
   if (orphans.length === 0) return notes;
   const refused = ledger.cannotRecord();

@@ -22,7 +22,7 @@ function deadPid(): number {
 /** A journal as a killed process leaves it: `lines` of [seq, cost]; by default a process of this machine and boot. */
 function leftBehind(dir: string, lines: [number, number | UsageEvent][], owner: Partial<JournalOwner> = {}): string {
   const o = { ...THIS_PROCESS, pid: deadPid(), ...owner };
-  const id = `${o.host}-${o.boot}-${o.pid}-0123456789ab`;
+  const id = `${o.host}-${o.boot}-${o.ns}-${o.pid}-0123456789ab`;
   fs.mkdirSync(dir, { recursive: true });
   const line = ([s, c]: [number, number | UsageEvent]) => JSON.stringify({ s, e: typeof c === 'number' ? ev(c) : c });
   fs.writeFileSync(join(dir, `${id}.jsonl`), lines.map(line).join('\n') + '\n{"s": 99, "e": {"at"'); // and a torn last line
@@ -58,7 +58,7 @@ describe('FileJournal and replay', () => {
     fs.writeFileSync(join(home, 'ledger.json'), JSON.stringify({ 'aiKeyManager.ledger': { v: 2, p: ['openai'], m: [[0, 'gpt-4o']], d: { '2026-11-21': [0, 2, 0, 20, 10, 0, 0, 300_000_000, 0, 0, 0, 0] }, mo: {}, r: [], s: [], j: { [id]: 2 } } }));
     const journal = new FileJournal(dir);
     const ledger = ledgerOn(home, journal);
-    assert.deepEqual(await replayJournals(dir, ledger, journal), [`Recovered 2 usage record(s) that a process (pid ${id.split('-')[2]}) accepted but had not saved when it stopped.`]);
+    assert.deepEqual(await replayJournals(dir, ledger, journal), [`Recovered 2 usage record(s) that a process (pid ${id.split('-')[3]}) accepted but had not saved when it stopped.`]);
     assert.equal(ledger.usage({ days: 1 }).totals.requests, 4);
     assert.ok(Math.abs(ledger.usage({ days: 1 }).totals.costUsd - 1) < 1e-12);
     assert.deepEqual(fs.readdirSync(dir), [], 'replayed and deleted');
@@ -90,22 +90,23 @@ describe('FileJournal and replay', () => {
     const dir = join(home, 'journal');
     const rebooted = leftBehind(dir, [[1, 0.5]], { boot: 'b00b00b0', pid: process.pid });
     const elsewhere = leftBehind(dir, [[1, 7]], { host: 'e15e1e55' });
+    const container = leftBehind(dir, [[1, 9]], { ns: 'c0c0c0c0' }); // its pid says nothing here
     const journal = new FileJournal(dir);
     const ledger = ledgerOn(home, journal);
     const notes = await replayJournals(dir, ledger, journal);
     assert.deepEqual(notes, [
-      `1 usage journal(s) in ${dir} belong to another machine that shares this AIKM_HOME; that machine replays them when its CLI next starts.`,
+      `2 usage journal(s) in ${dir} belong to another machine or container that shares this AIKM_HOME; the CLI there replays them when it next starts.`,
       `Recovered 1 usage record(s) that a process (pid ${process.pid}) accepted but had not saved when it stopped.`,
     ]);
     assert.equal(ledger.usage({ days: 1 }).totals.costUsd, 0.5);
-    assert.deepEqual(fs.readdirSync(dir), [`${elsewhere}.jsonl`]);
+    assert.deepEqual(fs.readdirSync(dir).sort(), [`${elsewhere}.jsonl`, `${container}.jsonl`].sort());
     assert.ok(!fs.readdirSync(dir).some((f) => f.startsWith(rebooted)));
   });
 
   it('keeps journals it cannot replay: a ledger from a newer version, and says so; skips invalid events', async () => {
     const home = tmp.unique('home');
     const dir = join(home, 'journal');
-    const id = leftBehind(dir, [[1, 0.5], [2, { ...ev(1), costUsd: -1 }]]);
+    const id = leftBehind(dir, [[1, 0.5], [2, { ...ev(1), costUsd: -1 }], [3, { ...ev(1), success: false, error: 5 as unknown as string }]]);
     fs.writeFileSync(join(home, 'ledger.json'), JSON.stringify({ 'aiKeyManager.ledger': { v: 99 } }));
     const journal = new FileJournal(dir);
     const newer = ledgerOn(home, journal);
@@ -116,8 +117,8 @@ describe('FileJournal and replay', () => {
     fs.rmSync(join(home, 'ledger.json'));
     const ledger = ledgerOn(home, journal);
     assert.deepEqual(await replayJournals(dir, ledger, journal), [
-      `Recovered 1 usage record(s) that a process (pid ${id.split('-')[2]}) accepted but had not saved when it stopped.`,
-      `Skipped 1 unreadable usage record(s) in the journal of process ${id.split('-')[2]}.`,
+      `Recovered 1 usage record(s) that a process (pid ${id.split('-')[3]}) accepted but had not saved when it stopped.`,
+      `Skipped 2 unreadable usage record(s) in the journal of process ${id.split('-')[3]}.`,
     ]);
     assert.equal(ledger.usage({ days: 1 }).totals.costUsd, 0.5);
     assert.deepEqual(fs.readdirSync(dir), []);
