@@ -289,6 +289,13 @@ export class KeyPool {
     const rows: unknown[] = Array.isArray(raw) ? raw : typeof raw === 'object' && raw !== null ? Object.values(raw) : [];
     const keys = rows.filter(isKeyMeta);
     if (Array.isArray(raw) && keys.length === rows.length) return keys;
+    const foreign = rows.filter(isForeignKeyRow).length;
+    if (Array.isArray(raw) && keys.length + foreign === rows.length) {
+      // Nothing is dropped (they are written back as they are): no copy, and said once.
+      const note = `The stored key list (state '${STATE_KEY}') has ${foreign === 1 ? 'an entry' : 'entries'} this version cannot use (a provider or status of a newer version?); ${foreign === 1 ? 'it is' : 'they are'} kept as ${foreign === 1 ? 'it is' : 'they are'}.`;
+      if (!this.warnings.includes(note)) this.warnings.push(note);
+      return keys;
+    }
     const json = JSON.stringify(raw);
     if (json === this.checkedRaw) return keys;
     this.checkedRaw = json;
@@ -299,7 +306,6 @@ export class KeyPool {
     } catch (err) {
       noCopy = `; no copy of it could be kept (${err instanceof Error ? err.message : String(err)})`;
     }
-    const foreign = rows.filter(isForeignKeyRow).length;
     const left = rows.length - keys.length - foreign;
     const parts = [
       ...(!Array.isArray(raw) ? ['not a list'] : []),
@@ -488,7 +494,9 @@ export class KeyPool {
     if (env === 'format' || env === 'own') warnings.push(this.envWarning(k, env));
     const locked = k.source === 'vault' ? this.vaultLocked() : undefined;
     if (locked) warnings.push(`cannot be used: ${locked}`);
-    return { ...k, ageDays, warnings };
+    // A value that is not that provider's key may be any secret: not even its ends are shown.
+    const masked = env === 'format' || env === 'own' ? '(hidden: not a key)' : k.masked;
+    return { ...k, masked, ageDays, warnings };
   }
 
   private async patch(keyId: string, f: (k: KeyMeta) => KeyMeta): Promise<KeyMeta | undefined> {

@@ -239,11 +239,13 @@ describe('KeyPool with a damaged stored key list', () => {
     w.state.seed('aikm.keys.v1', [...(JSON.parse(w.state.raw('aikm.keys.v1')) as unknown[]), newer]);
     // A fresh start (a new window) knows before anything lists the keys.
     const pool = new KeyPool(w.vault, w.state, { clock: w.clock });
-    assert.equal(pool.warnings.length, 1);
-    assert.match(pool.warnings[0], /1 entry this version cannot use \(a provider or status of a newer version\?\), kept as they are\): 1 key\(s\) are in use/);
-    assert.doesNotMatch(pool.warnings[0], /add them again/);
+    const said = ["The stored key list (state 'aikm.keys.v1') has an entry this version cannot use (a provider or status of a newer version?); it is kept as it is."];
+    assert.deepEqual(pool.warnings, said);
     await pool.add('anthropic', { apiKey: w.key('anthropic') });
     await pool.remove('openai', mine.key.id);
+    await pool.setStatus(pool.list('anthropic')[0].id, 'resting', 60);
+    assert.deepEqual(pool.warnings, said, 'said once, however often the list is written');
+    assert.equal(w.state.backups.length, 0, 'nothing dropped: no copy');
     const stored = JSON.parse(w.state.raw('aikm.keys.v1')) as { id: string }[];
     assert.deepEqual(stored.map((r) => r.id).sort(), [pool.list('anthropic')[0].id, newer.id].sort());
     assert.deepEqual(stored.find((r) => r.id === newer.id), newer, 'unchanged');
@@ -285,6 +287,7 @@ describe('KeyPool env_var keys', () => {
     w.state.seed('aikm.keys.v1', [{ id: 'openai-old', provider: 'openai', masked: 'sk-…0000', source: 'env', envVar: 'AIKM_PASSPHRASE', status: 'healthy' }]);
     assert.deepEqual(w.pool.usable('openai'), []);
     assert.deepEqual(w.pool.list()[0].warnings, ["AIKM_PASSPHRASE is one of AI Key Manager's own variables, not an API key, so it is not used"]);
+    assert.equal(w.pool.list()[0].masked, '(hidden: not a key)');
     const message = await rejects(w.pool.secret('openai', 'openai-old'), /^Key openai-old cannot be used: AIKM_PASSPHRASE is one of AI Key Manager's own variables/, [openaiShaped]);
     assert.ok(!message.includes(openaiShaped.slice(-8)));
   });
@@ -294,6 +297,7 @@ describe('KeyPool env_var keys', () => {
     const openai = w.pool.list('openai');
     assert.equal(openai.length, 1);
     assert.deepEqual(openai[0].warnings, ['OPENAI_API_KEY does not hold an OpenAI key (its value fails the format check), so it is not used']);
+    assert.equal(openai[0].masked, '(hidden: not a key)');
     assert.deepEqual(w.pool.usable('openai'), []);
     assert.equal(w.pool.usable('anthropic').length, 1);
   });
