@@ -82,9 +82,12 @@ export function limitProblem(value: unknown): string | undefined {
 /**
  * The limit a stored setting means, failing closed: a positive value that is not a whole number of
  * cents becomes the nearest stricter one (1e-320 → $0.01, 12.345 → $12.34, above the maximum → the
- * maximum), with `problem` saying why. Only a value that is no amount at all gives no limit.
+ * maximum; "10" → $10), with `problem` saying why. Only a value that is no amount at all gives no limit.
  */
 export function settleLimit(value: unknown): { limit: number; problem?: string } {
+  if (typeof value === 'string' && /^\s*\d+(\.\d+)?\s*$/.test(value)) {
+    return { limit: settleLimit(Number(value)).limit, problem: 'must be a number, not text in quotes' };
+  }
   const problem = limitProblem(value);
   if (problem === undefined) return { limit: value as number };
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {

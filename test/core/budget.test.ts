@@ -163,6 +163,7 @@ describe('settleLimit', () => {
       assert.equal(r.limit, limit, String(v));
       assert.equal(limit === 0.29 ? r.problem : typeof r.problem, limit === 0.29 ? undefined : 'string', String(v));
     }
-    for (const v of ['10', -5, NaN, null]) assert.equal(settleLimit(v).limit, 0, String(v));
+    assert.deepEqual(settleLimit(' 10.5 '), { limit: 10.5, problem: 'must be a number, not text in quotes' });
+    for (const v of ['ten', '-5', -5, NaN, null]) assert.equal(settleLimit(v).limit, 0, String(v));
   });
 });

@@ -43,9 +43,9 @@ describe('FileSettings (config.json)', () => {
   it('validates budget values: a wrong type or range is ignored with a warning that says how to fix it', () => {
     const dir = home({ budget: { daily: '10', monthly: -5, alertThreshold: 80, enforce: 'yes', dayly: 3 } });
     const s = new FileSettings(path.join(dir, 'config.json'));
-    assert.deepEqual(s.get().budget, { daily: 0, monthly: 0, alertThreshold: 0.8, enforce: false });
+    assert.deepEqual(s.get().budget, { daily: 10, monthly: 0, alertThreshold: 0.8, enforce: false }, 'a quoted number still limits: fail closed');
     const w = s.warnings.join('\n');
-    assert.match(w, /budget\.daily must be a number of US dollars ≥ 0.*"daily": 10.*got the string "10": remove the quotes.*No daily limit applies/);
+    assert.match(w, /budget\.daily must be a number of US dollars ≥ 0.*"daily": 10.*got the string "10": remove the quotes.*A daily limit of \$10 applies/);
     assert.match(w, /budget\.monthly must be a number of US dollars ≥ 0.*got -5/);
     assert.match(w, /budget\.alertThreshold must be a fraction above 0 and at most 1.*0\.8 for 80%.*got 80/);
     assert.match(w, /budget\.enforce must be true or false.*got the string "yes"/);
