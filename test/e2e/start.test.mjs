@@ -185,6 +185,7 @@ describe('npm start (through npm, in a browser that keeps its profile)', { timeo
     const url = await first.ready;
     assert.ok(url, `npm start did not print a URL: ${JSON.stringify(first.output())}`);
     assert.ok(url.startsWith(`http://127.0.0.1:${port}/`), url);
+    let spentBefore = '';
     try {
       context = await chromium.launchPersistentContext(browserProfile, { executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 } });
       page = context.pages()[0] ?? (await context.newPage());
@@ -215,7 +216,7 @@ describe('npm start (through npm, in a browser that keeps its profile)', { timeo
       await enter('Output tokens', '1000');
       await toast(/^Recorded Anthropic /);
       // Spend against the $5 budget, once the status bar shows the recorded request (it renders a moment later).
-      await statusText(/^\$(?!0\.00 )[\d.]+ \/ \$5$/);
+      spentBefore = await statusText(/^\$(?!0\.00 )[\d.]+ \/ \$5$/);
     } finally {
       await first.stop();
     }
@@ -234,8 +235,8 @@ describe('npm start (through npm, in a browser that keeps its profile)', { timeo
     assert.equal(url2, url, 'the same address as before');
     try {
       await page.goto(url2, { waitUntil: 'domcontentloaded' });
-      // The usage recorded before the restart is still there (statusText fails after 60 s otherwise).
-      await statusText(/^\$(?!0\.00 )[\d.]+ \/ \$5$/);
+      // The usage recorded before the restart is still there, counted once (statusText fails after 60 s otherwise).
+      assert.equal(await statusText(/^\$(?!0\.00 )[\d.]+ \/ \$5$/), spentBefore);
       await palette('AI Keys: List Keys');
       const list = await waitQi((s) => s.visible && /^AI keys/.test(s.title ?? ''), 'the key list');
       assert.ok(list.items?.some((i) => /Anthropic\s+sk-ant…\w{4}/.test(i.label)), `the key is still there: ${JSON.stringify(list.items)}`);
