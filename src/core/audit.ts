@@ -100,7 +100,7 @@ export class CoalescedWriter {
       await write;
     } catch (err) {
       this.dirty = true;
-      throw new Error(`Could not save state '${this.key}': ${toError(err).message}. It will be retried on the next save.`);
+      throw new Error(`Could not save state '${this.key}': ${toError(err).message}. It will be retried on the next save.`, { cause: err });
     } finally {
       this.inflight = undefined;
     }
@@ -428,7 +428,7 @@ export class AuditLog {
     } catch (err) {
       this.readOnly ??= `The audit log (state '${this.stateKey}') was written by a newer version of AI Key Manager (${(err as Error).message}). This version does not change it; update AI Key Manager.`;
       this.warn(this.readOnly);
-      throw new Error(this.readOnly);
+      throw new Error(this.readOnly, { cause: err });
     }
     if (parsed && parsed.dropped === 0) return parsed.entries;
     let where: string | undefined;

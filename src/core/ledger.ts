@@ -1273,7 +1273,7 @@ export class Ledger {
       if (err instanceof NewerSchemaError) {
         this.readOnly ??= `Usage history (state '${this.stateKey}') was written by a newer version of AI Key Manager (${err.message}). This version does not change it: nothing is recorded until you update AI Key Manager.`;
         this.warn(this.readOnly);
-        throw new Error(this.readOnly);
+        throw new Error(this.readOnly, { cause: err });
       }
       const where = this.keepCopy(`unreadable: ${toError(err).message}`);
       this.warn(`Usage history (state '${this.stateKey}') is unreadable (${toError(err).message}); ${where}. ${when === 'load' ? 'Starting empty.' : 'It is replaced by the usage recorded here.'}`);

@@ -68,7 +68,7 @@ async function tryCreate(lockPath: string, content: string): Promise<boolean> {
     handle = await fs.promises.open(lockPath, 'wx', 0o600);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new Error(`Cannot create the lock file ${lockPath}: ${(err as Error).message}. Check that its folder exists and is writable.`);
+    throw new Error(`Cannot create the lock file ${lockPath}: ${(err as Error).message}. Check that its folder exists and is writable.`, { cause: err });
   }
   try {
     await handle.writeFile(content);

@@ -90,7 +90,7 @@ export class FileStateStore implements StateStore {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return copyPath; // copied this millisecond already
-      throw new Error(`Could not keep a copy of ${this.filePath} before dropping unreadable data: ${(err as Error).message}. Nothing was dropped.`);
+      throw new Error(`Could not keep a copy of ${this.filePath} before dropping unreadable data: ${(err as Error).message}. Nothing was dropped.`, { cause: err });
     }
   }
 
@@ -254,7 +254,7 @@ export class FileStateStore implements StateStore {
       fd = fs.openSync(this.filePath, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
-      throw new Error(`Cannot read the state file at ${this.filePath}: ${(err as Error).message}. Check its permissions.`);
+      throw new Error(`Cannot read the state file at ${this.filePath}: ${(err as Error).message}. Check its permissions.`, { cause: err });
     }
     try {
       const sig = sigOf(fs.fstatSync(fd));
@@ -270,7 +270,7 @@ export class FileStateStore implements StateStore {
       handle = await fs.promises.open(this.filePath, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
-      throw new Error(`Cannot read the state file at ${this.filePath}: ${(err as Error).message}. Check its permissions.`);
+      throw new Error(`Cannot read the state file at ${this.filePath}: ${(err as Error).message}. Check its permissions.`, { cause: err });
     }
     try {
       const sig = sigOf(await handle.stat());

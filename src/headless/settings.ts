@@ -108,13 +108,13 @@ function load(filePath: string): { raw: RawConfig; warnings: string[] } {
     text = fs.readFileSync(filePath, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { raw: {}, warnings: [] };
-    throw new Error(`Cannot read the config file ${filePath}: ${(err as Error).message}. Check its permissions.`);
+    throw new Error(`Cannot read the config file ${filePath}: ${(err as Error).message}. Check its permissions.`, { cause: err });
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new Error(`The config file ${filePath} is not valid JSON (${err instanceof Error ? err.message : err}). Fix or delete it.`);
+    throw new Error(`The config file ${filePath} is not valid JSON (${err instanceof Error ? err.message : err}). Fix or delete it.`, { cause: err });
   }
   if (!isObject(parsed)) {
     return { raw: {}, warnings: [`${filePath} must hold a JSON object like { "budget": { "daily": 10 } }; it was ignored and defaults are used.`] };

@@ -71,6 +71,8 @@ export function createMcpServer(ctx: ToolContext): BuiltServer {
           reply = await (t.handler as (a: unknown, c: ToolContext) => Promise<{ structured: Record<string, unknown>; text: string }>)(args, ctx);
         } catch (err) {
           // Error messages may echo an argument (e.g. a key pasted as env_var): mask known and key-shaped secrets.
+          // No `cause`: the original error holds the unmasked message.
+          // eslint-disable-next-line preserve-caught-error
           throw new Error(await scrub(err instanceof Error ? err.message : String(err)));
         }
         const safe = await scrub(reply);

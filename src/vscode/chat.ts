@@ -116,7 +116,7 @@ async function readable<T>(uri: vscode.Uri, read: () => Thenable<T>): Promise<T>
     return await read();
   } catch (err) {
     const why = err instanceof vscode.FileSystemError && err.code === 'FileNotFound' ? 'it does not exist (any more)' : 'it could not be opened';
-    throw new Error(`I could not read ${baseName(uri)}: ${why}. Attach the file again or select the text in the editor.`);
+    throw new Error(`I could not read ${baseName(uri)}: ${why}. Attach the file again or select the text in the editor.`, { cause: err });
   }
 }
 

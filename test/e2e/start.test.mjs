@@ -185,7 +185,7 @@ describe('npm start (through npm, in a browser that keeps its profile)', { timeo
     const url = await first.ready;
     assert.ok(url, `npm start did not print a URL: ${JSON.stringify(first.output())}`);
     assert.ok(url.startsWith(`http://127.0.0.1:${port}/`), url);
-    let spentBefore = '';
+    let spentBefore;
     try {
       context = await chromium.launchPersistentContext(browserProfile, { executablePath: chromiumPath(), headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 } });
       page = context.pages()[0] ?? (await context.newPage());

@@ -83,7 +83,7 @@ export function installExtension({ host, runDir, vsix }) {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (e) {
-    throw new Error(`Installing ${vsix} into VS Code failed:\n${e.stdout ?? ''}${e.stderr ?? e.message}`);
+    throw new Error(`Installing ${vsix} into VS Code failed:\n${e.stdout ?? ''}${e.stderr ?? e.message}`, { cause: e });
   }
 }
 

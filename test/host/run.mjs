@@ -45,7 +45,7 @@ let browser;
 let page;
 let bridge;
 let tempFolder;
-let exitCode = 2;
+let exitCode;
 let stopping = false;
 // Each step on its own: a missing log folder must not keep the rest (and the exit code) from happening.
 const attempt = (what, f) => { try { f(); } catch (e) { say(`could not ${what}: ${e.message}`); } };

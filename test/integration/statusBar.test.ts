@@ -157,12 +157,12 @@ describe('status bar', () => {
 
   it('follows the statusBar.mode setting', async () => {
     await config().update('statusBar.mode', 'compact', vscode.ConfigurationTarget.Global);
-    let s = await until((x) => !x.text.includes('today'), 'compact mode');
+    const s = await until((x) => !x.text.includes('today'), 'compact mode');
     assert.equal(s.text, `$(credit-card) ${money(spentToday())}`);
     await config().update('statusBar.mode', 'hidden', vscode.ConfigurationTarget.Global);
     await until((x) => !x.visible, 'hidden mode');
     await config().update('statusBar.mode', undefined, vscode.ConfigurationTarget.Global);
-    s = await until((x) => x.visible && x.text.endsWith(' today'), 'full mode again');
+    await until((x) => x.visible && x.text.endsWith(' today'), 'full mode again');
   });
 
   it('lists the top 3 models of today in the tooltip and never shows a key in it', async () => {
