@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm test: build, type-check, unit tests (node:test + c8 coverage), then the integration suite in a
+// npm test: lint, build, type-check, unit tests (node:test + c8 coverage), then the integration suite in a
 // real VS Code host (test/host/run.mjs); webview tests run in headless Chromium after the host install,
 // and the npm start tests (test/e2e) last. Flags: --unit, --integration (only that part);
 // other flags (--screenshot, --verbose, --keep, --timeout N) go to the host launcher.
@@ -35,6 +35,8 @@ function files(dir, suffix) {
 }
 
 ensureDeps();
+// First: a broken layer (core importing vscode, the webview importing node) fails before anything runs.
+step('lint (ESLint: TypeScript rules and layer import zones)', process.execPath, ['node_modules/eslint/bin/eslint.js', '--max-warnings', '0', '.']);
 step('build (esbuild: dist/ and out/)', process.execPath, ['esbuild.mjs', '--tests', '--clean']);
 step('type-check (tsc --noEmit, strict)', process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.', '--noEmit']);
 
