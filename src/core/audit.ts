@@ -297,11 +297,6 @@ export class AuditLog {
     return out;
   }
 
-  /** All entries as pretty-printed JSON, newest first. */
-  export(): string {
-    return JSON.stringify(this.list(), null, 2);
-  }
-
   flush(): Promise<void> {
     return this.writer.flush();
   }

@@ -218,18 +218,6 @@ export class KeyPool {
     return this.patch(keyId, (k) => ({ ...k, status, restingUntil }));
   }
 
-  /** Does this provider have any key at all (usable or not)? Keyless providers always do. */
-  hasAnyKey(provider: string): boolean {
-    return !getProvider(provider).requiresKey || this.list(provider).length > 0;
-  }
-
-  /** Every secret currently known (for redacting outputs and for canary scans). Rejects if one cannot be read. */
-  async allSecrets(): Promise<string[]> {
-    const { secrets, failures } = await this.collectSecrets();
-    if (failures.length > 0) throw failures[0];
-    return [...secrets];
-  }
-
   /**
    * The secrets readableSecrets() last found, without reading the vault (empty until it ran): for
    * masking in synchronous paths, on top of the key-shape masking that catches any key.

@@ -531,7 +531,3 @@ export function authHeaders(spec: ProviderSpec, key: string | undefined): Record
   return headers;
 }
 
-/** The tier of a model in this provider's catalog, if listed. */
-export function modelTier(spec: ProviderSpec, model: string): ModelTier | undefined {
-  return spec.tier[model];
-}

@@ -337,34 +337,3 @@ function base64Length(s: string): number {
 function additionalData({ salt, params }: Header): Buffer {
   return Buffer.from(`aikm-vault:v${FORMAT_VERSION}:scrypt:${params.N}:${params.r}:${params.p}:${salt.toString('base64')}`);
 }
-
-/**
- * Read-only SecretVault over environment variables: `get(name)` returns `env[name]`. Keys that come
- * from the environment are never copied into a vault, so store/delete refuse.
- */
-export class EnvVault implements SecretVault {
-  constructor(private readonly env: Readonly<Record<string, string | undefined>> = process.env) {}
-
-  get(name: string): Promise<string | undefined> {
-    const value = this.env[name];
-    return Promise.resolve(value === '' ? undefined : value);
-  }
-
-  store(name: string, _value: string): Promise<void> {
-    return Promise.reject(
-      new Error(
-        `${name} comes from an environment variable, and keys from the environment are managed in the environment: ` +
-          `set ${name} in your shell or process environment instead.`,
-      ),
-    );
-  }
-
-  delete(name: string): Promise<void> {
-    return Promise.reject(
-      new Error(
-        `${name} comes from an environment variable, and keys from the environment are managed in the environment: ` +
-          `unset ${name} in your shell or process environment instead.`,
-      ),
-    );
-  }
-}

@@ -156,8 +156,6 @@ function hasProtoKey(value: unknown): boolean {
   return false;
 }
 
-export const toolNames = () => TOOLS.map((t) => t.name);
-
 /**
  * A tool's input schema that refuses unknown arguments (zod's default would drop them silently, so
  * e.g. validate_all_keys {extra: 1} still made its network calls). The message names the unknown
@@ -186,4 +184,3 @@ export function redactStrings(value: unknown, f: (s: string) => string): unknown
   }
   return value;
 }
-export { z };

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { createCipheriv, randomBytes, scryptSync } from 'node:crypto';
-import { DEFAULT_KDF, EncryptedFileVault, EnvVault, MIN_PASSPHRASE_LENGTH } from '../../src/headless/fileVault';
+import { DEFAULT_KDF, EncryptedFileVault, MIN_PASSPHRASE_LENGTH } from '../../src/headless/fileVault';
 import { tempRoot } from '../support/tmp';
 
 const PASS = 'correct horse battery staple';
@@ -239,32 +239,5 @@ describe('EncryptedFileVault', () => {
     data[0] ^= 1;
     fs.writeFileSync(path, JSON.stringify({ ...parsed, data: data.toString('base64') }));
     await assert.rejects(new EncryptedFileVault(path, PASS).get('anthropic'), /does not match .*or the file was altered/);
-  });
-});
-
-describe('EnvVault', () => {
-  it('reads keys from the given environment', async () => {
-    const vault = new EnvVault({ ANTHROPIC_API_KEY: CANARY, EMPTY_KEY: '' });
-    assert.equal(await vault.get('ANTHROPIC_API_KEY'), CANARY);
-    assert.equal(await vault.get('OPENAI_API_KEY'), undefined);
-    assert.equal(await vault.get('EMPTY_KEY'), undefined);
-  });
-
-  it('reads process.env by default', async () => {
-    const name = `AIKM_TEST_${process.pid}`;
-    process.env[name] = 'value-from-process-env';
-    try {
-      assert.equal(await new EnvVault().get(name), 'value-from-process-env');
-    } finally {
-      delete process.env[name];
-    }
-  });
-
-  it('refuses to store or delete, pointing to the environment', async () => {
-    const env: Record<string, string | undefined> = { OPENAI_API_KEY: 'sk-original-value' };
-    const vault = new EnvVault(env);
-    await assert.rejects(vault.store('OPENAI_API_KEY', CANARY), /managed in the environment: set OPENAI_API_KEY/);
-    await assert.rejects(vault.delete('OPENAI_API_KEY'), /managed in the environment: unset OPENAI_API_KEY/);
-    assert.deepEqual(env, { OPENAI_API_KEY: 'sk-original-value' });
   });
 });
