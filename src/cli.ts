@@ -54,6 +54,7 @@ async function serveStdio(): Promise<number> {
   const { StdioServerTransport } = await import('@modelcontextprotocol/sdk/server/stdio.js');
   const host = createHeadlessCore();
   for (const w of [...host.warnings, ...(await host.prepare())]) process.stderr.write(`ai-key-manager: warning: ${w}\n`);
+  host.core.onSaveError((err) => process.stderr.write(`ai-key-manager: error: ${err.message}\n`));
   const built = createMcpServer({ core: host.core, via: 'tool' });
   const transport = new StdioServerTransport();
   let closing = false;

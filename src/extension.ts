@@ -55,6 +55,14 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
   if (problems.length > 0) {
     void vscode.window.showWarningMessage(`AI Key Manager: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more in the log)` : ''}`, 'Show Log').then((c) => c && log.show());
   }
+  // A failed background save is retried with the next one: every failure is logged, the first is shown.
+  let saveErrorShown = false;
+  const offSaveError = core.onSaveError((err) => {
+    log.error(err.message);
+    if (saveErrorShown) return;
+    saveErrorShown = true;
+    void vscode.window.showErrorMessage(`AI Key Manager: ${err.message} Further failures go to the log only.`, 'Show Log').then((c) => c && log.show());
+  });
   mcp = new McpServerController(core, log, context.extension.packageJSON.version as string);
   const c = core;
   const m = mcp;
@@ -77,7 +85,12 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
       await m.restart();
       void vscode.window.showInformationMessage('AI Key Manager MCP server restarted with a new token.');
     }),
-    { dispose: () => c.dispose() },
+    {
+      dispose: () => {
+        offSaveError();
+        c.dispose();
+      },
+    },
   );
   const deps: SurfaceDeps = { context, core: c, log, mcp: m, ledgerState };
   context.subscriptions.push(

@@ -573,6 +573,15 @@ export class AiKeyManagerCore {
     };
   }
 
+  /**
+   * Background saves that failed (usage history, the all-workspaces total, the audit log). Each is
+   * retried with the next save; hosts log every one and tell the user. Returns an unsubscribe.
+   */
+  onSaveError(listener: (err: Error) => void): () => void {
+    const offs = [this.ledger.onError(listener), this.audit.onError(listener), ...(this.allUsage ? [this.allUsage.onError(listener)] : [])];
+    return () => offs.forEach((off) => off());
+  }
+
   async flush(): Promise<void> {
     await Promise.all([this.ledger.flush(), this.allUsage?.flush(), this.audit.flush()]);
   }

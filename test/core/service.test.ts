@@ -254,6 +254,31 @@ describe('AiKeyManagerCore budgets across workspaces (VS Code)', () => {
   });
 });
 
+describe('AiKeyManagerCore background save failures', () => {
+  it('tells onSaveError about a usage or audit save that failed, and the next save stores it', async () => {
+    const ledgerState = new MemoryState({ copy: 'clone' });
+    const state = new MemoryState({ copy: 'clone' });
+    const c = core(new MemorySettings(), { ledgerState, state });
+    const heard: string[] = [];
+    const off = c.onSaveError((err) => heard.push(err.message));
+    ledgerState.failNext = 1;
+    state.failNext = 1;
+    c.track({ provider: 'openai', model: 'gpt-4o', inputTokens: 10, outputTokens: 5 }, 'tool');
+    await new Promise((r) => setTimeout(r, 600)); // the coalesced saves run in the background
+    assert.ok(heard.some((m) => /^Could not save state 'aiKeyManager\.ledger': disk full\. It will be retried on the next save\.$/.test(m)), heard.join(' | '));
+    assert.ok(heard.some((m) => /^Could not save state 'aiKeyManager\.audit': disk full/.test(m)), heard.join(' | '));
+    await c.flush();
+    assert.equal(new AiKeyManagerCore({ vault: new MemoryVault(), state, ledgerState, settings: new MemorySettings(), clock: fixedClock, timeZone: 'UTC' }).usage({ days: 1 }).totals.requests, 1);
+    off();
+    ledgerState.failNext = 1;
+    c.track({ provider: 'openai', model: 'gpt-4o', inputTokens: 10, outputTokens: 5 }, 'tool');
+    const before = heard.length;
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(heard.length, before, 'unsubscribed');
+    c.dispose();
+  });
+});
+
 describe('AiKeyManagerCore masks a stored key of an odd shape', () => {
   it('never records a stored key pasted as a model name or an error, even one no key shape matches', async () => {
     const vault = new MemoryVault();

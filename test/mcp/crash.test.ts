@@ -78,4 +78,32 @@ describe('kill -9 of the headless MCP server', () => {
     }
     assert.deepEqual(fs.readdirSync(path.join(home, 'journal')), [], 'every journal replayed and removed');
   });
+
+  it('says on stderr when a background save fails, and keeps the usage for the next start', async () => {
+    const home = tmp.unique('home');
+    const env = { AIKM_HOME: home, TZ: 'UTC', PATH: process.env.PATH ?? '' };
+    const p = await spawnCli(env, 'save-error');
+    try {
+      await callOk(p.client, 'track_request', { provider: 'openai', model: 'gpt-4o', input_tokens: 1000, output_tokens: 0 });
+      await waitFor(() => (fs.existsSync(path.join(home, 'ledger.json')) ? true : undefined), 5000, 'the first save');
+      // Something else takes the file's place: the next save cannot read what it merges into.
+      fs.renameSync(path.join(home, 'ledger.json'), path.join(home, 'ledger.saved'));
+      fs.mkdirSync(path.join(home, 'ledger.json'));
+      await callOk(p.client, 'track_request', { provider: 'openai', model: 'gpt-4o', input_tokens: 1000, output_tokens: 0 });
+      await waitFor(() => (/ai-key-manager: error: Could not save state 'aiKeyManager\.ledger': .*ledger\.json.* It will be retried on the next save\./.test(p.stderr()) ? true : undefined), 5000, `the error on stderr: ${p.stderr()}`);
+    } finally {
+      process.kill(p.transport.pid!, 'SIGKILL');
+      await p.client.close().catch(() => undefined);
+    }
+    // Put right: the journal brings back what was not saved.
+    fs.rmdirSync(path.join(home, 'ledger.json'));
+    fs.renameSync(path.join(home, 'ledger.saved'), path.join(home, 'ledger.json'));
+    const after = await spawnCli(env, 'save-error-after');
+    try {
+      const usage = await callOk<Usage>(after.client, 'get_usage', { days: 1 });
+      assert.equal(usage.totals.requests, 2);
+    } finally {
+      await after.stop();
+    }
+  });
 });
