@@ -169,7 +169,12 @@ export class FileStateStore implements StateStore {
     this.checkedThisTick = true;
     queueMicrotask(() => (this.checkedThisTick = false));
     if (statSig(this.filePath) === this.baseSig) return;
-    const disk = this.readSync();
+    let disk: ReturnType<FileStateStore['readSync']>;
+    try {
+      disk = this.readSync();
+    } catch {
+      return; // unreadable now (a folder in its place, permissions): keep what we have; the next write reports it
+    }
     if (disk.kind === 'corrupt') return; // keep what we have; the next write deals with it under the lock
     this.base = disk.kind === 'ok' ? disk.value : emptyState();
     this.baseSig = disk.kind === 'ok' ? disk.sig : undefined;
@@ -259,6 +264,8 @@ export class FileStateStore implements StateStore {
     try {
       const sig = sigOf(fs.fstatSync(fd));
       return parse(fs.readFileSync(fd, 'utf8'), sig);
+    } catch (err) {
+      throw new Error(`Cannot read the state file at ${this.filePath}: ${(err as Error).message}. Check that it is a file and readable.`, { cause: err });
     } finally {
       fs.closeSync(fd);
     }
@@ -275,6 +282,8 @@ export class FileStateStore implements StateStore {
     try {
       const sig = sigOf(await handle.stat());
       return parse(await handle.readFile('utf8'), sig);
+    } catch (err) {
+      throw new Error(`Cannot read the state file at ${this.filePath}: ${(err as Error).message}. Check that it is a file and readable.`, { cause: err });
     } finally {
       await handle.close();
     }

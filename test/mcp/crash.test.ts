@@ -90,7 +90,7 @@ describe('kill -9 of the headless MCP server', () => {
       fs.renameSync(path.join(home, 'ledger.json'), path.join(home, 'ledger.saved'));
       fs.mkdirSync(path.join(home, 'ledger.json'));
       await callOk(p.client, 'track_request', { provider: 'openai', model: 'gpt-4o', input_tokens: 1000, output_tokens: 0 });
-      await waitFor(() => (/ai-key-manager: error: Could not save state 'aiKeyManager\.ledger': .*ledger\.json.* It will be retried on the next save\./.test(p.stderr()) ? true : undefined), 5000, `the error on stderr: ${p.stderr()}`);
+      await waitFor(() => (/ai-key-manager: error: Could not save state 'aiKeyManager\.ledger': .*ledger\.json.* It will be retried on the next save\./.test(p.stderr()) ? true : undefined), 5000, 'the save error on stderr');
     } finally {
       process.kill(p.transport.pid!, 'SIGKILL');
       await p.client.close().catch(() => undefined);
