@@ -65,6 +65,33 @@ export const BURN_RATE_DAYS = 7;
 /** The largest limit accepted, in USD. */
 export const MAX_LIMIT_USD = 10_000_000;
 
+/** The budget when nothing is set: no limits, alerts at 80%, warnings only. Every host starts from it. */
+export const DEFAULT_BUDGET: Readonly<BudgetConfig> = Object.freeze({ daily: 0, monthly: 0, alertThreshold: 0.8, enforce: false });
+
+/** Why `value` cannot be the alert threshold, or undefined when it can: a fraction above 0, at most 1. */
+export function thresholdProblem(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= 1) return undefined;
+  return 'must be a fraction above 0 and at most 1, e.g. 0.8 for 80%';
+}
+
+/** A limit as a person types it: "", "$10" or "12.50" → dollars (empty is 0, no limit), or why it is none. */
+export function parseLimitInput(s: string): { limit: number; problem?: undefined } | { limit?: undefined; problem: string } {
+  const t = s.trim().replace(/^\$/, '');
+  if (t === '') return { limit: 0 };
+  if (!/^\d*\.?\d+$/.test(t)) return { problem: 'Enter an amount in USD ≥ 0, e.g. 10 or 2.50.' };
+  const problem = limitProblem(Number(t));
+  return problem === undefined ? { limit: Number(t) } : { problem: `The limit ${problem}.` };
+}
+
+/** "80%", "80" or "0.8" → 0.8; undefined when it is no percentage from above 0 to 100%. */
+export function parseAlertPercent(s: string): number | undefined {
+  const t = s.trim();
+  const n = Number(t.replace(/%$/, ''));
+  if (!Number.isFinite(n) || t === '') return undefined;
+  const f = t.endsWith('%') || n > 1 ? n / 100 : n;
+  return thresholdProblem(f) === undefined ? f : undefined;
+}
+
 /**
  * Why `value` cannot be a daily or monthly limit, or undefined when it can: a finite number of
  * US dollars in whole cents, 0 (no limit) or from $0.01 to MAX_LIMIT_USD. (1e-320 was saved once,
@@ -116,7 +143,6 @@ export function loosenedBy(current: BudgetConfig, patch: Partial<BudgetConfig>):
   return out;
 }
 
-const DEFAULT_THRESHOLD = 0.8;
 // Sub-micro-dollar slack so 8 of 10 at 0.8 alerts despite float rounding.
 const EPSILON = 1e-9;
 
@@ -125,7 +151,7 @@ const EPSILON = 1e-9;
  * pass the ledger's zone unless you know better, since spend is bucketed by the ledger's days.
  */
 export function checkBudget(ledger: Ledger, config: BudgetConfig, now: Date, timeZone: string = ledger.timeZone): BudgetStatus {
-  const threshold = Number.isFinite(config.alertThreshold) && config.alertThreshold > 0 ? Math.min(config.alertThreshold, 1) : DEFAULT_THRESHOLD;
+  const threshold = Number.isFinite(config.alertThreshold) && config.alertThreshold > 0 ? Math.min(config.alertThreshold, 1) : DEFAULT_BUDGET.alertThreshold;
   // Both bounds are cached per zone, so this costs no Intl formatting except on a new day or month.
   const t = now.getTime();
   const day = dayBounds(now, timeZone);

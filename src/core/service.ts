@@ -8,7 +8,7 @@ import { KeyPool, KeyError, type KeyInput, type KeyView } from './keys';
 import { Ledger, NANOS_PER_USD, SHARE_ID, type LedgerJournal } from './ledger';
 import { dayKey } from './calendar';
 import { AuditLog, type AuditVia } from './audit';
-import { checkBudget, limitProblem, type BudgetConfig } from './budget';
+import { checkBudget, limitProblem, thresholdProblem, type BudgetConfig } from './budget';
 import { PricingService, UnknownModelError, checkPriceOverrides, type PriceOverride, type TokenCounts } from './pricing';
 import { countTokens, countTokensAsync, TextTooLongError, type TokenCount } from './tokenize';
 import { HealthTracker } from './health';
@@ -423,7 +423,8 @@ export class AiKeyManagerCore {
         continue;
       }
       if (k === 'alertThreshold') {
-        if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 1) throw new InputError(`alertThreshold must be between 0 and 1, e.g. 0.8 for 80% (got ${String(v)}).`);
+        const problem = thresholdProblem(v);
+        if (problem) throw new InputError(`alertThreshold ${problem} (got ${String(v)}).`);
         continue;
       }
       const problem = limitProblem(v);

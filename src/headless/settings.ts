@@ -4,15 +4,13 @@
 // a replaced file and load it again, and set_budget changes the file as it is now, under its lock.
 import * as fs from 'node:fs';
 import { dirname } from 'node:path';
-import { settleLimit, type BudgetConfig } from '../core/budget';
+import { DEFAULT_BUDGET, settleLimit, thresholdProblem, type BudgetConfig } from '../core/budget';
 import { formatUsdLimit } from '../core/money';
 import { checkPriceOverrides } from '../core/pricing';
 import { PROVIDERS, findProvider } from '../core/providers';
 import type { Settings, SettingsSource } from '../core/service';
 import { writeFileAtomic } from './atomicFile';
 import { withFileLock, type FileLockOptions } from './fileLock';
-
-export const DEFAULT_BUDGET: BudgetConfig = { daily: 0, monthly: 0, alertThreshold: 0.8, enforce: false };
 
 type RawConfig = Record<string, unknown>;
 
@@ -208,8 +206,9 @@ function parseBudget(raw: unknown, where: string, warnings: string[]): BudgetCon
   }
   const t = raw.alertThreshold;
   if (t !== undefined) {
-    if (typeof t === 'number' && t > 0 && t <= 1) budget.alertThreshold = t;
-    else warnings.push(`${where}.alertThreshold must be a fraction above 0 and at most 1, e.g. 0.8 for 80% (got ${describe(t)}); using ${DEFAULT_BUDGET.alertThreshold}.`);
+    const problem = thresholdProblem(t);
+    if (problem === undefined) budget.alertThreshold = t as number;
+    else warnings.push(`${where}.alertThreshold ${problem} (got ${describe(t)}); using ${DEFAULT_BUDGET.alertThreshold}.`);
   }
   const e = raw.enforce;
   if (e !== undefined) {

@@ -15,6 +15,7 @@ import { formatUsageExport, exportFileName, type ExportFormat } from '../core/ex
 import { scanText, keyAt, redactKeys, commentPrefix, movedNote, findMovedNotes, LEAK_SCAN_EXCLUDE, LEAK_SCAN_INCLUDE, LEAK_SCAN_MAX_BYTES, type LeakFinding, type MovedNote } from '../core/leakScan';
 import { formatUsd as usd } from '../core/money';
 import { budgetSettingText } from '../core/auditLabels';
+import { parseAlertPercent, parseLimitInput } from '../core/budget';
 
 type Args = Record<string, unknown>;
 type Result = object;
@@ -605,17 +606,17 @@ class Commands {
         prompt: 'USD. 0 or empty = no limit. Escape keeps what the earlier steps set.',
         value: value > 0 ? String(value) : '',
         ignoreFocusOut: true,
-        validateInput: (s) => (parseUsd(s) === undefined ? 'Enter an amount in USD ≥ 0, e.g. 10 or 2.50.' : undefined),
+        validateInput: (s) => parseLimitInput(s).problem,
       });
     const steps: (() => Promise<boolean>)[] = [
       async () => {
         const v = await askUsd(0, settings.daily);
-        if (v !== undefined) patch.daily = parseUsd(v)!;
+        if (v !== undefined) patch.daily = parseLimitInput(v).limit!;
         return v !== undefined;
       },
       async () => {
         const v = await askUsd(1, settings.monthly);
-        if (v !== undefined) patch.monthly = parseUsd(v)!;
+        if (v !== undefined) patch.monthly = parseLimitInput(v).limit!;
         return v !== undefined;
       },
       async () => {
@@ -624,9 +625,9 @@ class Commands {
           prompt: 'Warn when spending reaches this share of a budget, e.g. 80%.',
           value: `${Math.round(settings.alertThreshold * 1000) / 10}%`,
           ignoreFocusOut: true,
-          validateInput: (s) => (parsePercent(s) === undefined ? 'Enter a percentage from 1% to 100%, e.g. 80%.' : undefined),
+          validateInput: (s) => (parseAlertPercent(s) === undefined ? 'Enter a percentage from 1% to 100%, e.g. 80%.' : undefined),
         });
-        if (v !== undefined) patch.alertThreshold = parsePercent(v)!;
+        if (v !== undefined) patch.alertThreshold = parseAlertPercent(v)!;
         return v !== undefined;
       },
       async () => {
@@ -856,24 +857,9 @@ type BudgetPatch = { daily?: number; monthly?: number; alertThreshold?: number; 
 /** The Set Budget steps in order, as the step titles and messages name them. */
 const BUDGET_STEPS = ['the daily limit', 'the monthly limit', 'the alert threshold', 'enforcement'];
 
-
 /** "a", "a and b", "a, b and c". */
 function listWords(words: string[]): string {
   return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
 }
 
-function parseUsd(s: string): number | undefined {
-  const t = s.trim().replace(/^\$/, '');
-  if (t === '') return 0;
-  const n = Number(t);
-  return /^\d*\.?\d+$/.test(t) && Number.isFinite(n) && n >= 0 ? n : undefined;
-}
 
-/** "80%", "80" or "0.8" → 0.8. */
-function parsePercent(s: string): number | undefined {
-  const t = s.trim();
-  const n = Number(t.replace(/%$/, ''));
-  if (!Number.isFinite(n) || t === '') return undefined;
-  const f = t.endsWith('%') || n > 1 ? n / 100 : n;
-  return f > 0 && f <= 1 ? f : undefined;
-}

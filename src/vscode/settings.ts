@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { settleLimit, type BudgetConfig } from '../core/budget';
+import { DEFAULT_BUDGET, settleLimit, type BudgetConfig } from '../core/budget';
 import { formatUsdLimit } from '../core/money';
 import { checkPriceOverrides } from '../core/pricing';
 import type { Settings, SettingsSource } from '../core/service';
@@ -42,8 +42,8 @@ export class VsCodeSettings implements SettingsSource, vscode.Disposable {
       budget: {
         daily: limit('budget.daily'),
         monthly: limit('budget.monthly'),
-        alertThreshold: Math.min(1, Math.max(0.01, num('budget.alertThreshold', 0.8))),
-        enforce: c.get<boolean>('budget.enforce', false),
+        alertThreshold: Math.min(1, Math.max(0.01, num('budget.alertThreshold', DEFAULT_BUDGET.alertThreshold))),
+        enforce: c.get<boolean>('budget.enforce', DEFAULT_BUDGET.enforce),
       },
       baseUrls: Object.fromEntries(PROVIDERS.map((p) => [p.id, c.get<string>(`providers.${p.id}.baseUrl`) || undefined])),
       priceOverrides: this.priceOverrides(c),

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkBudget, settleLimit, wouldExceed, type BudgetConfig } from '../../src/core/budget';
+import { checkBudget, parseAlertPercent, parseLimitInput, settleLimit, thresholdProblem, wouldExceed, type BudgetConfig } from '../../src/core/budget';
 import { Ledger } from '../../src/core/ledger';
 import { MemoryState, TestClock } from '../support/ports';
 
@@ -165,5 +165,18 @@ describe('settleLimit', () => {
     }
     assert.deepEqual(settleLimit(' 10.5 '), { limit: 10.5, problem: 'must be a number, not text in quotes' });
     for (const v of ['ten', '-5', -5, NaN, null]) assert.equal(settleLimit(v).limit, 0, String(v));
+  });
+});
+
+describe('budget input rules (one place for every surface)', () => {
+  it('reads limits and alert percentages as people type them, with the same rules as the settings', () => {
+    assert.deepEqual(parseLimitInput(''), { limit: 0 });
+    assert.deepEqual(parseLimitInput(' $12.50 '), { limit: 12.5 });
+    assert.deepEqual(parseLimitInput('0.001'), { problem: 'The limit must be 0 (no limit) or at least 0.01 (one cent).' });
+    assert.deepEqual(parseLimitInput('12.345'), { problem: 'The limit must be in whole cents, e.g. 12.50.' });
+    assert.deepEqual(parseLimitInput('-3'), { problem: 'Enter an amount in USD ≥ 0, e.g. 10 or 2.50.' });
+    assert.deepEqual(['80%', '80', '0.8', ' 100% ', '0%', '150%', 'x', ''].map(parseAlertPercent), [0.8, 0.8, 0.8, 1, undefined, undefined, undefined, undefined]);
+    assert.equal(thresholdProblem(0.5), undefined);
+    assert.match(thresholdProblem(1.5)!, /fraction above 0 and at most 1/);
   });
 });

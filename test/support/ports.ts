@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock, SecretVault, StateStore } from '../../src/core/ports';
 import type { BudgetConfig } from '../../src/core/budget';
 import type { Settings, SettingsSource } from '../../src/core/service';
-import { DEFAULT_BUDGET } from '../../src/headless/settings';
+import { DEFAULT_BUDGET } from '../../src/core/budget';
 
 /**
  * How a {@link MemoryState} copies values:
