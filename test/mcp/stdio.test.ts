@@ -243,16 +243,18 @@ describe('stdio MCP server: every tool, resource and prompt, and malformed input
     }
   });
 
-  /** The files once the server's coalesced writes from earlier calls have landed. */
+  /** The files once the server's coalesced writes from earlier calls have landed (unchanged for longer than a save's 250 ms delay). */
   const settledDisk = async (): Promise<string> => {
     let last = disk();
-    for (let i = 0; i < 50; i++) {
+    let same = 0;
+    for (let i = 0; i < 100; i++) {
       await new Promise((r) => setTimeout(r, 200));
       const now = disk();
-      if (now === last) return now;
+      same = now === last ? same + 1 : 0;
+      if (same >= 3) return now;
       last = now;
     }
-    return assert.fail('AIKM_HOME kept changing for 10 s');
+    return assert.fail('AIKM_HOME kept changing for 20 s');
   };
 
   it('rejects malformed input to every tool with a message naming the field, and writes nothing', async () => {
