@@ -6,7 +6,7 @@ import type { KeyView } from './keys';
 import type { UsageGroup } from './ledger';
 import { UnknownModelError } from './pricing';
 import { PROVIDERS, detectProvider, findProvider, getProvider, type ProviderSpec } from './providers';
-import { RoutingError, SAMPLE_TOKENS, providerOrder, type RouteDecision } from './router';
+import { RoutingError, SAMPLE_TOKENS, providerOrder, type RouteDecision, type SkippedProvider } from './router';
 import { TASK_TYPES, type TaskType } from './types';
 import { redactSecrets } from './mask';
 import { formatUsd as usd } from './money';
@@ -719,15 +719,14 @@ export function answerRoute(core: AiKeyManagerCore, prompt: string): ChatAnswer 
   return { markdown: lines.join('\n'), buttons: addButtonsFor(core, d.skipped), followups };
 }
 
-function skippedLines(skipped: { provider: string; why: string }[]): string[] {
-  // The router's hints name MCP tools; in chat the buttons below do that job.
-  return skipped.map((s) => `- ${providerName(s.provider)}: ${escapeMd(s.why.replace(/ \(add one with add_api_key\)/, ''))}`);
+function skippedLines(skipped: SkippedProvider[]): string[] {
+  return skipped.map((s) => `- ${providerName(s.provider)}: ${escapeMd(s.why)}`);
 }
 
-function addButtonsFor(core: AiKeyManagerCore, skipped: { provider: string; why: string }[]): ChatButton[] {
-  const noKey = skipped.filter((s) => s.why.startsWith('no key')).slice(0, 2);
+function addButtonsFor(core: AiKeyManagerCore, skipped: SkippedProvider[]): ChatButton[] {
+  const noKey = skipped.filter((s) => s.code === 'no_key').slice(0, 2);
   const buttons: ChatButton[] = noKey.map((s) => ({ title: `Add ${providerName(s.provider)} key`, command: COMMAND_IDS.addKey, args: [{ provider: s.provider }] }));
-  if (skipped.some((s) => /disabled \(rejected|every key is disabled/.test(s.why)) && core.listKeys().length > 0) {
+  if (skipped.some((s) => s.code === 'keys_rejected') && core.listKeys().length > 0) {
     buttons.push({ title: 'Validate all keys', command: COMMAND_IDS.validateAll });
   }
   return buttons;

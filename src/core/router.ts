@@ -44,10 +44,33 @@ export interface RouteCandidate {
   estimatedCost: number;
 }
 
+/** Why routing passed over a provider, for programs; `why` says it for people. */
+export const SKIP_CODES = [
+  'disabled_in_settings',
+  'unhealthy',
+  'no_key',
+  'keys_rejected',
+  'vault_locked',
+  'rate_limited',
+  'no_usable_key',
+  'over_budget',
+  'no_priced_model',
+  'above_max_cost',
+  'would_exceed_budget',
+] as const;
+export type SkipCode = (typeof SKIP_CODES)[number];
+
+export interface SkippedProvider {
+  provider: string;
+  code: SkipCode;
+  /** The same in words (English, no markup), with the details: which limit, until when. */
+  why: string;
+}
+
 export interface RouteDecision extends RouteCandidate {
   reason: string;
   fallbacks: RouteCandidate[];
-  skipped: { provider: string; why: string }[];
+  skipped: SkippedProvider[];
 }
 
 /** The slice of budget status the router needs. */
@@ -66,7 +89,7 @@ export interface RouterDeps {
 }
 
 export class RoutingError extends Error {
-  constructor(message: string, readonly skipped: { provider: string; why: string }[]) {
+  constructor(message: string, readonly skipped: SkippedProvider[]) {
     super(message);
   }
 }
@@ -77,7 +100,8 @@ export function providerOrder(task: TaskType): ProviderSpec[] {
   return [...listed, ...rest].filter((p) => (p.models[task]?.length ?? 0) > 0);
 }
 
-type Evaluation = { ok: true; candidate: RouteCandidate; note?: string } | { ok: false; why: string };
+type Skip = { code: SkipCode; why: string };
+type Evaluation = { ok: true; candidate: RouteCandidate; note?: string } | ({ ok: false } & Skip);
 
 export class Router {
   constructor(private readonly deps: RouterDeps) {}
@@ -99,11 +123,11 @@ export class Router {
     if (req.enableFallback === false) order = preferredNote ? [] : order.slice(0, 1);
 
     const viable: (RouteCandidate & { note?: string })[] = [];
-    const skipped: { provider: string; why: string }[] = [];
+    const skipped: SkippedProvider[] = [];
     for (const spec of order) {
       const e = this.evaluate(spec, req.taskType, tokens, budget, req.maxCost);
       if (e.ok) viable.push({ ...e.candidate, note: e.note });
-      else skipped.push({ provider: spec.id, why: e.why });
+      else skipped.push({ provider: spec.id, code: e.code, why: e.why });
     }
     if (viable.length === 0) {
       const detail = skipped.map((s) => `${s.provider}: ${s.why}`).join('; ');
@@ -149,8 +173,8 @@ export class Router {
   }
 
   private evaluate(spec: ProviderSpec, task: TaskType, tokens: { input: number; output: number }, budget: RouterBudget, maxCost?: number): Evaluation {
-    const why = this.unavailable(spec, budget);
-    if (why) return { ok: false, why };
+    const skip = this.unavailable(spec, budget);
+    if (skip) return { ok: false, ...skip };
     const models = spec.models[task] ?? [];
     let cheapest: RouteCandidate | undefined;
     // What ruled out the models before the one chosen, so a downgrade names its real cause.
@@ -174,35 +198,35 @@ export class Router {
       const note = model !== models[0] ? `downgraded from ${models[0]} to ${model} (${[...limits].join(', ')})` : undefined;
       return { ok: true, candidate, note };
     }
-    if (!cheapest) return { ok: false, why: `no priced model for ${task}` };
+    if (!cheapest) return { ok: false, code: 'no_priced_model', why: `no priced model for ${task}` };
     if (maxCost !== undefined && cheapest.estimatedCost > maxCost) {
-      return { ok: false, why: `cheapest model ${cheapest.model} would cost ${formatUsd(cheapest.estimatedCost)}, above max_cost $${maxCost}` };
+      return { ok: false, code: 'above_max_cost', why: `cheapest model ${cheapest.model} would cost ${formatUsd(cheapest.estimatedCost)}, above max_cost $${maxCost}` };
     }
-    return { ok: false, why: `would exceed the remaining budget (enforced): ${formatUsd(cheapest.estimatedCost)} needed` };
+    return { ok: false, code: 'would_exceed_budget', why: `would exceed the remaining budget (enforced): ${formatUsd(cheapest.estimatedCost)} needed` };
   }
 
   /** Why a provider cannot be used at all right now, or undefined when it can. */
-  private unavailable(spec: ProviderSpec, budget: RouterBudget): string | undefined {
-    if (this.deps.isEnabled && !this.deps.isEnabled(spec.id)) return 'disabled in settings';
+  private unavailable(spec: ProviderSpec, budget: RouterBudget): Skip | undefined {
+    if (this.deps.isEnabled && !this.deps.isEnabled(spec.id)) return { code: 'disabled_in_settings', why: 'disabled in settings' };
     const health = this.deps.health.get(spec.id);
     if (!health.healthy) {
-      return `unhealthy: ${health.consecutiveFailures} failure(s) in a row${health.lastError ? ` (${health.lastError})` : ''}, cooling down until ${health.cooldownUntil}`;
+      return { code: 'unhealthy', why: `unhealthy: ${health.consecutiveFailures} failure(s) in a row${health.lastError ? ` (${health.lastError})` : ''}, cooling down until ${health.cooldownUntil}` };
     }
     if (spec.requiresKey) {
       const keys = this.deps.keys.list(spec.id);
-      if (keys.length === 0) return 'no key (add one with add_api_key)';
+      if (keys.length === 0) return { code: 'no_key', why: 'no key' };
       if (this.deps.keys.usable(spec.id).length === 0) {
-        if (keys.every((k) => k.status === 'disabled')) return 'every key is disabled (rejected by the provider); rotate or add a key';
+        if (keys.every((k) => k.status === 'disabled')) return { code: 'keys_rejected', why: 'every key is disabled (rejected by the provider); rotate or add a key' };
         // A locked vault first: a resting key in it would stay unusable after its rest.
         const locked = this.deps.keys.vaultLocked?.();
-        if (locked && keys.some((k) => k.source === 'vault' && k.status !== 'disabled')) return `its key cannot be read: ${locked}`;
+        if (locked && keys.some((k) => k.source === 'vault' && k.status !== 'disabled')) return { code: 'vault_locked', why: `its key cannot be read: ${locked}` };
         const resting = keys.filter((k) => k.status === 'resting');
-        if (resting.length) return `rate limited until ${resting.map((k) => k.restingUntil).sort()[0]}`;
-        return 'no usable key (expired or its environment variable is unset)';
+        if (resting.length) return { code: 'rate_limited', why: `rate limited until ${resting.map((k) => k.restingUntil).sort()[0]}` };
+        return { code: 'no_usable_key', why: 'no usable key (expired or its environment variable is unset)' };
       }
     }
     if (budget.enforce && (budget.day.exceeded || budget.month.exceeded) && spec.id !== 'local') {
-      return `over budget: the ${budget.day.exceeded ? 'daily' : 'monthly'} limit is reached and enforcement is on`;
+      return { code: 'over_budget', why: `over budget: the ${budget.day.exceeded ? 'daily' : 'monthly'} limit is reached and enforcement is on` };
     }
     return undefined;
   }

@@ -7,6 +7,7 @@ import { TASK_TYPES } from '../core/types';
 import { findProvider, getProvider, providerIds } from '../core/providers';
 import { usd } from './format';
 import { MAX_TEXT_BYTES, MAX_TEXT_CHARS } from '../core/tokenize';
+import { RoutingError, SKIP_CODES, type SkippedProvider } from '../core/router';
 
 export interface ToolContext {
   core: AiKeyManagerCore;
@@ -91,6 +92,12 @@ function budgetWire(b: BudgetStatus): z.infer<typeof budgetOut> {
   return { ...rest, burn_rate: { usd_per_day: burnRate.usdPerDay, days: burnRate.days, window_days: burnRate.windowDays } };
 }
 const candidateOut = z.object({ provider: z.string(), model: z.string(), estimated_cost: z.number() });
+const skippedOut = z.object({ provider: z.string(), code: z.enum(SKIP_CODES).describe('Why, for programs'), why: z.string().describe('Why, in words') });
+
+/** A skipped provider as an agent reads it: a missing key names the tool that adds one. */
+function skipText(s: SkippedProvider): string {
+  return s.code === 'no_key' ? `${s.why}; add one with add_api_key` : s.why;
+}
 const totalsOut = z.object({
   requests: z.number(),
   failures: z.number(),
@@ -345,22 +352,28 @@ export const TOOLS = [
       reason: z.string(),
       estimated_cost: z.number(),
       fallbacks: z.array(candidateOut),
-      skipped: z.array(z.object({ provider: z.string(), why: z.string() })),
+      skipped: z.array(skippedOut),
     },
     readOnly: true,
     handler: async (a, ctx) => {
-      const d = ctx.core.route({
-        taskType: a.task_type,
-        preferredProvider: a.preferred_provider,
-        enableFallback: a.enable_fallback,
-        estimatedInputTokens: a.estimated_input_tokens,
-        estimatedOutputTokens: a.estimated_output_tokens,
-        maxCost: a.max_cost,
-      });
+      let d: ReturnType<AiKeyManagerCore['route']>;
+      try {
+        d = ctx.core.route({
+          taskType: a.task_type,
+          preferredProvider: a.preferred_provider,
+          enableFallback: a.enable_fallback,
+          estimatedInputTokens: a.estimated_input_tokens,
+          estimatedOutputTokens: a.estimated_output_tokens,
+          maxCost: a.max_cost,
+        });
+      } catch (err) {
+        if (err instanceof RoutingError && err.skipped.some((s) => s.code === 'no_key')) throw new Error(`${err.message} Add a key with add_api_key.`, { cause: err });
+        throw err;
+      }
       const fallbacks = d.fallbacks.map((f) => ({ provider: f.provider, model: f.model, estimated_cost: f.estimatedCost }));
       return {
         structured: { provider: d.provider, model: d.model, reason: d.reason, estimated_cost: d.estimatedCost, fallbacks, skipped: d.skipped },
-        text: `${a.task_type} → ${d.provider}/${d.model} (~${usd(d.estimatedCost)}): ${d.reason}.${fallbacks.length ? ` Fallbacks: ${fallbacks.map((f) => `${f.provider}/${f.model}`).join(' → ')}.` : ''}${d.skipped.length ? ` Skipped: ${d.skipped.map((s) => `${s.provider} (${s.why})`).join('; ')}.` : ''}`,
+        text: `${a.task_type} → ${d.provider}/${d.model} (~${usd(d.estimatedCost)}): ${d.reason}.${fallbacks.length ? ` Fallbacks: ${fallbacks.map((f) => `${f.provider}/${f.model}`).join(' → ')}.` : ''}${d.skipped.length ? ` Skipped: ${d.skipped.map((s) => `${s.provider} (${skipText(s)})`).join('; ')}.` : ''}`,
       };
     },
   }),
@@ -378,7 +391,7 @@ export const TOOLS = [
           fallback_chain: z.array(candidateOut),
           cheapest_viable: candidateOut.nullable(),
           options: z.array(candidateOut),
-          skipped: z.array(z.object({ provider: z.string(), why: z.string() })),
+          skipped: z.array(skippedOut),
           error: z.string().optional(),
         }),
       ),

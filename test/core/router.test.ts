@@ -126,7 +126,8 @@ describe('Router: skipping rules', () => {
     const w = await world();
     const d = w.router.route({ taskType: 'chat', preferredProvider: 'deepseek' });
     assert.equal(d.provider, 'openai');
-    assert.match(skippedWhy(d, 'deepseek') ?? '', /no key \(add one with add_api_key\)/);
+    assert.equal(skippedWhy(d, 'deepseek'), 'no key');
+    assert.equal(d.skipped.find((x) => x.provider === 'deepseek')?.code, 'no_key');
     assert.match(d.reason, /preferred provider deepseek skipped/);
   });
 

@@ -61,7 +61,7 @@ interface RouteOut {
   reason: string;
   estimated_cost: number;
   fallbacks: { provider: string; model: string; estimated_cost: number }[];
-  skipped: { provider: string; why: string }[];
+  skipped: { provider: string; code: string; why: string }[];
 }
 
 describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
@@ -180,9 +180,14 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     for (const p of ['anthropic', 'openai', 'google', 'deepseek']) {
       const s = r.skipped.find((x) => x.provider === p);
       assert.ok(s, `${p} not listed as skipped`);
-      assert.match(s.why, /no key/);
+      assert.deepEqual([s.code, s.why], ['no_key', 'no key']);
     }
     assert.ok(!r.skipped.some((s) => s.provider === 'local'));
+    const reply = await call('route_request', { task_type: 'code_generation' });
+    assert.match(textOf(reply), /Skipped: anthropic \(no key; add one with add_api_key\)/);
+    const none = await call('route_request', { task_type: 'code_generation', preferred_provider: 'anthropic', enable_fallback: false });
+    assert.equal(none.isError, true);
+    assert.match(textOf(none), /anthropic: no key\..* Add a key with add_api_key\.$/);
   });
 
   it('add_api_key stores keys (given, or from an env var) in the vault only, masked everywhere else', async () => {
@@ -288,6 +293,7 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     const google = r.skipped.find((s) => s.provider === 'google');
     assert.ok(google, 'google should be skipped after its check timed out');
     assert.match(google.why, /unhealthy/);
+    assert.equal(google.code, 'unhealthy');
     assert.match(r.skipped.find((s) => s.provider === 'groq')?.why ?? '', /no key/);
 
     const pref = await ok<RouteOut>('route_request', { task_type: 'chat', preferred_provider: 'openai' });
