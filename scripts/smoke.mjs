@@ -31,15 +31,24 @@ export async function smokeCheck(url, outDir) {
     await page.keyboard.press('F1');
     await page.locator('.quick-input-widget input').waitFor({ timeout: 10_000 });
     await page.keyboard.type('AI Keys: Restart MCP Server');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Restart MCP Server' }).first().waitFor({ timeout: 10_000 });
+    // Enter only once the filtered list has our command focused: on a slow machine the list can still
+    // show an earlier filter's rows when typing ends.
+    await page
+      .locator('.quick-input-list .monaco-list-row.focused', { hasText: 'AI Keys: Restart MCP Server' })
+      .waitFor({ timeout: 20_000 });
     await page.keyboard.press('Enter');
     const toast = page.locator('.notification-toast', { hasText: 'MCP server restarted' });
-    await toast.waitFor({ timeout: 15_000 });
+    await toast.waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(outDir, 'start-toast.png') });
     say(`a command's notification toast showed: "${(await toast.innerText()).split('\n')[0]}"; screenshot ${join(outDir, 'start-toast.png')}`);
     return 0;
   } catch (e) {
-    console.error(`✖ smoke: the workbench did not show AI Key Manager as a new user should see it: ${e.message}`);
+    const shot = join(outDir, 'start-failure.png');
+    const saved = await browser?.contexts()[0]?.pages()[0]?.screenshot({ path: shot }).then(() => true, () => false);
+    console.error(
+      `✖ smoke: the workbench did not show AI Key Manager as a new user should see it: ${e.message}` +
+        (saved ? `\n  what the page showed: ${shot}` : ''),
+    );
     return 1;
   } finally {
     await browser?.close().catch(() => {});
