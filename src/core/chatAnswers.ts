@@ -262,8 +262,8 @@ function overview(core: AiKeyManagerCore): ChatAnswer {
   lines.push('', '### Routing now', '', '| Task | Would use | Then |', '|---|---|---|');
   for (const r of core.recommendations()) {
     const primary = r.primary ? `${r.primary.provider} / ${r.primary.model}` : 'no usable provider';
-    const then = r.fallback_chain.slice(0, 2).map((f) => `${f.provider} / ${f.model}`).join(', ') || '—';
-    lines.push(`| ${r.task_type} | ${cell(primary)} | ${cell(then)} |`);
+    const then = r.fallbackChain.slice(0, 2).map((f) => `${f.provider} / ${f.model}`).join(', ') || '—';
+    lines.push(`| ${r.taskType} | ${cell(primary)} | ${cell(then)} |`);
   }
 
   const buttons: ChatButton[] = [{ title: 'Add a key', command: COMMAND_IDS.addKey }];

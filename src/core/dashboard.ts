@@ -80,12 +80,12 @@ export function buildDashboard(core: AiKeyManagerCore, filter: DashboardFilter):
         id: p.id,
         name: p.name,
         enabled: p.enabled,
-        requiresKey: p.requires_key,
+        requiresKey: p.requiresKey,
         healthy: p.health.healthy,
-        checked: core.health.checked(p.id) || p.keys.some((k) => k.last_validation !== null),
+        checked: core.health.checked(p.id) || p.keys.some((k) => k.lastValidation !== null),
         consecutiveFailures: p.health.consecutiveFailures,
         lastError: p.health.lastError ?? null,
-        keys: p.keys.map((k) => ({ id: k.id, masked: k.masked, label: k.label, status: k.status, lastValidation: k.last_validation, warnings: k.warnings })),
+        keys: p.keys.map((k) => ({ id: k.id, masked: k.masked, label: k.label, status: k.status, lastValidation: k.lastValidation, warnings: k.warnings })),
       })),
     // Newest first by time, inside the same window and provider as the rest of the panel.
     recent: ledger

@@ -17,6 +17,7 @@ import { PROVIDERS, findProvider, getProvider, resolveBaseUrl, checkKeyFormat } 
 import { notJudged, validateKeyLive, type LiveValidationResult, type UnreachableReason } from './validate';
 import { redactKeys } from './leakScan';
 import { redactSecrets } from './mask';
+import type { Candidate, ProviderOverview, ProviderStatsView, Recommendation, RoutingOverview, UsageOverview } from './views';
 
 export interface Settings {
   budget: BudgetConfig;
@@ -321,7 +322,7 @@ export class AiKeyManagerCore {
     return this.router.route(req);
   }
 
-  recommendations(task?: TaskType) {
+  recommendations(task?: TaskType): Recommendation[] {
     const tasks = task ? [task] : [...TASK_TYPES];
     return tasks.map((t) => {
       const sample = SAMPLE_TOKENS[t];
@@ -334,20 +335,21 @@ export class AiKeyManagerCore {
       }
       const viable = this.router.viableModels(t);
       const cheapest = viable.reduce<(typeof viable)[number] | undefined>((a, b) => (!a || b.estimatedCost < a.estimatedCost ? b : a), undefined);
+      const candidate = (c: Candidate): Candidate => ({ provider: c.provider, model: c.model, estimatedCost: c.estimatedCost });
       return {
-        task_type: t,
-        sample_request: { input_tokens: sample.input, output_tokens: sample.output },
-        primary: primary ? { provider: primary.provider, model: primary.model, estimated_cost: primary.estimatedCost } : null,
-        fallback_chain: primary?.fallbacks.map((f) => ({ provider: f.provider, model: f.model, estimated_cost: f.estimatedCost })) ?? [],
-        cheapest_viable: cheapest ? { provider: cheapest.provider, model: cheapest.model, estimated_cost: cheapest.estimatedCost } : null,
-        options: viable.map((v) => ({ provider: v.provider, model: v.model, estimated_cost: v.estimatedCost })),
+        taskType: t,
+        sampleRequest: { inputTokens: sample.input, outputTokens: sample.output },
+        primary: primary ? candidate(primary) : null,
+        fallbackChain: primary?.fallbacks.map(candidate) ?? [],
+        cheapestViable: cheapest ? candidate(cheapest) : null,
+        options: viable.map(candidate),
         skipped: primary?.skipped ?? [],
         ...(error ? { error } : {}),
       };
     });
   }
 
-  providerStats(provider?: string) {
+  providerStats(provider?: string): ProviderStatsView[] {
     const ids = provider ? [getProvider(provider).id] : PROVIDERS.map((p) => p.id);
     const stats = this.ledger.providerStats();
     return ids.map((id) => {
@@ -356,12 +358,12 @@ export class AiKeyManagerCore {
       return {
         provider: id,
         requests: s?.requests ?? 0,
-        success_rate: s?.successRate ?? null,
-        mean_latency_ms: s?.meanLatencyMs ?? null,
-        p95_latency_ms: s?.p95LatencyMs ?? null,
-        last_error: s?.lastError ?? null,
+        successRate: s?.successRate ?? null,
+        meanLatencyMs: s?.meanLatencyMs ?? null,
+        p95LatencyMs: s?.p95LatencyMs ?? null,
+        lastError: s?.lastError ?? null,
         health: this.health.get(id),
-        keys: keys.map((k) => ({ id: k.id, masked: k.masked, status: k.status, last_validation: k.lastValidation ?? null })),
+        keys: keys.map((k) => ({ id: k.id, masked: k.masked, status: k.status, lastValidation: k.lastValidation ?? null })),
       };
     });
   }
@@ -533,7 +535,7 @@ export class AiKeyManagerCore {
 
   // --- overviews (resources, chat, panel) ------------------------------------------------------
 
-  providersOverview() {
+  providersOverview(): ProviderOverview[] {
     const disabled = this.opts.settings.get().disabledProviders;
     return PROVIDERS.map((p) => {
       const keys = this.keys.list(p.id);
@@ -541,35 +543,35 @@ export class AiKeyManagerCore {
         id: p.id,
         name: p.displayName,
         enabled: !disabled.includes(p.id),
-        requires_key: p.requiresKey,
-        key_format: p.keyFormatHint,
-        env_vars: p.envVars,
-        base_url: safe(() => this.baseUrl(p.id)) ?? p.defaultBaseUrl,
-        has_key: !p.requiresKey || keys.length > 0,
+        requiresKey: p.requiresKey,
+        keyFormat: p.keyFormatHint,
+        envVars: p.envVars,
+        baseUrl: safe(() => this.baseUrl(p.id)) ?? p.defaultBaseUrl,
+        hasKey: !p.requiresKey || keys.length > 0,
         usable: !p.requiresKey || this.keys.usable(p.id).length > 0,
-        keys: keys.map((k) => ({ id: k.id, masked: k.masked, label: k.label ?? null, source: k.source, status: k.status, last_validation: k.lastValidation ?? null, last_validated_at: k.lastValidatedAt ?? null, warnings: k.warnings })),
+        keys: keys.map((k) => ({ id: k.id, masked: k.masked, label: k.label ?? null, source: k.source, status: k.status, lastValidation: k.lastValidation ?? null, lastValidatedAt: k.lastValidatedAt ?? null, warnings: k.warnings })),
         health: this.health.get(p.id),
         models: p.models,
       };
     });
   }
 
-  routingOverview() {
+  routingOverview(): RoutingOverview {
     return {
       tasks: Object.fromEntries(TASK_TYPES.map((t) => [t, providerOrder(t).map((p) => ({ provider: p.id, models: p.models[t] ?? [] }))])),
       recommendations: this.recommendations(),
-      budget_enforced: this.opts.settings.get().budget.enforce,
+      budgetEnforced: this.opts.settings.get().budget.enforce,
     };
   }
 
-  usageOverview() {
+  usageOverview(): UsageOverview {
     const today = this.ledger.usage({ days: 1, groupBy: 'model' });
     const month = this.ledger.usage({ days: daysIntoMonth(this.clock.now(), this.timeZone), groupBy: 'model' });
     return {
       today: today.totals,
       month: month.totals,
-      by_provider: this.ledger.usage({ days: 30, groupBy: 'provider' }).groups,
-      by_model: this.ledger.usage({ days: 30, groupBy: 'model' }).groups,
+      byProvider: this.ledger.usage({ days: 30, groupBy: 'provider' }).groups,
+      byModel: this.ledger.usage({ days: 30, groupBy: 'model' }).groups,
       budget: this.budget(),
     };
   }

@@ -1,13 +1,37 @@
-// The one table of MCP tools: each tool's zod input/output schema sits beside its handler.
+// The one table of MCP tools (a table: longer than other modules on purpose): each tool's zod input and
+// output schema and its mapping from the core's domain types sit beside its handler. Shared output
+// shapes are in wire.ts.
 import { z } from 'zod';
 import type { AiKeyManagerCore } from '../core/service';
-import { loosenedBy, type BudgetStatus } from '../core/budget';
+import { loosenedBy } from '../core/budget';
 import type { AuditVia } from '../core/audit';
 import { TASK_TYPES } from '../core/types';
 import { findProvider, getProvider, providerIds } from '../core/providers';
 import { usd } from './format';
 import { MAX_TEXT_BYTES, MAX_TEXT_CHARS } from '../core/tokenize';
-import { RoutingError, SKIP_CODES, type SkippedProvider } from '../core/router';
+import { RoutingError, type SkippedProvider } from '../core/router';
+import {
+  auditEntryOut,
+  auditEntryWire,
+  budgetOut,
+  budgetWire,
+  candidateOut,
+  candidateWire,
+  formatOut,
+  groupOut,
+  keyOut,
+  keyWire,
+  periodOut,
+  providerStatsOut,
+  providerStatsWire,
+  recommendationOut,
+  recommendationWire,
+  skippedOut,
+  skippedWire,
+  totalsOut,
+  usageReportWire,
+  type BudgetWire,
+} from './wire';
 
 export interface ToolContext {
   core: AiKeyManagerCore;
@@ -61,57 +85,10 @@ const tokens = (what: string) => z.number().int().min(0).max(100_000_000).descri
 const keyId = z.string().min(1).max(100).describe('Key id from list_api_keys (needed when a provider has several keys)');
 const isoDate = z.string().max(40).describe('ISO 8601 date, e.g. 2027-01-31');
 
-const keyOut = {
-  id: z.string(),
-  provider: z.string(),
-  masked: z.string(),
-  label: z.string().nullable(),
-  source: z.enum(['vault', 'env']),
-  status: z.enum(['healthy', 'resting', 'disabled']),
-};
-const formatOut = z.object({ ok: z.boolean(), message: z.string() });
-const periodOut = z.object({
-  period: z.enum(['day', 'month']),
-  key: z.string(),
-  spent: z.number(),
-  limit: z.number().nullable(),
-  remaining: z.number().nullable(),
-  percent: z.number().nullable(),
-  alert: z.boolean(),
-  exceeded: z.boolean(),
-  projected: z.number(),
-  unpriced: z.object({ requests: z.number(), tokens: z.number() }).describe('Requests to models with no known price in the period, and their tokens: not in spent'),
-});
-const burnRateOut = z
-  .object({ usd_per_day: z.number(), days: z.number(), window_days: z.number() })
-  .describe('The average daily spend that projections use: over the last `days` local days, today so far included (`window_days` long)');
-const budgetOut = z.object({ day: periodOut, month: periodOut, enforce: z.boolean(), anyExceeded: z.boolean(), anyAlert: z.boolean(), burn_rate: burnRateOut });
-
-function budgetWire(b: BudgetStatus): z.infer<typeof budgetOut> {
-  const { burnRate, ...rest } = b;
-  return { ...rest, burn_rate: { usd_per_day: burnRate.usdPerDay, days: burnRate.days, window_days: burnRate.windowDays } };
-}
-const candidateOut = z.object({ provider: z.string(), model: z.string(), estimated_cost: z.number() });
-const skippedOut = z.object({ provider: z.string(), code: z.enum(SKIP_CODES).describe('Why, for programs'), why: z.string().describe('Why, in words') });
-
 /** A skipped provider as an agent reads it: a missing key names the tool that adds one. */
 function skipText(s: SkippedProvider): string {
   return s.code === 'no_key' ? `${s.why}; add one with add_api_key` : s.why;
 }
-const totalsOut = z.object({
-  requests: z.number(),
-  failures: z.number(),
-  inputTokens: z.number(),
-  outputTokens: z.number(),
-  cacheReadTokens: z.number(),
-  cacheWriteTokens: z.number(),
-  costUsd: z.number(),
-  unpricedRequests: z.number().describe('Requests to models with no known price: recorded at $0, not in costUsd'),
-  unpricedTokens: z.number(),
-  successRate: z.number().nullable().optional(),
-  meanLatencyMs: z.number().nullable().optional(),
-});
-
 /** Asks out of band when possible; the key then never passes through the model. */
 async function secretFrom(
   args: { key?: string; env_var?: string; provider: string },
@@ -133,7 +110,7 @@ async function secretFrom(
   return { apiKey: entered.secret, provider: entered.provider };
 }
 
-function budgetLine(b: z.infer<typeof budgetOut>): string {
+function budgetLine(b: BudgetWire): string {
   const part = (p: z.infer<typeof periodOut>, name: string) =>
     (p.limit === null ? `${name}: ${usd(p.spent)} (no limit)` : `${name}: ${usd(p.spent)} of ${usd(p.limit)} (${Math.round(p.percent ?? 0)}%${p.exceeded ? ', EXCEEDED' : p.alert ? ', alert' : ''})`) +
     (p.unpriced.requests > 0 ? ` plus ${p.unpriced.requests} request(s) (${p.unpriced.tokens.toLocaleString('en-US')} tokens) to models with no known price, cost unknown` : '');
@@ -163,7 +140,7 @@ export const TOOLS = [
       const k = r.key;
       const moved = k.provider !== getProvider(a.provider).id ? ` The user pasted a key of ${k.provider}'s shape, so it is stored under ${k.provider}, not ${a.provider}.` : '';
       return {
-        structured: { key: { id: k.id, provider: k.provider, masked: k.masked, label: k.label ?? null, source: k.source, status: k.status }, format: r.format },
+        structured: { key: keyWire(k), format: r.format },
         text: `Added ${k.provider} key ${k.masked} (id ${k.id}${k.source === 'env' ? `, read from ${k.envVar}` : ''}). Format: ${r.format.message}${moved}`,
       };
     },
@@ -205,7 +182,7 @@ export const TOOLS = [
       const k = r.key;
       return {
         structured: {
-          key: { id: k.id, provider: k.provider, masked: k.masked, label: k.label ?? null, source: k.source, status: k.status },
+          key: keyWire(k),
           previous_masked: r.previousMasked,
           rotated_at: k.rotatedAt ?? '',
           rollback_until: r.rollbackUntil,
@@ -226,7 +203,7 @@ export const TOOLS = [
     handler: async (a, ctx) => {
       const k = await ctx.core.rollbackKey(a.provider, a.key_id, ctx.via);
       return {
-        structured: { key: { id: k.id, provider: k.provider, masked: k.masked, label: k.label ?? null, source: k.source, status: k.status } },
+        structured: { key: keyWire(k) },
         text: `Rolled back ${k.provider} key ${k.id} to ${k.masked}.`,
       };
     },
@@ -370,9 +347,9 @@ export const TOOLS = [
         if (err instanceof RoutingError && err.skipped.some((s) => s.code === 'no_key')) throw new Error(`${err.message} Add a key with add_api_key.`, { cause: err });
         throw err;
       }
-      const fallbacks = d.fallbacks.map((f) => ({ provider: f.provider, model: f.model, estimated_cost: f.estimatedCost }));
+      const fallbacks = d.fallbacks.map(candidateWire);
       return {
-        structured: { provider: d.provider, model: d.model, reason: d.reason, estimated_cost: d.estimatedCost, fallbacks, skipped: d.skipped },
+        structured: { provider: d.provider, model: d.model, reason: d.reason, estimated_cost: d.estimatedCost, fallbacks, skipped: d.skipped.map(skippedWire) },
         text: `${a.task_type} → ${d.provider}/${d.model} (~${usd(d.estimatedCost)}): ${d.reason}.${fallbacks.length ? ` Fallbacks: ${fallbacks.map((f) => `${f.provider}/${f.model}`).join(' → ')}.` : ''}${d.skipped.length ? ` Skipped: ${d.skipped.map((s) => `${s.provider} (${skipText(s)})`).join('; ')}.` : ''}`,
       };
     },
@@ -383,22 +360,11 @@ export const TOOLS = [
     description: 'Per task: the primary choice, the fallback chain, the cheapest viable model, and what a sample request costs on each option.',
     input: { task_type: taskType.optional() },
     output: {
-      recommendations: z.array(
-        z.object({
-          task_type: z.string(),
-          sample_request: z.object({ input_tokens: z.number(), output_tokens: z.number() }),
-          primary: candidateOut.nullable(),
-          fallback_chain: z.array(candidateOut),
-          cheapest_viable: candidateOut.nullable(),
-          options: z.array(candidateOut),
-          skipped: z.array(skippedOut),
-          error: z.string().optional(),
-        }),
-      ),
+      recommendations: z.array(recommendationOut),
     },
     readOnly: true,
     handler: async (a, ctx) => {
-      const recommendations = ctx.core.recommendations(a.task_type);
+      const recommendations = ctx.core.recommendations(a.task_type).map(recommendationWire);
       const text = recommendations
         .map((r) =>
           r.primary
@@ -415,24 +381,13 @@ export const TOOLS = [
     description: 'Requests, success rate, mean and p95 latency, last error, health and key statuses per provider.',
     input: { provider: provider.optional() },
     output: {
-      providers: z.array(
-        z.object({
-          provider: z.string(),
-          requests: z.number(),
-          success_rate: z.number().nullable(),
-          mean_latency_ms: z.number().nullable(),
-          p95_latency_ms: z.number().nullable(),
-          last_error: z.object({ at: z.string(), message: z.string() }).nullable(),
-          health: z.object({ healthy: z.boolean(), consecutiveFailures: z.number(), cooldownUntil: z.string().optional(), lastError: z.string().optional() }),
-          keys: z.array(z.object({ id: z.string(), masked: z.string(), status: z.string(), last_validation: z.string().nullable() })),
-        }),
-      ),
+      providers: z.array(providerStatsOut),
     },
     readOnly: true,
     handler: async (a, ctx) => {
-      const providers = ctx.core.providerStats(a.provider);
+      const providers = ctx.core.providerStats(a.provider).map(providerStatsWire);
       const text = providers
-        .map((p) => `- ${p.provider}: ${p.requests} req${p.success_rate !== null ? `, ${Math.round(p.success_rate * 100)}% ok` : ''}${p.mean_latency_ms !== null ? `, mean ${Math.round(p.mean_latency_ms)} ms, p95 ${Math.round(p.p95_latency_ms ?? 0)} ms` : ''}, ${p.health.healthy ? 'healthy' : `cooling down until ${p.health.cooldownUntil}`}, ${p.keys.length} key(s)`)
+        .map((p) => `- ${p.provider}: ${p.requests} req${p.success_rate !== null ? `, ${Math.round(p.success_rate * 100)}% ok` : ''}${p.mean_latency_ms !== null ? `, mean ${Math.round(p.mean_latency_ms)} ms, p95 ${Math.round(p.p95_latency_ms ?? 0)} ms` : ''}, ${p.health.healthy ? 'healthy' : `cooling down until ${p.health.cooldown_until}`}, ${p.keys.length} key(s)`)
         .join('\n');
       return { structured: { providers }, text };
     },
@@ -447,13 +402,13 @@ export const TOOLS = [
       days: z.number().int().min(1).max(3660).optional().describe('How many days back, including today (default 30)'),
       group_by: z.enum(['day', 'provider', 'model']).optional().describe('Default day'),
     },
-    output: { from: z.string(), to: z.string(), totals: totalsOut, groups: z.array(totalsOut.extend({ key: z.string(), provider: z.string().optional(), model: z.string().optional() })) },
+    output: { from: z.string(), to: z.string(), totals: totalsOut, groups: z.array(groupOut) },
     readOnly: true,
     handler: async (a, ctx) => {
       const u = ctx.core.usage({ provider: a.provider, model: a.model, days: a.days, groupBy: a.group_by });
       const t = u.totals;
       const text = `${u.from} … ${u.to}: ${t.requests} requests, ${t.inputTokens.toLocaleString('en-US')} in / ${t.outputTokens.toLocaleString('en-US')} out tokens, ${usd(t.costUsd)}.${u.groups.length ? '\n' + u.groups.slice(0, 40).map((g) => `- ${g.key}: ${g.requests} req, ${usd(g.costUsd)}`).join('\n') : ''}`;
-      return { structured: u, text };
+      return { structured: usageReportWire(u), text };
     },
   }),
   tool({
@@ -620,22 +575,11 @@ export const TOOLS = [
     description: 'Recent key operations and state changes (what, when, via which surface, result). Contains no key material.',
     input: { limit: z.number().int().min(1).max(500).optional(), provider: provider.optional() },
     output: {
-      entries: z.array(
-        z.object({
-          at: z.string(),
-          action: z.string(),
-          via: z.string(),
-          provider: z.string().optional(),
-          keyId: z.string().optional(),
-          ok: z.boolean(),
-          detail: z.string().optional(),
-          count: z.number().optional().describe('Repeats folded into this entry (track_request: per provider and model per minute)'),
-        }),
-      ),
+      entries: z.array(auditEntryOut),
     },
     readOnly: true,
     handler: async (a, ctx) => {
-      const entries = ctx.core.audit.list({ limit: a.limit ?? 50, provider: a.provider });
+      const entries = ctx.core.audit.list({ limit: a.limit ?? 50, provider: a.provider }).map(auditEntryWire);
       return {
         structured: { entries },
         text: entries.length ? entries.map((e) => `- ${e.at} ${e.action}${e.count !== undefined && e.count > 1 ? ` ×${e.count}` : ''} via ${e.via}${e.provider ? ` (${e.provider})` : ''}: ${e.ok ? 'ok' : 'failed'}${e.detail ? ` — ${e.detail}` : ''}`).join('\n') : 'The audit log is empty.',

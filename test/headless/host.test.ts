@@ -27,7 +27,7 @@ describe('headless host with a locked vault (no AIKM_PASSPHRASE)', () => {
       const why = d.skipped.find((s) => s.provider === 'anthropic')?.why ?? '';
       assert.match(why, /AIKM_PASSPHRASE/, why);
       const overview = locked.core.providersOverview().find((p) => p.id === 'anthropic')!;
-      assert.equal(overview.has_key, true);
+      assert.equal(overview.hasKey, true);
       assert.equal(overview.usable, false);
       assert.ok(overview.keys[0].warnings.some((w) => /AIKM_PASSPHRASE/.test(w)), JSON.stringify(overview.keys[0].warnings));
     } finally {

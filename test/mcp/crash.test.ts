@@ -8,7 +8,7 @@ import { callOk, spawnCli, textOf, waitFor, type ToolResult } from './helpers';
 import { tempRoot } from '../support/tmp';
 
 interface Usage {
-  totals: { requests: number; costUsd: number };
+  totals: { requests: number; cost_usd: number };
 }
 
 const alive = (pid: number): boolean => {
@@ -61,7 +61,7 @@ describe('kill -9 of the headless MCP server', () => {
       const usage = await callOk<Usage>(after.client, 'get_usage', { days: 1 });
       assert.ok(usage.totals.requests >= acknowledged, `${acknowledged} acknowledged, ${usage.totals.requests} recorded: ${acknowledged - usage.totals.requests} lost`);
       assert.ok(usage.totals.requests <= sent, `${usage.totals.requests} recorded of ${sent} sent: some counted twice`);
-      assert.ok(usage.totals.costUsd * 1e9 >= ackedNanos - 0.5, 'the cost of every acknowledged call is in the total');
+      assert.ok(usage.totals.cost_usd * 1e9 >= ackedNanos - 0.5, 'the cost of every acknowledged call is in the total');
       assert.match(after.stderr(), /Recovered \d+ usage record\(s\)|MCP server on stdio/);
     } finally {
       await after.stop();

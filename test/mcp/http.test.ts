@@ -194,9 +194,9 @@ describe('MCP HTTP host', () => {
         callOk<{ recorded: { cost: number } }>(a.client, 'track_request', { provider: 'openai', model: 'gpt-4o', input_tokens: 1000, output_tokens: 100 }),
         callOk<{ recorded: { cost: number } }>(b.client, 'track_request', { provider: 'anthropic', model: 'claude-sonnet-4-5', input_tokens: 1000, output_tokens: 100 }),
       ]);
-      const usage = await callOk<{ totals: { requests: number; costUsd: number } }>(a.client, 'get_usage', { days: 1 });
+      const usage = await callOk<{ totals: { requests: number; cost_usd: number } }>(a.client, 'get_usage', { days: 1 });
       assert.equal(usage.totals.requests, 2, 'both sessions write to the same core');
-      assert.ok(Math.abs(usage.totals.costUsd - (ra.recorded.cost + rb.recorded.cost)) < 1e-9);
+      assert.ok(Math.abs(usage.totals.cost_usd - (ra.recorded.cost + rb.recorded.cost)) < 1e-9);
       // A's session id does not let a raw request act without the token.
       const stolen = await raw(host.port, { body: { jsonrpc: '2.0', id: 9, method: 'tools/list' }, headers: { 'mcp-session-id': a.transport.sessionId! } });
       assert.equal(stolen.status, 401);

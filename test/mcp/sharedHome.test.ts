@@ -17,7 +17,7 @@ interface KeyList {
   keys: { id: string; provider: string; masked: string }[];
 }
 interface Usage {
-  totals: { requests: number; costUsd: number };
+  totals: { requests: number; cost_usd: number };
 }
 
 describe('two headless processes sharing one AIKM_HOME', () => {
@@ -111,7 +111,7 @@ describe('two headless processes sharing one AIKM_HOME', () => {
       assert.deepEqual((await callOk<KeyList>(c.client, 'list_api_keys')).keys.map((k) => k.provider).sort(), ['anthropic', 'openai']);
       const usage = await callOk<Usage>(c.client, 'get_usage', { days: 1 });
       assert.equal(usage.totals.requests, 7);
-      assert.ok(Math.abs(usage.totals.costUsd - (4 * 0.045 + 3 * 0.11)) < 1e-9);
+      assert.ok(Math.abs(usage.totals.cost_usd - (4 * 0.045 + 3 * 0.11)) < 1e-9);
       const audit = await callOk<{ entries: { action: string; provider?: string }[] }>(c.client, 'get_audit_log');
       assert.deepEqual(audit.entries.filter((e) => e.action === 'add_api_key').map((e) => e.provider).sort(), ['anthropic', 'openai']);
     } finally {

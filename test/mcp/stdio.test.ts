@@ -115,9 +115,9 @@ describe('stdio MCP server (node dist/cli.js mcp)', () => {
       assert.equal(list.keys[0].masked, `${CANARY.anthropic.slice(0, 6)}…${CANARY.anthropic.slice(-4)}`);
       const v = await callOk<{ result: string }>(p.client, 'validate_key', { provider: 'anthropic', key_id: anthropicId });
       assert.equal(v.result, 'valid', 'the secret was read back from the encrypted vault');
-      const u = await callOk<{ totals: { requests: number; costUsd: number } }>(p.client, 'get_usage', { days: 1 });
+      const u = await callOk<{ totals: { requests: number; cost_usd: number } }>(p.client, 'get_usage', { days: 1 });
       assert.equal(u.totals.requests, 1);
-      assert.ok(Math.abs(u.totals.costUsd - 0.045) < 1e-9);
+      assert.ok(Math.abs(u.totals.cost_usd - 0.045) < 1e-9);
       const b = await callOk<{ day: { limit: number | null }; month: { limit: number | null } }>(p.client, 'check_budget');
       assert.equal(b.day.limit, 5);
       assert.equal(b.month.limit, 50);
@@ -211,7 +211,7 @@ describe('stdio MCP server: every tool, resource and prompt, and malformed input
     assert.ok(Math.abs(tracked.recorded.cost - 0.045) < 1e-9);
     const stats = await ok<{ providers: { provider: string; requests: number }[] }>('get_provider_stats', { provider: 'anthropic' });
     assert.equal(stats.providers[0].requests, 1);
-    const usage = await ok<{ totals: { requests: number; costUsd: number } }>('get_usage', { days: 1, group_by: 'model' });
+    const usage = await ok<{ totals: { requests: number; cost_usd: number } }>('get_usage', { days: 1, group_by: 'model' });
     assert.equal(usage.totals.requests, 1);
     const est = await ok<{ total_cost: number }>('estimate_cost', { model: 'gpt-4-turbo', input_tokens: 5000, output_tokens: 2000 });
     assert.ok(Math.abs(est.total_cost - 0.11) < 1e-9, `gpt-4-turbo: ${est.total_cost}`);

@@ -52,8 +52,8 @@ interface BudgetOut {
   day: Period;
   month: Period;
   enforce: boolean;
-  anyExceeded: boolean;
-  anyAlert: boolean;
+  any_exceeded: boolean;
+  any_alert: boolean;
 }
 interface RouteOut {
   provider: string;
@@ -248,9 +248,9 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     assert.match(hang.message, /Timed out after 300 ms/);
     assert.ok(Date.now() - started < VALIDATION_TIMEOUT_MS + 2000, 'the timeout was not honoured');
     // One unreachable check is one failure: the provider cools down only after repeated failures.
-    const afterHang = await ok<{ providers: { health: { healthy: boolean; consecutiveFailures: number } }[] }>('get_provider_stats', { provider: 'google' });
+    const afterHang = await ok<{ providers: { health: { healthy: boolean; consecutive_failures: number } }[] }>('get_provider_stats', { provider: 'google' });
     assert.equal(afterHang.providers[0].health.healthy, true);
-    assert.equal(afterHang.providers[0].health.consecutiveFailures, 1);
+    assert.equal(afterHang.providers[0].health.consecutive_failures, 1);
 
     const formatOnly = await ok<ValidateOut>('validate_key', { provider: 'gemini', key_id: ids.google, live: false });
     assert.equal(formatOnly.result, 'skipped');
@@ -331,11 +331,11 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     assert.equal(r.recorded.at, FIXED_NOW.toISOString());
     assert.equal(r.recorded.success, true);
 
-    const u = await ok<{ totals: { requests: number; inputTokens: number; outputTokens: number; costUsd: number }; groups: { key: string; requests: number }[] }>('get_usage', { days: 7, group_by: 'model' });
+    const u = await ok<{ totals: { requests: number; input_tokens: number; output_tokens: number; cost_usd: number }; groups: { key: string; requests: number }[] }>('get_usage', { days: 7, group_by: 'model' });
     assert.equal(u.totals.requests, 1);
-    assert.equal(u.totals.inputTokens, 5000);
-    assert.equal(u.totals.outputTokens, 2000);
-    assert.ok(Math.abs(u.totals.costUsd - 0.045) < 1e-9);
+    assert.equal(u.totals.input_tokens, 5000);
+    assert.equal(u.totals.output_tokens, 2000);
+    assert.ok(Math.abs(u.totals.cost_usd - 0.045) < 1e-9);
     assert.ok(u.groups.some((g) => g.key.includes('claude-3-5-sonnet') && g.requests === 1), JSON.stringify(u.groups));
     const other = await ok<{ totals: { requests: number } }>('get_usage', { provider: 'openai' });
     assert.equal(other.totals.requests, 0);
@@ -354,13 +354,13 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     assert.equal(set.day.exceeded, false);
     assert.ok(Math.abs((set.day.percent ?? 0) - 90) < 1e-6);
     assert.equal(set.month.alert, false);
-    assert.equal(set.anyAlert, true);
+    assert.equal(set.any_alert, true);
 
     const tracked = await ok<{ budget: BudgetOut }>('track_request', { provider: 'anthropic', model: 'claude-3-5-sonnet', input_tokens: 5000, output_tokens: 2000 });
     assert.equal(tracked.budget.day.exceeded, true);
     const b = await ok<BudgetOut>('check_budget');
     assert.equal(b.day.exceeded, true);
-    assert.equal(b.anyExceeded, true);
+    assert.equal(b.any_exceeded, true);
     assert.equal(b.day.remaining, 0);
     assert.ok(Math.abs(b.day.spent - 0.09) < 1e-9);
 
@@ -435,7 +435,7 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
   });
 
   it('get_audit_log lists the key operations, newest first, without key material', async () => {
-    const a = await ok<{ entries: { at: string; action: string; via: string; ok: boolean; keyId?: string }[] }>('get_audit_log', { limit: 500 });
+    const a = await ok<{ entries: { at: string; action: string; via: string; ok: boolean; key_id?: string }[] }>('get_audit_log', { limit: 500 });
     const actions = a.entries.map((e) => e.action);
     for (const act of ['add_api_key', 'validate_key', 'set_budget', 'rotate_key', 'rollback_key', 'remove_api_key', 'track_request']) assert.ok(actions.includes(act), `audit lacks ${act}`);
     const tracked = a.entries.filter((e) => e.action === 'track_request') as { count?: number; provider?: string }[];
@@ -459,9 +459,9 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     assert.equal(anthropic.base_url, fake.url);
     assert.deepEqual(anthropic.keys.map((k) => k.masked), [masked(CANARY.anthropic)]);
     assert.equal(p.providers.find((x) => x.id === 'groq')?.has_key, false);
-    const u = await readJson<{ today: { requests: number; costUsd: number }; budget: BudgetOut }>('api://usage');
+    const u = await readJson<{ today: { requests: number; cost_usd: number }; budget: BudgetOut }>('api://usage');
     assert.equal(u.today.requests, 2);
-    assert.ok(Math.abs(u.today.costUsd - 0.09) < 1e-9);
+    assert.ok(Math.abs(u.today.cost_usd - 0.09) < 1e-9);
     const r = await readJson<{ tasks: Record<string, { provider: string }[]>; recommendations: unknown[]; budget_enforced: boolean }>('api://routing');
     assert.equal(r.tasks.code_generation[0].provider, 'anthropic');
     assert.equal(r.recommendations.length, 7);
@@ -523,8 +523,8 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     assert.match(r.warning ?? '', /No price known for model "claude-in-house-9".*\$0/);
     const text = textOf(seenLast());
     assert.match(text, /Warning: No price known/);
-    const u = await ok<{ groups: { key: string; requests: number; costUsd: number }[] }>('get_usage', { days: 1, group_by: 'model' });
-    assert.ok(u.groups.some((g) => g.key.includes('claude-in-house-9') && g.requests === 1 && g.costUsd === 0), JSON.stringify(u.groups));
+    const u = await ok<{ groups: { key: string; requests: number; cost_usd: number }[] }>('get_usage', { days: 1, group_by: 'model' });
+    assert.ok(u.groups.some((g) => g.key.includes('claude-in-house-9') && g.requests === 1 && g.cost_usd === 0), JSON.stringify(u.groups));
     const priced = await ok<{ recorded: { priced: boolean }; warning: string | null }>('track_request', { provider: 'openai', model: 'gpt-4o-mini', input_tokens: 10, output_tokens: 5 });
     assert.equal(priced.recorded.priced, true);
     assert.equal(priced.warning, null);
@@ -536,8 +536,8 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     assert.deepEqual(b.day.unpriced, { requests: 1, tokens: 15 });
     assert.deepEqual(b.month.unpriced, { requests: 1, tokens: 15 });
     assert.match(textOf(seenLast()), /Today: .* plus 1 request\(s\) \(15 tokens\) to models with no known price, cost unknown/);
-    const usage = await ok<{ totals: { unpricedRequests: number; unpricedTokens: number } }>('get_usage', { days: 1 });
-    assert.deepEqual([usage.totals.unpricedRequests, usage.totals.unpricedTokens], [1, 15]);
+    const usage = await ok<{ totals: { unpriced_requests: number; unpriced_tokens: number } }>('get_usage', { days: 1 });
+    assert.deepEqual([usage.totals.unpriced_requests, usage.totals.unpriced_tokens], [1, 15]);
     // Under enforcement the reply says the cost cannot count against the budget.
     t.settings.update({ budget: { ...t.settings.get().budget, enforce: true } });
     const enforced = await ok<{ warning: string | null }>('track_request', { provider: 'anthropic', model: 'claude-in-house-9', input_tokens: 100, output_tokens: 0 });
@@ -674,5 +674,29 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     assertNoCanary(ledger, 'usage ledger');
     // The scan itself works: the vault does hold the keys.
     assert.throws(() => assertNoCanary(t.vault.dump(), 'vault'));
+  });
+
+  it('speaks snake_case on the wire: every field of every structured reply and resource', async () => {
+    // Maps keyed by data (task types, validation results) are snake_case too; model ids are values.
+    const replies: [string, unknown][] = [];
+    for (const name of ['list_api_keys', 'get_provider_stats', 'get_routing_recommendations', 'get_usage', 'check_budget', 'validate_all_keys', 'get_audit_log'])
+      replies.push([name, await ok(name)]);
+    replies.push(['get_usage by model', await ok('get_usage', { group_by: 'model' })]);
+    replies.push(['route_request', await ok('route_request', { task_type: 'chat' })]);
+    replies.push(['estimate_cost', await ok('estimate_cost', { model: 'gpt-4o', text: 'hello there' })]);
+    replies.push(['track_request', await ok('track_request', { provider: 'openai', model: 'gpt-4o', input_tokens: 3, output_tokens: 4 })]);
+    for (const uri of ['api://providers', 'api://usage', 'api://routing']) replies.push([uri, await readJson(uri)]);
+    const bad: string[] = [];
+    const walk = (v: unknown, path: string): void => {
+      if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
+      else if (v !== null && typeof v === 'object')
+        for (const [k, x] of Object.entries(v)) {
+          if (!/^[a-z][a-z0-9_]*$/.test(k)) bad.push(`${path}.${k}`);
+          walk(x, `${path}.${k}`);
+        }
+    };
+    for (const [where, reply] of replies) walk(reply, where);
+    assert.ok(replies.length >= 14);
+    assert.deepEqual(bad, [], `fields that are not snake_case: ${bad.join(', ')}`);
   });
 });
