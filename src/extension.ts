@@ -8,7 +8,7 @@ import { AiKeyManagerCore } from './core/service';
 import type { SurfaceDeps } from './vscode/deps';
 import { registerCommands } from './vscode/commands';
 import { registerStatusBar } from './vscode/statusBar';
-import { registerChat } from './vscode/chat';
+import { registerChat } from './vscode/chat/participant';
 import { registerPanel } from './vscode/panel';
 import { registerBudgetAlerts } from './vscode/budgetAlerts';
 import { registerGettingStarted } from './vscode/gettingStarted';

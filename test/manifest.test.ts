@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { pickCommand } from '../src/core/chatAnswers';
+import { CHAT_COMMANDS, pickChatCommand as pickCommand } from '../src/vscode/chat/commands';
 import { PROVIDERS } from '../src/core/providers';
 
 interface MenuItem {
@@ -18,7 +18,11 @@ interface Manifest {
     commands: { command: string; title: string; icon?: string }[];
     menus?: Record<string, MenuItem[]>;
     keybindings?: { command: string; key: string; mac?: string; when?: string }[];
-    chatParticipants: { id: string; disambiguation?: { category: string; description: string; examples: string[] }[] }[];
+    chatParticipants: {
+      id: string;
+      commands?: { name: string; description: string; sampleRequest?: string }[];
+      disambiguation?: { category: string; description: string; examples: string[] }[];
+    }[];
     walkthroughs?: {
       id: string;
       title: string;
@@ -88,6 +92,14 @@ describe('package.json contributions', () => {
       'am I over my AI budget this month?': 'costs',
       'which model should I use for code review?': 'route',
     });
+  });
+
+  it('contributes exactly the @keys slash commands the chat registry answers, with the same words', () => {
+    const keys = c.chatParticipants.find((p) => p.id === 'aiKeyManager.keys');
+    assert.deepEqual(
+      keys?.commands,
+      CHAT_COMMANDS.map((d) => ({ name: d.name, description: d.description, sampleRequest: d.sampleRequest })),
+    );
   });
 
   it('has a getting-started walkthrough whose buttons, completion events and media all exist', () => {

@@ -1,4 +1,5 @@
 // Masking of key material for display, logs and error messages.
+import { detectProvider } from './providers';
 
 const ELLIPSIS = '…';
 const MIN_SHOWN_LENGTH = 8;
@@ -47,4 +48,19 @@ function secretPattern(secrets: Iterable<string>): RegExp | undefined {
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+const KEY_PREFIX = /^(sk-|sk_|AIza|gsk_|xai-|ghp_|github_pat_|hf_|pk-|rk_)[A-Za-z0-9_-]{12,}$/;
+
+/** Every word of `text` that looks like API key material (a provider's key shape, a key prefix, or a long random token). */
+export function findKeyLikeTokens(text: string): { token: string; provider?: string }[] {
+  const out: { token: string; provider?: string }[] = [];
+  for (const raw of text.split(/[\s"'`=:,;()[\]{}<>]+/)) {
+    const token = raw.replace(/[.!?]+$/, '');
+    if (token.length < 16) continue;
+    const provider = detectProvider(token);
+    const randomLooking = token.length >= 28 && /^[A-Za-z0-9_-]+$/.test(token) && /[a-z]/.test(token) && /[A-Z]/.test(token) && /\d/.test(token);
+    if (provider || KEY_PREFIX.test(token) || randomLooking) out.push({ token, provider });
+  }
+  return out;
 }

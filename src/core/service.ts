@@ -322,6 +322,16 @@ export class AiKeyManagerCore {
     return this.router.route(req);
   }
 
+  /** The catalog models for a task that routing could use now, with a sample request's cost. */
+  viableModels(task: TaskType, sample?: { input: number; output: number }) {
+    return this.router.viableModels(task, sample);
+  }
+
+  /** Whether a price is known for the model (an unknown provider counts as not known). */
+  knowsPrice(model: string, provider?: string): boolean {
+    return safe(() => this.pricing.has(model, provider)) ?? false;
+  }
+
   recommendations(task?: TaskType): Recommendation[] {
     const tasks = task ? [task] : [...TASK_TYPES];
     return tasks.map((t) => {

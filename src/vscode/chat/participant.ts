@@ -1,12 +1,16 @@
+// The @keys chat participant: VS Code's side. Answers are built by the command modules beside this
+// file (commands.ts lists them) and streamed here.
 import * as vscode from 'vscode';
-import type { SurfaceDeps } from './deps';
-import { answerChat, findKeyLikeTokens, parseTokens, pickCommand, redactPromptKeys, type ChatFollowup, type ExtraText } from '../core/chatAnswers';
+import type { SurfaceDeps } from '../deps';
+import { findKeyLikeTokens } from '../../core/mask';
+import { answerChat, chatCommand, pickChatCommand } from './commands';
+import { readExtraText } from './extraText';
+import { redactPromptKeys } from './refusal';
+import type { ChatFollowup, ExtraText } from './types';
 
 export const PARTICIPANT_ID = 'aiKeyManager.keys';
 /** Test-mode only: runs the handler with a recording stream and returns what it streamed. */
 export const DEBUG_CHAT_COMMAND = 'aiKeyManager.debug.chat';
-/** Files larger than this are not read for an estimate. */
-const MAX_FILE_BYTES = 2_000_000;
 
 /** The parts of a vscode.ChatRequest the handler reads. */
 export interface ChatRequestLike {
@@ -45,7 +49,7 @@ export function registerChat(deps: SurfaceDeps): vscode.Disposable[] {
   return out;
 }
 
-/** Answers one chat request: the answer is built by core/chatAnswers and streamed here. Never throws. */
+/** Answers one chat request and streams the answer. Never throws. */
 export async function handleChatRequest(
   deps: Pick<SurfaceDeps, 'core' | 'log'>,
   request: ChatRequestLike,
@@ -53,14 +57,15 @@ export async function handleChatRequest(
   token?: vscode.CancellationToken,
 ): Promise<vscode.ChatResult> {
   const prompt = request.prompt ?? '';
-  const command = request.command || pickCommand(prompt)?.command;
+  const command = request.command || pickChatCommand(prompt)?.command;
+  const def = chatCommand(command);
   deps.log.info(`chat request /${command ?? 'help'}`);
   try {
     let extra: ExtraText | undefined;
-    if (command === 'costs' && findKeyLikeTokens(prompt).length === 0) {
+    if (def?.readsExtraText && findKeyLikeTokens(prompt).length === 0) {
       extra = await readExtraText(request, prompt, stream);
-    } else if (command === 'config' || command === 'route') {
-      stream.progress(command === 'config' ? 'Reading keys, budgets and routing…' : 'Checking providers…');
+    } else if (def?.progress) {
+      stream.progress(def.progress);
     }
     if (token?.isCancellationRequested) return {};
     const answer = await answerChat(deps.core, request.command, prompt, extra);
@@ -79,55 +84,6 @@ export async function handleChatRequest(
 function followupsOf(result: vscode.ChatResult): vscode.ChatFollowup[] {
   const meta = result.metadata as Partial<ChatResultMetadata> | undefined;
   return (meta?.followups ?? []).map((f) => ({ prompt: f.prompt, label: f.label, command: f.command }));
-}
-
-/** Text to estimate: attached files or locations, else the active editor's selection when no token counts were given. */
-async function readExtraText(request: ChatRequestLike, prompt: string, stream: ChatStreamLike): Promise<ExtraText | undefined> {
-  const parts: { text: string; source: string }[] = [];
-  for (const ref of request.references ?? []) {
-    if (ref.value instanceof vscode.Uri) {
-      const uri = ref.value;
-      stream.progress(`Counting tokens in ${baseName(uri)}…`);
-      const stat = await readable(uri, () => vscode.workspace.fs.stat(uri));
-      if (stat.size > MAX_FILE_BYTES) throw new Error(`${baseName(uri)} is larger than 2 MB; select the part you want estimated instead.`);
-      const text = new TextDecoder().decode(await readable(uri, () => vscode.workspace.fs.readFile(uri)));
-      parts.push({ text, source: baseName(uri) });
-    } else if (ref.value instanceof vscode.Location) {
-      const { uri, range } = ref.value;
-      stream.progress(`Counting tokens in ${baseName(uri)}…`);
-      const doc = await readable(uri, () => vscode.workspace.openTextDocument(uri));
-      parts.push({ text: doc.getText(range), source: `${baseName(uri)} ${lines(range)}` });
-    }
-  }
-  if (parts.length === 0) {
-    const editor = vscode.window.activeTextEditor;
-    const tokens = parseTokens(` ${prompt} `);
-    if (editor && !editor.selection.isEmpty && tokens.inputTokens === undefined && tokens.outputTokens === undefined) {
-      parts.push({ text: editor.document.getText(editor.selection), source: `the selection in ${baseName(editor.document.uri)} ${lines(editor.selection)}` });
-    }
-  }
-  if (parts.length === 0) return undefined;
-  return { text: parts.map((p) => p.text).join('\n'), source: parts.map((p) => p.source).join(' and ') };
-}
-
-/** Runs a read, turning a file-system failure into a plain sentence. */
-async function readable<T>(uri: vscode.Uri, read: () => Thenable<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (err) {
-    const why = err instanceof vscode.FileSystemError && err.code === 'FileNotFound' ? 'it does not exist (any more)' : 'it could not be opened';
-    throw new Error(`I could not read ${baseName(uri)}: ${why}. Attach the file again or select the text in the editor.`, { cause: err });
-  }
-}
-
-function baseName(uri: vscode.Uri): string {
-  return uri.path.split('/').pop() || uri.toString();
-}
-
-function lines(range: vscode.Range): string {
-  const a = range.start.line + 1;
-  const b = range.end.line + 1;
-  return a === b ? `(line ${a})` : `(lines ${a}–${b})`;
 }
 
 // --- test mode ----------------------------------------------------------------------------------

@@ -1,25 +1,20 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { AiKeyManagerCore, type Settings } from '../../src/core/service';
-import { MemorySettings, MemoryState, MemoryVault, TestClock } from '../support/ports';
-import type { BudgetConfig } from '../../src/core/budget';
-import { TASK_TYPES } from '../../src/core/types';
-import { countTokens } from '../../src/core/tokenize';
-import {
-  answerChat,
-  answerConfig,
-  answerCosts,
-  answerRoute,
-  answerUsage,
-  findKeyLikeTokens,
-  parsePeriod,
-  parseTokens,
-  parseTask,
-  pickCommand,
-  type ChatAnswer,
-} from '../../src/core/chatAnswers';
-import { formatUsd as usd } from '../../src/core/money';
-import { getProvider } from '../../src/core/providers';
+import { AiKeyManagerCore, type Settings } from '../../../src/core/service';
+import { MemorySettings, MemoryState, MemoryVault, TestClock } from '../../support/ports';
+import type { BudgetConfig } from '../../../src/core/budget';
+import { TASK_TYPES } from '../../../src/core/types';
+import { countTokens } from '../../../src/core/tokenize';
+import { CHAT_COMMANDS, answerChat, pickChatCommand as pickCommand } from '../../../src/vscode/chat/commands';
+import { answerConfig } from '../../../src/vscode/chat/config';
+import { answerCosts } from '../../../src/vscode/chat/costs';
+import { answerRoute } from '../../../src/vscode/chat/route';
+import { answerUsage } from '../../../src/vscode/chat/usage';
+import { parsePeriod, parseTask, parseTokens } from '../../../src/vscode/chat/intent';
+import { findKeyLikeTokens } from '../../../src/core/mask';
+import type { ChatAnswer } from '../../../src/vscode/chat/types';
+import { formatUsd as usd } from '../../../src/core/money';
+import { getProvider } from '../../../src/core/providers';
 
 const CANARY = {
   anthropic: 'sk-ant-CANARYchatA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8-zz',
@@ -446,6 +441,19 @@ describe('chat answers: free text', () => {
     const r = await answerChat(core, undefined, 'which model is best for code review');
     assert.match(r.markdown, /\/route/);
     assert.match(r.markdown, /### code_review: anthropic/);
+  });
+
+  it('follow-ups only name registered commands, and help lists every command', async () => {
+    const { core } = await withKeys();
+    const names = new Set(CHAT_COMMANDS.map((d) => d.name));
+    const prompts = ['hello', 'show my keys', 'rotate my openai key', 'add a groq key', 'today', 'gpt-4o 5000 in 1000 out', 'code review', 'nonsense task', 'budget'];
+    for (const command of [undefined, ...names])
+      for (const prompt of prompts) {
+        const a = await answerChat(core, command, prompt);
+        for (const f of a.followups) assert.ok(f.command === undefined || names.has(f.command), `/${command ?? ''} "${prompt}" offers /${f.command}, which is not registered`);
+      }
+    const help = await answerChat(core, undefined, 'hello');
+    for (const name of names) assert.match(help.markdown, new RegExp(`\`/${name}\``));
   });
 
   it('offers help for anything else', async () => {
