@@ -13,7 +13,8 @@ import { PricingService, UnknownModelError, checkPriceOverrides, type PriceOverr
 import { countTokens, countTokensAsync, TextTooLongError, type TokenCount } from './tokenize';
 import { HealthTracker } from './health';
 import { Router, SAMPLE_TOKENS, providerOrder, type RouteDecision, type RouteRequest } from './router';
-import { PROVIDERS, findProvider, getProvider, resolveBaseUrl, checkKeyFormat } from './providers';
+import { PROVIDERS, findProvider, getProvider, checkKeyFormat } from './providers';
+import { resolveBaseUrl } from './endpoints';
 import { notJudged, validateKeyLive, type LiveValidationResult, type UnreachableReason } from './validate';
 import { redactKeys } from './leakScan';
 import { redactSecrets } from './mask';

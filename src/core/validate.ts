@@ -1,5 +1,6 @@
 // Live key validation: one free request (a models list or key-info GET) per check. Never a paid call.
-import { authHeaders, endpointUrl, type ProviderSpec } from './providers';
+import type { ProviderSpec } from './providers';
+import { authHeaders, endpointUrl } from './endpoints';
 
 export type LiveOutcome = 'valid' | 'invalid' | 'rate_limited' | 'unreachable';
 

@@ -1,18 +1,8 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { calcPrice } from '@pydantic/genai-prices';
-import {
-  PROVIDERS,
-  authHeaders,
-  checkKeyFormat,
-  detectProvider,
-  endpointUrl,
-  findProvider,
-  getProvider,
-  normaliseOllamaHost,
-  providerIds,
-  resolveBaseUrl,
-} from '../../src/core/providers';
+import { PROVIDERS, checkKeyFormat, detectProvider, findProvider, getProvider, providerIds } from '../../src/core/providers';
+import { authHeaders, endpointUrl, normaliseOllamaHost, resolveBaseUrl } from '../../src/core/endpoints';
 
 // Deterministic filler so test keys have realistic length without looking like real secrets.
 const fill = (n: number, alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'): string =>
