@@ -227,9 +227,12 @@ export async function replayJournals(dir: string, ledger: Ledger, own: FileJourn
 /** Past this age a temp file of an atomic write belongs to a write that was cut short (a kill, a crash). */
 const STALE_TEMP_MS = 10 * 60_000;
 
+/** write-file-atomic's `<name>.json.<number>` (`.jsonl` in the journal folder); `.<name>.<pid>.<random>.tmp` from versions before it. */
+const TEMP_FILE = /^(?:.+\.jsonl?\.\d{1,10}|\..+\.\d+\.[0-9a-f]{12}\.tmp)$/;
+
 /**
- * Temp files of atomic writes (`.<name>.<pid>.<random>.tmp`) left by a process that was killed
- * mid-write. Told apart by age, not by pid: the writer may be on another machine sharing the folder.
+ * Temp files of atomic writes left by a process that was killed mid-write. Told apart by age, not
+ * by pid: the writer may be on another machine sharing the folder.
  */
 export function removeStaleTempFiles(dirs: string[], now = Date.now()): number {
   let removed = 0;
@@ -241,7 +244,7 @@ export function removeStaleTempFiles(dirs: string[], now = Date.now()): number {
       continue;
     }
     for (const name of names) {
-      if (!/^\..+\.\d+\.[0-9a-f]{12}\.tmp$/.test(name)) continue;
+      if (!TEMP_FILE.test(name)) continue;
       const path = join(dir, name);
       try {
         if (now - fs.statSync(path).mtimeMs < STALE_TEMP_MS) continue;

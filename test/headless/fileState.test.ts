@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { FileStateStore } from '../../src/headless/fileState';
 import { writeFileAtomic, writeFileAtomicSync } from '../../src/headless/atomicFile';
+import { removeStaleTempFiles } from '../../src/headless/journal';
 import { tempRoot } from '../support/tmp';
 
 const posix = process.platform !== 'win32';
@@ -128,6 +129,33 @@ describe('atomic file writes', () => {
     assert.equal(fs.readFileSync(path, 'utf8'), 'three');
     if (posix) assert.equal(fs.statSync(path).mode & 0o777, 0o640);
     assert.deepEqual(fs.readdirSync(tmp.path), ['a.json']);
+  });
+
+  it('killed just before the rename: the old content stays, and the temp file left is one the next start removes', async () => {
+    const ATOMIC_MODULE = resolve(__dirname, '../../src/headless/atomicFile.js');
+    for (const sync of [true, false]) {
+      const dir = tmp.unique('killed');
+      fs.mkdirSync(dir);
+      const path = join(dir, 'ledger.json');
+      fs.writeFileSync(path, 'old');
+      // kill -9 of itself where the rename would happen: what a crash between write and rename leaves.
+      const script = `
+        const fs = require('node:fs');
+        fs.renameSync = fs.rename = () => process.kill(process.pid, 'SIGKILL');
+        const { writeFileAtomic, writeFileAtomicSync } = require(${JSON.stringify(ATOMIC_MODULE)});
+        const [file, sync] = process.argv.slice(-2);
+        if (sync === 'true') writeFileAtomicSync(file, 'new', 0o600); else void writeFileAtomic(file, 'new', 0o600);`;
+      const signal = await new Promise((resolvePromise) => spawn(process.execPath, ['-e', script, '--', path, String(sync)], { stdio: 'ignore' }).on('exit', (_code, sig) => resolvePromise(sig)));
+      assert.equal(signal, 'SIGKILL');
+      assert.equal(fs.readFileSync(path, 'utf8'), 'old');
+      const left = fs.readdirSync(dir).filter((f) => f !== 'ledger.json');
+      assert.equal(left.length, 1, 'the temp file is left');
+      assert.equal(fs.readFileSync(join(dir, left[0]!), 'utf8'), 'new', 'written in full before the rename');
+      if (posix) assert.equal(fs.statSync(join(dir, left[0]!)).mode & 0o777, 0o600, 'the secret never sat in a file others could read');
+      assert.equal(removeStaleTempFiles([dir]), 0, 'too fresh to be judged abandoned');
+      assert.equal(removeStaleTempFiles([dir], Date.now() + 3600_000), 1);
+      assert.deepEqual(fs.readdirSync(dir), ['ledger.json']);
+    }
   });
 
   it('fails cleanly when the directory does not exist', async () => {

@@ -146,12 +146,14 @@ describe('FileJournal and replay', () => {
   it('removes temp files of atomic writes once they are old, and keeps fresh ones', () => {
     const dir = tmp.unique('home');
     fs.mkdirSync(dir, { recursive: true });
-    const old = `.ledger.json.${deadPid()}.0123456789ab.tmp`;
-    const fresh = `.ledger.json.${process.pid}.0123456789ab.tmp`;
-    for (const f of [old, fresh, 'ledger.json']) fs.writeFileSync(join(dir, f), '{}');
+    // write-file-atomic's temp names, and those of the versions before it.
+    const old = ['ledger.json.2444451444', 'a-b-c-1-0123456789ab.jsonl.7', `.ledger.json.${deadPid()}.0123456789ab.tmp`];
+    const fresh = ['state.json.3043118069', `.ledger.json.${process.pid}.0123456789ab.tmp`];
+    const kept = ['ledger.json', 'notes.txt.2444451444', 'state.json.corrupt-2026-11-21T17-00-00Z'];
+    for (const f of [...old, ...fresh, ...kept]) fs.writeFileSync(join(dir, f), '{}');
     const hourAgo = new Date(Date.now() - 3600_000);
-    fs.utimesSync(join(dir, old), hourAgo, hourAgo);
-    assert.equal(removeStaleTempFiles([dir]), 1);
-    assert.deepEqual(fs.readdirSync(dir).sort(), [fresh, 'ledger.json'].sort());
+    for (const f of [...old, ...kept]) fs.utimesSync(join(dir, f), hourAgo, hourAgo);
+    assert.equal(removeStaleTempFiles([dir]), old.length);
+    assert.deepEqual(fs.readdirSync(dir).sort(), [...fresh, ...kept].sort());
   });
 });
