@@ -9,9 +9,10 @@
 // Several writers may share the stored state (two headless processes on one AIKM_HOME, or VS Code
 // windows sharing globalState): a save merges what this ledger recorded since its last save into
 // whatever is stored by then, instead of overwriting it with this ledger's copy.
-import { CoalescedWriter, UNREADABLE, mergeIntoStore, newWriterId, redactSecrets, storedChange, writerIdOf } from './audit';
+import { redactSecrets } from './audit';
 import { addDays, addMonths, dayBounds, isDayKey, isMonthKey, isValidTimeZone, parseIsoUtc, systemTimeZone, type DayBounds } from './calendar';
 import { systemClock, type Clock, type StateStore } from './ports';
+import { CoalescedWriter, UNREADABLE, modifyState, newWriterId, storedChange, writerIdOf } from './storedDoc';
 import { TASK_TYPES, type TaskType, type UsageEvent } from './types';
 
 export interface LedgerOptions {
@@ -1192,7 +1193,7 @@ export class Ledger {
       return base.encode(writerId);
     };
     try {
-      await mergeIntoStore(this.store, this.stateKey, merge);
+      await modifyState<unknown>(this.store, this.stateKey, merge, true);
     } catch (err) {
       // Nothing was stored: what this save held is unsaved again (before what was recorded since).
       batch.mergeFrom(this.pending);
