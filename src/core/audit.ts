@@ -1,7 +1,7 @@
-// Audit trail of key operations (bounded ring, persisted through StateStore), the secret
-// sanitizer it relies on, and the coalescing writer shared with the usage ledger.
-import { randomBytes } from 'node:crypto';
+// Audit trail of key operations (bounded ring, persisted through StateStore) and the secret
+// sanitizer it relies on.
 import { systemClock, type Clock, type StateStore } from './ports';
+import { NewerFormatError, StoredDoc, keptIn, type Decoded } from './storedDoc';
 
 export type AuditVia = 'tool' | 'command' | 'chat' | 'cli' | 'system';
 const VIAS: readonly AuditVia[] = ['tool', 'command', 'chat', 'cli', 'system'];
@@ -46,127 +46,6 @@ export function redactSecrets(text: string): string {
   return text.replace(TOKEN_LIKE, (run) => (run.split(/[-_]/).some(randomLooking) ? '[redacted]' : run));
 }
 
-const toError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
-
-/**
- * Runs a save at most once per `delayMs` after changes, never two at a time. A failed save leaves
- * the data dirty, so the next flush saves again.
- */
-export class CoalescedWriter {
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private inflight: Promise<void> | undefined;
-  private dirty = false;
-
-  constructor(
-    /** Names the state in error messages. */
-    private readonly key: string,
-    /** Saves everything changed so far (e.g. merges it into what the store holds). */
-    private readonly save: () => Promise<void>,
-    private readonly delayMs: number,
-    /** Receives failures of background (timer-driven) writes. */
-    private readonly onBackgroundError: (err: Error) => void,
-  ) {}
-
-  markDirty(): void {
-    this.dirty = true;
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.drain().catch((err: unknown) => this.onBackgroundError(toError(err)));
-    }, this.delayMs);
-  }
-
-  /** Writes pending changes now and waits. Rejects if the write fails (it is retried next time). */
-  flush(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    return this.drain();
-  }
-
-  private async drain(): Promise<void> {
-    while (this.inflight) await this.inflight.catch(() => undefined);
-    if (!this.dirty) return;
-    this.dirty = false;
-    let write: Promise<void>;
-    try {
-      write = Promise.resolve(this.save());
-    } catch (err) {
-      write = Promise.reject(err);
-    }
-    this.inflight = write;
-    try {
-      await write;
-    } catch (err) {
-      this.dirty = true;
-      throw new Error(`Could not save state '${this.key}': ${toError(err).message}. It will be retried on the next save.`, { cause: err });
-    } finally {
-      this.inflight = undefined;
-    }
-  }
-}
-
-/** Identifies one write of a ledger or audit log, so the next write can tell whether another writer came in between. */
-export function newWriterId(): string {
-  return randomBytes(8).toString('hex');
-}
-
-/** The writer id stored in a persisted value, if any. */
-export function writerIdOf(value: unknown): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const w = (value as { w?: unknown }).w;
-  return typeof w === 'string' ? w : undefined;
-}
-
-/**
- * What another writer saved under `key` since a reader last looked at the store (`seenRevision`)
- * and last read or wrote the value (`syncedId`). `revision` is the store's revision now (keep it
- * as the new `seenRevision`); `change` is absent when nothing new can be read.
- */
-export function storedChange(
-  store: StateStore,
-  key: string,
-  seenRevision: number | undefined,
-  syncedId: string | undefined,
-): { revision: number | undefined; change?: { raw: unknown; id: string | undefined } } {
-  const revision = store.revision?.();
-  if (revision === undefined || revision === seenRevision) return { revision: seenRevision };
-  let raw: unknown;
-  try {
-    raw = store.get<unknown>(key);
-  } catch {
-    return { revision };
-  }
-  const id = writerIdOf(raw);
-  if (id === syncedId && (id !== undefined || raw === undefined)) return { revision };
-  return { revision, change: { raw, id } };
-}
-
-/** Passed instead of the stored value when reading it failed. */
-export const UNREADABLE: unique symbol = Symbol('unreadable state');
-
-/**
- * Stores `f(current)` for `key`: atomically where the store supports it (other processes may write
- * the same store), else from `get`. A `get` that throws gives `f` {@link UNREADABLE}.
- */
-export function mergeIntoStore(store: StateStore, key: string, f: (current: unknown) => unknown): Promise<void> {
-  if (store.modify) return store.modify<unknown>(key, f);
-  let current: unknown;
-  try {
-    current = store.get<unknown>(key);
-  } catch {
-    current = UNREADABLE;
-  }
-  let next: unknown;
-  try {
-    next = f(current);
-  } catch (err) {
-    return Promise.reject(err);
-  }
-  return store.update(key, next);
-}
-
 type StoredEntry =
   | [atMs: number, action: string, via: AuditVia, ok: 0 | 1, provider: string, keyId: string, detail: string]
   | [atMs: number, action: string, via: AuditVia, ok: 0 | 1, provider: string, keyId: string, detail: string, count: number];
@@ -188,34 +67,40 @@ const clip = (s: string, max: number): string => (s.length > max ? s.slice(0, ma
  */
 export class AuditLog {
   readonly warnings: string[] = [];
-  /** Stored entries plus those recorded since, oldest first. */
-  private entries: AuditEntry[] = [];
-  /** Recorded since the last save began. */
-  private pending: AuditEntry[] = [];
-  private saving: AuditEntry[] | undefined;
-  /** Writer id of the stored log `entries` is built on. */
-  private syncedId: string | undefined;
-  private seenRevision: number | undefined;
   private readonly clock: Clock;
   private readonly limit: number;
-  private readonly stateKey: string;
-  private readonly writer: CoalescedWriter;
+  /** Stored entries plus those recorded since, oldest first; `pending`: recorded since the last save began. */
+  private readonly doc: StoredDoc<AuditEntry[]>;
   private readonly errorListeners = new Set<(err: Error) => void>();
   /** Counted entries of the current minute by group, while they are still in `entries`. */
   private buckets = new Map<string, AuditEntry>();
   private bucketMinute = -1;
-  /** Why this log must not write (a newer version's log, or no copy could be kept). */
-  private readOnly: string | undefined;
 
-  constructor(
-    private readonly store: StateStore,
-    opts: AuditLogOptions = {},
-  ) {
+  constructor(store: StateStore, opts: AuditLogOptions = {}) {
     this.clock = opts.clock ?? systemClock;
     this.limit = Math.max(1, Math.floor(opts.limit ?? 500));
-    this.stateKey = opts.stateKey ?? 'aiKeyManager.audit';
-    this.writer = new CoalescedWriter(this.stateKey, () => this.save(), opts.flushDelayMs ?? 250, (err) => this.emitError(err));
-    this.load();
+    const key = opts.stateKey ?? 'aiKeyManager.audit';
+    this.doc = new StoredDoc<AuditEntry[]>({
+      store,
+      key,
+      codec: { empty: () => [], encode, decode: parseAudit },
+      merge: (stored, mine) => this.merged(stored, mine),
+      warnings: this.warnings,
+      onError: (err) => this.emitError(err),
+      flushDelayMs: opts.flushDelayMs,
+      // Other objects than before (another writer's log was adopted): counting starts afresh.
+      adopted: (entries) => {
+        if (entries.length > this.limit) entries.splice(0, entries.length - this.limit);
+        this.buckets = new Map();
+      },
+      text: {
+        cannotRead: (err) => `Could not read the audit log (state '${key}'): ${err.message}. Starting a new log.`,
+        newer: (detail) => `The audit log (state '${key}') was written by a newer version of AI Key Manager (${detail}). This version does not change it; update AI Key Manager.`,
+        unreadable: (copy) => `The stored audit log (state '${key}') is unreadable; ${keptIn('the stored log', copy)}. Starting a new log.`,
+        dropped: (copy, d) => `The audit log (state '${key}'): ${d.dropped} unreadable ${d.dropped === 1 ? 'entry was' : 'entries were'} left out; ${keptIn('the stored log', copy)}. The other ${d.value.length} are kept.`,
+        noCopy: (err) => `${err.message} The audit log is not saved until that is fixed.`,
+      },
+    });
   }
 
   record(input: AuditInput): AuditEntry {
@@ -239,8 +124,8 @@ export class AuditLog {
     if (open) {
       open.count = (open.count ?? 1) + 1;
       // Saved already: save it again; the merge keeps the higher count of the same entry.
-      if (!this.pending.includes(open)) this.pending.push(open);
-      this.writer.markDirty();
+      if (!this.doc.pending.includes(open)) this.doc.pending.push(open);
+      this.doc.changed();
       return { ...open };
     }
     const entry = this.entry(input, now);
@@ -264,41 +149,38 @@ export class AuditLog {
   }
 
   private push(entry: AuditEntry): AuditEntry {
-    this.entries.push(entry);
-    if (this.entries.length > this.limit) {
-      const dropped = this.entries.splice(0, this.entries.length - this.limit);
+    const entries = this.doc.value;
+    entries.push(entry);
+    if (entries.length > this.limit) {
+      const dropped = entries.splice(0, entries.length - this.limit);
       // A counted entry that left the log must not be counted into (its repeats would be lost).
       if (this.buckets.size > 0) {
         const gone = new Set(dropped);
         for (const [k, e] of this.buckets) if (gone.has(e)) this.buckets.delete(k);
       }
     }
-    this.pending.push(entry);
-    if (this.pending.length > this.limit) this.pending.splice(0, this.pending.length - this.limit);
-    this.writer.markDirty();
+    const pending = this.doc.pending;
+    pending.push(entry);
+    if (pending.length > this.limit) pending.splice(0, pending.length - this.limit);
+    this.doc.changed();
     return entry;
-  }
-
-  /** `entries` now holds other objects (another writer's log was adopted): counting starts afresh. */
-  private replaceEntries(entries: AuditEntry[]): void {
-    this.entries = entries;
-    this.buckets = new Map();
   }
 
   /** Newest first. */
   list(opts: { limit?: number; provider?: string } = {}): AuditEntry[] {
-    this.sync();
+    this.doc.sync();
+    const entries = this.doc.value;
     const out: AuditEntry[] = [];
     const max = opts.limit ?? Infinity;
-    for (let i = this.entries.length - 1; i >= 0 && out.length < max; i--) {
-      const e = this.entries[i];
+    for (let i = entries.length - 1; i >= 0 && out.length < max; i--) {
+      const e = entries[i];
       if (opts.provider === undefined || e.provider === opts.provider) out.push({ ...e });
     }
     return out;
   }
 
   flush(): Promise<void> {
-    return this.writer.flush();
+    return this.doc.flush();
   }
 
   onError(listener: (err: Error) => void): () => void {
@@ -308,17 +190,6 @@ export class AuditLog {
 
   private emitError(err: Error): void {
     for (const l of this.errorListeners) l(err);
-  }
-
-  private encode(entries: AuditEntry[], writerId: string): StoredAudit {
-    return {
-      v: 1,
-      w: writerId,
-      e: entries.map((e): StoredEntry => {
-        const row: StoredEntry = [Date.parse(e.at), e.action, e.via, e.ok ? 1 : 0, e.provider ?? '', e.keyId ?? '', e.detail ?? ''];
-        return e.count === undefined ? row : ([...row, e.count] as StoredEntry);
-      }),
-    };
   }
 
   /**
@@ -344,118 +215,29 @@ export class AuditLog {
     out.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
     return out.slice(-this.limit);
   }
-
-  private async save(): Promise<void> {
-    if (this.readOnly) throw new Error(this.readOnly);
-    const batch = this.pending;
-    const basedOn = this.syncedId;
-    this.pending = [];
-    this.saving = batch;
-    const writerId = newWriterId();
-    const current = this.encode(this.entries, writerId); // the stored log it was built on, plus `batch`
-    let adopted: AuditEntry[] | undefined;
-    const merge = (stored: unknown): StoredAudit => {
-      adopted = undefined;
-      if (stored !== UNREADABLE && (basedOn === undefined ? stored === undefined : writerIdOf(stored) === basedOn)) return current;
-      const parsed = this.readStored(stored);
-      if (!parsed) return current; // unreadable (a copy was kept): replaced, as a load would have
-      adopted = this.merged(parsed, batch);
-      return this.encode(adopted, writerId);
-    };
-    try {
-      await mergeIntoStore(this.store, this.stateKey, merge);
-    } catch (err) {
-      this.pending = [...batch, ...this.pending].slice(-this.limit);
-      throw err;
-    } finally {
-      this.saving = undefined;
-    }
-    this.syncedId = writerId;
-    if (adopted) this.replaceEntries(this.merged(adopted, this.pending));
-  }
-
-  /** Picks up entries another writer saved since this log last read or wrote the store. */
-  private sync(): void {
-    if (this.saving) return; // `entries` holds everything; the save adopts what it stored
-    const { revision, change } = storedChange(this.store, this.stateKey, this.seenRevision, this.syncedId);
-    this.seenRevision = revision;
-    if (!change) return;
-    let parsed: AuditEntry[] | undefined;
-    try {
-      parsed = this.readStored(change.raw);
-    } catch {
-      return; // a newer version's log: read-only from now on
-    }
-    if (!parsed) return;
-    this.replaceEntries(this.merged(parsed, this.pending));
-    this.syncedId = change.id;
-  }
-
-  private load(): void {
-    let raw: unknown;
-    try {
-      raw = this.store.get<unknown>(this.stateKey);
-    } catch (err) {
-      this.warnings.push(`Could not read the audit log (state '${this.stateKey}'): ${toError(err).message}. Starting a new log.`);
-      return;
-    }
-    this.seenRevision = this.store.revision?.();
-    if (raw === undefined) return;
-    try {
-      const entries = this.readStored(raw);
-      if (!entries) return;
-      this.entries = entries.slice(-this.limit);
-      this.syncedId = writerIdOf(raw);
-    } catch {
-      // a newer version's log: the warning says so, and this log only keeps entries in memory
-    }
-  }
-
-  /**
-   * Entries of a stored value, keeping every readable row; before any row is dropped (or the value
-   * replaced) the store keeps a copy. Throws, and makes this log read-only, for a newer version.
-   */
-  private readStored(raw: unknown): AuditEntry[] | undefined {
-    if (raw === undefined) return [];
-    let parsed: ReturnType<typeof parseAudit>;
-    try {
-      parsed = raw === UNREADABLE ? undefined : parseAudit(raw);
-    } catch (err) {
-      this.readOnly ??= `The audit log (state '${this.stateKey}') was written by a newer version of AI Key Manager (${(err as Error).message}). This version does not change it; update AI Key Manager.`;
-      this.warn(this.readOnly);
-      throw new Error(this.readOnly, { cause: err });
-    }
-    if (parsed && parsed.dropped === 0) return parsed.entries;
-    let where: string | undefined;
-    try {
-      where = this.store.backup?.(this.stateKey, parsed ? `${parsed.dropped} unreadable entries` : 'unreadable');
-    } catch (err) {
-      this.readOnly ??= `${toError(err).message} The audit log is not saved until that is fixed.`;
-      throw err;
-    }
-    const kept = where ? `the stored log was kept in ${where}` : 'no copy could be kept by this store';
-    if (parsed) this.warn(`The audit log (state '${this.stateKey}'): ${parsed.dropped} unreadable ${parsed.dropped === 1 ? 'entry was' : 'entries were'} left out; ${kept}. The other ${parsed.entries.length} are kept.`);
-    else this.warn(`The stored audit log (state '${this.stateKey}') is unreadable; ${kept}. Starting a new log.`);
-    return parsed?.entries;
-  }
-
-  private warn(message: string): void {
-    if (!this.warnings.includes(message)) this.warnings.push(message);
-  }
 }
 
-/** Stored audit logs of a newer version than this one reads and writes. */
-class NewerAuditError extends Error {}
+function encode(entries: AuditEntry[], writerId: string): StoredAudit {
+  return {
+    v: 1,
+    w: writerId,
+    e: entries.map((e): StoredEntry => {
+      const row: StoredEntry = [Date.parse(e.at), e.action, e.via, e.ok ? 1 : 0, e.provider ?? '', e.keyId ?? '', e.detail ?? ''];
+      return e.count === undefined ? row : ([...row, e.count] as StoredEntry);
+    }),
+  };
+}
 
 /**
  * The entries of a stored log, row by row: a malformed row is left out and counted, not the whole
- * log. Undefined when the value is no audit log at all; throws NewerAuditError for a newer version.
+ * log. Throws NewerFormatError for a newer version, and an Error when the value is no audit log.
  */
-function parseAudit(raw: unknown): { entries: AuditEntry[]; dropped: number } | undefined {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+function parseAudit(raw: unknown): Decoded<AuditEntry[]> {
+  if (raw === undefined) return { value: [], dropped: 0 };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('it is not an audit log');
   const s = raw as Partial<StoredAudit> & { v?: unknown };
-  if (typeof s.v === 'number' && s.v > 1) throw new NewerAuditError(`version ${s.v}`);
-  if (s.v !== 1 || !Array.isArray(s.e)) return undefined;
+  if (typeof s.v === 'number' && s.v > 1) throw new NewerFormatError(`version ${s.v}`);
+  if (s.v !== 1 || !Array.isArray(s.e)) throw new Error('it is not an audit log');
   const out: AuditEntry[] = [];
   let dropped = 0;
   for (const row of s.e as unknown[]) {
@@ -463,7 +245,7 @@ function parseAudit(raw: unknown): { entries: AuditEntry[]; dropped: number } | 
     if (e) out.push(e);
     else dropped++;
   }
-  return { entries: out, dropped };
+  return { value: out, dropped };
 }
 
 function parseEntry(row: unknown): AuditEntry | undefined {

@@ -1,7 +1,8 @@
 // The key pool: secrets only in the SecretVault, everything else (mask, label, status, dates) in state.
 import { randomBytes } from 'node:crypto';
 import type { Clock, SecretVault, StateStore } from './ports';
-import { modifyState, systemClock } from './ports';
+import { systemClock } from './ports';
+import { modifyState } from './storedDoc';
 import type { KeyMeta, KeyStatus, ValidationOutcome } from './types';
 import { maskKey } from './mask';
 import { PROVIDERS, checkKeyFormat, getProvider, withArticle } from './providers';

@@ -20,7 +20,7 @@ export interface StateStore {
    * value. `f` may be called more than once (again on a fresher value) and must not keep state
    * between calls; the value it returns is stored as it is and must not be changed afterwards.
    * Resolves when the result is stored; if that fails, the change is dropped and the promise rejects.
-   * Without it, use {@link modifyState}, which falls back to `update(key, f(get(key)))`.
+   * Callers use modifyState (storedDoc.ts), which falls back to `update(key, f(get(key)))`.
    */
   modify?<T>(key: string, f: (current: T | undefined) => T | undefined): Promise<void>;
   /**
@@ -36,18 +36,6 @@ export interface StateStore {
    * the copy is, for the warning, or undefined when there was nothing to copy.
    */
   backup?(key: string, reason: string): string | undefined;
-}
-
-/** `store.modify(key, f)` where the store has it, else `store.update(key, f(store.get(key)))`. */
-export function modifyState<T>(store: StateStore, key: string, f: (current: T | undefined) => T | undefined): Promise<void> {
-  if (store.modify) return store.modify<T>(key, f);
-  let next: T | undefined;
-  try {
-    next = f(store.get<T>(key));
-  } catch (err) {
-    return Promise.reject(err);
-  }
-  return store.update(key, next);
 }
 
 export interface Clock {
