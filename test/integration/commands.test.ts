@@ -138,6 +138,24 @@ describe('commands', () => {
     assert.match(bad.error ?? '', /daily must be 0 or more \(got -5\)/);
   });
 
+  it("checks arguments with the MCP tools' schemas: a bad one gives { error } naming it and what it must be, and changes nothing", async () => {
+    const keysBefore = api.core.listKeys().length;
+    const key = mint('openai');
+    const wrongType = await run('addKey', { provider: 'openai', apiKey: key, label: 42 });
+    assert.equal(wrongType.error, 'label must be text (got 42).');
+    // A secret argument's value is never repeated, not even when it is not a key.
+    const tooLong = await run('addKey', { provider: 'openai', apiKey: key + 'x'.repeat(500) });
+    assert.equal(tooLong.error, 'apiKey must be at most 500 characters long.');
+    assertNoLeak([wrongType, tooLong], [key], 'argument error');
+    assert.equal(api.core.listKeys().length, keysBefore);
+    const budgetBefore = api.core.budgetSettings();
+    const budget = await run('setBudget', { daily: '5', alertThreshold: 2 });
+    assert.equal(budget.error, 'daily must be a number (got "5"). alertThreshold must be 1 or less (got 2).');
+    assert.deepEqual(api.core.budgetSettings(), budgetBefore);
+    const action = await run('listKeys', { action: 'delete' });
+    assert.equal(action.error, "action must be 'validate', 'rotate' or 'remove' (got \"delete\").");
+  });
+
   it('rotateKey replaces the secret and keeps the old one for rollback', async () => {
     const first = mint('openai');
     const added = await run<{ key: KeyView }>('addKey', { provider: 'openai', apiKey: first });
