@@ -1,7 +1,11 @@
 // Palette command arguments are checked with the MCP tools' input schemas (src/mcp/schemas.ts).
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { addKeyArgs, exportUsageArgs, listKeysArgs, parseArgs, recordUsageArgs, setBudgetArgs } from '../../src/vscode/commands/args';
+import { z } from 'zod';
+import * as schemas from '../../src/mcp/schemas';
+import { argSchemas, parseArgs } from '../../src/vscode/commands/args';
+
+const { addKeyArgs, exportUsageArgs, listKeysArgs, recordUsageArgs, setBudgetArgs } = argSchemas({ z, schemas });
 
 const problem = (f: () => unknown): string => {
   try {
@@ -29,6 +33,8 @@ describe('palette command arguments', () => {
     assert.deepEqual(parseArgs(addKeyArgs, 'file:///x'), {});
     assert.deepEqual(parseArgs(addKeyArgs, [1, 2]), {});
     assert.deepEqual(parseArgs(addKeyArgs, { provider: null, label: '   ', apiKey: '' }), {});
+    const sneaky = JSON.parse('{"__proto__": {"apiKey": "x"}, "label": "work"}') as unknown;
+    assert.deepEqual(parseArgs(addKeyArgs, sneaky), { label: 'work' });
   });
 
   it('names each bad argument, what it must be, and what it got', () => {

@@ -1,75 +1,77 @@
 // Arguments of the palette commands (for scripts, tests and chat buttons), validated with the MCP
 // tools' own input schemas where a tool takes the same thing, so both surfaces accept the same values.
-import { z } from 'zod';
-import { addApiKeyInput as add, keyId, removeApiKeyInput as remove, rotateKeyInput as rotate, setBudgetInput as budget, trackRequestInput as track } from '../../mcp/schemas';
+import type { z } from 'zod';
+import type * as McpSchemas from '../../mcp/schemas';
 
-const flag = z.boolean().optional();
+/** What the schemas are built from: zod and the MCP input schemas, both loaded with dist/mcp.js on first use. */
+export interface SchemaKit {
+  z: typeof z;
+  schemas: typeof McpSchemas;
+}
 
-export const addKeyArgs = z.object({
-  provider: add.provider.optional(),
-  apiKey: add.api_key,
-  envVar: add.env_var,
-  label: add.label,
-  expiresAt: add.expires_at,
-  validate: flag,
-});
+const KEY_ACTIONS = ['validate', 'rotate', 'remove'] as const;
 
-export const removeKeyArgs = z.object({ provider: remove.provider.optional(), keyId: remove.key_id, confirm: flag });
+/** The schema of each command's arguments. */
+export function argSchemas({ z, schemas }: SchemaKit) {
+  const { addApiKeyInput: add, removeApiKeyInput: remove, rotateKeyInput: rotate, setBudgetInput: budget, trackRequestInput: track, keyId } = schemas;
+  const flag = z.boolean().optional();
+  const rotateKeyArgs = z.object({
+    provider: rotate.provider.optional(),
+    keyId: rotate.key_id,
+    newKey: rotate.new_key,
+    envVar: rotate.env_var,
+    /** When the pasted key turns out to be another provider's, it is added instead: validate it then. */
+    validate: flag,
+  });
+  return {
+    addKeyArgs: z.object({
+      provider: add.provider.optional(),
+      apiKey: add.api_key,
+      envVar: add.env_var,
+      label: add.label,
+      expiresAt: add.expires_at,
+      validate: flag,
+    }),
+    removeKeyArgs: z.object({ provider: remove.provider.optional(), keyId: remove.key_id, confirm: flag }),
+    rotateKeyArgs,
+    validateAllKeysArgs: z.object({}),
+    /** List Keys passes its arguments on to Rotate or Remove for the key picked. */
+    listKeysArgs: rotateKeyArgs.extend({ confirm: flag, pick: flag, action: z.enum(KEY_ACTIONS).optional() }),
+    setBudgetArgs: z.object({
+      daily: budget.daily,
+      monthly: budget.monthly,
+      alertThreshold: budget.alert_threshold,
+      enforce: budget.enforce,
+    }),
+    recordUsageArgs: z.object({
+      provider: track.provider.optional(),
+      model: track.model.optional(),
+      inputTokens: track.input_tokens.optional(),
+      outputTokens: track.output_tokens.optional(),
+      cacheReadTokens: track.cache_read_tokens,
+      cacheWriteTokens: track.cache_write_tokens,
+      success: track.success,
+      latencyMs: track.latency_ms,
+      taskType: track.task_type,
+    }),
+    exportUsageArgs: z.object({
+      format: z
+        .string()
+        .transform((s) => s.toLowerCase())
+        .pipe(z.enum(['csv', 'json']))
+        .optional(),
+      /** A file path (absolute, or relative to the first workspace folder) or a URI. */
+      uri: z.string().optional(),
+    }),
+    resetUsageArgs: z.object({ confirm: flag }),
+    scanForLeakedKeysArgs: z.object({ autoFix: flag, dryRun: flag }),
+    restoreMovedKeyArgs: z.object({ file: z.string().optional(), keyId: keyId.optional(), confirm: flag }),
+  };
+}
 
-export const rotateKeyArgs = z.object({
-  provider: rotate.provider.optional(),
-  keyId: rotate.key_id,
-  newKey: rotate.new_key,
-  envVar: rotate.env_var,
-  /** When the pasted key turns out to be another provider's, it is added instead: validate it then. */
-  validate: flag,
-});
-
-export const validateAllKeysArgs = z.object({});
-
-export const KEY_ACTIONS = ['validate', 'rotate', 'remove'] as const;
-
-/** List Keys passes its arguments on to Rotate or Remove for the key picked. */
-export const listKeysArgs = rotateKeyArgs.extend({
-  confirm: flag,
-  pick: flag,
-  action: z.enum(KEY_ACTIONS).optional(),
-});
-
-export const setBudgetArgs = z.object({
-  daily: budget.daily,
-  monthly: budget.monthly,
-  alertThreshold: budget.alert_threshold,
-  enforce: budget.enforce,
-});
-
-export const recordUsageArgs = z.object({
-  provider: track.provider.optional(),
-  model: track.model.optional(),
-  inputTokens: track.input_tokens.optional(),
-  outputTokens: track.output_tokens.optional(),
-  cacheReadTokens: track.cache_read_tokens,
-  cacheWriteTokens: track.cache_write_tokens,
-  success: track.success,
-  latencyMs: track.latency_ms,
-  taskType: track.task_type,
-});
-
-export const exportUsageArgs = z.object({
-  format: z
-    .string()
-    .transform((s) => s.toLowerCase())
-    .pipe(z.enum(['csv', 'json']))
-    .optional(),
-  /** A file path (absolute, or relative to the first workspace folder) or a URI. */
-  uri: z.string().optional(),
-});
-
-export const resetUsageArgs = z.object({ confirm: flag });
-
-export const scanForLeakedKeysArgs = z.object({ autoFix: flag, dryRun: flag });
-
-export const restoreMovedKeyArgs = z.object({ file: z.string().optional(), keyId: keyId.optional(), confirm: flag });
+export type ArgSchemas = ReturnType<typeof argSchemas>;
+/** The checked arguments of the command whose schema is `N`. */
+export type Args<N extends keyof ArgSchemas> = z.output<ArgSchemas[N]>;
 
 /** Arguments whose values are secrets: an error about them never repeats the value. */
 const SECRET_ARGS = new Set(['apiKey', 'newKey']);
@@ -83,11 +85,12 @@ type Issue = z.ZodError['issues'][number];
  */
 export function parseArgs<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
   const given = raw !== null && typeof raw === 'object' && Object.getPrototypeOf(raw) === Object.prototype ? (raw as Record<string, unknown>) : {};
-  const args: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(given)) {
-    const value = typeof v === 'string' ? v.trim() : v;
-    if (value !== null && value !== '') args[k] = value;
-  }
+  // fromEntries defines own properties: an argument named __proto__ is only an unknown argument.
+  const args: Record<string, unknown> = Object.fromEntries(
+    Object.entries(given)
+      .map(([k, v]) => [k, typeof v === 'string' ? v.trim() : v] as const)
+      .filter(([, v]) => v !== null && v !== ''),
+  );
   const r = schema.safeParse(args);
   if (r.success) return r.data;
   throw new Error(r.error.issues.map((i) => issueText(i, args)).join(' '));

@@ -1,11 +1,10 @@
 // Budget and usage commands: Set Budget (four steps), Record Usage and Reset Usage.
 import * as vscode from 'vscode';
-import type { z } from 'zod';
 import { getProvider, type ProviderSpec } from '../../core/providers';
 import { formatUsd as usd } from '../../core/money';
 import { budgetSettingText } from '../../core/auditLabels';
 import { parseAlertPercent, parseLimitInput } from '../../core/budget';
-import type { recordUsageArgs, resetUsageArgs, setBudgetArgs } from './args';
+import type { Args } from './args';
 import { cancel, confirm, pickProvider, type CommandContext, type Result } from './shared';
 
 type BudgetPatch = { daily?: number; monthly?: number; alertThreshold?: number; enforce?: boolean };
@@ -13,7 +12,7 @@ type BudgetPatch = { daily?: number; monthly?: number; alertThreshold?: number; 
 /** The Set Budget steps in order, as the step titles and messages name them. */
 const BUDGET_STEPS = ['the daily limit', 'the monthly limit', 'the alert threshold', 'enforcement'];
 
-export async function setBudget(ctx: CommandContext, a: z.output<typeof setBudgetArgs>): Promise<Result> {
+export async function setBudget(ctx: CommandContext, a: Args<'setBudgetArgs'>): Promise<Result> {
   let patch: BudgetPatch = {};
   if (a.daily !== undefined) patch.daily = a.daily;
   if (a.monthly !== undefined) patch.monthly = a.monthly;
@@ -96,7 +95,7 @@ async function promptBudget(ctx: CommandContext): Promise<{ patch: BudgetPatch; 
   return { patch };
 }
 
-export async function recordUsage(ctx: CommandContext, a: z.output<typeof recordUsageArgs>): Promise<Result> {
+export async function recordUsage(ctx: CommandContext, a: Args<'recordUsageArgs'>): Promise<Result> {
   const spec = a.provider ? getProvider(a.provider) : await pickProvider(ctx, 'Record usage for which provider?', false);
   const model = a.model ?? (await pickModel(spec));
   const inputTokens = a.inputTokens ?? (await askWhole('Input tokens', `Input (prompt) tokens of the ${model} request`));
@@ -148,7 +147,7 @@ async function askWhole(title: string, prompt: string): Promise<number> {
   return v === undefined ? cancel() : Number(v);
 }
 
-export async function resetUsage(ctx: CommandContext, a: z.output<typeof resetUsageArgs>): Promise<Result> {
+export async function resetUsage(ctx: CommandContext, a: Args<'resetUsageArgs'>): Promise<Result> {
   const detail =
     'All recorded requests, costs and provider statistics of this workspace are deleted, and the spend your budgets count starts again from $0 in every window of this profile (other workspaces keep their own history). Export first if you need it.';
   if (a.confirm !== true && !(await confirm(ctx, 'Reset the usage ledger?', detail, 'Reset'))) cancel();

@@ -2,10 +2,11 @@
 // chat buttons), checked against its schema in ./args; it prompts only for what is missing and
 // returns a result object. Errors are shown and returned as { error }, never thrown.
 import * as vscode from 'vscode';
-import type { z } from 'zod';
+import type { ZodType } from 'zod';
 import type { SurfaceDeps } from '../deps';
 import { redactKeys } from '../../core/leakScan';
-import * as args from './args';
+import { argSchemas, parseArgs, type ArgSchemas, type Args } from './args';
+import { loadMcpEntry } from '../mcpEntry';
 import { Cancelled, type CommandContext, type Result } from './shared';
 import { addKey, listKeys, removeKey, rotateKey, validateAllKeys } from './keys';
 import { recordUsage, resetUsage, setBudget } from './budget';
@@ -20,23 +21,43 @@ interface CommandDef {
   run(raw: unknown): Promise<Result>;
 }
 
-function command<S extends z.ZodType>(id: string, schema: S, run: (a: z.output<S>) => Promise<Result>): CommandDef {
-  return { id, run: (raw) => run(args.parseArgs(schema, raw)) };
+let schemas: Promise<ArgSchemas> | undefined;
+
+/** The argument schemas, built on the first command from dist/mcp.js, so activation parses no zod. */
+function argSchemasOnce(): Promise<ArgSchemas> {
+  schemas ??= loadMcpEntry()
+    .then(argSchemas)
+    .catch((err: unknown) => {
+      schemas = undefined;
+      throw err;
+    });
+  return schemas;
+}
+
+function command<N extends keyof ArgSchemas>(id: string, schema: N, run: (a: Args<N>) => Promise<Result>): CommandDef {
+  return {
+    id,
+    run: async (raw) => {
+      const all = await argSchemasOnce();
+      // Checked by the schema named N; TypeScript cannot follow a generic key into the object.
+      return run(parseArgs(all[schema] as ZodType, raw) as Args<N>);
+    },
+  };
 }
 
 function commandTable(ctx: CommandContext): CommandDef[] {
   return [
-    command('aiKeyManager.addKey', args.addKeyArgs, (a) => addKey(ctx, a)),
-    command('aiKeyManager.removeKey', args.removeKeyArgs, (a) => removeKey(ctx, a)),
-    command('aiKeyManager.rotateKey', args.rotateKeyArgs, (a) => rotateKey(ctx, a)),
-    command('aiKeyManager.validateAllKeys', args.validateAllKeysArgs, () => validateAllKeys(ctx)),
-    command('aiKeyManager.listKeys', args.listKeysArgs, (a) => listKeys(ctx, a)),
-    command('aiKeyManager.setBudget', args.setBudgetArgs, (a) => setBudget(ctx, a)),
-    command('aiKeyManager.recordUsage', args.recordUsageArgs, (a) => recordUsage(ctx, a)),
-    command('aiKeyManager.exportUsage', args.exportUsageArgs, (a) => exportUsage(ctx, a)),
-    command('aiKeyManager.resetUsage', args.resetUsageArgs, (a) => resetUsage(ctx, a)),
-    command('aiKeyManager.scanForLeakedKeys', args.scanForLeakedKeysArgs, (a) => scanForLeakedKeys(ctx, a)),
-    command('aiKeyManager.restoreMovedKey', args.restoreMovedKeyArgs, (a) => restoreMovedKey(ctx, a)),
+    command('aiKeyManager.addKey', 'addKeyArgs', (a) => addKey(ctx, a)),
+    command('aiKeyManager.removeKey', 'removeKeyArgs', (a) => removeKey(ctx, a)),
+    command('aiKeyManager.rotateKey', 'rotateKeyArgs', (a) => rotateKey(ctx, a)),
+    command('aiKeyManager.validateAllKeys', 'validateAllKeysArgs', () => validateAllKeys(ctx)),
+    command('aiKeyManager.listKeys', 'listKeysArgs', (a) => listKeys(ctx, a)),
+    command('aiKeyManager.setBudget', 'setBudgetArgs', (a) => setBudget(ctx, a)),
+    command('aiKeyManager.recordUsage', 'recordUsageArgs', (a) => recordUsage(ctx, a)),
+    command('aiKeyManager.exportUsage', 'exportUsageArgs', (a) => exportUsage(ctx, a)),
+    command('aiKeyManager.resetUsage', 'resetUsageArgs', (a) => resetUsage(ctx, a)),
+    command('aiKeyManager.scanForLeakedKeys', 'scanForLeakedKeysArgs', (a) => scanForLeakedKeys(ctx, a)),
+    command('aiKeyManager.restoreMovedKey', 'restoreMovedKeyArgs', (a) => restoreMovedKey(ctx, a)),
   ];
 }
 

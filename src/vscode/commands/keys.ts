@@ -1,15 +1,14 @@
 // Key commands: Add, Remove, Rotate, Validate All and List Keys.
 import * as vscode from 'vscode';
-import type { z } from 'zod';
 import { askForKey } from '../keyPrompt';
 import { detectProvider, getProvider, withArticle, type ProviderSpec } from '../../core/providers';
 import type { ValidateResult } from '../../core/service';
 import type { UnreachableReason } from '../../core/validate';
 import { redactKeys } from '../../core/leakScan';
-import type { addKeyArgs, listKeysArgs, removeKeyArgs, rotateKeyArgs } from './args';
+import type { Args } from './args';
 import { cancel, confirm, keyTitle, offerValidation, pickKey, pickProvider, quickPickKey, validateOne, type CommandContext, type Result } from './shared';
 
-export async function addKey(ctx: CommandContext, a: z.output<typeof addKeyArgs>): Promise<Result> {
+export async function addKey(ctx: CommandContext, a: Args<'addKeyArgs'>): Promise<Result> {
   const given = a.apiKey;
   const envVar = a.envVar;
   const providerArg = a.provider ?? (given ? detectProvider(given) : undefined);
@@ -39,7 +38,7 @@ async function storeKey(
   return { key, format, validation, ...(moved ? { storedUnder: key.provider, askedFor: askedFor.id } : {}) };
 }
 
-export async function removeKey(ctx: CommandContext, a: z.output<typeof removeKeyArgs>): Promise<Result> {
+export async function removeKey(ctx: CommandContext, a: Args<'removeKeyArgs'>): Promise<Result> {
   const key = await pickKey(ctx, a, 'Remove which key?');
   if (a.confirm !== true && !(await confirm(ctx, `Remove the ${keyTitle(key)}?`, 'Its secret is deleted from secret storage. This cannot be undone.', 'Remove'))) {
     cancel();
@@ -50,7 +49,7 @@ export async function removeKey(ctx: CommandContext, a: z.output<typeof removeKe
   return { removed: { id: key.id, provider: key.provider, masked: key.masked } };
 }
 
-export async function rotateKey(ctx: CommandContext, a: z.output<typeof rotateKeyArgs>): Promise<Result> {
+export async function rotateKey(ctx: CommandContext, a: Args<'rotateKeyArgs'>): Promise<Result> {
   const key = await pickKey(ctx, a, 'Rotate which key?');
   const envVar = a.envVar;
   const answer = a.newKey || envVar ? undefined : ((await askForKey(key.provider, 'rotate')) ?? cancel());
@@ -101,7 +100,7 @@ export async function validateAllKeys(ctx: CommandContext): Promise<Result> {
   return { results, counts, summary, shown };
 }
 
-export async function listKeys(ctx: CommandContext, a: z.output<typeof listKeysArgs>): Promise<Result> {
+export async function listKeys(ctx: CommandContext, a: Args<'listKeysArgs'>): Promise<Result> {
   const keys = ctx.core.listKeys();
   if (a.pick === false) return { keys };
   if (keys.length === 0) {

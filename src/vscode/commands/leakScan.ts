@@ -1,11 +1,10 @@
 // Leak scan: finds API keys in plain text in workspace config files, moves them into secret
 // storage (optionally taking them out of the files), and Restore Moved Key undoes such a move.
 import * as vscode from 'vscode';
-import type { z } from 'zod';
 import { getProvider } from '../../core/providers';
 import { dayKey } from '../../core/calendar';
 import { scanText, keyAt, redactKeys, findMovedNotes, LEAK_SCAN_EXCLUDE, LEAK_SCAN_INCLUDE, type LeakFinding, type MovedNote } from '../../core/leakScan';
-import type { restoreMovedKeyArgs, scanForLeakedKeysArgs } from './args';
+import type { Args } from './args';
 import { cancel, confirm, keyTitle, toUri, type CommandContext, type Result } from './shared';
 import { notedText, readText, removeKeysFromFile, restoreIntoFile, unsavedNote } from './leakScanFiles';
 
@@ -24,7 +23,7 @@ function publicFinding(h: ScanHit): { file: string; line: number; column: number
   return { file: h.file, line, column, provider, masked, ...(name ? { name } : {}) };
 }
 
-export async function scanForLeakedKeys(ctx: CommandContext, a: z.output<typeof scanForLeakedKeysArgs>): Promise<Result> {
+export async function scanForLeakedKeys(ctx: CommandContext, a: Args<'scanForLeakedKeysArgs'>): Promise<Result> {
   const autoFix = a.autoFix === true;
   const dryRun = a.dryRun === true;
   if (!vscode.workspace.workspaceFolders?.length) {
@@ -58,7 +57,7 @@ export async function scanForLeakedKeys(ctx: CommandContext, a: z.output<typeof 
  * on the line below it (the key also stays in secret storage). Asks first: the key is then in
  * plain text again.
  */
-export async function restoreMovedKey(ctx: CommandContext, a: z.output<typeof restoreMovedKeyArgs>): Promise<Result> {
+export async function restoreMovedKey(ctx: CommandContext, a: Args<'restoreMovedKeyArgs'>): Promise<Result> {
   const fileArg = a.file;
   const keyIdArg = a.keyId;
   const notes: (MovedNote & { uri: vscode.Uri; file: string })[] = [];

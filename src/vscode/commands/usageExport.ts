@@ -1,13 +1,12 @@
 // Export Usage: this workspace's usage history as CSV or JSON, to a file the user picks or names.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { z } from 'zod';
 import { dayKey } from '../../core/calendar';
 import { exportFileName, type ExportFormat } from '../../core/exportUsage';
-import type { exportUsageArgs } from './args';
+import type { Args } from './args';
 import { cancel, toUri, type CommandContext, type Result } from './shared';
 
-export async function exportUsage(ctx: CommandContext, a: z.output<typeof exportUsageArgs>): Promise<Result> {
+export async function exportUsage(ctx: CommandContext, a: Args<'exportUsageArgs'>): Promise<Result> {
   let format: ExportFormat | undefined = a.format;
   let uri: vscode.Uri;
   if (a.uri) {
