@@ -5,7 +5,8 @@ import { z } from 'zod';
 import * as schemas from '../../src/mcp/schemas';
 import { argSchemas, parseArgs } from '../../src/vscode/commands/args';
 
-const { addKeyArgs, exportUsageArgs, listKeysArgs, recordUsageArgs, setBudgetArgs } = argSchemas({ z, schemas });
+const all = argSchemas({ z, schemas });
+const { addKeyArgs, exportUsageArgs, listKeysArgs, recordUsageArgs, setBudgetArgs } = all;
 
 const problem = (f: () => unknown): string => {
   try {
@@ -27,6 +28,10 @@ describe('palette command arguments', () => {
     });
     assert.deepEqual(parseArgs(setBudgetArgs, { daily: 0, alertThreshold: 0.5, enforce: true }), { daily: 0, alertThreshold: 0.5, enforce: true });
     assert.deepEqual(parseArgs(exportUsageArgs, { format: ' JSON ' }), { format: 'json' });
+  });
+
+  it('has every argument optional, so a command run without any needs no schema loaded', () => {
+    for (const [name, schema] of Object.entries(all)) assert.deepEqual(parseArgs(schema, {}), {}, name);
   });
 
   it('treats anything but a plain object, null and blank text as not given', () => {

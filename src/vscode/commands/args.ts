@@ -79,18 +79,23 @@ const SECRET_ARGS = new Set(['apiKey', 'newKey']);
 type Issue = z.ZodError['issues'][number];
 
 /**
- * The arguments a command was called with, checked against its schema. A palette or menu invocation
- * may pass nothing, a URI or a tree item: only a plain object counts as arguments. As before, null
- * and empty or blank text count as not given, and text is trimmed.
+ * The arguments a command was called with. A palette or menu invocation may pass nothing, a URI or
+ * a tree item: only a plain object counts as arguments. As before, null and empty or blank text
+ * count as not given, and text is trimmed.
  */
-export function parseArgs<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+export function givenArgs(raw: unknown): Record<string, unknown> {
   const given = raw !== null && typeof raw === 'object' && Object.getPrototypeOf(raw) === Object.prototype ? (raw as Record<string, unknown>) : {};
   // fromEntries defines own properties: an argument named __proto__ is only an unknown argument.
-  const args: Record<string, unknown> = Object.fromEntries(
+  return Object.fromEntries(
     Object.entries(given)
       .map(([k, v]) => [k, typeof v === 'string' ? v.trim() : v] as const)
       .filter(([, v]) => v !== null && v !== ''),
   );
+}
+
+/** The arguments, checked against the command's schema; an Error naming each bad one otherwise. */
+export function parseArgs<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const args = givenArgs(raw);
   const r = schema.safeParse(args);
   if (r.success) return r.data;
   throw new Error(r.error.issues.map((i) => issueText(i, args)).join(' '));

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { ZodType } from 'zod';
 import type { SurfaceDeps } from '../deps';
 import { redactKeys } from '../../core/leakScan';
-import { argSchemas, parseArgs, type ArgSchemas, type Args } from './args';
+import { argSchemas, givenArgs, parseArgs, type ArgSchemas, type Args } from './args';
 import { loadMcpEntry } from '../mcpEntry';
 import { Cancelled, type CommandContext, type Result } from './shared';
 import { addKey, listKeys, removeKey, rotateKey, validateAllKeys } from './keys';
@@ -23,7 +23,7 @@ interface CommandDef {
 
 let schemas: Promise<ArgSchemas> | undefined;
 
-/** The argument schemas, built on the first command from dist/mcp.js, so activation parses no zod. */
+/** The argument schemas, built from dist/mcp.js on the first command given arguments, so activation parses no zod. */
 function argSchemasOnce(): Promise<ArgSchemas> {
   schemas ??= loadMcpEntry()
     .then(argSchemas)
@@ -38,6 +38,9 @@ function command<N extends keyof ArgSchemas>(id: string, schema: N, run: (a: Arg
   return {
     id,
     run: async (raw) => {
+      // Run from the palette or a menu: no arguments to check, so no need to load the schemas.
+      // Every schema takes {} (all its arguments are optional; a unit test holds them to that).
+      if (Object.keys(givenArgs(raw)).length === 0) return run({} as Args<N>);
       const all = await argSchemasOnce();
       // Checked by the schema named N; TypeScript cannot follow a generic key into the object.
       return run(parseArgs(all[schema] as ZodType, raw) as Args<N>);
