@@ -49,7 +49,6 @@ function tool<I extends z.ZodRawShape, O extends z.ZodRawShape>(def: ToolDef<I, 
 
 // --- shared schemas -------------------------------------------------------------------------------
 
-
 const keyOut = {
   id: z.string(),
   provider: z.string(),
