@@ -50,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
     env: process.env,
   });
   // Problems with stored data (rows left out after a copy was kept, a newer version's history): logged, and shown once.
-  const problems = [...core.ledger.warnings, ...(core.allUsage?.warnings ?? []), ...core.keys.warnings, ...core.audit.warnings];
+  const problems = core.storedDataWarnings();
   for (const w of problems) log.warn(w);
   if (problems.length > 0) {
     void vscode.window.showWarningMessage(`AI Key Manager: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more in the log)` : ''}`, 'Show Log').then((c) => c && log.show());

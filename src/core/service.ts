@@ -19,6 +19,7 @@ import { notJudged, validateKeyLive, type LiveValidationResult, type Unreachable
 import { redactKeys } from './leakScan';
 import { redactSecrets } from './mask';
 import type { Candidate, ProviderOverview, ProviderStatsView, Recommendation, RoutingOverview, UsageOverview } from './views';
+import { formatUsageExport, type ExportFormat } from './exportUsage';
 
 export interface Settings {
   budget: BudgetConfig;
@@ -633,6 +634,44 @@ export class AiKeyManagerCore {
       this.audit.record({ action, via, provider, ok: false, detail: err instanceof Error ? err.message : String(err) });
       throw err;
     }
+  }
+
+  // --- facade for the VS Code surfaces (issue 10, part 6) ----------------------------------------
+  // What commands and activation need from keys, ledger and audit, so they never reach into them.
+
+  /** Problems found reading stored data (usage history, keys, audit log), for the host to show once. */
+  storedDataWarnings(): string[] {
+    return [...this.ledger.warnings, ...(this.allUsage?.warnings ?? []), ...this.keys.warnings, ...this.audit.warnings];
+  }
+
+  /** This workspace's usage history as an export file's text, and how many rows it has. */
+  exportUsage(format: ExportFormat): { text: string; rows: number } {
+    const rows = this.ledger.export();
+    return { text: formatUsageExport(rows, format, this.clock.now()), rows: rows.length };
+  }
+
+  /**
+   * Stores a key found in plain text (e.g. by the leak scan) unless the same key is already stored;
+   * either way returns the stored key, masked. The secret goes in; only key metadata comes out.
+   */
+  async addKeyUnlessStored(provider: string, secret: string, extra: { label?: string }, via: AuditVia): Promise<{ key: KeyView; added: boolean }> {
+    for (const k of this.keys.list(provider)) {
+      const stored = await this.keys.secret(provider, k.id).catch(() => undefined);
+      if (stored?.secret === secret) return { key: k, added: false };
+    }
+    const { key } = await this.addKey(provider, { apiKey: secret }, extra, via);
+    return { key, added: true };
+  }
+
+  /**
+   * The one way a secret leaves core to a surface: Restore Moved Key writes it back into the file it
+   * was taken from, after the user confirmed. Audited as 'restore_moved_key'.
+   */
+  async secretToRestore(provider: string, keyId: string, via: AuditVia): Promise<string> {
+    return this.audited('restore_moved_key', via, provider, async () => {
+      const { meta, secret } = await this.keys.secret(provider, keyId);
+      return { result: secret, keyId: meta.id };
+    });
   }
 }
 

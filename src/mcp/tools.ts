@@ -1,12 +1,12 @@
 // The one table of MCP tools (a table: longer than other modules on purpose): each tool's zod input and
-// output schema and its mapping from the core's domain types sit beside its handler. Shared output
-// shapes are in wire.ts.
+// output schema and its mapping from the core's domain types sit beside its handler. Input schemas
+// other surfaces also take are in schemas.ts, shared output shapes in wire.ts.
 import { z } from 'zod';
 import type { AiKeyManagerCore } from '../core/service';
 import { loosenedBy } from '../core/budget';
 import type { AuditVia } from '../core/audit';
-import { TASK_TYPES } from '../core/types';
-import { findProvider, getProvider, providerIds } from '../core/providers';
+import { getProvider } from '../core/providers';
+import { addApiKeyInput, keyId, provider, removeApiKeyInput, rotateKeyInput, setBudgetInput, taskType, tokens, trackRequestInput } from './schemas';
 import { usd } from './format';
 import { MAX_TEXT_BYTES, MAX_TEXT_CHARS } from '../core/tokenize';
 import { RoutingError, type SkippedProvider } from '../core/router';
@@ -70,25 +70,11 @@ function tool<I extends z.ZodRawShape, O extends z.ZodRawShape>(def: ToolDef<I, 
   return def;
 }
 
-// --- shared schemas -------------------------------------------------------------------------------
-
-const ids = providerIds();
-const provider = z
-  .string()
-  .min(1)
-  .refine((p) => findProvider(p) !== undefined, {
-    message: `provider must be one of: ${ids.join(', ')}`,
-  })
-  .describe(`Provider id: ${ids.join(', ')}`);
-const taskType = z.enum(TASK_TYPES).describe(`Task type: ${TASK_TYPES.join(', ')}`);
-const tokens = (what: string) => z.number().int().min(0).max(100_000_000).describe(what);
-const keyId = z.string().min(1).max(100).describe('Key id from list_api_keys (needed when a provider has several keys)');
-const isoDate = z.string().max(40).describe('ISO 8601 date, e.g. 2027-01-31');
-
 /** A skipped provider as an agent reads it: a missing key names the tool that adds one. */
 function skipText(s: SkippedProvider): string {
   return s.code === 'no_key' ? `${s.why}; add one with add_api_key` : s.why;
 }
+
 /** Asks out of band when possible; the key then never passes through the model. */
 async function secretFrom(
   args: { key?: string; env_var?: string; provider: string },
@@ -125,13 +111,7 @@ export const TOOLS = [
     title: 'Add API key',
     description:
       'Store an API key for a provider in secure storage. In VS Code, leave api_key and env_var out: the user is asked in a password box, so the key never passes through the conversation.',
-    input: {
-      provider,
-      api_key: z.string().min(1).max(500).optional().describe('The key itself (avoid: prefer the password box or env_var)'),
-      env_var: z.string().min(1).max(100).optional().describe('Name of an environment variable holding the key'),
-      label: z.string().max(60).optional().describe('A name for this key, e.g. "work"'),
-      expires_at: isoDate.optional(),
-    },
+    input: addApiKeyInput,
     output: { key: z.object(keyOut), format: formatOut },
     readOnly: false,
     handler: async (a, ctx) => {
@@ -149,7 +129,7 @@ export const TOOLS = [
     name: 'remove_api_key',
     title: 'Remove API key',
     description: 'Delete a stored key from secure storage. Give key_id when the provider has several keys.',
-    input: { provider, key_id: keyId.optional() },
+    input: removeApiKeyInput,
     output: { removed: z.object({ id: z.string(), provider: z.string(), masked: z.string() }), remaining: z.number() },
     readOnly: false,
     destructive: true,
@@ -167,12 +147,7 @@ export const TOOLS = [
     title: 'Rotate API key',
     description:
       'Replace a key with a new one. The old key is kept for rollback for 7 days. In VS Code, leave new_key and env_var out to be asked in a password box.',
-    input: {
-      provider,
-      new_key: z.string().min(1).max(500).optional().describe('The new key (avoid: prefer the password box or env_var)'),
-      env_var: z.string().min(1).max(100).optional().describe('Environment variable holding the new key'),
-      key_id: keyId.optional(),
-    },
+    input: rotateKeyInput,
     output: { key: z.object(keyOut), previous_masked: z.string(), rotated_at: z.string(), rollback_until: z.string(), format: formatOut },
     readOnly: false,
     destructive: true,
@@ -491,18 +466,7 @@ export const TOOLS = [
     name: 'track_request',
     title: 'Track a request',
     description: 'Record one request to a provider (tokens, success, latency). Returns the cost recorded and the budget after it.',
-    input: {
-      provider,
-      model: z.string().min(1).max(200),
-      input_tokens: tokens('Input tokens not read from cache'),
-      output_tokens: tokens('Output tokens'),
-      success: z.boolean().optional(),
-      latency_ms: z.number().min(0).max(3_600_000).optional(),
-      cache_read_tokens: tokens('Input tokens read from cache').optional(),
-      cache_write_tokens: tokens('Input tokens written to cache').optional(),
-      task_type: taskType.optional(),
-      error: z.string().max(500).optional().describe('Error message when success is false'),
-    },
+    input: trackRequestInput,
     output: {
       recorded: z.object({ provider: z.string(), model: z.string(), cost: z.number(), priced: z.boolean().describe('false: no price known for the model, recorded at cost 0'), at: z.string(), success: z.boolean() }),
       warning: z.string().nullable().describe('Why the cost may be wrong, e.g. a model with no known price'),
@@ -539,12 +503,7 @@ export const TOOLS = [
     name: 'set_budget',
     title: 'Set budget',
     description: 'Set the daily and/or monthly limit in USD (0 = none), the alert threshold (0–1) and whether routing enforces it. Tightening is always allowed; loosening (a higher or no limit, enforcement off, a later alert) needs the user: in VS Code they are asked, headless it is refused unless config.json allows it.',
-    input: {
-      daily: z.number().min(0).max(1_000_000).optional().describe('USD in whole cents; 0 = no limit. Raising or removing a limit needs the user'),
-      monthly: z.number().min(0).max(10_000_000).optional().describe('USD in whole cents; 0 = no limit. Raising or removing a limit needs the user'),
-      alert_threshold: z.number().gt(0).max(1).optional(),
-      enforce: z.boolean().optional(),
-    },
+    input: setBudgetInput,
     output: budgetOut.shape,
     readOnly: false,
     handler: async (a, ctx) => {

@@ -129,13 +129,31 @@ describe('commands', () => {
 
   it('reports errors as { error } with a plain message instead of throwing', async () => {
     const r = await run('addKey', { provider: 'nosuchai', apiKey: 'whatever-123456789' });
-    assert.match(r.error ?? '', /Unknown provider 'nosuchai'\. Valid providers: anthropic/);
+    assert.match(r.error ?? '', /provider must be one of: anthropic, .* \(got "nosuchai"\)/);
     const dup = secrets[0];
     const again = await run('addKey', { provider: 'anthropic', apiKey: dup });
     assert.match(again.error ?? '', /already stored/);
     assertNoLeak(again, [dup], 'error');
     const bad = await run('setBudget', { daily: -5 });
-    assert.match(bad.error ?? '', /Budget daily must be 0 \(no limit\) or more \(got -5\)/);
+    assert.match(bad.error ?? '', /daily must be 0 or more \(got -5\)/);
+  });
+
+  it("checks arguments with the MCP tools' schemas: a bad one gives { error } naming it and what it must be, and changes nothing", async () => {
+    const keysBefore = api.core.listKeys().length;
+    const key = mint('openai');
+    const wrongType = await run('addKey', { provider: 'openai', apiKey: key, label: 42 });
+    assert.equal(wrongType.error, 'label must be text (got 42).');
+    // A secret argument's value is never repeated, not even when it is not a key.
+    const tooLong = await run('addKey', { provider: 'openai', apiKey: key + 'x'.repeat(500) });
+    assert.equal(tooLong.error, 'apiKey must be at most 500 characters long.');
+    assertNoLeak([wrongType, tooLong], [key], 'argument error');
+    assert.equal(api.core.listKeys().length, keysBefore);
+    const budgetBefore = api.core.budgetSettings();
+    const budget = await run('setBudget', { daily: '5', alertThreshold: 2 });
+    assert.equal(budget.error, 'daily must be a number (got "5"). alertThreshold must be 1 or less (got 2).');
+    assert.deepEqual(api.core.budgetSettings(), budgetBefore);
+    const action = await run('listKeys', { action: 'delete' });
+    assert.equal(action.error, "action must be 'validate', 'rotate' or 'remove' (got \"delete\").");
   });
 
   it('rotateKey replaces the secret and keeps the old one for rollback', async () => {
@@ -244,7 +262,7 @@ describe('commands', () => {
     assert.deepEqual([last.provider, last.model, last.inputTokens, last.outputTokens, last.latencyMs, last.success], ['openai', 'gpt-4o', 1000, 500, 321, true]);
     assert.equal(api.core.usage({ days: 1 }).totals.requests, before + 1);
     const bad = await run('recordUsage', { provider: 'openai', model: 'gpt-4o', inputTokens: 1.5, outputTokens: 0 });
-    assert.match(bad.error ?? '', /input_tokens must be a whole number/);
+    assert.match(bad.error ?? '', /inputTokens must be a whole number \(got 1\.5\)/);
     // A model with no known price is still recorded, at $0, with a warning.
     const unpriced = await run<{ priced: boolean; warning?: string; event: { costUsd: number } }>('recordUsage', { provider: 'openai', model: 'gpt-in-house-x', inputTokens: 10, outputTokens: 5 });
     assert.equal(unpriced.priced, false);
