@@ -2,6 +2,7 @@
 // sanitizer it relies on.
 import { systemClock, type Clock, type StateStore } from './ports';
 import { NewerFormatError, StoredDoc, keptIn, type Decoded } from './storedDoc';
+import { redactRandomTokens } from './redact';
 
 export type AuditVia = 'tool' | 'command' | 'chat' | 'cli' | 'system';
 const VIAS: readonly AuditVia[] = ['tool', 'command', 'chat', 'cli', 'system'];
@@ -31,21 +32,6 @@ export interface AuditLogOptions {
 
 export { auditActionLabel } from './auditLabels';
 
-const TOKEN_LIKE = /[A-Za-z0-9_-]{20,}/g;
-
-/** A piece between '-' or '_' that looks random: 20+ characters, or 12+ mixing letters and digits. */
-function randomLooking(segment: string): boolean {
-  return segment.length >= 20 || (segment.length >= 12 && /\d/.test(segment) && /[A-Za-z]/.test(segment));
-}
-
-/**
- * Replaces long token-like runs (>= 20 of [A-Za-z0-9_-]) that hold a random-looking piece, which may
- * be key material, with '[redacted]'. Model names such as claude-3-5-sonnet-20241022 stay readable.
- */
-export function redactSecrets(text: string): string {
-  return text.replace(TOKEN_LIKE, (run) => (run.split(/[-_]/).some(randomLooking) ? '[redacted]' : run));
-}
-
 type StoredEntry =
   | [atMs: number, action: string, via: AuditVia, ok: 0 | 1, provider: string, keyId: string, detail: string]
   | [atMs: number, action: string, via: AuditVia, ok: 0 | 1, provider: string, keyId: string, detail: string, count: number];
@@ -61,7 +47,7 @@ interface StoredAudit {
 const clip = (s: string, max: number): string => (s.length > max ? s.slice(0, max - 1) + '…' : s);
 
 /**
- * Bounded, newest-last ring of audit entries. Never stores key material (see redactSecrets).
+ * Bounded, newest-last ring of audit entries. Never stores key material (see redactRandomTokens).
  * A save merges the entries recorded since the last save into what is stored by then, so entries
  * from several processes sharing the store (headless) all survive.
  */
@@ -138,13 +124,13 @@ export class AuditLog {
     if (!VIAS.includes(input.via)) throw new RangeError(`Unknown audit source '${String(input.via)}'. Use one of: ${VIAS.join(', ')}.`);
     const entry: AuditEntry = {
       at: at.toISOString(),
-      action: clip(redactSecrets(String(input.action)), 100),
+      action: clip(redactRandomTokens(String(input.action)), 100),
       via: input.via,
       ok: input.ok === true,
     };
-    if (input.provider) entry.provider = clip(redactSecrets(input.provider), 64);
+    if (input.provider) entry.provider = clip(redactRandomTokens(input.provider), 64);
     if (input.keyId) entry.keyId = clip(input.keyId, 128);
-    if (input.detail) entry.detail = clip(redactSecrets(input.detail), 500);
+    if (input.detail) entry.detail = clip(redactRandomTokens(input.detail), 500);
     return entry;
   }
 
@@ -258,7 +244,7 @@ function parseEntry(row: unknown): AuditEntry | undefined {
   if (provider) e.provider = provider;
   if (keyId) e.keyId = keyId;
   // Re-sanitized in case an older build stored something it should not have.
-  if (detail) e.detail = redactSecrets(detail);
+  if (detail) e.detail = redactRandomTokens(detail);
   if (count !== undefined) e.count = count as number;
   return e;
 }

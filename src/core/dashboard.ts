@@ -3,7 +3,7 @@ import type { AiKeyManagerCore, UsageScope } from './service';
 import type { BudgetStatus } from './budget';
 import type { Totals } from './ledger';
 import type { AuditEntry } from './audit';
-import { redactKeys } from './leakScan';
+import { maskKeyShapes } from './redact';
 
 export interface DashboardFilter {
   /** Chart and table window in days (30 or 90 in the UI; 1–366 accepted). */
@@ -73,7 +73,7 @@ export function buildDashboard(core: AiKeyManagerCore, filter: DashboardFilter):
       series: series.series.filter((s) => !provider || s.provider === provider).map((s) => ({ provider: s.provider, costUsd: s.costUsd })),
     },
     // Model names come from callers; one shaped like an API key (a paste into the wrong field) shows masked.
-    models: usage.groups.map((g) => ({ ...g, key: redactKeys(g.key), provider: g.provider ?? '', model: redactKeys(g.model ?? g.key) })),
+    models: usage.groups.map((g) => ({ ...g, key: maskKeyShapes(g.key), provider: g.provider ?? '', model: maskKeyShapes(g.model ?? g.key) })),
     providers: providers
       .filter((p) => !provider || p.id === provider)
       .map((p) => ({
@@ -90,7 +90,7 @@ export function buildDashboard(core: AiKeyManagerCore, filter: DashboardFilter):
     // Newest first by time, inside the same window and provider as the rest of the panel.
     recent: ledger
       .recent(RECENT_ROWS, { days, provider })
-      .map((e) => ({ at: e.at, provider: e.provider, model: redactKeys(e.model), inputTokens: e.inputTokens, outputTokens: e.outputTokens, costUsd: e.costUsd, success: e.success, latencyMs: e.latencyMs, error: e.error })),
+      .map((e) => ({ at: e.at, provider: e.provider, model: maskKeyShapes(e.model), inputTokens: e.inputTokens, outputTokens: e.outputTokens, costUsd: e.costUsd, success: e.success, latencyMs: e.latencyMs, error: e.error })),
     // Key and settings operations; tracked requests are in `recent` already and would crowd them out.
     audit: core.audit
       .list({ provider })

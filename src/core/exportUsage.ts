@@ -1,6 +1,6 @@
 // Usage ledger export as CSV (one row per period × provider × model) or JSON (totals and rows).
 import type { LedgerExportRow, Totals } from './ledger';
-import { redactKeys } from './leakScan';
+import { maskKeyShapes } from './redact';
 
 export type ExportFormat = 'csv' | 'json';
 
@@ -35,7 +35,7 @@ export interface UsageExportJson {
 
 /** The export file's text. Provider and model names shaped like API keys are masked. */
 export function formatUsageExport(rows: readonly LedgerExportRow[], format: ExportFormat, exportedAt: Date): string {
-  const safe = rows.map((r) => ({ ...r, provider: redactKeys(r.provider), model: redactKeys(r.model) }));
+  const safe = rows.map((r) => ({ ...r, provider: maskKeyShapes(r.provider), model: maskKeyShapes(r.model) }));
   return format === 'csv' ? usageToCsv(safe) : JSON.stringify(usageToJson(safe, exportedAt), null, 2) + '\n';
 }
 

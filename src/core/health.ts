@@ -2,7 +2,7 @@
 // and a successful request or check ends that early. Kept in memory: health is about now.
 import type { Clock } from './ports';
 import { systemClock } from './ports';
-import { redactKeys } from './leakScan';
+import { maskKeyShapes } from './redact';
 
 export const FAILURE_LIMIT = 3;
 export const COOLDOWN_MS = 5 * 60_000;
@@ -27,7 +27,7 @@ export class HealthTracker {
     const s = this.state.get(provider) ?? { failures: 0 };
     s.failures += 1;
     // Shown by stats, routing skip reasons, resources and prompts: never keep a key-shaped token.
-    s.lastError = error === undefined ? s.lastError : redactKeys(error);
+    s.lastError = error === undefined ? s.lastError : maskKeyShapes(error);
     if (immediate || s.failures >= FAILURE_LIMIT) s.until = this.clock.now().getTime() + COOLDOWN_MS;
     this.state.set(provider, s);
   }

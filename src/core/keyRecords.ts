@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { StateStore } from './ports';
 import type { KeyMeta } from './types';
 import { PROVIDERS } from './providers';
-import { redactKeys } from './leakScan';
+import { maskKeyShapes } from './redact';
 
 export const STATE_KEY = 'aikm.keys.v1';
 export const DAY_MS = 86_400_000;
@@ -94,7 +94,7 @@ export function newId(provider: string): string {
 export function checkLabel(value: string | undefined): string | undefined {
   const label = value?.trim();
   if (!label) return undefined;
-  if (redactKeys(label) !== label) {
+  if (maskKeyShapes(label) !== label) {
     throw new KeyError('The label looks like it contains an API key. Labels are stored and shown in plain text: use a short name such as "work" or "personal" and pass the key as the key itself. Nothing was stored.');
   }
   return label;

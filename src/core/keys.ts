@@ -3,7 +3,7 @@ import type { Clock, SecretVault, StateStore } from './ports';
 import { systemClock } from './ports';
 import { modifyState } from './storedDoc';
 import type { KeyMeta, KeyStatus, ValidationOutcome } from './types';
-import { maskKey } from './mask';
+import { maskKey } from './redact';
 import { PROVIDERS, checkKeyFormat, getProvider, withArticle } from './providers';
 import {
   DAY_MS,

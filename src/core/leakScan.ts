@@ -1,6 +1,6 @@
 // Finds provider API keys pasted into text files (.env, JSON, YAML, TOML, INI), by the key
 // shapes of the provider catalog. Findings carry the key's position and mask, never the key.
-import { maskKey } from './mask';
+import { KEY_RUN, maskKey } from './redact';
 import { PROVIDERS, detectProvider, getProvider } from './providers';
 
 export interface LeakFinding {
@@ -22,8 +22,6 @@ export const LEAK_SCAN_EXCLUDE = '**/{node_modules,.git}/**';
 /** Larger files are skipped: keys live in small config files. */
 export const LEAK_SCAN_MAX_BYTES = 1_000_000;
 
-// Keys are runs of these characters; a run is taken whole, so a key is never found inside a longer token.
-const TOKEN = /[A-Za-z0-9_-]{20,}/g;
 /** Values that are obviously examples, not keys. */
 const PLACEHOLDER = /x{5,}|your|example|placeholder|changeme|redacted|here/i;
 const MIN_DISTINCT_CHARS = 8;
@@ -36,7 +34,7 @@ const PREFIXLESS = new Set(PROVIDERS.filter((p) => p.keyPattern && !/^\^[A-Za-z]
 export function scanText(text: string): LeakFinding[] {
   const findings: LeakFinding[] = [];
   let lineStarts: number[] | undefined;
-  for (const m of text.matchAll(TOKEN)) {
+  for (const m of text.matchAll(KEY_RUN)) {
     const token = m[0];
     const provider = detectProvider(token);
     if (!provider || looksLikePlaceholder(token)) continue;
@@ -58,24 +56,6 @@ export function scanText(text: string): LeakFinding[] {
 /** The key a finding points at. Only for moving it into secret storage; never display it. */
 export function keyAt(text: string, f: Pick<LeakFinding, 'offset' | 'length'>): string {
   return text.slice(f.offset, f.offset + f.length);
-}
-
-/**
- * Replaces every token shaped like a provider key by its mask, without the placeholder and
- * context checks of scanText: for sanitizing text that is about to be shown or written.
- */
-export function redactKeys(text: string): string {
-  return text.replace(TOKEN, (token: string, offset: number) => {
-    if (detectProvider(token)) return maskKey(token);
-    // In JSON or a string literal a key may follow an escape (`\n`, `\t`, `\u0001`): the run then
-    // starts with the escape's letters, so look for the key right after them.
-    if (offset > 0 && text[offset - 1] === '\\') {
-      const skip = /^u[0-9A-Fa-f]{4}/.test(token) ? 5 : 1;
-      const rest = token.slice(skip);
-      if (detectProvider(rest)) return token.slice(0, skip) + maskKey(rest);
-    }
-    return token;
-  });
 }
 
 function looksLikePlaceholder(token: string): boolean {

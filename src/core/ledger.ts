@@ -4,7 +4,7 @@
 // Several writers may share the stored state (two headless processes on one AIKM_HOME, or VS Code
 // windows sharing globalState): a save merges what this ledger recorded since its last save into
 // whatever is stored by then (StoredDoc), instead of overwriting it with this ledger's copy.
-import { redactSecrets } from './audit';
+import { redactRandomTokens } from './redact';
 import { addDays, addMonths, dayBounds, isValidTimeZone, parseIsoUtc, systemTimeZone, type DayBounds } from './calendar';
 import { NANOS_PER_USD, TASK_TYPE_SET, LedgerData, clip, ledgerCodec, type Limits } from './ledgerData';
 import { systemClock, type Clock, type StateStore } from './ports';
@@ -252,7 +252,7 @@ export class Ledger {
     };
     if (latency >= 0) stored.latencyMs = latency;
     if (event.taskType && TASK_TYPE_SET.has(event.taskType)) stored.taskType = event.taskType;
-    if (!success) stored.error = clip(redactSecrets(event.error ?? 'Request failed'), MAX_ERROR_CHARS);
+    if (!success) stored.error = clip(redactRandomTokens(event.error ?? 'Request failed'), MAX_ERROR_CHARS);
     if (event.priced === false) stored.priced = false;
     Object.freeze(stored);
     // Journaled first: if that fails, nothing is recorded (and the caller says so).

@@ -6,7 +6,7 @@
 // - older days folded into monthly rollups per provider×model (kept `monthlyRetentionMonths`);
 // - a ring of the most recent raw events and per-provider health (counters + latency sample).
 // Persisted form: provider/model dictionaries, flat integer arrays, cost in nano-dollars.
-import { redactSecrets } from './audit';
+import { redactRandomTokens } from './redact';
 import { isDayKey, isMonthKey } from './calendar';
 import { NewerFormatError, type DocCodec, type Decoded } from './storedDoc';
 import { TASK_TYPES, type TaskType, type UsageEvent } from './types';
@@ -457,7 +457,7 @@ export class LedgerData {
       const e: UsageEvent = { at: new Date(at).toISOString(), provider: m.provider, model: m.model, inputTokens: inp as number, outputTokens: out as number, cacheReadTokens: cr as number, cacheWriteTokens: cw as number, costUsd: cost, success: ok === 1 };
       if (lat >= 0) e.latencyMs = lat;
       if (TASK_TYPE_SET.has(task)) e.taskType = task as TaskType;
-      if (error) e.error = redactSecrets(error);
+      if (error) e.error = redactRandomTokens(error);
       if (priced === 0) e.priced = false;
       this.recent.push(Object.freeze(e));
     }
@@ -476,7 +476,7 @@ export class LedgerData {
         continue;
       }
       const st = this.providerState(name);
-      Object.assign(st, { requests: req, failures: fail, lastSuccessAt: lastOk, lastErrorAt: lastErr, lastErrorMessage: redactSecrets(msg), latencies: lastN(lats as number[], this.limits.latencySampleSize) });
+      Object.assign(st, { requests: req, failures: fail, lastSuccessAt: lastOk, lastErrorAt: lastErr, lastErrorMessage: redactRandomTokens(msg), latencies: lastN(lats as number[], this.limits.latencySampleSize) });
     }
   }
 }

@@ -7,7 +7,7 @@ import { TASK_TYPES } from './types';
 import { KeyPool, KeyError, type KeyInput, type KeyView } from './keys';
 import { Ledger, NANOS_PER_USD, SHARE_ID, type LedgerJournal } from './ledger';
 import { dayKey } from './calendar';
-import { AuditLog, type AuditVia } from './audit';
+import { AuditLog, type AuditEntry, type AuditVia } from './audit';
 import { checkBudget, limitProblem, thresholdProblem, type BudgetConfig } from './budget';
 import { PricingService, UnknownModelError, checkPriceOverrides, type PriceOverride, type TokenCounts } from './pricing';
 import { countTokens, countTokensAsync, TextTooLongError, type TokenCount } from './tokenize';
@@ -16,8 +16,7 @@ import { Router, SAMPLE_TOKENS, providerOrder, type RouteDecision, type RouteReq
 import { PROVIDERS, findProvider, getProvider, checkKeyFormat } from './providers';
 import { resolveBaseUrl } from './endpoints';
 import { notJudged, validateKeyLive, type LiveValidationResult, type UnreachableReason } from './validate';
-import { redactKeys } from './leakScan';
-import { redactSecrets } from './mask';
+import { maskAll, maskKeyShapes } from './redact';
 import type { Candidate, ProviderOverview, ProviderStatsView, Recommendation, RoutingOverview, UsageOverview } from './views';
 import { formatUsageExport, type ExportFormat } from './exportUsage';
 
@@ -458,7 +457,7 @@ export class AiKeyManagerCore {
     // Audited like every state change, but counted: one entry per provider/model/result per minute,
     // so 10,000 calls cannot push the key operations out of the bounded audit log.
     const provider = findProvider(input.provider)?.id ?? String(input.provider);
-    const model = redactKeys(String(input.model));
+    const model = maskKeyShapes(String(input.model));
     try {
       const r = this.record(input);
       this.audit.recordRepeated({ action: 'track_request', via, provider, ok: true, detail: `model ${model}` }, `${provider}|${model}`);
@@ -492,14 +491,14 @@ export class AiKeyManagerCore {
       // Losing the usage would be worse than an unpriced entry: keep it at $0 and say so.
       cost = { model: input.model, provider: spec.id, inputCost: 0, outputCost: 0, cacheReadCost: 0, cacheWriteCost: 0, totalCost: 0, currency: 'USD', source: 'unpriced' };
       const enforced = this.opts.settings.get().budget.enforce ? ' Its cost is unknown, so your enforced budget cannot count it: it is listed apart as unpriced.' : '';
-      warning = redactKeys(`${err.message} The request was recorded at $0 (unpriced): its tokens and outcome count, its cost does not.${enforced}`);
+      warning = maskKeyShapes(`${err.message} The request was recorded at $0 (unpriced): its tokens and outcome count, its cost does not.${enforced}`);
     }
     const event: UsageEvent = {
       at: this.clock.now().toISOString(),
       provider: spec.id,
       // Priced by the name as given, but stored masked: a key pasted as the model must not reach the
       // ledger, whether it has a provider's shape or is a stored key of another shape.
-      model: redactSecrets(redactKeys(input.model), this.keys.cachedSecrets()),
+      model: maskAll(input.model, this.keys.cachedSecrets()),
       inputTokens: input.inputTokens,
       outputTokens: input.outputTokens,
       cacheReadTokens: input.cacheReadTokens ?? 0,
@@ -511,7 +510,7 @@ export class AiKeyManagerCore {
       taskType: input.taskType,
       // Masked before anything keeps it: an agent may paste a whole provider reply, key included.
       // Masking first also means the cut at 200 characters cannot leave an unrecognisable key piece.
-      error: input.error === undefined ? undefined : redactSecrets(redactKeys(input.error), this.keys.cachedSecrets()).slice(0, 200),
+      error: input.error === undefined ? undefined : maskAll(input.error, this.keys.cachedSecrets()).slice(0, 200),
       ...(warning === undefined ? {} : { priced: false as const }),
     };
     // Both or neither: a ledger that cannot write (a newer version's history) refuses before either records.
@@ -521,7 +520,7 @@ export class AiKeyManagerCore {
     this.allUsage?.record(event);
     if (success) this.health.success(spec.id);
     else this.health.failure(spec.id, event.error);
-    return { event, cost: { ...cost, model: redactKeys(cost.model) }, priced: warning === undefined, ...(warning ? { warning } : {}), budget: this.budget() };
+    return { event, cost: { ...cost, model: maskKeyShapes(cost.model) }, priced: warning === undefined, ...(warning ? { warning } : {}), budget: this.budget() };
   }
 
   /** Usage of this workspace, or (scope 'all', VS Code) of every workspace of this profile. */
@@ -636,7 +635,21 @@ export class AiKeyManagerCore {
     }
   }
 
-  // --- facade for the VS Code surfaces (issue 10, part 6) ----------------------------------------
+  // --- for the surfaces: what they show, without reaching into the parts --------------------------
+
+  /** The audit trail, newest first (no key material is ever in it). */
+  auditEntries(opts: { limit?: number; provider?: string } = {}): AuditEntry[] {
+    return this.audit.list(opts);
+  }
+
+  /**
+   * A function that masks the stored secrets and any key-shaped token in text, for replies to agents.
+   * The secrets stay inside it. When the vault cannot be read, the secrets last read are used.
+   */
+  async textMasker(): Promise<(text: string) => string> {
+    const secrets = await this.keys.readableSecrets().catch(() => this.keys.cachedSecrets());
+    return (text) => maskAll(text, secrets);
+  }
   // What commands and activation need from keys, ledger and audit, so they never reach into them.
 
   /** Problems found reading stored data (usage history, keys, audit log), for the host to show once. */

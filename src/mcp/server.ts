@@ -5,9 +5,8 @@ import { SubscribeRequestSchema, UnsubscribeRequestSchema, type JSONRPCMessage }
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { z } from 'zod';
 import type { ChangeKind } from '../core/service';
-import { redactSecrets } from '../core/mask';
 import { VERSION } from '../core/version';
-import { redactKeys } from '../core/leakScan';
+import { maskKeyShapes } from '../core/redact';
 import { TOOLS, type ToolContext } from './tools';
 import { RESOURCES } from './resources';
 import { PROMPTS } from './prompts';
@@ -46,11 +45,7 @@ export function createMcpServer(ctx: ToolContext): BuiltServer {
    * prompt argument) in every string of a reply, object keys included.
    */
   const scrub = async <T>(value: T): Promise<T> => {
-    // Never an error reply for work already done (a recorded track_request): fall back to the last secrets read.
-    const secrets = await ctx.core.keys.readableSecrets().catch(() => ctx.core.keys.cachedSecrets());
-    const list = secrets.filter((x) => x.length >= 8);
-    const mask = (s: string): string => redactKeys(list.some((x) => s.includes(x)) ? redactSecrets(s, list) : s);
-    return redactStrings(value, mask) as T;
+    return redactStrings(value, await ctx.core.textMasker()) as T;
   };
 
   for (const t of TOOLS) {
@@ -97,7 +92,7 @@ export function createMcpServer(ctx: ToolContext): BuiltServer {
 
   const subscribed = new Set<string>();
   server.server.setRequestHandler(SubscribeRequestSchema, async (req) => {
-    if (!RESOURCES.some((r) => r.uri === req.params.uri)) throw new Error(`Unknown resource ${redactKeys(req.params.uri)}. Resources: ${RESOURCES.map((r) => r.uri).join(', ')}.`);
+    if (!RESOURCES.some((r) => r.uri === req.params.uri)) throw new Error(`Unknown resource ${maskKeyShapes(req.params.uri)}. Resources: ${RESOURCES.map((r) => r.uri).join(', ')}.`);
     subscribed.add(req.params.uri);
     return {};
   });
@@ -130,7 +125,7 @@ function guardArgumentNames(transport: Transport): void {
   transport.onmessage = (message, extra) => {
     const m = message as { id?: string | number; method?: string; params?: { name?: unknown; arguments?: unknown } };
     if (m.id !== undefined && (m.method === 'tools/call' || m.method === 'prompts/get') && hasProtoKey(m.params?.arguments)) {
-      const name = typeof m.params?.name === 'string' ? redactKeys(m.params.name) : 'this tool';
+      const name = typeof m.params?.name === 'string' ? maskKeyShapes(m.params.name) : 'this tool';
       const takes = TOOLS.find((t) => t.name === name)?.input;
       const text = `Unknown argument '__proto__': ${name} takes${takes ? (Object.keys(takes).length ? `: ${Object.keys(takes).join(', ')}` : ' no arguments') : ' named arguments only'}. Nothing was done.`;
       const reply: JSONRPCMessage =
@@ -166,7 +161,7 @@ export function strictInput(tool: string, shape: z.ZodRawShape) {
   return z.strictObject(shape, {
     error: (issue) => {
       if (issue.code !== 'unrecognized_keys') return undefined;
-      const keys = issue.keys.map((k) => `'${redactKeys(k)}'`).join(', ');
+      const keys = issue.keys.map((k) => `'${maskKeyShapes(k)}'`).join(', ');
       return `Unknown argument${issue.keys.length > 1 ? 's' : ''} ${keys}: ${tool} takes${takes.length ? `: ${takes.join(', ')}` : ' no arguments'}. Nothing was done.`;
     },
   });

@@ -538,7 +538,7 @@ export const TOOLS = [
     },
     readOnly: true,
     handler: async (a, ctx) => {
-      const entries = ctx.core.audit.list({ limit: a.limit ?? 50, provider: a.provider }).map(auditEntryWire);
+      const entries = ctx.core.auditEntries({ limit: a.limit ?? 50, provider: a.provider }).map(auditEntryWire);
       return {
         structured: { entries },
         text: entries.length ? entries.map((e) => `- ${e.at} ${e.action}${e.count !== undefined && e.count > 1 ? ` ×${e.count}` : ''} via ${e.via}${e.provider ? ` (${e.provider})` : ''}: ${e.ok ? 'ok' : 'failed'}${e.detail ? ` — ${e.detail}` : ''}`).join('\n') : 'The audit log is empty.',

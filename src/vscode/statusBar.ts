@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { SurfaceDeps } from './deps';
 import type { BudgetStatus } from '../core/budget';
 import type { UsageGroup } from '../core/ledger';
-import { redactKeys } from '../core/leakScan';
+import { maskKeyShapes } from '../core/redact';
 import { formatUsd as usd, formatUsdLimit as usdLimit } from '../core/money';
 
 export const STATUS_BAR_ID = 'aiKeyManager.budget';
@@ -155,7 +155,7 @@ function tooltip(budget: BudgetStatus, top: UsageGroup[]): vscode.MarkdownString
   if (top.length > 0) {
     md.appendMarkdown('Top models today:\n\n');
     for (const g of top) {
-      const name = redactKeys(g.model ? `${g.provider}/${g.model}` : g.key);
+      const name = maskKeyShapes(g.model ? `${g.provider}/${g.model}` : g.key);
       md.appendMarkdown(`- ${escapeMarkdown(name)}: ${usd(g.costUsd)} (${g.requests} request${g.requests === 1 ? '' : 's'})\n`);
     }
     md.appendMarkdown('\n');

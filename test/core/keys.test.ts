@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { KeyError, KeyPool, ROLLBACK_GRACE_DAYS, DEFAULT_REST_SECONDS, secretName, type KeyPoolOptions } from '../../src/core/keys';
 import { MemoryState, MemoryVault, TestClock } from '../support/ports';
-import { maskKey } from '../../src/core/mask';
+import { maskKey } from '../../src/core/redact';
 import { PROVIDERS } from '../../src/core/providers';
 
 const DAY_MS = 86_400_000;

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { scanText, keyAt, redactKeys, commentPrefix, movedNote, findMovedNotes, LEAK_SCAN_INCLUDE } from '../../src/core/leakScan';
-import { maskKey } from '../../src/core/mask';
+import { scanText, keyAt, commentPrefix, movedNote, findMovedNotes, LEAK_SCAN_INCLUDE } from '../../src/core/leakScan';
+import { maskKey, maskKeyShapes } from '../../src/core/redact';
 
 /** Deterministic canary characters of the given alphabet (varied, so they do not look like placeholders). */
 function fill(n: number, alphabet: string, seed = 7): string {
@@ -100,9 +100,9 @@ describe('leakScan.scanText', () => {
   });
 });
 
-describe('leakScan.redactKeys', () => {
+describe('leakScan.maskKeyShapes', () => {
   it('masks key-shaped tokens and leaves other text alone', () => {
-    const out = redactKeys(`model ${CANARIES.anthropic} claude-sonnet-4-20250514 ${CANARIES.groq}.`);
+    const out = maskKeyShapes(`model ${CANARIES.anthropic} claude-sonnet-4-20250514 ${CANARIES.groq}.`);
     assert.equal(out, `model ${maskKey(CANARIES.anthropic)} claude-sonnet-4-20250514 ${maskKey(CANARIES.groq)}.`);
   });
 });
@@ -115,11 +115,11 @@ describe('leakScan include glob', () => {
   });
 });
 
-describe('leakScan.redactKeys after escapes', () => {
+describe('leakScan.maskKeyShapes after escapes', () => {
   it('masks a key that follows a JSON or string escape (\\n, \\t, \\uXXXX)', () => {
     for (const key of Object.values(CANARIES)) {
       const json = JSON.stringify({ error: `401\n${key}\t${key}\u0001${key}` });
-      const out = redactKeys(json);
+      const out = maskKeyShapes(json);
       assert.ok(!out.includes(key.slice(-16)), `${out} still holds the key`);
       assert.deepEqual(JSON.parse(out), { error: `401\n${maskKey(key)}\t${maskKey(key)}\u0001${maskKey(key)}` });
     }

@@ -99,3 +99,4 @@ describe('unstored keys are masked in every reply (track_request error, prompts,
     for (const s of seen) assertNoLeak(s, canaries, `reply ${s.slice(0, 50)}`);
   });
 });
+

@@ -2,7 +2,7 @@
 // file (commands.ts lists them) and streamed here.
 import * as vscode from 'vscode';
 import type { SurfaceDeps } from '../deps';
-import { findKeyLikeTokens } from '../../core/mask';
+import { findKeyLikeTokens } from '../../core/redact';
 import { answerChat, chatCommand, pickChatCommand } from './commands';
 import { readExtraText } from './extraText';
 import { redactPromptKeys } from './refusal';

@@ -1,6 +1,6 @@
 // Keys never go through chat: a prompt holding key material gets a refusal, and nothing of it is echoed.
 import type { AiKeyManagerCore } from '../../core/service';
-import { findKeyLikeTokens, redactSecrets } from '../../core/mask';
+import { findKeyLikeTokens, maskSecrets } from '../../core/redact';
 import { getProvider, withArticle } from '../../core/providers';
 import { COMMAND_IDS, type ChatAnswer, type ChatButton } from './types';
 
@@ -34,5 +34,5 @@ export function refuseKeyMaterial(core: AiKeyManagerCore, prompt: string): ChatA
 /** Masks any key-like word of `sources` that made it into `text` (a last line of defence). */
 export function redactPromptKeys(text: string, ...sources: string[]): string {
   const secrets = sources.flatMap((s) => findKeyLikeTokens(s).map((f) => f.token));
-  return redactSecrets(text, secrets);
+  return maskSecrets(text, secrets);
 }

@@ -1,7 +1,7 @@
 // /usage: requests, tokens and cost for a period, per provider and per model.
 import type { AiKeyManagerCore } from '../../core/service';
 import type { UsageGroup } from '../../core/ledger';
-import { redactKeys } from '../../core/leakScan';
+import { maskKeyShapes } from '../../core/redact';
 import { parsePeriod, providerIn } from './intent';
 import { cell, escapeMd, n, pct, providerName, usd } from './markdown';
 import { refuseKeyMaterial } from './refusal';
@@ -50,7 +50,7 @@ export function answerUsage(core: AiKeyManagerCore, prompt: string): ChatAnswer 
     '| Model | Provider | Requests | Input tokens | Output tokens | Cost |',
     '|---|---|---:|---:|---:|---:|',
     // A model named with an API key (a paste into the wrong field) shows masked.
-    ...byModel.groups.map((g: UsageGroup) => `| ${cell(redactKeys(g.model ?? g.key))} | ${cell(g.provider ?? '')} | ${n(g.requests)} | ${n(g.inputTokens)} | ${n(g.outputTokens)} | ${usd(g.costUsd)} |`),
+    ...byModel.groups.map((g: UsageGroup) => `| ${cell(maskKeyShapes(g.model ?? g.key))} | ${cell(g.provider ?? '')} | ${n(g.requests)} | ${n(g.inputTokens)} | ${n(g.outputTokens)} | ${usd(g.costUsd)} |`),
   );
   return { markdown: lines.join('\n'), buttons, followups };
 }

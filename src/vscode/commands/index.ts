@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { ZodType } from 'zod';
 import type { SurfaceDeps } from '../deps';
-import { redactKeys } from '../../core/leakScan';
+import { maskKeyShapes } from '../../core/redact';
 import { argSchemas, givenArgs, parseArgs, type ArgSchemas, type Args } from './args';
 import { loadMcpEntry } from '../mcpEntry';
 import { Cancelled, type CommandContext, type Result } from './shared';
@@ -85,7 +85,7 @@ export function registerCommands(deps: SurfaceDeps): vscode.Disposable[] {
         return await run(raw);
       } catch (err) {
         if (err instanceof Cancelled) return { cancelled: true };
-        const message = redactKeys(err instanceof Error ? err.message : String(err));
+        const message = maskKeyShapes(err instanceof Error ? err.message : String(err));
         deps.log.error(`${id}: ${message}`);
         void vscode.window.showErrorMessage(message);
         return { error: message };

@@ -4,7 +4,7 @@ import { askForKey } from '../keyPrompt';
 import { detectProvider, getProvider, withArticle, type ProviderSpec } from '../../core/providers';
 import type { ValidateResult } from '../../core/service';
 import type { UnreachableReason } from '../../core/validate';
-import { redactKeys } from '../../core/leakScan';
+import { maskKeyShapes } from '../../core/redact';
 import type { Args } from './args';
 import { cancel, confirm, keyTitle, offerValidation, pickKey, pickProvider, quickPickKey, validateOne, type CommandContext, type Result } from './shared';
 
@@ -79,7 +79,7 @@ export async function validateAllKeys(ctx: CommandContext): Promise<Result> {
       });
     },
   );
-  const results = raw.map((r) => ({ ...r, message: redactKeys(r.message) }));
+  const results = raw.map((r) => ({ ...r, message: maskKeyShapes(r.message) }));
   const counts: Record<string, number> = {};
   for (const r of results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
   const problems = results.filter((r) => r.outcome !== 'valid' && r.outcome !== 'skipped');

@@ -3,7 +3,8 @@
 import * as vscode from 'vscode';
 import { getProvider } from '../../core/providers';
 import { dayKey } from '../../core/calendar';
-import { scanText, keyAt, redactKeys, findMovedNotes, LEAK_SCAN_EXCLUDE, LEAK_SCAN_INCLUDE, type LeakFinding, type MovedNote } from '../../core/leakScan';
+import { scanText, keyAt, findMovedNotes, LEAK_SCAN_EXCLUDE, LEAK_SCAN_INCLUDE, type LeakFinding, type MovedNote } from '../../core/leakScan';
+import { maskKeyShapes } from '../../core/redact';
 import type { Args } from './args';
 import { cancel, confirm, keyTitle, toUri, type CommandContext, type Result } from './shared';
 import { notedText, readText, removeKeysFromFile, restoreIntoFile, unsavedNote } from './leakScanFiles';
@@ -189,7 +190,7 @@ async function fix(ctx: CommandContext, hits: ScanHit[], removeFromFile: boolean
       if (added) stored++;
       safe.set(h.secret, keyId);
     } catch (err) {
-      errors.push(`${h.file}:${h.finding.line}: ${redactKeys(err instanceof Error ? err.message : String(err))}`);
+      errors.push(`${h.file}:${h.finding.line}: ${maskKeyShapes(err instanceof Error ? err.message : String(err))}`);
     }
   }
   let moved = hits.filter((h) => safe.has(h.secret)).length;

@@ -5,7 +5,7 @@ import type { SurfaceDeps } from '../deps';
 import { PROVIDERS, getProvider, type ProviderSpec } from '../../core/providers';
 import type { KeyView } from '../../core/keys';
 import type { ValidateResult } from '../../core/service';
-import { redactKeys } from '../../core/leakScan';
+import { maskKeyShapes } from '../../core/redact';
 
 export type Result = object;
 
@@ -78,7 +78,7 @@ export async function confirm(ctx: CommandContext, message: string, detail: stri
 
 export async function validateOne(ctx: CommandContext, provider: string, keyId: string, show = false): Promise<ValidateResult> {
   const r = await ctx.core.validateKey(provider, keyId, true, 'command');
-  const result = { ...r, message: redactKeys(r.message) };
+  const result = { ...r, message: maskKeyShapes(r.message) };
   if (show) {
     const text = `${getProvider(provider).displayName} ${r.masked ?? ''}: ${r.outcome}. ${result.message}`;
     if (r.outcome === 'valid') void vscode.window.showInformationMessage(text);
@@ -94,7 +94,7 @@ export function offerValidation(ctx: CommandContext, message: string, key: KeyVi
     try {
       await validateOne(ctx, key.provider, key.id, true);
     } catch (err) {
-      void vscode.window.showErrorMessage(redactKeys(err instanceof Error ? err.message : String(err)));
+      void vscode.window.showErrorMessage(maskKeyShapes(err instanceof Error ? err.message : String(err)));
     }
   });
 }

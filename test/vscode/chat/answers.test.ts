@@ -11,7 +11,7 @@ import { answerCosts } from '../../../src/vscode/chat/costs';
 import { answerRoute } from '../../../src/vscode/chat/route';
 import { answerUsage } from '../../../src/vscode/chat/usage';
 import { parsePeriod, parseTask, parseTokens } from '../../../src/vscode/chat/intent';
-import { findKeyLikeTokens } from '../../../src/core/mask';
+import { findKeyLikeTokens } from '../../../src/core/redact';
 import type { ChatAnswer } from '../../../src/vscode/chat/types';
 import { formatUsd as usd } from '../../../src/core/money';
 import { getProvider } from '../../../src/core/providers';

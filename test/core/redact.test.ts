@@ -1,6 +1,8 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { maskKey, redactSecrets } from '../../src/core/mask';
+import { maskKey, maskKeyShapes, maskSecrets, redactRandomTokens } from '../../src/core/redact';
+import { makeTestCore } from '../support/core';
+import { assertNoLeak } from '../support/leaks';
 
 /** How many characters of `key` the mask reveals (ellipsis excluded). */
 function revealed(mask: string): number {
@@ -64,7 +66,7 @@ describe('redactSecrets', () => {
 
   it('replaces every occurrence of a secret by its mask', () => {
     const text = `auth failed for ${secret}; retry with ${secret}.`;
-    const out = redactSecrets(text, [secret]);
+    const out = maskSecrets(text, [secret]);
     assert.equal(out, `auth failed for ${maskKey(secret)}; retry with ${maskKey(secret)}.`);
     assert.ok(!out.includes('SECRET'));
   });
@@ -74,13 +76,13 @@ describe('redactSecrets', () => {
     const outer = `xx${inner}yy-longer`;
     const weird = 'a.b*c+d?e(f)[g]$h^';
     const text = `${outer} | ${inner} | ${weird} | a-b-c-d-e-f-g-h`;
-    const out = redactSecrets(text, new Set([inner, outer, weird]));
+    const out = maskSecrets(text, new Set([inner, outer, weird]));
     assert.equal(out, `${maskKey(outer)} | ${maskKey(inner)} | ${maskKey(weird)} | a-b-c-d-e-f-g-h`);
   });
 
   it('ignores secrets shorter than 8 characters and leaves other text alone', () => {
-    assert.equal(redactSecrets('the word short stays', ['short', '']), 'the word short stays');
-    assert.equal(redactSecrets('nothing to hide', []), 'nothing to hide');
+    assert.equal(maskSecrets('the word short stays', ['short', '']), 'the word short stays');
+    assert.equal(maskSecrets('nothing to hide', []), 'nothing to hide');
   });
 
   it('redacts with whatever list it is given now, also when lists alternate or are reused (compiled-pattern cache)', () => {
@@ -88,14 +90,44 @@ describe('redactSecrets', () => {
     const two = Object.freeze(['second-secret-BBBB2222', 'first-secret-AAAA1111']);
     const text = 'first-secret-AAAA1111 and second-secret-BBBB2222';
     for (let i = 0; i < 3; i++) {
-      assert.equal(redactSecrets(text, one), `${maskKey('first-secret-AAAA1111')} and second-secret-BBBB2222`);
-      assert.equal(redactSecrets(text, one), `${maskKey('first-secret-AAAA1111')} and second-secret-BBBB2222`, 'same frozen list twice');
-      assert.equal(redactSecrets(text, two), `${maskKey('first-secret-AAAA1111')} and ${maskKey('second-secret-BBBB2222')}`);
-      assert.equal(redactSecrets(text, []), text);
+      assert.equal(maskSecrets(text, one), `${maskKey('first-secret-AAAA1111')} and second-secret-BBBB2222`);
+      assert.equal(maskSecrets(text, one), `${maskKey('first-secret-AAAA1111')} and second-secret-BBBB2222`, 'same frozen list twice');
+      assert.equal(maskSecrets(text, two), `${maskKey('first-secret-AAAA1111')} and ${maskKey('second-secret-BBBB2222')}`);
+      assert.equal(maskSecrets(text, []), text);
     }
     const mutable = ['first-secret-AAAA1111'];
-    assert.equal(redactSecrets(text, mutable), `${maskKey('first-secret-AAAA1111')} and second-secret-BBBB2222`);
+    assert.equal(maskSecrets(text, mutable), `${maskKey('first-secret-AAAA1111')} and second-secret-BBBB2222`);
     mutable.push('second-secret-BBBB2222'); // a changed (unfrozen) list is not mistaken for the previous one
-    assert.equal(redactSecrets(text, mutable), `${maskKey('first-secret-AAAA1111')} and ${maskKey('second-secret-BBBB2222')}`);
+    assert.equal(maskSecrets(text, mutable), `${maskKey('first-secret-AAAA1111')} and ${maskKey('second-secret-BBBB2222')}`);
+  });
+});
+
+describe('redactRandomTokens', () => {
+  it('redacts runs of 20+ token characters and keeps ordinary text', () => {
+    assert.equal(redactRandomTokens('a'.repeat(19)), 'a'.repeat(19));
+    assert.equal(redactRandomTokens('key ' + 'a'.repeat(20) + ' end'), 'key [redacted] end');
+    assert.equal(redactRandomTokens('sk-proj-AbC_123-xyz789QRSTuvw0 and AIzaSyD-0123456789abcdefghijkl'), '[redacted] and [redacted]');
+    assert.equal(redactRandomTokens('gpt-4o-mini returned 401 (invalid key sk-…9f2a)'), 'gpt-4o-mini returned 401 (invalid key sk-…9f2a)');
+    // Long model names are not keys.
+    for (const model of ['claude-3-5-sonnet-20241022', 'gpt-4o-mini-2024-07-18', 'gemini-2.0-flash-thinking-exp-01-21', 'mistral-large-experimental-2411']) {
+      assert.equal(redactRandomTokens(`track_request ${model} x3`), `track_request ${model} x3`);
+    }
+    // Key shapes: a 32-character Mistral key, a DeepSeek hex key, a Groq key.
+    assert.equal(redactRandomTokens('k=' + 'Ab3dEf7hIj1lMn5pQr9tUv2xYz4bCd6f'), 'k=[redacted]');
+    assert.equal(redactRandomTokens('sk-' + '0123456789abcdef0123456789abcdef'), '[redacted]');
+    assert.equal(redactRandomTokens('gsk_' + 'a1B2'.repeat(13)), '[redacted]');
+  });
+});
+
+describe('the core text masker (replies to agents)', () => {
+  it('masks a secret the core holds even when nothing about its shape says it is a key', async () => {
+    // OPENAI_API_KEY holds something that is not an OpenAI key: listed with a warning, and a secret all the same.
+    const odd = 'Team-Shared-Pass-7f3a9c2e1b4d';
+    const { core } = makeTestCore({ env: { OPENAI_API_KEY: odd }, discoverEnvKeys: true });
+    assert.equal(maskKeyShapes(`model ${odd}`), `model ${odd}`, 'its shape alone does not give it away');
+    const mask = await core.textMasker();
+    const out = mask(`unknown model ${odd} (and sk-ant-api03-${'Ab1'.repeat(30)})`);
+    assertNoLeak(out, [odd, `sk-ant-api03-${'Ab1'.repeat(30)}`], 'masked text', { piece: 8 });
+    assert.match(out, /unknown model Team-S…/);
   });
 });

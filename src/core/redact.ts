@@ -1,5 +1,10 @@
-// Masking of key material for display, logs and error messages.
+// The one place that knows what key material looks like and how it is hidden: masking a key for
+// display, masking known secrets and key-shaped tokens in text, redacting random-looking tokens
+// before they are stored, and finding key-like words in a chat prompt.
 import { detectProvider } from './providers';
+
+/** A run of key characters; a key is always taken whole, never found inside a longer run. */
+export const KEY_RUN = /[A-Za-z0-9_-]{20,}/g;
 
 const ELLIPSIS = '…';
 const MIN_SHOWN_LENGTH = 8;
@@ -24,7 +29,7 @@ export function maskKey(key: string): string {
 }
 
 /** Replaces every occurrence of each secret (8+ characters) in `text` by its mask. */
-export function redactSecrets(text: string, secrets: Iterable<string>): string {
+export function maskSecrets(text: string, secrets: Iterable<string>): string {
   const pattern = secretPattern(secrets);
   if (!pattern) return text;
   pattern.lastIndex = 0;
@@ -63,4 +68,42 @@ export function findKeyLikeTokens(text: string): { token: string; provider?: str
     if (provider || KEY_PREFIX.test(token) || randomLooking) out.push({ token, provider });
   }
   return out;
+}
+
+/**
+ * Replaces every token shaped like a provider key by its mask, without the placeholder and context
+ * checks of a leak scan: for sanitizing text that is about to be shown or written.
+ */
+export function maskKeyShapes(text: string): string {
+  return text.replace(KEY_RUN, (token: string, offset: number) => {
+    if (detectProvider(token)) return maskKey(token);
+    // In JSON or a string literal a key may follow an escape (`\n`, `\t`, `\u0001`): the run then
+    // starts with the escape's letters, so look for the key right after them.
+    if (offset > 0 && text[offset - 1] === '\\') {
+      const skip = /^u[0-9A-Fa-f]{4}/.test(token) ? 5 : 1;
+      const rest = token.slice(skip);
+      if (detectProvider(rest)) return token.slice(0, skip) + maskKey(rest);
+    }
+    return token;
+  });
+}
+
+/** Known secrets and key-shaped tokens masked: what any text shown to a person or an agent gets. */
+export function maskAll(text: string, secrets: readonly string[]): string {
+  const masked = secrets.some((x) => x.length >= MIN_REDACT_LENGTH && text.includes(x)) ? maskSecrets(text, secrets) : text;
+  return maskKeyShapes(masked);
+}
+
+/** A piece between '-' or '_' that looks random: 20+ characters, or 12+ mixing letters and digits. */
+function randomLooking(segment: string): boolean {
+  return segment.length >= 20 || (segment.length >= 12 && /\d/.test(segment) && /[A-Za-z]/.test(segment));
+}
+
+/**
+ * Replaces runs of key characters that hold a random-looking piece, which may be key material of
+ * any provider, with '[redacted]': for text that is stored (errors, audit details). Model names such
+ * as claude-3-5-sonnet-20241022 stay readable.
+ */
+export function redactRandomTokens(text: string): string {
+  return text.replace(KEY_RUN, (run) => (run.split(/[-_]/).some(randomLooking) ? '[redacted]' : run));
 }
