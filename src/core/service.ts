@@ -1,94 +1,29 @@
 // The core facade: one object that the MCP server, the chat participant, commands and panel all
 // use. Hosts give it ports (vault, state, settings, clock); it owns no I/O beyond provider checks.
-import type { Clock, SecretVault, StateStore } from './ports';
+import type { Clock } from './ports';
 import { systemClock } from './ports';
 import type { TaskType, UsageEvent, CostBreakdown } from './types';
 import { TASK_TYPES } from './types';
 import { KeyPool, KeyError, type KeyInput, type KeyView } from './keys';
-import { Ledger, NANOS_PER_USD, SHARE_ID, type LedgerJournal } from './ledger';
+import { Ledger, NANOS_PER_USD } from './ledger';
 import { dayKey } from './calendar';
 import { AuditLog, type AuditEntry, type AuditVia } from './audit';
 import { checkBudget, limitProblem, thresholdProblem, type BudgetConfig } from './budget';
-import { PricingService, UnknownModelError, checkPriceOverrides, type PriceOverride, type TokenCounts } from './pricing';
+import { PricingService, UnknownModelError, checkPriceOverrides, type TokenCounts } from './pricing';
 import { countTokens, countTokensAsync, TextTooLongError, type TokenCount } from './tokenize';
 import { HealthTracker } from './health';
-import { Router, SAMPLE_TOKENS, providerOrder, type RouteDecision, type RouteRequest } from './router';
-import { PROVIDERS, findProvider, getProvider, checkKeyFormat } from './providers';
+import { Router, providerOrder, type RouteDecision, type RouteRequest } from './router';
+import { PROVIDERS, findProvider, getProvider } from './providers';
 import { resolveBaseUrl } from './endpoints';
-import { notJudged, validateKeyLive, type LiveValidationResult, type UnreachableReason } from './validate';
 import { maskAll, maskKeyShapes } from './redact';
-import type { Candidate, ProviderOverview, ProviderStatsView, Recommendation, RoutingOverview, UsageOverview } from './views';
+import { providerStatsOf, recommendationsOf, type ProviderOverview, type ProviderStatsView, type Recommendation, type RoutingOverview, type UsageOverview } from './views';
 import { formatUsageExport, type ExportFormat } from './exportUsage';
+import { KeyChecker, type ValidateResult } from './keyChecks';
+import { markAllUsageReset, openAllUsage } from './allUsage';
+import type { ChangeKind, CoreOptions, UsageScope } from './coreOptions';
 
-export interface Settings {
-  budget: BudgetConfig;
-  /** Base-URL overrides by provider id (VS Code settings; empty = none). */
-  baseUrls: Record<string, string | undefined>;
-  priceOverrides: PriceOverride[];
-  disabledProviders: string[];
-  /** Headless config.json: an agent (MCP) may loosen the budget without the user. Default false. */
-  allowAgentBudgetChanges?: boolean;
-}
-
-export interface SettingsSource {
-  get(): Settings;
-  setBudget(patch: Partial<BudgetConfig>): Promise<void>;
-  onDidChange(listener: () => void): () => void;
-}
-
-export type ChangeKind = 'keys' | 'usage' | 'settings';
-
-/** Whose usage: this workspace's, or every workspace's of this VS Code profile. */
-export type UsageScope = 'workspace' | 'all';
-
-/** globalState key of the all-workspaces usage (VS Code). */
-const ALL_USAGE_KEY = 'aiKeyManager.ledger.all';
-const LEGACY_SHARE_KEY = `${ALL_USAGE_KEY}/legacy`;
-/** Set when the all-workspaces total started over: workspaces opened later do not bring their older history in. */
-const ALL_USAGE_SINCE_KEY = 'aiKeyManager.ledger.allSince';
-
-export interface CoreOptions {
-  vault: SecretVault;
-  /** Keys metadata and audit trail. */
-  state: StateStore;
-  /** The usage ledger (workspaceState in VS Code). */
-  ledgerState: StateStore;
-  /**
-   * VS Code: where the usage of every workspace of this profile adds up (globalState), so budgets
-   * are per person rather than per window. Absent headless, where the ledger already is that.
-   */
-  allUsageState?: StateStore;
-  /**
-   * This writer's share of allUsageState (e.g. a hash of the workspace): each window writes only its
-   * own share, and totals sum them, so windows never overwrite each other's usage. Default 'default'.
-   */
-  allUsageShare?: string;
-  settings: SettingsSource;
-  clock?: Clock;
-  timeZone?: string;
-  env?: Record<string, string | undefined>;
-  /** List keys found in the providers' env vars (headless host). */
-  discoverEnvKeys?: boolean;
-  fetchImpl?: typeof fetch;
-  validationTimeoutMs?: number;
-  /** Where accepted usage is written before track() returns (headless), so a crash loses none. */
-  journal?: LedgerJournal;
-}
-
-export interface ValidateResult {
-  provider: string;
-  keyId?: string;
-  masked?: string;
-  format: { ok: boolean; message: string };
-  outcome: 'valid' | 'invalid' | 'rate_limited' | 'unreachable' | 'format_invalid' | 'skipped';
-  /** Why the provider could not be reached (outcome 'unreachable'); the key was then not judged. */
-  reason?: UnreachableReason;
-  httpStatus?: number;
-  latencyMs?: number;
-  retryAfterSeconds?: number;
-  message: string;
-  keyStatus?: string;
-}
+export type { ChangeKind, CoreOptions, Settings, SettingsSource, UsageScope } from './coreOptions';
+export type { ValidateResult } from './keyChecks';
 
 export interface TrackInput {
   provider: string;
@@ -118,10 +53,6 @@ export class InputError extends Error {}
 /** Text too long to count is the caller's input, not a failure. */
 const asInputError = (err: unknown): unknown => (err instanceof TextTooLongError ? new InputError(err.message) : err);
 
-const VALIDATE_CONCURRENCY = 4;
-/** How long Validate All waits for an Ollama that was never set up before deciding it is not running. */
-const PROBE_TIMEOUT_MS = 1500;
-
 export class AiKeyManagerCore {
   readonly keys: KeyPool;
   /** This workspace's usage (per project); see allUsage for what budgets count. */
@@ -134,6 +65,7 @@ export class AiKeyManagerCore {
   readonly router: Router;
   readonly clock: Clock;
   readonly timeZone: string;
+  private readonly checker: KeyChecker;
   private readonly listeners = new Set<(kind: ChangeKind) => void>();
   private readonly disposers: (() => void)[] = [];
   private settingsWarnings: string[] = [];
@@ -143,20 +75,7 @@ export class AiKeyManagerCore {
     this.timeZone = opts.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
     this.keys = new KeyPool(opts.vault, opts.state, { clock: this.clock, env: opts.env, discoverEnv: opts.discoverEnvKeys });
     this.ledger = new Ledger(opts.ledgerState, { clock: this.clock, timeZone: this.timeZone, journal: opts.journal });
-    if (opts.allUsageState) {
-      const store = opts.allUsageState;
-      const id = opts.allUsageShare !== undefined && SHARE_ID.test(opts.allUsageShare) ? opts.allUsageShare : 'default';
-      // The one total of an earlier build (all workspaces in one value) becomes a share of its own.
-      const legacy = store.get<unknown>(ALL_USAGE_KEY);
-      if (legacy !== undefined && store.get(LEGACY_SHARE_KEY) === undefined) {
-        void store.update(LEGACY_SHARE_KEY, legacy).then(() => store.update(ALL_USAGE_KEY, undefined));
-        void store.update(ALL_USAGE_SINCE_KEY, this.clock.now().toISOString());
-      }
-      this.allUsage = new Ledger(store, { clock: this.clock, timeZone: this.timeZone, stateKey: `${ALL_USAGE_KEY}/${id}`, sharesPrefix: `${ALL_USAGE_KEY}/` });
-      // First start of the total in this workspace: the history it already has counts too, unless the
-      // total started over since (a reset) or already held every workspace's (the earlier build's).
-      if (store.get(ALL_USAGE_SINCE_KEY) === undefined) this.allUsage.adoptOnce(this.ledger);
-    } else this.allUsage = undefined;
+    this.allUsage = opts.allUsageState ? openAllUsage(opts.allUsageState, opts.allUsageShare, this.ledger, { clock: this.clock, timeZone: this.timeZone }) : undefined;
     this.audit = new AuditLog(opts.state, { clock: this.clock });
     this.pricing = new PricingService({ now: () => this.clock.now() });
     this.applyPriceOverrides();
@@ -167,6 +86,15 @@ export class AiKeyManagerCore {
       pricing: this.pricing,
       budget: () => this.budget(),
       isEnabled: (p) => !this.opts.settings.get().disabledProviders.includes(p),
+    });
+    this.checker = new KeyChecker({
+      keys: this.keys,
+      health: this.health,
+      audit: this.audit,
+      baseUrl: (p) => this.baseUrl(p),
+      disabled: () => this.opts.settings.get().disabledProviders,
+      timeoutMs: opts.validationTimeoutMs,
+      fetchImpl: opts.fetchImpl,
     });
     this.disposers.push(
       this.keys.onDidChange(() => this.fire('keys')),
@@ -229,92 +157,13 @@ export class AiKeyManagerCore {
   }
 
   /** Format check, then (if live) one free request to the provider. Updates the key's status. */
-  async validateKey(provider: string, keyId: string | undefined, live: boolean, via: AuditVia): Promise<ValidateResult> {
-    const spec = getProvider(provider);
-    let secret: string | undefined;
-    let meta: KeyView | undefined;
-    if (spec.requiresKey) {
-      const found = await this.keys.secret(spec.id, keyId);
-      secret = found.secret;
-      meta = this.keys.list(spec.id).find((k) => k.id === found.meta.id);
-    }
-    const format = secret === undefined ? { ok: true, message: `${spec.displayName} does not use an API key.` } : checkKeyFormat(spec.id, secret);
-    const base: ValidateResult = { provider: spec.id, keyId: meta?.id, masked: meta?.masked, format, outcome: 'skipped', message: '' };
-    if (!live) {
-      const r = { ...base, outcome: format.ok ? 'skipped' : 'format_invalid', message: format.ok ? 'Format looks right; live check not requested.' : format.message } as ValidateResult;
-      return r;
-    }
-    let live_: LiveValidationResult;
-    try {
-      live_ = await validateKeyLive(spec, secret, {
-        baseUrl: this.baseUrl(spec.id),
-        timeoutMs: this.opts.validationTimeoutMs,
-        fetchImpl: this.opts.fetchImpl,
-      });
-    } catch (err) {
-      live_ = notJudged(spec, { outcome: 'unreachable', reason: 'network', latencyMs: 0, message: err instanceof Error ? err.message : String(err) });
-    }
-    // One unreachable check is one failure like any other: cooldown comes after FAILURE_LIMIT in a row.
-    if (live_.outcome === 'unreachable') this.health.failure(spec.id, live_.message);
-    else if (live_.outcome === 'valid') this.health.success(spec.id);
-    let keyStatus: string | undefined;
-    if (meta) keyStatus = (await this.keys.recordValidation(meta.id, live_.outcome, live_.retryAfterSeconds))?.status;
-    this.audit.record({ action: 'validate_key', via, provider: spec.id, keyId: meta?.id, ok: live_.outcome === 'valid', detail: live_.outcome });
-    return {
-      ...base,
-      outcome: live_.outcome,
-      reason: live_.reason,
-      httpStatus: live_.httpStatus,
-      latencyMs: live_.latencyMs,
-      retryAfterSeconds: live_.retryAfterSeconds,
-      message: live_.message,
-      keyStatus,
-    };
+  validateKey(provider: string, keyId: string | undefined, live: boolean, via: AuditVia): Promise<ValidateResult> {
+    return this.checker.validateKey(provider, keyId, live, via);
   }
 
-  /**
-   * Validates every stored key, a few at a time, and each keyless provider (Ollama) the user set up:
-   * one with a base URL configured, or one that answers at its default address. An Ollama that was
-   * never set up and is not running is not reported.
-   */
-  async validateAll(via: AuditVia, onProgress?: (done: number, total: number) => void): Promise<ValidateResult[]> {
-    const jobs: { provider: string; keyId?: string }[] = this.keys.list().map((k) => ({ provider: k.provider, keyId: k.id }));
-    const keyless = PROVIDERS.filter((spec) => !spec.requiresKey && !this.opts.settings.get().disabledProviders.includes(spec.id));
-    const setUp = await Promise.all(keyless.map(async (spec) => this.isConfigured(spec.id) || (await this.answers(spec.id))));
-    keyless.forEach((spec, i) => setUp[i] && jobs.push({ provider: spec.id }));
-    const results: ValidateResult[] = new Array(jobs.length);
-    let next = 0;
-    let done = 0;
-    const worker = async () => {
-      while (next < jobs.length) {
-        const i = next++;
-        const j = jobs[i];
-        try {
-          results[i] = await this.validateKey(j.provider, j.keyId, true, via);
-        } catch (err) {
-          results[i] = { provider: j.provider, keyId: j.keyId, format: { ok: false, message: '' }, outcome: 'unreachable', message: err instanceof Error ? err.message : String(err) };
-        }
-        onProgress?.(++done, jobs.length);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(VALIDATE_CONCURRENCY, jobs.length) }, worker));
-    return results;
-  }
-
-  /** A base URL for this provider was set (setting or environment), rather than the default. */
-  private isConfigured(provider: string): boolean {
-    const spec = getProvider(provider);
-    return safe(() => this.baseUrl(spec.id)) !== spec.defaultBaseUrl;
-  }
-
-  /** One quick, unrecorded look at whether a keyless provider answers at its address. */
-  private async answers(provider: string): Promise<boolean> {
-    const r = await validateKeyLive(getProvider(provider), undefined, {
-      baseUrl: this.baseUrl(provider),
-      timeoutMs: Math.min(this.opts.validationTimeoutMs ?? PROBE_TIMEOUT_MS, PROBE_TIMEOUT_MS),
-      fetchImpl: this.opts.fetchImpl,
-    }).catch(() => undefined);
-    return r !== undefined && r.outcome !== 'unreachable';
+  /** Every stored key and each keyless provider the user set up, a few at a time (see KeyChecker). */
+  validateAll(via: AuditVia, onProgress?: (done: number, total: number) => void): Promise<ValidateResult[]> {
+    return this.checker.validateAll(via, onProgress);
   }
 
   // --- routing -------------------------------------------------------------------------------
@@ -333,50 +182,13 @@ export class AiKeyManagerCore {
     return safe(() => this.pricing.has(model, provider)) ?? false;
   }
 
+  /** Per task: what routing picks now, the fallbacks, the cheapest viable model and sample costs. */
   recommendations(task?: TaskType): Recommendation[] {
-    const tasks = task ? [task] : [...TASK_TYPES];
-    return tasks.map((t) => {
-      const sample = SAMPLE_TOKENS[t];
-      let primary: RouteDecision | undefined;
-      let error: string | undefined;
-      try {
-        primary = this.router.route({ taskType: t });
-      } catch (err) {
-        error = err instanceof Error ? err.message : String(err);
-      }
-      const viable = this.router.viableModels(t);
-      const cheapest = viable.reduce<(typeof viable)[number] | undefined>((a, b) => (!a || b.estimatedCost < a.estimatedCost ? b : a), undefined);
-      const candidate = (c: Candidate): Candidate => ({ provider: c.provider, model: c.model, estimatedCost: c.estimatedCost });
-      return {
-        taskType: t,
-        sampleRequest: { inputTokens: sample.input, outputTokens: sample.output },
-        primary: primary ? candidate(primary) : null,
-        fallbackChain: primary?.fallbacks.map(candidate) ?? [],
-        cheapestViable: cheapest ? candidate(cheapest) : null,
-        options: viable.map(candidate),
-        skipped: primary?.skipped ?? [],
-        ...(error ? { error } : {}),
-      };
-    });
+    return recommendationsOf(this.router, task);
   }
 
   providerStats(provider?: string): ProviderStatsView[] {
-    const ids = provider ? [getProvider(provider).id] : PROVIDERS.map((p) => p.id);
-    const stats = this.ledger.providerStats();
-    return ids.map((id) => {
-      const s = stats.find((x) => x.provider === id);
-      const keys = this.keys.list(id);
-      return {
-        provider: id,
-        requests: s?.requests ?? 0,
-        successRate: s?.successRate ?? null,
-        meanLatencyMs: s?.meanLatencyMs ?? null,
-        p95LatencyMs: s?.p95LatencyMs ?? null,
-        lastError: s?.lastError ?? null,
-        health: this.health.get(id),
-        keys: keys.map((k) => ({ id: k.id, masked: k.masked, status: k.status, lastValidation: k.lastValidation ?? null })),
-      };
-    });
+    return providerStatsOf({ ledger: this.ledger, keys: this.keys, health: this.health }, provider);
   }
 
   // --- usage, cost, budget ---------------------------------------------------------------------
@@ -540,7 +352,7 @@ export class AiKeyManagerCore {
 
   /** Forgets this workspace's usage and, in VS Code, the all-workspaces totals budgets count. */
   async resetUsage(via: AuditVia) {
-    await Promise.all([this.ledger.reset(), this.allUsage?.reset(), this.opts.allUsageState?.update(ALL_USAGE_SINCE_KEY, this.clock.now().toISOString())]);
+    await Promise.all([this.ledger.reset(), this.allUsage?.reset(), this.opts.allUsageState && markAllUsageReset(this.opts.allUsageState, this.clock.now())]);
     this.audit.record({ action: 'reset_usage', via, ok: true });
   }
 
