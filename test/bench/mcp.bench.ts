@@ -6,10 +6,10 @@ import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
-import { AiKeyManagerCore } from '../../src/core/service';
 import { createMcpServer } from '../../src/mcp/server';
 import { startHttpHost } from '../../src/mcp/httpHost';
-import { MemorySettings, MemoryState, MemoryVault } from '../support/ports';
+import { MemoryState } from '../support/ports';
+import { makeTestCore } from '../support/core';
 
 /** The SDK client shares one AbortSignal across requests and undici leaves a listener on it per fetch. */
 const isolatedFetch: typeof fetch = (url, init) => fetch(url, { ...init, signal: undefined });
@@ -134,11 +134,10 @@ async function measure(label: string, client: Client | Call, tool: string, args:
 }
 
 async function main(): Promise<void> {
-  const core = new AiKeyManagerCore({
-    vault: new MemoryVault(),
+  const { core } = makeTestCore({
     state: new MemoryState({ copy: 'none' }),
     ledgerState: new MemoryState({ copy: 'none' }),
-    settings: new MemorySettings({ budget: { daily: 10, monthly: 100 } }),
+    settings: { budget: { daily: 10, monthly: 100 } },
   });
   // Replies are scrubbed of every stored secret, so measure with keys stored, as a user would have.
   await core.addKey('anthropic', { apiKey: 'sk-ant-api03-BENCHbenchBENCHbench0123456789abcdefABCDEF-xyz' }, {}, 'tool');

@@ -5,11 +5,12 @@ import { randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { AiKeyManagerCore } from '../../src/core/service';
+import type { AiKeyManagerCore } from '../../src/core/service';
 import { createMcpServer } from '../../src/mcp/server';
 import { startHttpHost } from '../../src/mcp/httpHost';
 import { MAX_TEXT_BYTES, MAX_TEXT_CHARS } from '../../src/core/tokenize';
-import { MemorySettings, MemoryState, MemoryVault } from '../support/ports';
+import { MemoryState } from '../support/ports';
+import { makeTestCore } from '../support/core';
 
 /** Deterministic PRNG (mulberry32), so every run counts the same texts. */
 function rng(seed: number): () => number {
@@ -39,14 +40,13 @@ function shapes(): Record<string, string> {
   };
 }
 
+/** Stores that keep the caller's objects, so copying is not what is measured. */
 function core(): AiKeyManagerCore {
-  return new AiKeyManagerCore({
-    vault: new MemoryVault(),
+  return makeTestCore({
     state: new MemoryState({ copy: 'none' }),
     ledgerState: new MemoryState({ copy: 'none' }),
-    settings: new MemorySettings({ budget: { daily: 0, monthly: 0, alertThreshold: 0.8, enforce: false } }),
-    env: {},
-  });
+    settings: { budget: { daily: 0, monthly: 0, alertThreshold: 0.8, enforce: false } },
+  }).core;
 }
 
 async function main(): Promise<void> {

@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { KeyError, KeyPool, ROLLBACK_GRACE_DAYS, DEFAULT_REST_SECONDS, secretName, type KeyPoolOptions } from '../../src/core/keys';
 import { MemoryState, MemoryVault, TestClock } from '../support/ports';
+import { assertNoLeak } from '../support/leaks';
 import { maskKey } from '../../src/core/redact';
 import { PROVIDERS } from '../../src/core/providers';
 
@@ -22,13 +23,11 @@ const canary = {
 };
 
 /**
- * True when any 8 consecutive characters of the secret's private part (from CANARY on; the prefix
- * is public and appears in format hints) are in the text. A mask shows at most 4 of them.
+ * Fails when a secret is in `value` whole, or any 8 consecutive characters of its private part (from
+ * CANARY on; the prefix is public and appears in format hints). A mask shows at most 4 of them.
  */
-function leaks(text: string, secret: string): boolean {
-  const secretPart = secret.slice(Math.max(0, secret.indexOf('CANARY')));
-  for (let i = 0; i + 8 <= secretPart.length; i++) if (text.includes(secretPart.slice(i, i + 8))) return true;
-  return false;
+function assertNoSecret(value: unknown, secrets: string[], where: string): void {
+  assertNoLeak(value, secrets.map((key) => ({ key, from: Math.max(0, key.indexOf('CANARY')) })), where, { piece: 8 });
 }
 
 function world(opts: Omit<KeyPoolOptions, 'clock'> = {}) {
@@ -45,7 +44,7 @@ function world(opts: Omit<KeyPoolOptions, 'clock'> = {}) {
   /** The canary is never in state: only in the vault (or the environment). */
   const assertStateClean = (): void => {
     const dump = state.dump();
-    for (const s of secrets) assert.ok(!leaks(dump, s), `state leaks a secret: ${dump}`);
+    assertNoSecret(dump, secrets, `state ${dump}`);
     assert.ok(!dump.includes('CANARY'), `state contains key material: ${dump}`);
   };
   const vaultValues = (): string[] => [...vault.data.values()];
@@ -60,7 +59,7 @@ async function rejects(p: Promise<unknown>, re: RegExp, secrets: string[] = []):
     assert.match(message, re);
     return true;
   });
-  for (const s of secrets) assert.ok(!leaks(message, s), `error message leaks a secret: ${message}`);
+  assertNoSecret(message, secrets, `error message '${message}'`);
   return message;
 }
 
@@ -72,7 +71,7 @@ describe('KeyPool.add', () => {
 
     assert.equal(r.key.masked, maskKey(secret));
     assert.ok(r.key.masked.length <= 11 && r.key.masked.includes('…'));
-    assert.ok(!leaks(JSON.stringify(r), secret), 'the add result must not carry the secret');
+    assertNoSecret(r, [secret], 'the add result');
     assert.equal(r.format.ok, true);
     assert.match(r.format.message, /Anthropic/);
 

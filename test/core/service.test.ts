@@ -1,9 +1,10 @@
 // The core facade with in-memory ports: behaviour that spans keys, pricing, health, ledger and audit.
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { AiKeyManagerCore, type CoreOptions } from '../../src/core/service';
+import type { AiKeyManagerCore, CoreOptions } from '../../src/core/service';
 import { FAILURE_LIMIT } from '../../src/core/health';
-import { MemorySettings, MemoryState, MemoryVault, fixedClock } from '../support/ports';
+import { MemorySettings, MemoryState, MemoryVault } from '../support/ports';
+import { makeTestCore } from '../support/core';
 import type { StateStore } from '../../src/core/ports';
 
 /**
@@ -38,9 +39,8 @@ class WindowState implements StateStore {
   }
 }
 
-function core(settings = new MemorySettings(), extra: Partial<CoreOptions> = {}) {
-  return new AiKeyManagerCore({ vault: new MemoryVault(), state: new MemoryState({ copy: 'clone' }), ledgerState: new MemoryState({ copy: 'clone' }), settings, clock: fixedClock, timeZone: 'UTC', ...extra });
-}
+/** A core on in-memory ports (test/support/core.ts) with these settings and ports. */
+const core = (settings = new MemorySettings(), extra: Partial<CoreOptions> = {}): AiKeyManagerCore => makeTestCore({ ...extra, settings }).core;
 
 /** A fetch that never reaches anything, like a refused connection. */
 const refused: typeof fetch = async () => {
@@ -111,7 +111,7 @@ describe('AiKeyManagerCore.track with a model it cannot price', () => {
   it('never keeps a key pasted as the model name: it is recorded masked', async () => {
     const state = new MemoryState({ copy: 'clone' });
     const ledgerState = new MemoryState({ copy: 'clone' });
-    const c = new AiKeyManagerCore({ vault: new MemoryVault(), state, ledgerState, settings: new MemorySettings(), clock: fixedClock, timeZone: 'UTC' });
+    const c = core(undefined, { state, ledgerState });
     const key = 'sk-ant-api03-CANARYmodelQ1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6J7k8';
     const r = c.track({ provider: 'anthropic', model: key, inputTokens: 1, outputTokens: 1 }, 'tool');
     assert.equal(r.priced, false);
@@ -268,7 +268,7 @@ describe('AiKeyManagerCore background save failures', () => {
     assert.ok(heard.some((m) => /^Could not save state 'aiKeyManager\.ledger': disk full\. It will be retried on the next save\.$/.test(m)), heard.join(' | '));
     assert.ok(heard.some((m) => /^Could not save state 'aiKeyManager\.audit': disk full/.test(m)), heard.join(' | '));
     await c.flush();
-    assert.equal(new AiKeyManagerCore({ vault: new MemoryVault(), state, ledgerState, settings: new MemorySettings(), clock: fixedClock, timeZone: 'UTC' }).usage({ days: 1 }).totals.requests, 1);
+    assert.equal(core(undefined, { state, ledgerState }).usage({ days: 1 }).totals.requests, 1);
     off();
     ledgerState.failNext = 1;
     c.track({ provider: 'openai', model: 'gpt-4o', inputTokens: 10, outputTokens: 5 }, 'tool');
@@ -287,7 +287,7 @@ describe('AiKeyManagerCore masks a stored key of an odd shape', () => {
     const odd = 'corp-proxy-token-7f3a9c2e1b5d4e6f';
     await vault.store('key/openai-old1', odd);
     state.seed('aikm.keys.v1', [{ id: 'openai-old1', provider: 'openai', masked: 'corp-p…4e6f', source: 'vault', status: 'healthy', createdAt: '2026-01-01T00:00:00.000Z' }]);
-    const c = new AiKeyManagerCore({ vault, state, ledgerState: new MemoryState({ copy: 'clone' }), settings: new MemorySettings(), clock: fixedClock, timeZone: 'UTC' });
+    const c = core(undefined, { vault, state });
     await c.keys.readableSecrets(); // what every MCP reply does first
     const r = c.track({ provider: 'openai', model: `${odd}`, inputTokens: 1, outputTokens: 1, success: false, error: `401 for ${odd}` }, 'tool');
     assert.ok(!JSON.stringify(r.event).includes(odd), JSON.stringify(r.event));

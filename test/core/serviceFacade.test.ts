@@ -2,14 +2,13 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { AiKeyManagerCore } from '../../src/core/service';
-import { MemorySettings, MemoryState, MemoryVault, fixedClock } from '../support/ports';
+import type { AiKeyManagerCore } from '../../src/core/service';
+import { MemoryState } from '../support/ports';
+import { makeTestCore } from '../support/core';
 
 const openaiKey = (): string => `sk-proj-CANARY${randomBytes(30).toString('hex').slice(0, 40)}`;
 
-function core() {
-  return new AiKeyManagerCore({ vault: new MemoryVault(), state: new MemoryState({ copy: 'clone' }), ledgerState: new MemoryState({ copy: 'clone' }), settings: new MemorySettings(), clock: fixedClock, timeZone: 'UTC' });
-}
+const core = (): AiKeyManagerCore => makeTestCore().core;
 
 describe('AiKeyManagerCore facade for the VS Code surfaces', () => {
   it('addKeyUnlessStored adds a new key once, then answers with the stored key (masked) instead of a duplicate error', async () => {
@@ -55,7 +54,7 @@ describe('AiKeyManagerCore facade for the VS Code surfaces', () => {
   it('storedDataWarnings lists the problems found reading stored data', () => {
     const state = new MemoryState({ copy: 'clone' });
     state.seed('aikm.keys.v1', 'not a list');
-    const c = new AiKeyManagerCore({ vault: new MemoryVault(), state, ledgerState: new MemoryState({ copy: 'clone' }), settings: new MemorySettings(), clock: fixedClock, timeZone: 'UTC' });
+    const { core: c } = makeTestCore({ state });
     assert.deepEqual(c.storedDataWarnings(), [...c.ledger.warnings, ...c.keys.warnings, ...c.audit.warnings]);
     assert.ok(c.storedDataWarnings().length > 0);
   });

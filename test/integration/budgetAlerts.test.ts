@@ -3,18 +3,12 @@ import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { activateExtension } from './helpers';
 import type { AiKeyManagerTestApi } from '../../src/extension';
+import { waitUntil } from '../support/waitFor';
 
 const shown = async (): Promise<string[]> => (await vscode.commands.executeCommand('aiKeyManager.debug.budgetAlerts')) as string[];
 
-async function untilShown(count: number, what: string): Promise<string[]> {
-  const end = Date.now() + 2000;
-  for (;;) {
-    const s = await shown();
-    if (s.length >= count) return s;
-    if (Date.now() > end) assert.fail(`no ${what} notification within 2 s; shown so far: ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Polls the notifications shown until there are `count`; fails after 2 s, showing those so far. */
+const untilShown = (count: number, what: string): Promise<string[]> => waitUntil(shown, (s) => s.length >= count, `the ${what} notification`, { timeoutMs: 2000, intervalMs: 25 });
 
 describe('budget notifications', () => {
   let api: AiKeyManagerTestApi;

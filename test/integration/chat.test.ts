@@ -6,6 +6,8 @@ import * as vscode from 'vscode';
 import { activateExtension } from './helpers';
 import type { AiKeyManagerTestApi } from '../../src/extension';
 import { formatUsd } from '../../src/core/money';
+import { assertNoLeak } from '../support/leaks';
+import { waitUntil } from '../support/waitFor';
 
 // Valid in shape for OpenRouter; any 12-character piece of it in chat output is a leak.
 const CANARY = 'sk-or-v1-CANARYchatITq1W2e3R4t5Y6u7I8o9P0a1S2d3F4g5H6';
@@ -24,13 +26,6 @@ async function chat(command: string | undefined, prompt: string, references?: { 
   const r = await vscode.commands.executeCommand<Streamed>('aiKeyManager.debug.chat', { command, prompt, references });
   assert.ok(r, 'aiKeyManager.debug.chat returned nothing');
   return r;
-}
-
-function assertNoCanary(r: Streamed, canaries = [CANARY, PASTED]): void {
-  const text = JSON.stringify(r);
-  for (const c of canaries) {
-    for (let i = 0; i + 12 <= c.length; i++) assert.ok(!text.includes(c.slice(i, i + 12)), `chat output contains '${c.slice(i, i + 12)}', a piece of a canary key`);
-  }
 }
 
 const usd = formatUsd;
@@ -74,7 +69,7 @@ describe('chat participant', () => {
     const commands = r.buttons.map((b) => b.command);
     for (const c of ['aiKeyManager.addKey', 'aiKeyManager.rotateKey', 'aiKeyManager.validateAllKeys', 'aiKeyManager.showPanel']) assert.ok(commands.includes(c), `no ${c} button`);
     assert.ok(r.progress.length > 0, 'no progress shown');
-    assertNoCanary(r);
+    assertNoLeak(r, [CANARY, PASTED], 'chat output');
   });
 
   it('maps free text to the key action and says which command answered', async () => {
@@ -83,7 +78,7 @@ describe('chat participant', () => {
     assert.deepEqual(r.buttons.map((b) => [b.command, b.arguments]), [['aiKeyManager.rotateKey', [{ provider: 'openrouter', keyId }]]]);
     const add = await chat('config', 'add an anthropic key');
     assert.deepEqual(add.buttons[0].arguments, [{ provider: 'anthropic' }]);
-    assertNoCanary(r);
+    assertNoLeak(r, [CANARY, PASTED], 'chat output');
   });
 
   it('refuses to echo a pasted key', async () => {
@@ -91,7 +86,7 @@ describe('chat participant', () => {
       const r = await chat(cmd, `please store ${PASTED} for me`);
       assert.match(r.markdown, /looks like an Anthropic API key/);
       assert.equal(r.buttons[0].command, 'aiKeyManager.addKey');
-      assertNoCanary(r);
+      assertNoLeak(r, [CANARY, PASTED], 'chat output');
     }
   });
 
@@ -149,9 +144,7 @@ describe('chat participant', () => {
     const config = vscode.workspace.getConfiguration('aiKeyManager');
     await config.update('providers.disabled', ['deepseek'], vscode.ConfigurationTarget.Global);
     try {
-      const end = Date.now() + 3000;
-      while (api.core.route({ taskType: 'code_review' }).skipped.every((s) => s.provider !== 'deepseek') && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
-      const d = api.core.route({ taskType: 'code_review' });
+      const d = await waitUntil(() => api.core.route({ taskType: 'code_review' }), (x) => x.skipped.some((s) => s.provider === 'deepseek'), 'DeepSeek disabled in the routing', { timeoutMs: 3000 });
       assert.equal(d.provider, 'anthropic');
       assert.ok(d.fallbacks.some((f) => f.provider === 'openrouter'), `OpenRouter is not a fallback: ${JSON.stringify(d.fallbacks)}`);
       const deepseek = d.skipped.find((s) => s.provider === 'deepseek');
@@ -163,7 +156,7 @@ describe('chat participant', () => {
       d.fallbacks.forEach((f, i) => assert.ok(r.markdown.includes(`${i + 1}. ${f.provider} / ${f.model}: ${usd(f.estimatedCost)}`), `fallback ${i + 1} missing:\n${r.markdown}`));
       assert.match(r.markdown, /\*\*Skipped\*\*/);
       assert.ok(r.markdown.includes('- DeepSeek: disabled in settings'), r.markdown);
-      assertNoCanary(r, [CANARY, PASTED, anthropic]);
+      assertNoLeak(r, [CANARY, PASTED, anthropic], 'chat output');
     } finally {
       await config.update('providers.disabled', undefined, vscode.ConfigurationTarget.Global);
       await api.core.removeKey('anthropic', added.key.id, 'command');

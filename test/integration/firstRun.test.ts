@@ -9,6 +9,7 @@ import { activateExtension } from './helpers';
 import { hasUi, ui } from './ui';
 import { startFakeProviders, type FakeProviders } from '../fakes/providers';
 import { PROVIDERS } from '../../src/core/providers';
+import { waitUntil } from '../support/waitFor';
 import type { AiKeyManagerTestApi } from '../../src/extension';
 import type { KeyView } from '../../src/core/keys';
 import type { ValidateResult } from '../../src/core/service';
@@ -197,12 +198,9 @@ async function closedPort(): Promise<number> {
           '#spend-chart',
         );
       const until = async (ok: (s: Seen) => boolean, what: string): Promise<Seen> => {
-        let last: Seen | undefined;
-        for (const end = Date.now() + 15_000; Date.now() < end; await sleep(100)) {
-          last = await look().catch(() => undefined);
-          if (last && ok(last)) return last;
-        }
-        assert.fail(`the panel did not show ${what}; last: ${JSON.stringify(last)}`);
+        const seen = await waitUntil(() => look().catch(() => undefined), (s) => s !== undefined && ok(s), `the panel to show ${what}`, { timeoutMs: 15_000, intervalMs: 100 });
+        assert.ok(seen);
+        return seen;
       };
       const dark = await until((s) => s.bars.anthropic !== undefined && s.bars.anthropic === s.blue && s.painted > 0 && /vscode-dark/.test(s.theme), 'blue Anthropic bars in the dark theme');
       await workbench.update('colorTheme', 'Default Light Modern', vscode.ConfigurationTarget.Global);

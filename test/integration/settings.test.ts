@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { VsCodeSettings } from '../../src/vscode/settings';
 import { AiKeyManagerCore } from '../../src/core/service';
 import { MemoryState } from '../support/ports';
+import { waitFor } from '../support/waitFor';
 import { activateExtension } from './helpers';
 
 describe('VS Code settings: invalid price overrides', () => {
@@ -39,7 +40,6 @@ describe('VS Code settings: invalid price overrides', () => {
     }
 
     // The running extension picks up the valid entry too.
-    const end = Date.now() + 3000;
     const priced = () => {
       try {
         return api.core.estimateCost({ model: good.model, inputTokens: 1_000_000 }).cost.totalCost === 1;
@@ -47,8 +47,7 @@ describe('VS Code settings: invalid price overrides', () => {
         return false;
       }
     };
-    while (!priced() && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
-    assert.ok(priced(), 'the running core applies the valid override');
+    await waitFor(priced, 'the running core to apply the valid override', { timeoutMs: 3000 });
   });
 });
 

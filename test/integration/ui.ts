@@ -2,7 +2,7 @@
 // real browser, and what the quick input and notifications show, read from its DOM. Served by the
 // code-server launcher (test/host/uiBridge.mjs); absent under @vscode/test-electron, where tests that
 // need it are skipped.
-import * as assert from 'node:assert/strict';
+import { waitUntil } from '../support/waitFor';
 
 export interface QuickInputItem {
   label: string;
@@ -53,15 +53,8 @@ export const ui = {
   webview: <T>(script: string, selector?: string) => call<T>('webview', { script, selector }),
 
   /** Waits until the quick input shows a state `ok` accepts; fails with what it last showed. */
-  async waitQuickInput(ok: (s: QuickInputState) => boolean, what: string, ms = 10_000): Promise<QuickInputState> {
-    const end = Date.now() + ms;
-    let last: QuickInputState = { visible: false };
-    while (Date.now() < end) {
-      last = await this.quickInput();
-      if (ok(last)) return last;
-      await sleep(50);
-    }
-    assert.fail(`the quick input did not show ${what} within ${ms} ms; it shows ${JSON.stringify(last)}`);
+  waitQuickInput(ok: (s: QuickInputState) => boolean, what: string, ms = 10_000): Promise<QuickInputState> {
+    return waitUntil(() => this.quickInput(), ok, `the quick input to show ${what}`, { timeoutMs: ms, intervalMs: 50 });
   },
 
   /** Waits for the box or list titled `title` (and, if given, a validation/prompt message matching `message`). */

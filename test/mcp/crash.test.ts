@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { callOk, spawnCli, textOf, waitFor, type ToolResult } from './helpers';
+import { waitFor } from '../support/waitFor';
+import { callOk, spawnCli, textOf, type ToolResult } from './helpers';
 import { tempRoot } from '../support/tmp';
 
 interface Usage {
@@ -49,11 +50,11 @@ describe('kill -9 of the headless MCP server', () => {
         }
       };
       const workers = Array.from({ length: 8 }, worker);
-      await waitFor(() => (acknowledged >= (round + 1) * 150 ? true : undefined), 20_000, '150 acknowledged calls');
+      await waitFor(() => acknowledged >= (round + 1) * 150, '150 acknowledged calls', { timeoutMs: 20_000 });
       process.kill(pid, 'SIGKILL');
       stop = true;
       await Promise.all(workers);
-      await waitFor(() => (alive(pid) ? undefined : true), 5000, 'the killed process to be gone');
+      await waitFor(() => !alive(pid), 'the killed process to be gone');
       await p.client.close().catch(() => undefined);
     }
     const after = await spawnCli(env, 'after');
@@ -85,12 +86,12 @@ describe('kill -9 of the headless MCP server', () => {
     const p = await spawnCli(env, 'save-error');
     try {
       await callOk(p.client, 'track_request', { provider: 'openai', model: 'gpt-4o', input_tokens: 1000, output_tokens: 0 });
-      await waitFor(() => (fs.existsSync(path.join(home, 'ledger.json')) ? true : undefined), 5000, 'the first save');
+      await waitFor(() => fs.existsSync(path.join(home, 'ledger.json')), 'the first save');
       // Something else takes the file's place: the next save cannot read what it merges into.
       fs.renameSync(path.join(home, 'ledger.json'), path.join(home, 'ledger.saved'));
       fs.mkdirSync(path.join(home, 'ledger.json'));
       await callOk(p.client, 'track_request', { provider: 'openai', model: 'gpt-4o', input_tokens: 1000, output_tokens: 0 });
-      await waitFor(() => (/ai-key-manager: error: Could not save state 'aiKeyManager\.ledger': .*ledger\.json.* It will be retried on the next save\./.test(p.stderr()) ? true : undefined), 5000, 'the save error on stderr');
+      await waitFor(() => /ai-key-manager: error: Could not save state 'aiKeyManager\.ledger': .*ledger\.json.* It will be retried on the next save\./.test(p.stderr()), 'the save error on stderr');
     } finally {
       process.kill(p.transport.pid!, 'SIGKILL');
       await p.client.close().catch(() => undefined);

@@ -5,15 +5,18 @@ import * as path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { AiKeyManagerCore } from '../../src/core/service';
+import type { AiKeyManagerCore } from '../../src/core/service';
 import type { Clock } from '../../src/core/ports';
 import { PROVIDERS } from '../../src/core/providers';
 import { createMcpServer } from '../../src/mcp/server';
 import { startHttpHost, type HttpHost } from '../../src/mcp/httpHost';
-import { MemorySettings, MemoryState, MemoryVault, fixedClock } from '../support/ports';
+import type { MemorySettings, MemoryState, MemoryVault } from '../support/ports';
+import { makeTestCore } from '../support/core';
+import { waitFor } from '../support/waitFor';
 import { startFakeProviders, type FakeProviders, type FakeProvidersOptions } from '../fakes/providers';
 
-// Canary keys: valid in shape, unique enough that any 12-character piece of one is a leak.
+// Canary keys: valid in shape, unique enough that any 12-character piece of one is a leak
+// (test/support/leaks.ts assertNoLeak).
 export const CANARY = {
   anthropic: 'sk-ant-CANARYmcpA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8-zz',
   anthropicRotated: 'sk-ant-CANARYrotQ9w8E7r6T5y4U3i2O1p0A9s8D7f6G5h4J3k2-yy',
@@ -27,17 +30,6 @@ export const CANARY = {
 } as const;
 
 export const ALL_CANARIES: string[] = Object.values(CANARY);
-
-/** Fails if `text` holds any canary whole or any 12-character piece of one. */
-export function assertNoCanary(text: string, where: string, canaries: readonly string[] = ALL_CANARIES): void {
-  for (const c of canaries) {
-    assert.ok(!text.includes(c), `${where} contains a full canary key`);
-    for (let i = 0; i + 12 <= c.length; i++) {
-      const piece = c.slice(i, i + 12);
-      assert.ok(!text.includes(piece), `${where} contains '${piece}', a 12-character piece of a canary key`);
-    }
-  }
-}
 
 /** AIKM_<ID>_BASE_URL for every provider, all pointing at `url`. */
 export function baseUrlEnv(url: string): Record<string, string> {
@@ -55,17 +47,8 @@ export interface TestCore {
 }
 
 export function createTestCore(opts: { fakeUrl: string; env?: Record<string, string>; validationTimeoutMs?: number; clock?: Clock }): TestCore {
-  const state = new MemoryState({ copy: 'clone' });
-  const ledgerState = new MemoryState({ copy: 'clone' });
-  const vault = new MemoryVault();
-  const settings = new MemorySettings();
-  const core = new AiKeyManagerCore({
-    vault,
-    state,
-    ledgerState,
-    settings,
-    clock: opts.clock ?? fixedClock,
-    timeZone: 'UTC',
+  const { core, state, ledgerState, vault, settings } = makeTestCore({
+    clock: opts.clock,
     env: { ...baseUrlEnv(opts.fakeUrl), ...opts.env },
     validationTimeoutMs: opts.validationTimeoutMs ?? 2000,
   });
@@ -162,7 +145,7 @@ export async function spawnCli(env: Record<string, string>, name = 'stdio-test')
     stderr: () => err,
     stop: async () => {
       await client.close();
-      await waitFor(() => (alive(pid) ? undefined : true), 5000, `the CLI process ${pid} to exit`);
+      await waitFor(() => !alive(pid), `the CLI process ${pid} to exit`);
     },
   };
 }
@@ -185,17 +168,6 @@ export async function callOk<T = Record<string, unknown>>(client: Client, name: 
   assert.ok(!r.isError, `${name} failed: ${textOf(r)}`);
   assert.ok(r.structuredContent, `${name} returned no structuredContent`);
   return r.structuredContent as T;
-}
-
-/** Resolves with the first value `poll` returns that is not undefined, or rejects after `ms`. */
-export async function waitFor<T>(poll: () => T | undefined, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = poll();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Malformed input for every tool that takes arguments, and the field its error must name. */

@@ -10,7 +10,8 @@ import { createMcpServer } from '../../src/mcp/server';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { REQUIRED_TOOL_NAMES } from '../../src/mcp/tools';
-import { callOk, connectHttp, createTestCore, startTestHost, waitFor, type TestCore } from './helpers';
+import { waitFor } from '../support/waitFor';
+import { callOk, connectHttp, createTestCore, startTestHost, type TestCore } from './helpers';
 
 const INITIALIZE = {
   jsonrpc: '2.0',
@@ -297,7 +298,7 @@ describe('MCP HTTP host', () => {
       // The SDK client keeps a GET stream open for server notifications: its session is in use.
       const a = await connectHttp(capped);
       const b = await connectHttp(capped);
-      await waitFor(() => (capped.sessionCount() === 2 ? true : undefined), 2000, 'two sessions');
+      await waitFor(() => capped.sessionCount() === 2, 'two sessions', { timeoutMs: 2000 });
       const r = await raw(capped.port, { body: INITIALIZE, headers: { authorization: `Bearer ${capped.token}` } });
       assert.equal(r.status, 503);
       assert.equal(r.headers['retry-after'], '5');

@@ -3,9 +3,8 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { TOOLS, type ToolContext } from '../../src/mcp/tools';
 import { checkKeyFormat } from '../../src/core/providers';
-import { AiKeyManagerCore } from '../../src/core/service';
 import { createTestCore } from './helpers';
-import { MemorySettings, MemoryState, MemoryVault, fixedClock } from '../support/ports';
+import { makeTestCore } from '../support/core';
 
 async function errorOf(tool: string, args: Record<string, unknown>, ctx: ToolContext): Promise<string> {
   const def = TOOLS.find((t) => t.name === tool)!;
@@ -56,7 +55,7 @@ describe('key tool messages', () => {
 describe('list_api_keys', () => {
   it('shows an env-discovered key with an unknown age (null), not ~20,000 days', async () => {
     const key = 'sk-proj-CANARYageQ1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6';
-    const core = new AiKeyManagerCore({ vault: new MemoryVault(), state: new MemoryState({ copy: 'clone' }), ledgerState: new MemoryState({ copy: 'clone' }), settings: new MemorySettings(), clock: fixedClock, timeZone: 'UTC', env: { OPENAI_API_KEY: key }, discoverEnvKeys: true });
+    const { core } = makeTestCore({ env: { OPENAI_API_KEY: key }, discoverEnvKeys: true });
     const list = TOOLS.find((t) => t.name === 'list_api_keys')!;
     const r = (await (list.handler as (a: unknown, c: ToolContext) => Promise<{ structured: { keys: { id: string; age_days: number | null; created_at: string | null }[] }; text: string }>)({}, { core, via: 'tool' }));
     assert.deepEqual(r.structured.keys.map((k) => [k.id, k.age_days, k.created_at]), [['env:OPENAI_API_KEY', null, null]]);

@@ -6,11 +6,15 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { getProvider } from '../../src/core/providers';
 import { FAILURE_LIMIT } from '../../src/core/health';
+import { assertNoLeak } from '../support/leaks';
 import { openMcpSession, textOf, type McpSession, type TestCore, type ToolResult } from './helpers';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const HEX = '0123456789abcdef';
 const rand = (n: number, alphabet = ALNUM): string => Array.from(randomBytes(n), (b) => alphabet[b % alphabet.length]).join('');
+
+/** A mask shows at most 4 characters of a key's private part: any 8 of them in a reply is a leak. */
+const PIECE = { piece: 8 };
 
 /** One unstored canary per provider key shape; `from` is where its private part starts. */
 export function unstoredCanaries(): { provider: string; key: string; from: number }[] {
@@ -23,16 +27,6 @@ export function unstoredCanaries(): { provider: string; key: string; from: numbe
     { provider: 'mistral', key: `CANARY${rand(26)}`, from: 0 },
     { provider: 'deepseek', key: `sk-${rand(32, HEX)}`, from: 3 },
   ];
-}
-
-/** Fails when any 8 consecutive characters of a canary's private part are in `text` (a mask shows at most 4). */
-export function assertNoLeak(text: string, canaries: { key: string; from: number }[], where: string): void {
-  for (const c of canaries) {
-    const secret = c.key.slice(c.from);
-    for (let i = 0; i + 8 <= secret.length; i++) {
-      assert.ok(!text.includes(secret.slice(i, i + 8)), `${where} contains '${secret.slice(i, i + 8)}' of the unstored key ${c.key.slice(0, c.from + 4)}…`);
-    }
-  }
 }
 
 describe('unstored keys are masked in every reply (track_request error, prompts, resources)', () => {
@@ -69,7 +63,7 @@ describe('unstored keys are masked in every reply (track_request error, prompts,
       providers: t.core.providersOverview(),
       routing: t.core.routingOverview(),
     };
-    for (const [name, v] of Object.entries(views)) assertNoLeak(JSON.stringify(v), canaries, `core ${name}`);
+    for (const [name, v] of Object.entries(views)) assertNoLeak(JSON.stringify(v), canaries, `core ${name}`, PIECE);
     assert.ok(views.route.skipped.some((s) => s.provider === 'anthropic' && /unhealthy.*HTTP 401 invalid key sk-ant…/.test(s.why)), JSON.stringify(views.route.skipped));
   });
 
@@ -96,7 +90,7 @@ describe('unstored keys are masked in every reply (track_request error, prompts,
       assert.equal(r.isError, true);
     }
     assert.ok(seen.length > 20);
-    for (const s of seen) assertNoLeak(s, canaries, `reply ${s.slice(0, 50)}`);
+    for (const s of seen) assertNoLeak(s, canaries, `reply ${s.slice(0, 50)}`, PIECE);
   });
 });
 

@@ -7,7 +7,9 @@ import * as path from 'node:path';
 import { createHeadlessCore } from '../../src/headless/host';
 import { EncryptedFileVault } from '../../src/headless/fileVault';
 import { secretName } from '../../src/core/keys';
-import { CANARY, CLI, assertNoCanary, callOk, spawnCli, type CliProcess } from './helpers';
+import { assertNoLeak } from '../support/leaks';
+import { waitUntil } from '../support/waitFor';
+import { CANARY, CLI, callOk, spawnCli, type CliProcess } from './helpers';
 import { tempRoot } from '../support/tmp';
 
 const PASSPHRASE = 'correct horse battery staple for the shared-home tests';
@@ -93,10 +95,7 @@ describe('two headless processes sharing one AIKM_HOME', () => {
       ]);
       // Saves are coalesced (a quarter second): each process soon shows the other's usage too.
       for (const p of [a, b]) {
-        const deadline = Date.now() + 5000;
-        let requests = 0;
-        while (Date.now() < deadline && (requests = (await callOk<Usage>(p.client, 'get_usage', { days: 1 })).totals.requests) !== 7) await new Promise((r) => setTimeout(r, 50));
-        assert.equal(requests, 7, 'a process shows the usage both recorded');
+        await waitUntil(async () => (await callOk<Usage>(p.client, 'get_usage', { days: 1 })).totals.requests, (n) => n === 7, 'a process to show the usage both recorded (7 requests)', { intervalMs: 50 });
       }
       // The secret the other process stored is readable here (the key check reads it from the vault).
       const check = await callOk<{ format: { ok: boolean }; result: string }>(a.client, 'validate_key', { provider: 'openai', live: false });
@@ -123,7 +122,7 @@ describe('two headless processes sharing one AIKM_HOME', () => {
     const stored = state['aikm.keys.v1'] ?? [];
     assert.equal(stored.length, 2);
     for (const k of stored) assert.ok(await vault.get(secretName(k.id)), `the secret of ${k.id} is in vault.json`);
-    for (const f of ['state.json', 'ledger.json', 'config.json']) if (fs.existsSync(path.join(home, f))) assertNoCanary(fs.readFileSync(path.join(home, f), 'utf8'), f, USED);
-    for (const s of stderrs) assertNoCanary(s, 'stderr', USED);
+    for (const f of ['state.json', 'ledger.json', 'config.json']) if (fs.existsSync(path.join(home, f))) assertNoLeak(fs.readFileSync(path.join(home, f), 'utf8'), USED, f);
+    for (const s of stderrs) assertNoLeak(s, USED, 'stderr');
   });
 });

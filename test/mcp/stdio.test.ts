@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startFakeProviders, type FakeProviders } from '../fakes/providers';
 import { REQUIRED_TOOL_NAMES } from '../../src/mcp/tools';
-import { CANARY, CLI, MALFORMED_CASES, assertNoCanary, baseUrlEnv, callOk, spawnCli, textOf, type CliProcess, type ToolResult } from './helpers';
+import { assertNoLeak } from '../support/leaks';
+import { CANARY, CLI, MALFORMED_CASES, baseUrlEnv, callOk, spawnCli, textOf, type CliProcess, type ToolResult } from './helpers';
 
 const PASSPHRASE = 'correct horse battery staple for the mcp tests';
 const USED = [CANARY.openai, CANARY.anthropic];
@@ -93,16 +94,16 @@ describe('stdio MCP server (node dist/cli.js mcp)', () => {
     for (const f of ['config.json', 'ledger.json', 'state.json', 'vault.json']) assert.ok(files.includes(f), `${f} not written (have ${files.join(', ')})`);
     const vault = fs.readFileSync(path.join(home, 'vault.json'), 'utf8');
     assert.match(vault, /"cipher"/);
-    assertNoCanary(vault, 'vault.json', USED);
+    assertNoLeak(vault, USED, 'vault.json');
     if (process.platform !== 'win32') assert.equal(fs.statSync(path.join(home, 'vault.json')).mode & 0o777, 0o600);
     const state = fs.readFileSync(path.join(home, 'state.json'), 'utf8');
     assert.ok(state.includes(anthropicId), 'state.json holds the key metadata');
-    assertNoCanary(state, 'state.json', USED);
+    assertNoLeak(state, USED, 'state.json');
     const ledger = fs.readFileSync(path.join(home, 'ledger.json'), 'utf8');
     assert.ok(ledger.includes('claude-3-5-sonnet'), 'ledger.json holds the tracked request');
-    assertNoCanary(ledger, 'ledger.json', USED);
-    assertNoCanary(fs.readFileSync(path.join(home, 'config.json'), 'utf8'), 'config.json', USED);
-    for (const s of stderrs) assertNoCanary(s, 'stderr', USED);
+    assertNoLeak(ledger, USED, 'ledger.json');
+    assertNoLeak(fs.readFileSync(path.join(home, 'config.json'), 'utf8'), USED, 'config.json');
+    for (const s of stderrs) assertNoLeak(s, USED, 'stderr');
   });
 
   it('a new process sees the key, its validation, the usage and the budget', async () => {
@@ -137,13 +138,13 @@ describe('stdio MCP server (node dist/cli.js mcp)', () => {
       const r = (await p.client.callTool({ name: 'add_api_key', arguments: { provider: 'google', api_key: CANARY.google } })) as ToolResult;
       assert.equal(r.isError, true);
       assert.match(textOf(r), /Set AIKM_PASSPHRASE/);
-      assertNoCanary(JSON.stringify(r), 'add_api_key error', [CANARY.google]);
+      assertNoLeak(JSON.stringify(r), [CANARY.google], 'add_api_key error');
       const list = await callOk<{ keys: { id: string }[] }>(p.client, 'list_api_keys');
       assert.deepEqual(list.keys.map((k) => k.id).sort(), [anthropicId, 'env:OPENAI_API_KEY'].sort(), 'stored metadata is still listed');
       const b = await callOk<{ day: { limit: number | null } }>(p.client, 'check_budget');
       assert.equal(b.day.limit, 5);
       const providers = await p.client.readResource({ uri: 'api://providers' });
-      assertNoCanary(JSON.stringify(providers), 'api://providers', USED);
+      assertNoLeak(JSON.stringify(providers), USED, 'api://providers');
     } finally {
       await p.stop();
       stderrs.push(p.stderr());
@@ -179,7 +180,7 @@ describe('stdio MCP server: every tool, resource and prompt, and malformed input
 
   after(async () => {
     await p?.stop();
-    assertNoCanary(p.stderr(), 'stderr', SECRETS);
+    assertNoLeak(p.stderr(), SECRETS, 'stderr');
     await fake.close();
     fs.rmSync(home, { recursive: true, force: true });
   });
@@ -192,7 +193,7 @@ describe('stdio MCP server: every tool, resource and prompt, and malformed input
       const r = (await c.callTool({ name, arguments: args })) as ToolResult;
       assert.ok(!r.isError, `${name} failed: ${textOf(r)}`);
       assert.ok(textOf(r).length > 0, `${name} has a readable text`);
-      assertNoCanary(JSON.stringify(r), `${name} reply`, SECRETS);
+      assertNoLeak(JSON.stringify(r), SECRETS, `${name} reply`);
       return r.structuredContent as T;
     };
 
@@ -230,7 +231,7 @@ describe('stdio MCP server: every tool, resource and prompt, and malformed input
       const r = await c.readResource({ uri });
       const text = String((r.contents[0] as { text: string }).text);
       assert.doesNotThrow(() => JSON.parse(text), `${uri} is JSON`);
-      assertNoCanary(text, uri, SECRETS);
+      assertNoLeak(text, SECRETS, uri);
     }
     const usage = JSON.parse(String(((await c.readResource({ uri: 'api://usage' })).contents[0] as { text: string }).text)) as { today: { requests: number } };
     assert.equal(usage.today.requests, 1);
@@ -239,7 +240,7 @@ describe('stdio MCP server: every tool, resource and prompt, and malformed input
       assert.ok(r.messages.length > 0, `${name} has messages`);
       const text = JSON.stringify(r.messages);
       assert.ok(text.length > 100, `${name} says something`);
-      assertNoCanary(text, name, SECRETS);
+      assertNoLeak(text, SECRETS, name);
     }
   });
 

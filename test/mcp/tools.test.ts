@@ -8,7 +8,9 @@ import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/typ
 import type { FakeProviders } from '../fakes/providers';
 import { REQUIRED_TOOL_NAMES, TOOLS } from '../../src/mcp/tools';
 import { FAILURE_LIMIT } from '../../src/core/health';
-import { CANARY, MALFORMED_CASES, assertNoCanary, openMcpSession, textOf, waitFor, type McpSession, type TestCore, type ToolResult } from './helpers';
+import { assertNoLeak } from '../support/leaks';
+import { waitFor } from '../support/waitFor';
+import { ALL_CANARIES, CANARY, MALFORMED_CASES, openMcpSession, textOf, type McpSession, type TestCore, type ToolResult } from './helpers';
 import { FIXED_NOW } from '../support/ports';
 
 const VALIDATION_TIMEOUT_MS = 300;
@@ -475,7 +477,7 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     });
     await client.subscribeResource({ uri: 'api://usage' });
     await ok('track_request', { provider: 'openai', model: 'gpt-4o-mini', input_tokens: 100, output_tokens: 10 });
-    await waitFor(() => (updated.includes('api://usage') ? true : undefined), 3000, 'notifications/resources/updated for api://usage');
+    await waitFor(() => updated.includes('api://usage'), 'notifications/resources/updated for api://usage', { timeoutMs: 3000 });
     assert.ok(!updated.includes('api://providers'), 'not subscribed to api://providers');
     const unknown = await client.subscribeResource({ uri: 'api://nope' }).then(
       () => 'subscribed',
@@ -665,15 +667,15 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     await t.core.flush();
 
     assert.ok(seen.length > 100, `only ${seen.length} replies were scanned`);
-    for (const s of seen) assertNoCanary(s, `reply ${s.slice(0, 40)}`);
+    for (const s of seen) assertNoLeak(s, ALL_CANARIES, `reply ${s.slice(0, 40)}`);
     const state = t.state.dump();
     assert.ok(state.includes(ids.anthropic) && state.includes('aiKeyManager.audit'), 'state holds key metadata and the audit log');
-    assertNoCanary(state, 'state store (key metadata, audit)');
+    assertNoLeak(state, ALL_CANARIES, 'state store (key metadata, audit)');
     const ledger = t.ledgerState.dump();
     assert.ok(ledger.length > 50, 'ledger was persisted');
-    assertNoCanary(ledger, 'usage ledger');
+    assertNoLeak(ledger, ALL_CANARIES, 'usage ledger');
     // The scan itself works: the vault does hold the keys.
-    assert.throws(() => assertNoCanary(t.vault.dump(), 'vault'));
+    assert.throws(() => assertNoLeak(t.vault.dump(), ALL_CANARIES, 'vault'));
   });
 
   it('speaks snake_case on the wire: every field of every structured reply and resource', async () => {

@@ -31,6 +31,15 @@ export async function waitUntil<T>(get: () => T | Promise<T>, ok: (v: T) => bool
       return ok(last) ? { value: last } : undefined;
     }, what, opts).then((r) => r.value);
   } catch (err) {
-    throw new Error(`${(err as Error).message}; last: ${JSON.stringify(last)}`, { cause: err });
+    throw new Error(`${(err as Error).message}; last: ${show(last)}`, { cause: err });
+  }
+}
+
+/** JSON when it can be written (not a value that refers back to itself), else String(). */
+function show(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
   }
 }

@@ -6,31 +6,24 @@ import { join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { AiKeyManagerCore } from '../../src/core/service';
+import type { AiKeyManagerCore } from '../../src/core/service';
 import type { BudgetConfig } from '../../src/core/budget';
 import type { PriceOverride } from '../../src/core/pricing';
 import { panelHtml } from '../../src/vscode/panelHtml';
 import type { PanelState, WebviewMessage } from '../../src/webview/protocol';
 import { THEMES, type ThemeName } from './themes';
-import { MemorySettings, MemoryState, MemoryVault, type TestClock } from '../support/ports';
+import type { TestClock } from '../support/ports';
+import { makeTestCore } from '../support/core';
 
 // --- the core ----------------------------------------------------------------------------------
 
+/** A core for the panel: no budget unless given, prices as overrides (see test/support/core.ts). */
 export function makeCore(opts: { clock: TestClock; budget: Partial<BudgetConfig>; prices: PriceOverride[]; allUsage?: boolean }): AiKeyManagerCore {
-  const settings = new MemorySettings({
-    budget: { daily: 0, monthly: 0, alertThreshold: 0.8, enforce: false, ...opts.budget },
-    priceOverrides: opts.prices,
-  });
-  return new AiKeyManagerCore({
-    vault: new MemoryVault(),
-    state: new MemoryState({ copy: 'clone' }),
-    ledgerState: new MemoryState({ copy: 'clone' }),
-    ...(opts.allUsage ? { allUsageState: new MemoryState({ copy: 'clone' }) } : {}),
-    settings,
+  return makeTestCore({
+    settings: { budget: { daily: 0, monthly: 0, alertThreshold: 0.8, enforce: false, ...opts.budget }, priceOverrides: opts.prices },
     clock: opts.clock,
-    timeZone: 'UTC',
-    env: {},
-  });
+    allUsage: opts.allUsage,
+  }).core;
 }
 
 // --- the page server -----------------------------------------------------------------------------

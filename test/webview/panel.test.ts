@@ -10,6 +10,7 @@ import type { PriceOverride } from '../../src/core/pricing';
 import type { WebviewMessage } from '../../src/webview/protocol';
 import { launchBrowser, makeCore, openPanel, startServer, type PanelPage, type PanelServer } from './harness';
 import { TestClock } from '../support/ports';
+import { assertNoLeak } from '../support/leaks';
 import { THEMES, type ThemeName } from './themes';
 
 const NOW = '2026-03-20T15:00:00.000Z';
@@ -65,12 +66,6 @@ function inWindow(days: number, provider?: string): Seed[] {
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
 const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) < 1e-6, `${what}: expected ${expected}, got ${actual}`);
 
-function assertNoCanary(text: string, where: string): void {
-  for (const c of CANARIES) {
-    for (let i = 0; i + 12 <= c.length; i++) assert.ok(!text.includes(c.slice(i, i + 12)), `${where} contains '${c.slice(i, i + 12)}', a piece of a canary key`);
-  }
-}
-
 async function seededCore(): Promise<{ core: AiKeyManagerCore; clock: TestClock }> {
   const clock = new TestClock(NOW);
   const core = makeCore({ clock, budget: BUDGET, prices: PRICES });
@@ -110,7 +105,7 @@ describe('usage & budget panel (webview)', () => {
   };
   const open = async (filter: DashboardFilter = { days: 30 }, theme: ThemeName = 'dark', width?: number) => {
     const html = server.setState({ filter, model: model(filter) });
-    assertNoCanary(html, 'the panel HTML');
+    assertNoLeak(html, CANARIES, 'the panel HTML');
     panel = await openPanel(browser, server, { theme, width });
     return panel;
   };
@@ -127,8 +122,8 @@ describe('usage & budget panel (webview)', () => {
     panel = undefined;
     if (!p) return;
     try {
-      assertNoCanary(await p.page.content(), 'the rendered page');
-      assertNoCanary(JSON.stringify(p.messages), 'the messages the page posted');
+      assertNoLeak(await p.page.content(), CANARIES, 'the rendered page');
+      assertNoLeak(JSON.stringify(p.messages), CANARIES, 'the messages the page posted');
     } finally {
       await p.context.close(); // a failed check must not leave the page open (the run would hang)
     }
@@ -139,7 +134,7 @@ describe('usage & budget panel (webview)', () => {
 
   after(async () => {
     try {
-      for (const m of posted) assertNoCanary(JSON.stringify(m), 'a model posted to the panel');
+      for (const m of posted) assertNoLeak(JSON.stringify(m), CANARIES, 'a model posted to the panel');
     } finally {
       await browser?.close();
       await server?.close();

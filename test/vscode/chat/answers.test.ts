@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { AiKeyManagerCore, type Settings } from '../../../src/core/service';
-import { MemorySettings, MemoryState, MemoryVault, TestClock } from '../../support/ports';
+import type { AiKeyManagerCore, Settings } from '../../../src/core/service';
+import { MemoryState, TestClock } from '../../support/ports';
+import { makeTestCore } from '../../support/core';
+import { assertNoLeak } from '../../support/leaks';
 import type { BudgetConfig } from '../../../src/core/budget';
 import { TASK_TYPES } from '../../../src/core/types';
 import { countTokens } from '../../../src/core/tokenize';
@@ -12,7 +14,6 @@ import { answerRoute } from '../../../src/vscode/chat/route';
 import { answerUsage } from '../../../src/vscode/chat/usage';
 import { parsePeriod, parseTask, parseTokens } from '../../../src/vscode/chat/intent';
 import { findKeyLikeTokens } from '../../../src/core/redact';
-import type { ChatAnswer } from '../../../src/vscode/chat/types';
 import { formatUsd as usd } from '../../../src/core/money';
 import { getProvider } from '../../../src/core/providers';
 
@@ -23,32 +24,22 @@ const CANARY = {
   google: 'AIzaCANARYchatgoQ1w2E3r4T5y6U7i8O9p0A1s',
 };
 
-function assertNoCanary(a: ChatAnswer | string, canaries: string[] = Object.values(CANARY)): void {
-  const text = typeof a === 'string' ? a : JSON.stringify(a);
-  for (const c of canaries) {
-    for (let i = 0; i + 12 <= c.length; i++) {
-      assert.ok(!text.includes(c.slice(i, i + 12)), `output contains '${c.slice(i, i + 12)}', a piece of a canary key`);
-    }
-  }
-}
+const ALL_CANARIES = Object.values(CANARY);
 
 const NOW = Date.parse('2026-03-15T12:00:00.000Z');
 const DAY = 86_400_000;
 
 function makeCore(opts: { budget?: Partial<BudgetConfig>; disabled?: string[]; prices?: Settings['priceOverrides'] } = {}) {
   const clock = new TestClock(NOW);
-  const core = new AiKeyManagerCore({
-    vault: new MemoryVault(),
-    state: new MemoryState(),
-    ledgerState: new MemoryState(),
-    settings: new MemorySettings({
+  const { core } = makeTestCore({
+    settings: {
       budget: { daily: 10, monthly: 100, alertThreshold: 0.8, enforce: false, ...opts.budget },
       priceOverrides: opts.prices ?? [],
       disabledProviders: opts.disabled ?? [],
-    }),
+    },
+    state: new MemoryState(),
+    ledgerState: new MemoryState(),
     clock,
-    timeZone: 'UTC',
-    env: {},
   });
   return { core, clock };
 }
@@ -95,7 +86,7 @@ describe('chat answers: /config', () => {
       a.buttons.map((b) => b.command),
       ['aiKeyManager.addKey', 'aiKeyManager.rotateKey', 'aiKeyManager.validateAllKeys', 'aiKeyManager.showPanel'],
     );
-    assertNoCanary(a);
+    assertNoLeak(a, ALL_CANARIES, 'chat answer');
   });
 
   it('shows the last validation outcome and spend after tracking', async () => {
@@ -177,14 +168,14 @@ describe('chat answers: pasted keys', () => {
     for (const cmd of [undefined, 'config', 'usage', 'costs', 'route']) {
       for (const prompt of [`add this key ${CANARY.pasted}`, `ANTHROPIC_API_KEY=${CANARY.pasted}`, `"${CANARY.pasted}"`]) {
         const a = await answerChat(core, cmd, prompt);
-        assertNoCanary(a);
+        assertNoLeak(a, ALL_CANARIES, 'chat answer');
         assert.match(a.markdown, /looks like an Anthropic API key/);
         assert.match(a.markdown, /will not repeat it/);
         assert.deepEqual(a.buttons[0], { title: 'Add Anthropic key', command: 'aiKeyManager.addKey', args: [{ provider: 'anthropic' }] });
       }
     }
     for (const f of [answerConfig, answerUsage, answerRoute, (c: AiKeyManagerCore, p: string) => answerCosts(c, p)]) {
-      assertNoCanary(await f(core, `gpt-4o ${CANARY.google} 1000 in`));
+      assertNoLeak(await f(core, `gpt-4o ${CANARY.google} 1000 in`), ALL_CANARIES, 'chat answer');
     }
     const google = await answerChat(core, 'costs', `gpt-4o ${CANARY.google}`);
     assert.match(google.markdown, /Google Gemini API key/);
@@ -270,7 +261,7 @@ describe('chat answers: /usage', () => {
     core.track({ provider: 'openai', model: CANARY.openai, inputTokens: 1000, outputTokens: 10 }, 'command');
     const a = answerUsage(core, 'today');
     assert.match(a.markdown, /\| sk-pro…[A-Za-z0-9]{4} \| openai \| 1 \|/, a.markdown);
-    assertNoCanary(a);
+    assertNoLeak(a, ALL_CANARIES, 'chat answer');
   });
 
   it('says when nothing was recorded', () => {
