@@ -11,11 +11,20 @@ interface OwnWrite {
   /** The object the memento held right after that write: while it still holds it, nothing changed. */
   seen: unknown;
   latest: string;
-  /** Digests of the JSON of our writes this session, oldest first. */
+  /** Digests of the JSON of our writes this session (and of values they replaced), oldest first. */
   written: Set<string>;
 }
 
 const digest = (json: string | undefined): string => (json === undefined ? 'undefined' : createHash('sha1').update(json).digest('base64'));
+
+/** Makes `json` (digest `d`) the latest value of `w`, remembered as the newest of its writes. */
+function remember(w: OwnWrite, d: string, json: string | undefined): void {
+  w.value = json === undefined ? undefined : (JSON.parse(json) as unknown);
+  w.latest = d;
+  w.written.delete(d); // re-inserted as the newest
+  w.written.add(d);
+  if (w.written.size > WRITES_REMEMBERED) w.written.delete(w.written.values().next().value as string);
+}
 
 /**
  * StateStore over a VS Code Memento (workspaceState or globalState).
@@ -47,9 +56,12 @@ export class MementoState implements StateStore {
     const w = this.own.get(key);
     if (!w) return current;
     if (current === w.seen) return w.value as T | undefined;
-    const d = digest(current === undefined ? undefined : JSON.stringify(current));
+    const json = current === undefined ? undefined : JSON.stringify(current);
+    const d = digest(json);
     if (!w.written.has(d)) {
-      this.own.delete(key);
+      // Another window's change: now the latest. Echoes of our older writes still never win over it.
+      remember(w, d, json);
+      w.seen = current;
       return current;
     }
     if (d === w.latest) w.seen = current;
@@ -58,15 +70,15 @@ export class MementoState implements StateStore {
 
   async update(key: string, value: unknown): Promise<void> {
     const json = value === undefined ? undefined : JSON.stringify(value);
+    // The value this write replaces counts as superseded too: VS Code may echo it back late
+    // (seen: the key's state from before the first write, after several writes).
+    const prior = this.memento.get(key);
     const stored = this.memento.update(key, value);
-    const d = digest(json);
-    const w = this.own.get(key) ?? { value: undefined, seen: undefined, latest: d, written: new Set<string>() };
-    w.value = json === undefined ? undefined : (JSON.parse(json) as unknown);
+    const w = this.own.get(key) ?? { value: undefined, seen: undefined, latest: '', written: new Set<string>() };
+    const priorDigest = digest(prior === undefined ? undefined : JSON.stringify(prior));
+    if (!w.written.has(priorDigest)) w.written.add(priorDigest);
+    remember(w, digest(json), json);
     w.seen = this.memento.get(key);
-    w.latest = d;
-    w.written.delete(d); // re-inserted as the newest
-    w.written.add(d);
-    if (w.written.size > WRITES_REMEMBERED) w.written.delete(w.written.values().next().value as string);
     this.own.set(key, w);
     await stored;
   }
