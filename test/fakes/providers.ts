@@ -95,6 +95,11 @@ const DEFAULT_MODELS: Record<Api, string[]> = {
   ollama: ['llama3.1:latest', 'qwen2.5-coder:latest', 'nomic-embed-text:latest'],
 };
 
+function bearer(req: http.IncomingMessage): string | undefined {
+  const auth = req.headers['authorization'];
+  return typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function startFakeProviders(opts: FakeProvidersOptions = {}): Promise<FakeProviders> {
@@ -111,9 +116,11 @@ export async function startFakeProviders(opts: FakeProvidersOptions = {}): Promi
   const delayMs = opts.chunkDelayMs ?? 2;
   let seq = 0;
 
+  /** Closes the connection mid-reply, after what was written has been sent (the client sees a truncated body). */
   const cut = (res: http.ServerResponse): void => {
     closedByFake.add(res);
-    res.destroy();
+    if (res.socket) res.socket.end();
+    else res.destroy();
   };
 
   const ctx: Ctx = {
@@ -135,7 +142,8 @@ export async function startFakeProviders(opts: FakeProvidersOptions = {}): Promi
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       const text = JSON.stringify(body);
       if (call.cutAfter === undefined) return void res.end(text);
-      res.write(text.slice(0, Math.floor(text.length / 2)), () => cut(res));
+      res.write(text.slice(0, Math.floor(text.length / 2)));
+      cut(res);
     },
     stream: async (call, contentType, frames, headers = {}) => {
       const { res } = call;
@@ -187,7 +195,10 @@ export async function startFakeProviders(opts: FakeProvidersOptions = {}): Promi
       return true;
     }
     if (behaviour === undefined || behaviour === 'unauthorized') reply(call, errors.badKey());
-    else if (behaviour === 'reset') cut(res);
+    else if (behaviour === 'reset') {
+      closedByFake.add(res);
+      res.socket?.resetAndDestroy();
+    }
     else if (behaviour === 'server_error') reply(call, errors.server());
     else if (behaviour === 'quota_exceeded') reply(call, errors.quota());
     else if (behaviour === 'forbidden') reply(call, errors.forbidden());
@@ -214,14 +225,14 @@ export async function startFakeProviders(opts: FakeProvidersOptions = {}): Promi
       return handleGemini(ctx, call);
     }
     if (p.startsWith('/v1/messages') || req.headers['anthropic-version'] !== undefined || req.headers['x-api-key'] !== undefined) {
-      const key = req.headers['x-api-key'];
+      // The API takes the key as x-api-key; the official SDK (1.x) sends it as Authorization: Bearer.
+      const key = req.headers['x-api-key'] || bearer(req);
       if (typeof key !== 'string' || key === '') return ctx.send(call, 401, ANTHROPIC_ERRORS.missingKey());
       if (!req.headers['anthropic-version']) return ctx.send(call, 400, ANTHROPIC_ERRORS.missingVersion());
       if (keyGate(call, key, ANTHROPIC_ERRORS)) return;
       return handleAnthropic(ctx, call);
     }
-    const auth = req.headers['authorization'];
-    const key = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
+    const key = bearer(req);
     if (!key) return ctx.send(call, 401, OPENAI_ERRORS.missingKey());
     if (keyGate(call, key, OPENAI_ERRORS)) return;
     handleOpenAi(ctx, call);
