@@ -21,6 +21,8 @@ const K = {
   cut: 'sk-cut',
   overloaded: 'sk-overloaded',
   waitThenOk: 'sk-wait-then-ok',
+  waitThenOkAnthropic: 'sk-ant-wait-then-ok',
+  hang: 'sk-hang',
 };
 
 const OPTIONS: FakeProvidersOptions = {
@@ -38,6 +40,8 @@ const OPTIONS: FakeProvidersOptions = {
     [K.cut]: { cutAfterChunks: 2 },
     [K.overloaded]: 'overloaded',
     [K.waitThenOk]: [{ retryAfter: 1.2 }, 'valid'],
+    [K.waitThenOkAnthropic]: [{ retryAfter: 1.2 }, 'valid'],
+    [K.hang]: 'hang',
   },
 };
 
@@ -184,6 +188,23 @@ describe('fake OpenAI, through the openai SDK', () => {
     assert.equal(lastFor(K.cut).at(-1)?.aborted, false, 'the fake closed it, not the client');
   });
 
+  it('a plain reply cut mid-way: headers and half a body, then the connection closes (the body read fails)', async () => {
+    await assert.rejects(openai(K.cut).chat.completions.create({ model: 'gpt-4o', messages }), /terminated/);
+    assert.equal(lastFor(K.cut).at(-1)?.status, 200);
+  });
+
+  it('records a client that gives up on a hanging request', async () => {
+    const ac = new AbortController();
+    const pending = openai(K.hang).chat.completions.create({ model: 'gpt-4o', messages }, { signal: ac.signal });
+    while (lastFor(K.hang).length === 0) await new Promise((r) => setTimeout(r, 5));
+    ac.abort();
+    await assert.rejects(pending, (e) => e instanceof OpenAI.APIUserAbortError);
+    const rec = lastFor(K.hang)[0];
+    for (let i = 0; i < 100 && rec?.aborted !== true; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(rec?.aborted, true);
+    assert.equal(rec?.status, undefined);
+  });
+
   it('records a client that disconnects mid-stream, and one that reads to the end', async () => {
     const slow = await startFakeProviders({ keys: { [K.good]: 'valid' }, replyText: 'one two three four five six seven eight', streamChunks: 8, chunkDelayMs: 40 });
     try {
@@ -266,6 +287,14 @@ describe('fake Anthropic, through the @anthropic-ai/sdk SDK', () => {
     assert.deepEqual(lastFor(K.retried).map((r) => r.status), [500, 500, 200]);
   });
 
+  it('the SDK waits as long as retry-after says, then succeeds', async () => {
+    const t0 = Date.now();
+    const m = await anthropic(K.waitThenOkAnthropic, 1).messages.create({ model: 'm', max_tokens: 1, messages });
+    assert.equal(m.content[0]?.type, 'text');
+    assert.ok(Date.now() - t0 >= 1100, `waited ${Date.now() - t0} ms`);
+    assert.deepEqual(lastFor(K.waitThenOkAnthropic).map((r) => r.status), [429, 200]);
+  });
+
   it('a stream cut mid-way is an error after the first events', async () => {
     const stream = await anthropic(K.cut).messages.create({ model: 'm', max_tokens: 1, messages, stream: true });
     const types: string[] = [];
@@ -298,6 +327,14 @@ describe('fake Gemini, through the @google/genai SDK', () => {
     assert.deepEqual(counts, [10, 20, 30, 40]);
     assert.deepEqual([last?.promptTokenCount, last?.cachedContentTokenCount, last?.thoughtsTokenCount, last?.totalTokenCount], [120, 100, 12, 172]);
     assert.match(lastFor(K.good).at(-1)?.path ?? '', /:streamGenerateContent\?alt=sse$/);
+  });
+
+  it('streamGenerateContent without alt=sse streams one JSON array', async () => {
+    const res = await fetch(`${fake.url}/v1beta/models/gemini-2.5-pro:streamGenerateContent`, { method: 'POST', headers: { 'x-goog-api-key': K.good }, body: '{}' });
+    const arr = (await res.json()) as { candidates: { content: { parts: { text: string }[] } }[]; usageMetadata: { candidatesTokenCount: number } }[];
+    assert.equal(arr.length, 4);
+    assert.equal(arr.map((c) => c.candidates[0]?.content.parts[0]?.text).join(''), TEXT);
+    assert.equal(arr.at(-1)?.usageMetadata.candidatesTokenCount, 40);
   });
 
   it('countTokens and embedContent', async () => {
