@@ -44,9 +44,13 @@ function messages(ctx: Ctx, call: Call, headers: Record<string, string>): void {
     stop_sequence: null,
     usage: {
       input_tokens: u.inputTokens,
-      output_tokens: u.outputTokens,
       cache_creation_input_tokens: u.cacheWriteTokens,
       cache_read_input_tokens: u.cacheReadTokens,
+      cache_creation: { ephemeral_5m_input_tokens: u.cacheWriteTokens, ephemeral_1h_input_tokens: 0 },
+      output_tokens: u.outputTokens,
+      // Thinking tokens are counted inside output_tokens.
+      output_tokens_details: { thinking_tokens: u.reasoningTokens },
+      server_tool_use: null,
       service_tier: 'standard',
     },
   };
@@ -56,13 +60,24 @@ function messages(ctx: Ctx, call: Call, headers: Record<string, string>): void {
   const frames = [
     // message_start reports input and cache tokens, and a small output count that message_delta replaces.
     ev('message_start', {
-      message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...message.usage, output_tokens: Math.min(1, u.outputTokens) } },
+      message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...message.usage, output_tokens: Math.min(1, u.outputTokens), output_tokens_details: { thinking_tokens: 0 } } },
     }),
     ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
     ev('ping'),
     ...pieces.map((text) => ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text } })),
     ev('content_block_stop', { index: 0 }),
-    ev('message_delta', { delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: u.outputTokens } }),
+    // message_delta's usage is cumulative for the whole message.
+    ev('message_delta', {
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: {
+        input_tokens: u.inputTokens,
+        cache_creation_input_tokens: u.cacheWriteTokens,
+        cache_read_input_tokens: u.cacheReadTokens,
+        output_tokens: u.outputTokens,
+        output_tokens_details: { thinking_tokens: u.reasoningTokens },
+        server_tool_use: null,
+      },
+    }),
     ev('message_stop'),
   ];
   void ctx.stream(call, 'text/event-stream; charset=utf-8', frames, { 'cache-control': 'no-cache', ...headers });

@@ -232,6 +232,7 @@ describe('fake Anthropic, through the @anthropic-ai/sdk SDK', () => {
     const m = await anthropic(K.good).messages.create({ model: 'claude-sonnet-4-5', max_tokens: 100, messages });
     assert.deepEqual(m.content, [{ type: 'text', text: TEXT }]);
     assert.deepEqual([m.usage.input_tokens, m.usage.output_tokens, m.usage.cache_read_input_tokens, m.usage.cache_creation_input_tokens], [120, 40, 100, 7]);
+    assert.deepEqual([m.usage.cache_creation?.ephemeral_5m_input_tokens, m.usage.output_tokens_details?.thinking_tokens], [7, 12]);
   });
 
   it('a stream sends the real event sequence; the SDK accumulates text and final usage', async () => {
@@ -240,7 +241,7 @@ describe('fake Anthropic, through the @anthropic-ai/sdk SDK', () => {
     for await (const ev of raw) {
       types.push(ev.type);
       if (ev.type === 'message_start') assert.deepEqual([ev.message.usage.input_tokens, ev.message.usage.cache_read_input_tokens, ev.message.usage.output_tokens], [120, 100, 1]);
-      if (ev.type === 'message_delta') assert.equal(ev.usage.output_tokens, 40);
+      if (ev.type === 'message_delta') assert.deepEqual([ev.usage.input_tokens, ev.usage.cache_read_input_tokens, ev.usage.output_tokens, ev.usage.output_tokens_details?.thinking_tokens], [120, 100, 40, 12]);
     }
     assert.deepEqual(types, ['message_start', 'content_block_start', 'content_block_delta', 'content_block_delta', 'content_block_delta', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
     const stream = anthropic(K.good).messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 100, messages });
