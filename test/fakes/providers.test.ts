@@ -405,6 +405,18 @@ describe('fake Ollama (NDJSON over fetch)', () => {
     assert.ok(t.models.some((m) => m.name === 'llama3.1:latest'));
   });
 
+  it('a large streamed reply goes through the backpressure path intact', { timeout: 20_000 }, async () => {
+    const big = 'word '.repeat(800_000);
+    const o = await startFakeProviders({ replyText: big, streamChunks: 4, chunkDelayMs: 0 });
+    try {
+      const ls = await lines(await fetch(`${o.url}/api/generate`, { method: 'POST', body: JSON.stringify({ model: 'llama3.1', prompt: 'Hi' }) }));
+      assert.equal(ls.length, 5);
+      assert.equal(ls.slice(0, -1).map((l) => l['response']).join(''), big);
+    } finally {
+      await o.close();
+    }
+  });
+
   it('Ollama takes a script too', async () => {
     const o = await startFakeProviders({ ollama: ['server_error', 'valid'] });
     try {
