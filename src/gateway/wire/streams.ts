@@ -210,6 +210,7 @@ export class SseTap implements ResponseTap {
   private readonly decoder = new TextDecoder();
   private readonly parser: EventSourceParser;
   private ended = false;
+  private endsWithCR = false;
 
   constructor(
     private readonly reader: StreamReader<SseEvent>,
@@ -227,7 +228,9 @@ export class SseTap implements ResponseTap {
   }
 
   transform(chunk: Uint8Array): Uint8Array {
-    this.parser.feed(this.decoder.decode(chunk, { stream: true }));
+    const text = this.decoder.decode(chunk, { stream: true });
+    if (text) this.endsWithCR = text.endsWith('\r');
+    this.parser.feed(text);
     return this.filter ? this.filter.push(chunk) : chunk;
   }
 
@@ -239,6 +242,8 @@ export class SseTap implements ResponseTap {
     if (!this.ended) {
       this.ended = true;
       this.parser.feed(this.decoder.decode());
+      // A \r at the very end is a whole line end (no \n can follow): the parser waits for one.
+      if (this.endsWithCR) this.parser.feed('\n');
       this.parser.reset({ consume: true });
     }
     return this.reader.result();
