@@ -35,10 +35,6 @@ function chatStream(eol = '\n'): { full: string; withoutUsage: string } {
   };
 }
 
-function preparedState(body: unknown, path = CHAT): unknown {
-  return openai.prepare(path, enc(JSON.stringify(body)), url(path)).state;
-}
-
 describe('openai prepare', () => {
   it('adds stream_options.include_usage to a chat stream and keeps the rest of the body', () => {
     const body = { model: 'gpt-4o-mini', stream: true, messages: [{ role: 'user', content: 'hi' }] };
