@@ -89,6 +89,7 @@ describe('gemini requests, errors, keys and retries', () => {
     assert.equal(gemini.clientToken({ authorization: 'Bearer x' }, url(GEN)), undefined);
     assert.equal(gemini.upstreamSearch?.(url(`${STREAM}?alt=sse&key=gw-2`)), '?alt=sse');
     assert.equal(gemini.upstreamSearch?.(url(`${GEN}?key=gw-2`)), '');
+    assert.equal(gemini.upstreamSearch?.(url(`${STREAM}?alt=sse&x=a%20b`)), '?alt=sse&x=a%20b');
     assert.equal(gemini.upstreamSearch?.(url(`${STREAM}?alt=sse`)), '?alt=sse');
   });
 
@@ -119,6 +120,7 @@ describe('gemini requests, errors, keys and retries', () => {
     assert.equal(gemini.keyRejected(400, enc(JSON.stringify(badKey))), true);
     assert.equal(gemini.keyRejected(400, JSON.stringify([badKey])), true);
     assert.equal(gemini.keyRejected(400, { error: { code: 400, message: 'Invalid JSON payload received.', status: 'INVALID_ARGUMENT' } }), false);
+    assert.equal(gemini.keyRejected(404, badKey), false);
     assert.equal(gemini.keyRejected(400, 'plain text'), false);
     assert.equal(gemini.keyRejected(403, { error: { code: 403, status: 'PERMISSION_DENIED', message: 'Your API key was reported as leaked.' } }), true);
     assert.equal(gemini.keyRejected(401, undefined), true);
@@ -129,6 +131,8 @@ describe('gemini requests, errors, keys and retries', () => {
     assert.equal(gemini.retryAfterMs(429, {}, rateLimited, NOW), 3000);
     const half = { error: { ...rateLimited.error, details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '1.5s' }] } };
     assert.equal(gemini.retryAfterMs(429, {}, enc(JSON.stringify(half)), NOW), 1500);
+    // streamGenerateContent without alt=sse wraps its error in an array.
+    assert.equal(gemini.retryAfterMs(429, {}, enc(JSON.stringify([rateLimited])), NOW), 3000);
     assert.equal(gemini.retryAfterMs(429, { 'retry-after': '9' }, rateLimited, NOW), 9000);
     assert.equal(gemini.retryAfterMs(429, {}, { error: { details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: 'soon' }] } }, NOW), undefined);
     assert.equal(gemini.retryAfterMs(429, {}, garbage(4, 40), NOW), undefined);

@@ -139,6 +139,22 @@ describe('openai chat stream tap', () => {
     assert.equal(dec(r.out), text);
   });
 
+  it('decodes UTF-8 split anywhere in the fields it reads (a local server\'s model id)', () => {
+    const local = contentChunks.map((c) => ({ ...c, model: 'local/modèle-✓-日本' }));
+    const whole = splitInvariant(tap({ dropUsageChunk: false }), enc(dataEvents([...local, '[DONE]'])));
+    assert.equal(whole.result.model, 'local/modèle-✓-日本');
+  });
+
+  it('drops a usage chunk behind a comment line, but not one whose data line is not the event\'s first', () => {
+    const usageData = `data: ${JSON.stringify(usageChunk)}`;
+    const behindComment = `${dataEvents([contentChunks[3]])}: keep-alive\n${usageData}\n\ndata: [DONE]\n\n`;
+    const a = splitInvariant(tap(drop), enc(behindComment));
+    assert.equal(dec(a.out), `${dataEvents([contentChunks[3]])}: keep-alive\ndata: [DONE]\n\n`);
+    assert.deepEqual(a.result.usage, expectedUsage);
+    const named = `event: chunk\n${usageData}\n\ndata: [DONE]\n\n`;
+    assert.equal(dec(run(tap(drop)(), [enc(named)]).out), named);
+  });
+
   it('never throws on garbage, in any content type', () => {
     for (const ct of ['text/event-stream', 'application/json', undefined, 'text/html']) {
       for (const state of [{ dropUsageChunk: true }, undefined, 'x']) {
@@ -244,6 +260,7 @@ describe('openai errors, keys and retries', () => {
   it('takes the client token from Authorization: Bearer only', () => {
     assert.equal(openai.clientToken({ authorization: 'Bearer aikm-gw-123' }, url(CHAT)), 'aikm-gw-123');
     assert.equal(openai.clientToken({ Authorization: ['Bearer first', 'Bearer second'] }, url(CHAT)), 'first');
+    assert.equal(openai.clientToken({ authorization: 'bearer lower-case' }, url(CHAT)), 'lower-case');
     assert.equal(openai.clientToken({ 'x-api-key': 'k' }, url(CHAT)), undefined);
     assert.equal(openai.clientToken({ authorization: 'Basic abc' }, url(CHAT)), undefined);
   });
