@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The headless host: `ai-key-manager mcp` serves the same MCP server as the extension, over stdio.
-// stdout carries only the protocol; everything else goes to stderr.
+// The headless host: `ai-key-manager mcp` serves the same MCP server as the extension, over stdio
+// (stdout carries only the protocol; everything else goes to stderr); `ai-key-manager gateway` serves
+// the providers' APIs on 127.0.0.1 with the stored keys, recording every request.
 import { VERSION } from './core/version';
 import { PROVIDERS } from './core/providers';
 
@@ -24,6 +25,14 @@ const HELP = `ai-key-manager ${VERSION} — AI Key Manager without VS Code
 
 Usage:
   ai-key-manager mcp         Serve the MCP server over stdio (for Claude Code, Claude Desktop, Cursor…).
+  ai-key-manager gateway [--port N]
+                             Serve the providers' own APIs on http://127.0.0.1:N (default 8787; 0 picks
+                             a free port) with your stored keys; every request's usage is recorded.
+                             Base URLs: /openai/v1, /anthropic, /gemini, /ollama, /openrouter/v1,
+                             /groq/v1, /mistral/v1, /deepseek/v1. Clients use the gateway token as their
+                             API key (never a provider key).
+  ai-key-manager gateway --print-token
+                             Print the gateway token.
   ai-key-manager --help      Show this help.
   ai-key-manager --version   Print the version.
 
@@ -38,6 +47,8 @@ ${keyEnvVars()}
   OLLAMA_HOST                Ollama server (default http://localhost:11434).
   AIKM_<PROVIDER>_BASE_URL   Base URL override, e.g. AIKM_ANTHROPIC_BASE_URL, AIKM_OPENAI_BASE_URL.
   AIKM_VALIDATION_TIMEOUT_MS Time limit of a live key check in milliseconds (default 8000).
+  AIKM_GATEWAY_TOKEN         The gateway token (at least 32 characters); default: one made once and kept
+                             in AIKM_HOME/gateway-token (mode 600).
 
 config.json (optional):
   { "budget": { "daily": 10, "monthly": 200, "alertThreshold": 0.8, "enforce": false },
@@ -74,6 +85,49 @@ async function serveStdio(): Promise<number> {
   return new Promise<number>(() => undefined);
 }
 
+export const DEFAULT_GATEWAY_PORT = 8787;
+
+async function serveGateway(argv: string[]): Promise<number> {
+  const { aikmHome, createHeadlessCore } = await import('./headless/host');
+  const { gatewayToken } = await import('./headless/gatewayToken');
+  const { token } = gatewayToken(aikmHome());
+  if (argv.includes('--print-token')) {
+    process.stdout.write(`${token}\n`);
+    return 0;
+  }
+  const at = argv.indexOf('--port');
+  const portArg = at >= 0 ? argv[at + 1] : undefined;
+  const port = portArg === undefined ? DEFAULT_GATEWAY_PORT : Number(portArg);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`ai-key-manager: --port must be a whole number from 0 to 65535 (got ${portArg}).\n`);
+    return 2;
+  }
+  const { startGateway } = await import('./gateway/server');
+  const host = createHeadlessCore();
+  for (const w of [...host.warnings, ...(await host.prepare())]) process.stderr.write(`ai-key-manager: warning: ${w}\n`);
+  host.core.onSaveError((err) => process.stderr.write(`ai-key-manager: error: ${err.message}\n`));
+  let gateway;
+  try {
+    gateway = await startGateway({ core: host.core, token, port, log: (line) => process.stderr.write(`ai-key-manager: ${line}\n`) });
+  } catch (err) {
+    await host.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(code === 'EADDRINUSE' ? `Port ${port} is taken. Stop what uses it, or pick another with --port N (0 picks a free one).` : (err as Error).message, { cause: err });
+  }
+  let closing = false;
+  const shutdown = async () => {
+    if (closing) return;
+    closing = true;
+    await gateway.close();
+    await host.close().catch((err: unknown) => process.stderr.write(`ai-key-manager: could not save state: ${err instanceof Error ? err.message : err}\n`));
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+  process.stdout.write(`AI Key Manager gateway listening on ${gateway.url} (data in ${host.home})\n`);
+  return new Promise<number>(() => undefined);
+}
+
 async function main(argv: string[]): Promise<number> {
   const [cmd] = argv;
   if (cmd === '--version' || cmd === '-v') {
@@ -90,6 +144,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     return serveStdio();
+  }
+  if (cmd === 'gateway') {
+    if (argv.includes('--help')) {
+      process.stdout.write(HELP);
+      return 0;
+    }
+    return serveGateway(argv.slice(1));
   }
   process.stderr.write(`Unknown command: ${cmd}. Run 'ai-key-manager --help'.\n`);
   return 2;

@@ -4,8 +4,8 @@ import { systemClock, type Clock, type StateStore } from './ports';
 import { NewerFormatError, StoredDoc, keptIn, type Decoded } from './storedDoc';
 import { redactRandomTokens } from './redact';
 
-export type AuditVia = 'tool' | 'command' | 'chat' | 'cli' | 'system';
-const VIAS: readonly AuditVia[] = ['tool', 'command', 'chat', 'cli', 'system'];
+export type AuditVia = 'tool' | 'command' | 'chat' | 'cli' | 'gateway' | 'system';
+const VIAS: readonly AuditVia[] = ['tool', 'command', 'chat', 'cli', 'gateway', 'system'];
 
 export interface AuditInput {
   action: string;

@@ -19,6 +19,7 @@ import { maskAll, maskKeyShapes } from './redact';
 import { providerStatsOf, recommendationsOf, type ProviderOverview, type ProviderStatsView, type Recommendation, type RoutingOverview, type UsageOverview } from './views';
 import { formatUsageExport, type ExportFormat } from './exportUsage';
 import { KeyChecker, type ValidateResult } from './keyChecks';
+import { Traffic } from './traffic';
 import { markAllUsageReset, openAllUsage } from './allUsage';
 import type { ChangeKind, CoreOptions, UsageScope } from './coreOptions';
 
@@ -36,6 +37,8 @@ export interface TrackInput {
   latencyMs?: number;
   taskType?: TaskType;
   error?: string;
+  /** The cost the provider reported in its reply (OpenRouter's usage.cost), used instead of our estimate. */
+  providerCostUsd?: number;
 }
 
 export interface TrackResult {
@@ -65,6 +68,8 @@ export class AiKeyManagerCore {
   readonly router: Router;
   readonly clock: Clock;
   readonly timeZone: string;
+  /** For the gateway: keys to try, their outcomes, budget refusals. */
+  readonly traffic: Traffic;
   private readonly checker: KeyChecker;
   private readonly listeners = new Set<(kind: ChangeKind) => void>();
   private readonly disposers: (() => void)[] = [];
@@ -87,6 +92,7 @@ export class AiKeyManagerCore {
       budget: () => this.budget(),
       isEnabled: (p) => !this.opts.settings.get().disabledProviders.includes(p),
     });
+    this.traffic = new Traffic({ keys: this.keys, audit: this.audit, clock: this.clock, budget: () => this.budget() });
     this.checker = new KeyChecker({
       keys: this.keys,
       health: this.health,
@@ -304,6 +310,12 @@ export class AiKeyManagerCore {
       cost = { model: input.model, provider: spec.id, inputCost: 0, outputCost: 0, cacheReadCost: 0, cacheWriteCost: 0, totalCost: 0, currency: 'USD', source: 'unpriced' };
       const enforced = this.opts.settings.get().budget.enforce ? ' Its cost is unknown, so your enforced budget cannot count it: it is listed apart as unpriced.' : '';
       warning = maskKeyShapes(`${err.message} The request was recorded at $0 (unpriced): its tokens and outcome count, its cost does not.${enforced}`);
+    }
+    // The provider's own figure in its reply beats our estimate (and prices a model we do not know).
+    const own = input.providerCostUsd;
+    if (own !== undefined && Number.isFinite(own) && own >= 0) {
+      cost = { ...cost, totalCost: own, source: 'provider' };
+      warning = undefined;
     }
     const event: UsageEvent = {
       at: this.clock.now().toISOString(),

@@ -67,6 +67,9 @@ export interface CostBreakdown {
   cacheWriteCost: number;
   totalCost: number;
   currency: 'USD';
-  /** Where the price came from: the pricing database or a user override; 'unpriced' = no price known, cost 0. */
-  source: 'genai-prices' | 'override' | 'unpriced';
+  /**
+   * Where the price came from: the pricing database, a user override, or the provider's own figure in
+   * its reply (OpenRouter's usage.cost); 'unpriced' = no price known, cost 0.
+   */
+  source: 'genai-prices' | 'override' | 'provider' | 'unpriced';
 }

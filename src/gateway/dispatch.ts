@@ -1,0 +1,303 @@
+// One client request, served upstream with the stored keys: least recently used key first; a 429
+// rests that key and the next serves; a rejected key is disabled and the next serves; 5xx and
+// connection errors are retried with backoff, then the next key. Nothing is retried once a byte went
+// to the client. The response streams through (with backpressure) past the wire format's usage tap,
+// and the request is recorded once, with the provider's own usage.
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { AiKeyManagerCore } from '../core/service';
+import type { ProviderSpec } from '../core/providers';
+import { endpointUrl } from '../core/endpoints';
+import { TASK_TYPES, type TaskType } from '../core/types';
+import type { WireFormat } from './wire/types';
+
+export interface RetryPolicy {
+  /** Tries per key for 5xx and connection errors (first try included). */
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 250, maxDelayMs: 4000 };
+
+export interface DispatchContext {
+  core: AiKeyManagerCore;
+  retry: RetryPolicy;
+  /** How long to wait for the upstream's response headers. */
+  headersTimeoutMs: number;
+  log?: (line: string) => void;
+}
+
+export interface ClientRequest {
+  provider: ProviderSpec;
+  wire: WireFormat;
+  method: string;
+  /** The provider's own path and query (the gateway prefix and the client's credentials removed). */
+  path: string;
+  search: string;
+  headers: http.IncomingHttpHeaders;
+  body: Uint8Array;
+}
+
+const agents = {
+  http: new http.Agent({ keepAlive: true, maxSockets: 256 }),
+  https: new https.Agent({ keepAlive: true, maxSockets: 256 }),
+};
+
+/** Response headers not passed on: hop-by-hop, and the length (a tap may drop bytes). */
+const DROP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding']);
+
+interface Upstream {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  res: http.IncomingMessage;
+  req: http.ClientRequest;
+}
+
+/** An answer not passed on as it came (read whole): kept to give the client when no key serves. */
+interface HeldAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const { core } = ctx;
+  const spec = r.provider;
+  const url = new URL(`http://gateway${r.path}${r.search}`);
+  // Mistral refuses stream_options (422) and reports usage in its last chunk anyway.
+  const prepared = r.wire.prepare(r.path, r.body, url, { addStreamUsage: spec.id !== 'mistral' });
+  const taskType = taskOf(clientReq.headers['x-aikm-task']);
+  const started = Date.now();
+  const model = prepared.model;
+
+  const refusal = core.traffic.budgetRefusal(spec.id);
+  if (refusal) return sendError(res, r.wire, 429, refusal);
+
+  const keys: (string | undefined)[] = spec.requiresKey ? core.traffic.keysFor(spec.id).map((k) => k.id) : [undefined];
+  if (keys.length === 0) {
+    const why = core.traffic.noKeyReason(spec.id);
+    return sendError(res, r.wire, why.retryAt ? 429 : 401, why.message, why.retryAt ? { 'retry-after': String(Math.max(1, Math.ceil((why.retryAt.getTime() - core.clock.now().getTime()) / 1000))) } : {});
+  }
+
+  let target: URL;
+  try {
+    target = new URL(endpointUrl(core.baseUrl(spec.id), r.path) + r.search);
+  } catch (err) {
+    return sendError(res, r.wire, 502, err instanceof Error ? err.message : String(err));
+  }
+
+  let held: HeldAnswer | undefined;
+  let lastError: string | undefined;
+  let clientGone = false;
+  res.on('close', () => {
+    if (!res.writableFinished) clientGone = true;
+  });
+
+  for (const keyId of keys) {
+    for (let attempt = 0; attempt < ctx.retry.attempts && !clientGone; attempt++) {
+      if (attempt > 0) await sleep(backoff(ctx.retry, attempt));
+      let up: Upstream;
+      try {
+        const auth = await core.traffic.authFor(spec.id, keyId);
+        up = await send(target, r.method, { ...r.wire.upstreamHeaders(r.headers), ...auth }, prepared.body, ctx.headersTimeoutMs);
+      } catch (err) {
+        lastError = `${spec.displayName} could not be reached at ${target.origin}: ${err instanceof Error ? err.message : String(err)}`;
+        ctx.log?.(`gateway: ${lastError} (attempt ${attempt + 1})`);
+        continue;
+      }
+      const { status } = up;
+      if (status >= 400) {
+        const body = await readAll(up.res, 1_000_000);
+        const parsed = parseJson(body);
+        if (status === 429 && keyId !== undefined) {
+          held = { status, headers: up.headers, body };
+          await core.traffic.rateLimited(spec.id, keyId, r.wire.retryAfterMs(status, up.headers, parsed, core.clock.now()));
+          break; // the next key
+        }
+        if (keyId !== undefined && r.wire.keyRejected(status, parsed)) {
+          held = { status, headers: up.headers, body };
+          await core.traffic.rejected(spec.id, keyId, status);
+          break;
+        }
+        if (status >= 500) {
+          held = { status, headers: up.headers, body };
+          lastError = `${spec.displayName} answered HTTP ${status}`;
+          continue; // retry this key after a pause
+        }
+        // Any other 4xx is the client's request: passed on, not retried.
+        return finishHeld(ctx, r, res, { status, headers: up.headers, body }, { model, taskType, started });
+      }
+      return stream(ctx, r, up, clientReq, res, prepared.state, { model, taskType, started, keyId });
+    }
+    if (clientGone) return;
+  }
+  if (clientGone) return;
+  if (held) return finishHeld(ctx, r, res, held, { model, taskType, started, allResting: held.status === 429 });
+  if (model) record(ctx, r, { model, taskType, started, success: false, error: lastError });
+  return sendError(res, r.wire, 502, lastError ?? `${spec.displayName} did not answer.`);
+}
+
+/** Passes a response through the usage tap to the client, then records the request. */
+function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq: http.IncomingMessage, res: http.ServerResponse, state: unknown, meta: { model?: string; taskType?: TaskType; started: number; keyId?: string }): Promise<void> {
+  const tap = r.wire.responseTap(r.path, up.status, header(up.headers['content-type']), state);
+  const headers: Record<string, string | string[]> = { 'x-aikm-provider': r.provider.id };
+  for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !DROP_RESPONSE_HEADERS.has(k)) headers[k] = v;
+  res.writeHead(up.status, headers);
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (cut: string | undefined) => {
+      if (done) return;
+      done = true;
+      const end = safeEnd(tap);
+      const model = end.model ?? meta.model;
+      if (model || end.usage) {
+        const incomplete = cut ?? (end.complete ? undefined : 'the response ended before its last event');
+        record(ctx, r, { model: model ?? 'unknown', taskType: meta.taskType, started: meta.started, usage: end.usage, success: up.status < 400 && !incomplete, error: incomplete ? `incomplete: ${incomplete}` : up.status >= 400 ? `HTTP ${up.status}` : undefined });
+      }
+      resolve();
+    };
+    up.res.on('data', (chunk: Buffer) => {
+      let out: Uint8Array;
+      try {
+        out = tap.transform(chunk);
+      } catch {
+        out = chunk; // a tap must never cost the client its reply
+      }
+      if (out.length > 0 && !res.write(out)) up.res.pause();
+    });
+    res.on('drain', () => up.res.resume());
+    up.res.on('end', () => {
+      const rest = tap.flush?.();
+      res.end(rest && rest.length > 0 ? rest : undefined);
+      finish(undefined);
+    });
+    up.res.on('error', (err) => {
+      res.destroy(err);
+      finish(`the upstream connection failed (${err.message})`);
+    });
+    res.on('close', () => {
+      if (res.writableFinished) return;
+      up.req.destroy(); // frees the upstream
+      finish('the client closed the connection');
+    });
+    clientReq.on('aborted', () => up.req.destroy());
+  });
+}
+
+function finishHeld(ctx: DispatchContext, r: ClientRequest, res: http.ServerResponse, held: HeldAnswer, meta: { model?: string; taskType?: TaskType; started: number; allResting?: boolean }): void {
+  const headers: Record<string, string | string[]> = { 'x-aikm-provider': r.provider.id };
+  for (const [k, v] of Object.entries(held.headers)) if (v !== undefined && !DROP_RESPONSE_HEADERS.has(k)) headers[k] = v;
+  if (meta.allResting) {
+    const why = ctx.core.traffic.noKeyReason(r.provider.id);
+    if (why.retryAt) headers['retry-after'] = String(Math.max(1, Math.ceil((why.retryAt.getTime() - ctx.core.clock.now().getTime()) / 1000)));
+  }
+  headers['content-length'] = String(held.body.length);
+  res.writeHead(held.status, headers);
+  res.end(held.body);
+  if (meta.model) record(ctx, r, { model: meta.model, taskType: meta.taskType, started: meta.started, success: false, error: `HTTP ${held.status}` });
+}
+
+interface Outcome {
+  model: string;
+  taskType?: TaskType;
+  started: number;
+  usage?: { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number; costUsd?: number };
+  success: boolean;
+  error?: string;
+}
+
+function record(ctx: DispatchContext, r: ClientRequest, o: Outcome): void {
+  try {
+    ctx.core.track(
+      {
+        provider: r.provider.id,
+        model: o.model,
+        inputTokens: o.usage?.inputTokens ?? 0,
+        outputTokens: o.usage?.outputTokens ?? 0,
+        cacheReadTokens: o.usage?.cacheReadTokens ?? 0,
+        cacheWriteTokens: o.usage?.cacheWriteTokens ?? 0,
+        providerCostUsd: o.usage?.costUsd,
+        success: o.success,
+        latencyMs: Date.now() - o.started,
+        taskType: o.taskType,
+        error: o.error,
+      },
+      'gateway',
+    );
+  } catch (err) {
+    ctx.log?.(`gateway: could not record a ${r.provider.id} request: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function send(target: URL, method: string, headers: Record<string, string>, body: Uint8Array, timeoutMs: number): Promise<Upstream> {
+  return new Promise((resolve, reject) => {
+    const lib = target.protocol === 'https:' ? https : http;
+    const req = lib.request(target, {
+      method,
+      agent: target.protocol === 'https:' ? agents.https : agents.http,
+      headers: { ...headers, ...(body.length > 0 || method === 'POST' ? { 'content-length': String(body.length) } : {}) },
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    req.on('response', (res) => {
+      clearTimeout(timer);
+      resolve({ status: res.statusCode ?? 502, headers: res.headers, res, req });
+    });
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    req.end(body.length > 0 ? body : undefined);
+  });
+}
+
+function sendError(res: http.ServerResponse, wire: WireFormat, status: number, message: string, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(wire.errorBody(status, message));
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers });
+  res.end(body);
+}
+
+function readAll(res: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    res.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= limit) parts.push(c);
+    });
+    res.on('end', () => resolve(Buffer.concat(parts)));
+    res.on('error', () => resolve(Buffer.concat(parts)));
+  });
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function safeEnd(tap: ReturnType<WireFormat['responseTap']>): ReturnType<ReturnType<WireFormat['responseTap']>['end']> {
+  try {
+    return tap.end();
+  } catch {
+    return { complete: true };
+  }
+}
+
+/** Exponential backoff with full jitter. */
+function backoff(p: RetryPolicy, attempt: number): number {
+  return Math.random() * Math.min(p.maxDelayMs, p.baseDelayMs * 2 ** (attempt - 1));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function header(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function taskOf(v: string | string[] | undefined): TaskType | undefined {
+  const t = header(v);
+  return TASK_TYPES.find((x) => x === t);
+}

@@ -1,0 +1,114 @@
+// The gateway's HTTP server on 127.0.0.1: each provider's own API under /<provider>/…, for clients
+// that present the gateway token where their SDK puts its API key. Wrong or missing token: 401 in
+// that provider's error shape; a foreign Host or Origin: 403 (DNS rebinding); a body over the limit: 413.
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AiKeyManagerCore } from '../core/service';
+import { DEFAULT_RETRY, dispatch, type RetryPolicy } from './dispatch';
+import { baseUrlsText, routeOf } from './routes';
+import { WIRE_FORMATS } from './wire';
+
+/** Gateway tokens are at least this long (256 bits as 43 base64url characters fit). */
+export const MIN_TOKEN_LENGTH = 32;
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+export interface GatewayOptions {
+  core: AiKeyManagerCore;
+  token: string;
+  /** 0 picks a free port. */
+  port: number;
+  maxBodyBytes?: number;
+  retry?: RetryPolicy;
+  headersTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface Gateway {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
+  if (opts.token.length < MIN_TOKEN_LENGTH) throw new Error(`The gateway token must be at least ${MIN_TOKEN_LENGTH} characters.`);
+  const digest = sha256(opts.token);
+  const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const ctx = { core: opts.core, retry: opts.retry ?? DEFAULT_RETRY, headersTimeoutMs: opts.headersTimeoutMs ?? 300_000, log: opts.log };
+  let port = 0;
+
+  const server = http.createServer((req, res) => {
+    void handle(req, res).catch((err: unknown) => {
+      opts.log?.(`gateway: ${err instanceof Error ? err.message : String(err)}`);
+      if (!res.headersSent) plain(res, 500, 'The gateway failed on this request; see the log.');
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const host = req.headers.host ?? '';
+    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return plain(res, 403, 'Forbidden: unexpected Host header.');
+    const origin = req.headers.origin;
+    if (origin && !/^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(origin) && !origin.startsWith('vscode-')) return plain(res, 403, 'Forbidden: cross-origin request.');
+    const url = new URL(req.url ?? '/', `http://${host}`);
+    const route = routeOf(url.pathname);
+    if (!route) return plain(res, 404, `Not found: ${url.pathname}. Base URLs: ${baseUrlsText(`http://${host}`)}.`);
+    const wire = WIRE_FORMATS[route.provider.api];
+    const given = wire.clientToken(req.headers, url);
+    if (!given || !timingSafeEqual(sha256(given), digest)) {
+      return json(res, 401, wire.errorBody(401, "AI Key Manager gateway: missing or wrong gateway token. Use the gateway token as the API key (it is not a provider key): 'ai-key-manager gateway --print-token', or in VS Code 'AI Keys: Connect a Tool to the Gateway'."));
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > maxBody) return json(res, 413, wire.errorBody(413, `AI Key Manager gateway: the request body is larger than ${maxBody} bytes.`));
+    const body = await readBody(req, maxBody);
+    if (body === undefined) return json(res, 413, wire.errorBody(413, `AI Key Manager gateway: the request body is larger than ${maxBody} bytes.`));
+    // Without the client's credentials (Gemini's ?key= is the gateway token, never sent on).
+    const search = wire.upstreamSearch ? wire.upstreamSearch(url) : url.search;
+    await dispatch(ctx, { provider: route.provider, wire, method: req.method ?? 'GET', path: route.path, search, headers: req.headers, body }, req, res);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  server.keepAliveTimeout = 65_000;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+function plain(res: http.ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(message)) });
+  res.end(message);
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+  res.end(text);
+}
+
+/** The whole body, or undefined once it passes `limit` bytes (the rest is drained, not kept). */
+function readBody(req: http.IncomingMessage, limit: number): Promise<Uint8Array | undefined> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= limit) parts.push(c);
+    });
+    req.on('end', () => resolve(size > limit ? undefined : Buffer.concat(parts)));
+    req.on('error', reject);
+  });
+}
