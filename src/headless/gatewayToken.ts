@@ -12,6 +12,7 @@ export function gatewayToken(home: string, env: NodeJS.ProcessEnv = process.env)
     if (given.length < MIN_TOKEN_LENGTH) throw new Error(`AIKM_GATEWAY_TOKEN is ${given.length} characters; it must be at least ${MIN_TOKEN_LENGTH}. Unset it to use the token kept in AIKM_HOME.`);
     return { token: given, source: 'AIKM_GATEWAY_TOKEN' };
   }
+  fs.mkdirSync(home, { recursive: true, mode: 0o700 });
   const file = join(home, 'gateway-token');
   let kept: string | undefined;
   try {

@@ -1,0 +1,76 @@
+// `node dist/cli.js gateway` as a user runs it: one ready line with the URL, the token kept in
+// AIKM_HOME (mode 600), and a `dist/cli.js mcp` on the same home sees the gateway's usage.
+import { after, before, describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { startFakeProviders, type FakeProviders } from '../fakes/providers';
+import { tempRoot } from '../support/tmp';
+import { waitFor } from '../support/waitFor';
+import { assertNoLeak } from '../support/leaks';
+import { baseUrlEnv, callOk, spawnCli } from '../mcp/helpers';
+
+const KEY = 'sk-proj-CANARYcliGwA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9';
+
+describe('ai-key-manager gateway (the headless CLI)', () => {
+  let fake: FakeProviders;
+  let home: string;
+  let env: Record<string, string>;
+  let gw: ChildProcess | undefined;
+  let out = '';
+  let err = '';
+  const root = tempRoot('aikm-gw-cli-');
+
+  before(async () => {
+    fake = await startFakeProviders({ keys: { [KEY]: 'valid' }, usage: { inputTokens: 5000, outputTokens: 2000 } });
+    home = root.unique('home');
+    env = { PATH: process.env.PATH ?? '', HOME: home, AIKM_HOME: home, OPENAI_API_KEY: KEY, ...baseUrlEnv(fake.url) };
+  });
+
+  after(async () => {
+    gw?.kill('SIGTERM');
+    await fake.close();
+  });
+
+  it('--print-token makes one token, keeps it mode 600 and prints the same one again', () => {
+    const a = spawnSync(process.execPath, ['dist/cli.js', 'gateway', '--print-token'], { env, encoding: 'utf8' });
+    assert.equal(a.status, 0, a.stderr);
+    const token = a.stdout.trim();
+    assert.ok(token.length >= 43, token);
+    assert.equal(statSync(join(home, 'gateway-token')).mode & 0o777, 0o600);
+    assert.equal(spawnSync(process.execPath, ['dist/cli.js', 'gateway', '--print-token'], { env, encoding: 'utf8' }).stdout.trim(), token);
+    const short = spawnSync(process.execPath, ['dist/cli.js', 'gateway', '--print-token'], { env: { ...env, AIKM_GATEWAY_TOKEN: 'too-short' }, encoding: 'utf8' });
+    assert.equal(short.status, 1);
+    assert.match(short.stderr, /AIKM_GATEWAY_TOKEN is 9 characters; it must be at least 32/);
+  });
+
+  it('--port 0 prints one line with its URL; a request through it shows in get_usage of an mcp on the same home', async () => {
+    const token = spawnSync(process.execPath, ['dist/cli.js', 'gateway', '--print-token'], { env, encoding: 'utf8' }).stdout.trim();
+    gw = spawn(process.execPath, ['dist/cli.js', 'gateway', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    gw.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    gw.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
+    const url = await waitFor(() => /http:\/\/127\.0\.0\.1:\d+/.exec(out)?.[0], 'the ready line', { timeoutMs: 15_000 });
+    const mcp = await spawnCli(env, 'gateway-cli-test');
+    try {
+      const client = new OpenAI({ apiKey: token, baseURL: `${url}/openai/v1`, maxRetries: 0 });
+      const r = await client.chat.completions.create({ model: 'gpt-4-turbo', messages: [{ role: 'user', content: 'x' }] });
+      assert.ok(r.choices[0].message.content);
+      const started = Date.now();
+      const usage = await waitFor(
+        async () => {
+          const u = await callOk<{ totals: { requests: number; cost_usd: number } }>(mcp.client, 'get_usage', { days: 1 });
+          return u.totals.requests === 1 ? u : undefined;
+        },
+        'the mcp process to see the gateway request',
+        { timeoutMs: 5000, intervalMs: 100 },
+      );
+      assert.ok(Date.now() - started < 1500, `seen after ${Date.now() - started} ms`);
+      assert.ok(Math.abs(usage.totals.cost_usd - 0.11) < 1e-9, 'gpt-4-turbo, 5,000 in + 2,000 out');
+    } finally {
+      await mcp.stop();
+    }
+    assertNoLeak(out + err, [KEY, token], 'gateway output');
+  });
+});
