@@ -12,12 +12,14 @@ import { registerChat } from './vscode/chat/participant';
 import { registerPanel } from './vscode/panel';
 import { registerBudgetAlerts } from './vscode/budgetAlerts';
 import { registerGettingStarted } from './vscode/gettingStarted';
+import { GatewayController, registerGateway } from './vscode/gateway';
 
 /** Exported to integration tests only (extension mode Test): other extensions get nothing. */
 export interface AiKeyManagerTestApi {
   readonly vault: SecretStorageVault;
   readonly core: AiKeyManagerCore;
   readonly mcp: McpServerController;
+  readonly gateway: GatewayController;
   /** The extension's globalState, for tests of the state adapter. */
   readonly globalState: vscode.Memento;
   /** Everything the extension keeps in workspaceState and globalState, for leak scans. */
@@ -93,6 +95,7 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
     },
   );
   const deps: SurfaceDeps = { context, core: c, log, mcp: m, ledgerState };
+  const gateway = new GatewayController(c, context.secrets, log);
   context.subscriptions.push(
     ...registerCommands(deps),
     ...registerStatusBar(deps),
@@ -100,6 +103,7 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
     ...registerPanel(deps),
     ...registerBudgetAlerts(deps),
     ...registerGettingStarted(deps),
+    ...registerGateway(gateway, log),
   );
   log.info(`activated (VS Code ${vscode.version})`);
 
@@ -108,6 +112,7 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
     vault,
     core: c,
     mcp: m,
+    gateway,
     globalState: context.globalState,
     stateDump: () => {
       const dump: Record<string, unknown> = {};

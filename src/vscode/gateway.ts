@@ -1,0 +1,131 @@
+// The gateway in VS Code: it starts with the extension on 127.0.0.1 (aiKeyManager.gateway.port, or a
+// free port when that one is taken, said once), can be turned off (aiKeyManager.gateway.enabled),
+// keeps its token in SecretStorage, and hands tools ready settings ("Connect a Tool to the Gateway").
+import * as vscode from 'vscode';
+import { randomBytes } from 'node:crypto';
+import type { AiKeyManagerCore } from '../core/service';
+import type { Gateway } from '../gateway/server';
+
+const TOKEN_SECRET = 'aiKeyManager.gateway.token';
+export const DEFAULT_GATEWAY_PORT = 8787;
+
+export class GatewayController implements vscode.Disposable {
+  private running: Gateway | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private portNoticeShown = false;
+
+  constructor(
+    private readonly core: AiKeyManagerCore,
+    private readonly secrets: vscode.SecretStorage,
+    private readonly log: vscode.LogOutputChannel,
+  ) {}
+
+  /** Where it listens now, or undefined when it is off or not started yet. */
+  get url(): string | undefined {
+    return this.running?.url;
+  }
+
+  async token(): Promise<string> {
+    const kept = await this.secrets.get(TOKEN_SECRET);
+    if (kept && kept.length >= 32) return kept;
+    const token = `aikm-gw-${randomBytes(32).toString('base64url')}`;
+    await this.secrets.store(TOKEN_SECRET, token);
+    return token;
+  }
+
+  /** Starts (or restarts) it as the settings say; one start or stop at a time. */
+  apply(): Promise<void> {
+    const next = this.queue.then(() => this.applyNow());
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async rotateToken(): Promise<void> {
+    await this.secrets.store(TOKEN_SECRET, `aikm-gw-${randomBytes(32).toString('base64url')}`);
+    await this.apply();
+  }
+
+  dispose(): void {
+    void this.running?.close();
+    this.running = undefined;
+  }
+
+  private async applyNow(): Promise<void> {
+    await this.running?.close();
+    this.running = undefined;
+    const cfg = vscode.workspace.getConfiguration('aiKeyManager.gateway');
+    if (cfg.get<boolean>('enabled', true) === false) {
+      this.log.info('gateway: off (aiKeyManager.gateway.enabled)');
+      return;
+    }
+    const wanted = portSetting(cfg.get<unknown>('port'));
+    const { startGateway } = await import('../gateway/server');
+    const token = await this.token();
+    const start = (port: number) => startGateway({ core: this.core, token, port, log: (line) => this.log.warn(line) });
+    try {
+      this.running = await start(wanted);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || wanted === 0) throw err;
+      // Another window (or program) has the port: this window serves on a free one.
+      this.running = await start(0);
+      const msg = `Port ${wanted} is taken (another VS Code window or program), so this window's gateway is on ${this.running.url}. "Connect a Tool to the Gateway" gives the right address; set aiKeyManager.gateway.port to choose another fixed port.`;
+      this.log.warn(msg);
+      if (!this.portNoticeShown) {
+        this.portNoticeShown = true;
+        void vscode.window.showInformationMessage(`AI Key Manager: ${msg}`);
+      }
+    }
+    this.log.info(`gateway: listening on ${this.running.url}`);
+  }
+}
+
+function portSetting(v: unknown): number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 65535 ? v : DEFAULT_GATEWAY_PORT;
+}
+
+/** Ready settings per tool: what to paste, and where. */
+export function toolSettings(url: string, token: string): { label: string; detail: string; text: string }[] {
+  return [
+    { label: 'Claude Code', detail: 'environment variables for the shell that starts claude', text: `export ANTHROPIC_BASE_URL=${url}/anthropic\nexport ANTHROPIC_AUTH_TOKEN=${token}\n` },
+    { label: 'Codex / the OpenAI SDK', detail: 'environment variables (OPENAI_BASE_URL, OPENAI_API_KEY)', text: `export OPENAI_BASE_URL=${url}/openai/v1\nexport OPENAI_API_KEY=${token}\n` },
+    { label: 'Gemini CLI / the Google Gen AI SDK', detail: 'environment variables; in code: httpOptions.baseUrl', text: `export GOOGLE_GEMINI_BASE_URL=${url}/gemini\nexport GEMINI_API_KEY=${token}\n` },
+    { label: 'aider', detail: 'command-line options', text: `aider --openai-api-base ${url}/openai/v1 --openai-api-key ${token}\n` },
+    { label: 'Continue', detail: 'a model entry for config.yaml', text: `- name: GPT-4o via AI Key Manager\n  provider: openai\n  model: gpt-4o\n  apiBase: ${url}/openai/v1\n  apiKey: ${token}\n` },
+    { label: 'curl', detail: 'a test request', text: `curl ${url}/openai/v1/chat/completions -H "Authorization: Bearer ${token}" -H "Content-Type: application/json" -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hello"}]}'\n` },
+  ];
+}
+
+export function registerGateway(gateway: GatewayController, log: vscode.LogOutputChannel): vscode.Disposable[] {
+  const startQuietly = () =>
+    gateway.apply().catch((err: unknown) => {
+      const msg = `The gateway could not start: ${err instanceof Error ? err.message : String(err)}`;
+      log.error(msg);
+      void vscode.window.showErrorMessage(`AI Key Manager: ${msg}`, 'Show Log').then((c) => c && log.show());
+    });
+  // After activation: activate() stays fast.
+  setTimeout(() => void startQuietly(), 0);
+  return [
+    gateway,
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('aiKeyManager.gateway')) void startQuietly();
+    }),
+    vscode.commands.registerCommand('aiKeyManager.rotateGatewayToken', async () => {
+      await gateway.rotateToken();
+      void vscode.window.showInformationMessage('AI Key Manager: the gateway has a new token. Tools set up with the old one get 401 until you give them the new one ("Connect a Tool to the Gateway").');
+      return { url: gateway.url };
+    }),
+    vscode.commands.registerCommand('aiKeyManager.connectToGateway', async (args?: { tool?: string }) => {
+      const url = gateway.url;
+      if (!url) {
+        void vscode.window.showWarningMessage('AI Key Manager: the gateway is off. Turn on aiKeyManager.gateway.enabled, or see the log.', 'Show Log').then((c) => c && log.show());
+        return { error: 'The gateway is off.' };
+      }
+      const items = toolSettings(url, await gateway.token());
+      const picked = args?.tool !== undefined ? items.find((i) => i.label === args.tool) : await vscode.window.showQuickPick(items, { title: 'Connect a Tool to the Gateway', placeHolder: 'Which tool? Its settings are copied to the clipboard.' });
+      if (!picked) return undefined;
+      await vscode.env.clipboard.writeText(picked.text);
+      void vscode.window.showInformationMessage(`AI Key Manager: settings for ${picked.label} copied (${picked.detail}). They hold the gateway token, not a provider key; its requests are recorded.`);
+      return { url, tool: picked.label };
+    }),
+  ];
+}
