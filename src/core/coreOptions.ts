@@ -1,8 +1,10 @@
-// What a host gives the core: its ports and settings, and the kinds of change the core reports.
+// What a host gives the core (its ports and settings) and gets back from it (the kinds of change it
+// reports, what a tracked request returns).
 import type { Clock, SecretVault, StateStore } from './ports';
-import type { BudgetConfig } from './budget';
 import type { PriceOverride } from './pricing';
 import type { LedgerJournal } from './ledger';
+import type { BudgetConfig, BudgetStatus } from './budget';
+import type { CostBreakdown, TaskType, UsageEvent } from './types';
 
 export interface Settings {
   budget: BudgetConfig;
@@ -53,3 +55,28 @@ export interface CoreOptions {
 
 /** Whose usage: this workspace's, or every workspace's of this VS Code profile. */
 export type UsageScope = 'workspace' | 'all';
+
+export interface TrackInput {
+  provider: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens?: number;
+  cacheWriteTokens?: number;
+  success?: boolean;
+  latencyMs?: number;
+  taskType?: TaskType;
+  error?: string;
+  /** The cost the provider reported in its reply (OpenRouter's usage.cost), used instead of our estimate. */
+  providerCostUsd?: number;
+}
+
+export interface TrackResult {
+  event: UsageEvent;
+  cost: CostBreakdown;
+  /** False when no price is known for the model: the request was recorded at cost 0. */
+  priced: boolean;
+  /** Why the cost may be wrong (an unpriced model). */
+  warning?: string;
+  budget: BudgetStatus;
+}

@@ -21,35 +21,10 @@ import { formatUsageExport, type ExportFormat } from './exportUsage';
 import { KeyChecker, type ValidateResult } from './keyChecks';
 import { Traffic } from './traffic';
 import { markAllUsageReset, openAllUsage } from './allUsage';
-import type { ChangeKind, CoreOptions, UsageScope } from './coreOptions';
+import type { ChangeKind, CoreOptions, TrackInput, TrackResult, UsageScope } from './coreOptions';
 
-export type { ChangeKind, CoreOptions, Settings, SettingsSource, UsageScope } from './coreOptions';
+export type { ChangeKind, CoreOptions, Settings, SettingsSource, TrackInput, TrackResult, UsageScope } from './coreOptions';
 export type { ValidateResult } from './keyChecks';
-
-export interface TrackInput {
-  provider: string;
-  model: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens?: number;
-  cacheWriteTokens?: number;
-  success?: boolean;
-  latencyMs?: number;
-  taskType?: TaskType;
-  error?: string;
-  /** The cost the provider reported in its reply (OpenRouter's usage.cost), used instead of our estimate. */
-  providerCostUsd?: number;
-}
-
-export interface TrackResult {
-  event: UsageEvent;
-  cost: CostBreakdown;
-  /** False when no price is known for the model: the request was recorded at cost 0. */
-  priced: boolean;
-  /** Why the cost may be wrong (an unpriced model). */
-  warning?: string;
-  budget: ReturnType<typeof checkBudget>;
-}
 
 export class InputError extends Error {}
 
