@@ -95,9 +95,9 @@ async function serveGateway(argv: string[]): Promise<number> {
     process.stdout.write(`${token}\n`);
     return 0;
   }
-  const at = argv.indexOf('--port');
-  const portArg = at >= 0 ? argv[at + 1] : undefined;
-  const port = portArg === undefined ? DEFAULT_GATEWAY_PORT : Number(portArg);
+  const at = argv.findIndex((a) => a === '--port' || a.startsWith('--port='));
+  const portArg = at < 0 ? undefined : argv[at].startsWith('--port=') ? argv[at].slice('--port='.length) : (argv[at + 1] ?? '');
+  const port = portArg === undefined ? DEFAULT_GATEWAY_PORT : portArg.trim() === '' ? NaN : Number(portArg);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`ai-key-manager: --port must be a whole number from 0 to 65535 (got ${portArg}).\n`);
     return 2;

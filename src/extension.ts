@@ -29,6 +29,7 @@ export type AiKeyManagerApi = AiKeyManagerTestApi | undefined;
 
 let core: AiKeyManagerCore | undefined;
 let mcp: McpServerController | undefined;
+let gatewayController: GatewayController | undefined;
 
 export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
   const log = vscode.window.createOutputChannel('AI Key Manager', { log: true });
@@ -96,6 +97,7 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
   );
   const deps: SurfaceDeps = { context, core: c, log, mcp: m, ledgerState };
   const gateway = new GatewayController(c, context.secrets, log);
+  gatewayController = gateway;
   context.subscriptions.push(
     ...registerCommands(deps),
     ...registerStatusBar(deps),
@@ -125,6 +127,8 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
 }
 
 export async function deactivate(): Promise<void> {
+  // Cut requests are recorded before the last save.
+  await gatewayController?.close();
   await core?.flush();
   await mcp?.stop();
   core = undefined;

@@ -67,6 +67,8 @@ export interface TrackInput {
   latencyMs?: number;
   taskType?: TaskType;
   error?: string;
+  /** A failure that says nothing about the provider (the client hung up, a bad request): health is left alone. */
+  healthNeutral?: boolean;
   /** The cost the provider reported in its reply (OpenRouter's usage.cost), used instead of our estimate. */
   providerCostUsd?: number;
 }

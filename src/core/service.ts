@@ -318,7 +318,7 @@ export class AiKeyManagerCore {
     this.ledger.record(event);
     this.allUsage?.record(event);
     if (success) this.health.success(spec.id);
-    else this.health.failure(spec.id, event.error);
+    else if (!input.healthNeutral) this.health.failure(spec.id, event.error);
     return { event, cost: { ...cost, model: maskKeyShapes(cost.model) }, priced: warning === undefined, ...(warning ? { warning } : {}), budget: this.budget() };
   }
 

@@ -8,6 +8,7 @@ import type { BudgetStatus } from './budget';
 import { authHeaders } from './endpoints';
 import { getProvider } from './providers';
 import { formatUsd } from './money';
+import { maskAll } from './redact';
 
 /** How long a key rests after a 429 that said nothing about when to come back. */
 export const DEFAULT_REST_MS = 60_000;
@@ -40,6 +41,8 @@ export class Traffic {
   noKeyReason(provider: string): { message: string; retryAt?: Date } {
     const spec = getProvider(provider);
     const keys = this.deps.keys.list(spec.id);
+    const locked = this.deps.keys.vaultLocked();
+    if (locked && keys.length > 0 && keys.every((k) => k.source === 'vault')) return { message: `The ${spec.displayName} keys cannot be read: ${locked}` };
     if (keys.length === 0) return { message: `No key stored for ${spec.displayName}. Run 'AI Keys: Add API Key' (or the MCP tool add_api_key).` };
     const resting = keys.filter((k) => k.status === 'resting' && k.restingUntil).map((k) => Date.parse(k.restingUntil!));
     if (resting.length > 0) {
@@ -56,6 +59,11 @@ export class Traffic {
     const { secret } = await this.deps.keys.secret(spec.id, keyId);
     this.lastUsed.set(keyId, this.deps.clock.now().getTime());
     return authHeaders(spec, secret);
+  }
+
+  /** `text` with the stored secrets and key-shaped tokens masked (an upstream error body may quote a key). */
+  mask(text: string): string {
+    return maskAll(text, this.deps.keys.cachedSecrets());
   }
 
   /** The provider rate-limited this key: it rests for `ms` (or the default) and others serve meanwhile. */

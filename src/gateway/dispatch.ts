@@ -5,6 +5,7 @@
 // and the request is recorded once, with the provider's own usage.
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as zlib from 'node:zlib';
 import type { AiKeyManagerCore } from '../core/service';
 import type { ProviderSpec } from '../core/providers';
 import { endpointUrl } from '../core/endpoints';
@@ -45,7 +46,11 @@ const agents = {
 };
 
 /** Response headers not passed on: hop-by-hop, and the length (a tap may drop bytes). */
-const DROP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'content-encoding']);
+const DROP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'trailer', 'proxy-authenticate', 'proxy-connection', 'te']);
+/** Responses the taps can read; anything else (audio, images) passes through as it is and counts as complete. */
+const TEXTUAL = /json|event-stream|ndjson|^text\//i;
+/** An upstream that sends nothing for this long while a body is on its way is taken as stalled. */
+const IDLE_MS = 120_000;
 
 interface Upstream {
   status: number;
@@ -71,13 +76,16 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
   const started = Date.now();
   const model = prepared.model;
 
-  const refusal = core.traffic.budgetRefusal(spec.id);
+  // Only requests that generate (and cost): model lists and token counts pass.
+  const generates = r.method === 'POST' && model !== undefined && !/count_?tokens/i.test(r.path);
+  const refusal = generates ? core.traffic.budgetRefusal(spec.id) : undefined;
   if (refusal) return sendError(res, r.wire, 429, refusal);
 
   const keys: (string | undefined)[] = spec.requiresKey ? core.traffic.keysFor(spec.id).map((k) => k.id) : [undefined];
   if (keys.length === 0) {
     const why = core.traffic.noKeyReason(spec.id);
-    return sendError(res, r.wire, why.retryAt ? 429 : 401, why.message, why.retryAt ? { 'retry-after': String(Math.max(1, Math.ceil((why.retryAt.getTime() - core.clock.now().getTime()) / 1000))) } : {});
+    // Not 401: the client's token was right, and SDKs read 401 as "your API key is wrong".
+    return sendError(res, r.wire, why.retryAt ? 429 : 503, why.message, why.retryAt ? { 'retry-after': String(Math.max(1, Math.ceil((why.retryAt.getTime() - core.clock.now().getTime()) / 1000))) } : {});
   }
 
   let target: URL;
@@ -90,17 +98,30 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
   let held: HeldAnswer | undefined;
   let lastError: string | undefined;
   let clientGone = false;
+  let inFlight: http.ClientRequest | undefined;
   res.on('close', () => {
-    if (!res.writableFinished) clientGone = true;
+    if (res.writableFinished) return;
+    clientGone = true;
+    inFlight?.destroy(); // the upstream is freed even while its headers are awaited
   });
+  let rejectedBy = 0;
 
   for (const keyId of keys) {
+    let auth: Record<string, string>;
+    try {
+      auth = await core.traffic.authFor(spec.id, keyId);
+    } catch (err) {
+      // Its secret cannot be read (missing, vault locked): the next key, at once.
+      lastError = err instanceof Error ? err.message : String(err);
+      ctx.log?.(`gateway: ${spec.displayName} key ${keyId ?? ''} skipped: ${lastError}`);
+      continue;
+    }
     for (let attempt = 0; attempt < ctx.retry.attempts && !clientGone; attempt++) {
       if (attempt > 0) await sleep(backoff(ctx.retry, attempt));
+      if (clientGone) break;
       let up: Upstream;
       try {
-        const auth = await core.traffic.authFor(spec.id, keyId);
-        up = await send(target, r.method, { ...r.wire.upstreamHeaders(r.headers), ...auth }, prepared.body, ctx.headersTimeoutMs);
+        up = await send(target, r.method, { ...r.wire.upstreamHeaders(r.headers), 'accept-encoding': 'identity', ...auth }, prepared.body, ctx.headersTimeoutMs, (req) => (inFlight = req));
       } catch (err) {
         lastError = `${spec.displayName} could not be reached at ${target.origin}: ${err instanceof Error ? err.message : String(err)}`;
         ctx.log?.(`gateway: ${lastError} (attempt ${attempt + 1})`);
@@ -117,7 +138,9 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
         }
         if (keyId !== undefined && r.wire.keyRejected(status, parsed)) {
           held = { status, headers: up.headers, body };
-          await core.traffic.rejected(spec.id, keyId, status);
+          // A 403 may be about the account or the region, not the key: it is not disabled for that.
+          if (status !== 403) await core.traffic.rejected(spec.id, keyId, status);
+          rejectedBy++;
           break;
         }
         if (status >= 500) {
@@ -128,19 +151,37 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
         // Any other 4xx is the client's request: passed on, not retried.
         return finishHeld(ctx, r, res, { status, headers: up.headers, body }, { model, taskType, started });
       }
-      return stream(ctx, r, up, clientReq, res, prepared.state, { model, taskType, started, keyId });
+      if (clientGone) {
+        up.req.destroy();
+        if (generates) record(ctx, r, { model: model ?? 'unknown', taskType, started, success: false, providerFault: false, error: 'incomplete: the client closed the connection' });
+        return;
+      }
+      return stream(ctx, r, up, clientReq, res, prepared.state, { model, taskType, started, keyId, generates });
     }
-    if (clientGone) return;
+    if (clientGone) break;
   }
-  if (clientGone) return;
-  if (held) return finishHeld(ctx, r, res, held, { model, taskType, started, allResting: held.status === 429 });
-  if (model) record(ctx, r, { model, taskType, started, success: false, error: lastError });
+  if (clientGone) {
+    if (generates) record(ctx, r, { model: model ?? 'unknown', taskType, started, success: false, providerFault: false, error: 'incomplete: the client closed the connection' });
+    return;
+  }
+  if (held && rejectedBy > 0 && held.status !== 429) {
+    // The provider's "invalid key" names our key (masked or not) and reads to an SDK as "your token is wrong".
+    const msg = `AI Key Manager: ${spec.displayName} rejected ${rejectedBy === 1 ? 'its key' : `all ${rejectedBy} keys`} (HTTP ${held.status}). Rotate or re-validate the key ('AI Keys: Rotate API Key').`;
+    if (generates) record(ctx, r, { model: model ?? 'unknown', taskType, started, success: false, error: `HTTP ${held.status}` });
+    return sendError(res, r.wire, held.status === 403 ? 403 : 502, msg);
+  }
+  if (held) return finishHeld(ctx, r, res, held, { model, taskType, started, generates, allResting: held.status === 429 });
+  if (generates) record(ctx, r, { model: model ?? 'unknown', taskType, started, success: false, error: lastError });
   return sendError(res, r.wire, 502, lastError ?? `${spec.displayName} did not answer.`);
 }
 
 /** Passes a response through the usage tap to the client, then records the request. */
-function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq: http.IncomingMessage, res: http.ServerResponse, state: unknown, meta: { model?: string; taskType?: TaskType; started: number; keyId?: string }): Promise<void> {
-  const tap = r.wire.responseTap(r.path, up.status, header(up.headers['content-type']), state);
+function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq: http.IncomingMessage, res: http.ServerResponse, state: unknown, meta: { model?: string; taskType?: TaskType; started: number; keyId?: string; generates: boolean }): Promise<void> {
+  const contentType = header(up.headers['content-type']) ?? '';
+  const encoded = (header(up.headers['content-encoding']) ?? 'identity') !== 'identity';
+  // A coded or binary body passes through untouched: the tap could not read it.
+  const readable = TEXTUAL.test(contentType) && !encoded;
+  const tap = readable ? r.wire.responseTap(r.path, up.status, contentType, state) : { transform: (c: Uint8Array) => c, end: () => ({ complete: true }) };
   const headers: Record<string, string | string[]> = { 'x-aikm-provider': r.provider.id };
   for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !DROP_RESPONSE_HEADERS.has(k)) headers[k] = v;
   res.writeHead(up.status, headers);
@@ -151,9 +192,11 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
       done = true;
       const end = safeEnd(tap);
       const model = end.model ?? meta.model;
-      if (model || end.usage) {
+      if (end.usage || meta.generates) {
         const incomplete = cut ?? (end.complete ? undefined : 'the response ended before its last event');
-        record(ctx, r, { model: model ?? 'unknown', taskType: meta.taskType, started: meta.started, usage: end.usage, success: up.status < 400 && !incomplete, error: incomplete ? `incomplete: ${incomplete}` : up.status >= 400 ? `HTTP ${up.status}` : undefined });
+        // A client's own hang-up or a request the provider refused as bad says nothing about the provider's health.
+        const providerFault = up.status >= 500 || (incomplete !== undefined && cut !== 'the client closed the connection');
+        record(ctx, r, { model: model ?? 'unknown', taskType: meta.taskType, started: meta.started, usage: end.usage, success: up.status < 400 && !incomplete, providerFault, error: incomplete ? `incomplete: ${incomplete}` : up.status >= 400 ? `HTTP ${up.status}` : undefined });
       }
       resolve();
     };
@@ -168,10 +211,16 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
     });
     res.on('drain', () => up.res.resume());
     up.res.on('end', () => {
-      const rest = tap.flush?.();
+      let rest: Uint8Array | undefined;
+      try {
+        rest = 'flush' in tap && typeof tap.flush === 'function' ? (tap.flush as () => Uint8Array)() : undefined;
+      } catch {
+        rest = undefined;
+      }
       res.end(rest && rest.length > 0 ? rest : undefined);
       finish(undefined);
     });
+    up.res.setTimeout(IDLE_MS, () => up.req.destroy(new Error(`no data for ${IDLE_MS / 1000} s`)));
     up.res.on('error', (err) => {
       res.destroy(err);
       finish(`the upstream connection failed (${err.message})`);
@@ -181,21 +230,41 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
       up.req.destroy(); // frees the upstream
       finish('the client closed the connection');
     });
+    if (res.destroyed) {
+      up.req.destroy();
+      finish('the client closed the connection');
+    }
     clientReq.on('aborted', () => up.req.destroy());
   });
 }
 
-function finishHeld(ctx: DispatchContext, r: ClientRequest, res: http.ServerResponse, held: HeldAnswer, meta: { model?: string; taskType?: TaskType; started: number; allResting?: boolean }): void {
+function finishHeld(ctx: DispatchContext, r: ClientRequest, res: http.ServerResponse, held: HeldAnswer, meta: { model?: string; taskType?: TaskType; started: number; generates?: boolean; allResting?: boolean }): void {
   const headers: Record<string, string | string[]> = { 'x-aikm-provider': r.provider.id };
-  for (const [k, v] of Object.entries(held.headers)) if (v !== undefined && !DROP_RESPONSE_HEADERS.has(k)) headers[k] = v;
+  for (const [k, v] of Object.entries(held.headers)) if (v !== undefined && !DROP_RESPONSE_HEADERS.has(k) && k !== 'content-encoding') headers[k] = v;
   if (meta.allResting) {
     const why = ctx.core.traffic.noKeyReason(r.provider.id);
+    delete headers['retry-after-ms']; // one key's; Retry-After below is when the first key is back
     if (why.retryAt) headers['retry-after'] = String(Math.max(1, Math.ceil((why.retryAt.getTime() - ctx.core.clock.now().getTime()) / 1000)));
   }
-  headers['content-length'] = String(held.body.length);
+  // An error body may quote the key it was sent with.
+  const body = Buffer.from(ctx.core.traffic.mask(decoded(held).toString('utf8')), 'utf8');
+  headers['content-length'] = String(body.length);
   res.writeHead(held.status, headers);
-  res.end(held.body);
-  if (meta.model) record(ctx, r, { model: meta.model, taskType: meta.taskType, started: meta.started, success: false, error: `HTTP ${held.status}` });
+  res.end(body);
+  if (meta.generates) record(ctx, r, { model: meta.model ?? 'unknown', taskType: meta.taskType, started: meta.started, success: false, providerFault: held.status >= 500 || held.status === 429, error: `HTTP ${held.status}` });
+}
+
+/** A held body as text: decompressed when the upstream coded it anyway. */
+function decoded(held: HeldAnswer): Buffer {
+  const coding = header(held.headers['content-encoding']);
+  try {
+    if (coding === 'gzip') return zlib.gunzipSync(held.body);
+    if (coding === 'deflate') return zlib.inflateSync(held.body);
+    if (coding === 'br') return zlib.brotliDecompressSync(held.body);
+  } catch {
+    /* shown as it came */
+  }
+  return held.body;
 }
 
 interface Outcome {
@@ -204,6 +273,8 @@ interface Outcome {
   started: number;
   usage?: { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number; costUsd?: number };
   success: boolean;
+  /** Whether a failure counts against the provider's health (default: yes). */
+  providerFault?: boolean;
   error?: string;
 }
 
@@ -219,6 +290,7 @@ function record(ctx: DispatchContext, r: ClientRequest, o: Outcome): void {
         cacheWriteTokens: o.usage?.cacheWriteTokens ?? 0,
         providerCostUsd: o.usage?.costUsd,
         success: o.success,
+        ...(o.success || o.providerFault !== false ? {} : { healthNeutral: true }),
         latencyMs: Date.now() - o.started,
         taskType: o.taskType,
         error: o.error,
@@ -230,7 +302,7 @@ function record(ctx: DispatchContext, r: ClientRequest, o: Outcome): void {
   }
 }
 
-function send(target: URL, method: string, headers: Record<string, string>, body: Uint8Array, timeoutMs: number): Promise<Upstream> {
+function send(target: URL, method: string, headers: Record<string, string>, body: Uint8Array, timeoutMs: number, started: (req: http.ClientRequest) => void): Promise<Upstream> {
   return new Promise((resolve, reject) => {
     const lib = target.protocol === 'https:' ? https : http;
     const req = lib.request(target, {
@@ -238,7 +310,12 @@ function send(target: URL, method: string, headers: Record<string, string>, body
       agent: target.protocol === 'https:' ? agents.https : agents.http,
       headers: { ...headers, ...(body.length > 0 || method === 'POST' ? { 'content-length': String(body.length) } : {}) },
     });
-    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    started(req);
+    const timer = setTimeout(() => {
+      const err = new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`);
+      reject(err); // before destroy: a request still queued in the agent emits no error
+      req.destroy(err);
+    }, timeoutMs);
     req.on('response', (res) => {
       clearTimeout(timer);
       resolve({ status: res.statusCode ?? 502, headers: res.headers, res, req });
@@ -246,6 +323,10 @@ function send(target: URL, method: string, headers: Record<string, string>, body
     req.on('error', (err) => {
       clearTimeout(timer);
       reject(err);
+    });
+    req.on('close', () => {
+      clearTimeout(timer);
+      reject(new Error('the connection closed before an answer'));
     });
     req.end(body.length > 0 ? body : undefined);
   });

@@ -58,10 +58,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     if (!given || !timingSafeEqual(sha256(given), digest)) {
       return json(res, 401, wire.errorBody(401, "AI Key Manager gateway: missing or wrong gateway token. Use the gateway token as the API key (it is not a provider key): 'ai-key-manager gateway --print-token', or in VS Code 'AI Keys: Connect a Tool to the Gateway'."));
     }
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > maxBody) return json(res, 413, wire.errorBody(413, `AI Key Manager gateway: the request body is larger than ${maxBody} bytes.`));
+    const tooLarge = () => {
+      res.setHeader('connection', 'close');
+      json(res, 413, wire.errorBody(413, `AI Key Manager gateway: the request body is larger than ${maxBody} bytes.`));
+      req.destroy();
+    };
+    if (Number(req.headers['content-length'] ?? 0) > maxBody) return tooLarge();
     const body = await readBody(req, maxBody);
-    if (body === undefined) return json(res, 413, wire.errorBody(413, `AI Key Manager gateway: the request body is larger than ${maxBody} bytes.`));
+    if (body === undefined) return tooLarge();
     // Without the client's credentials (Gemini's ?key= is the gateway token, never sent on).
     const search = wire.upstreamSearch ? wire.upstreamSearch(url) : url.search;
     await dispatch(ctx, { provider: route.provider, wire, method: req.method ?? 'GET', path: route.path, search, headers: req.headers, body }, req, res);
@@ -107,6 +111,10 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Uint8Array 
     req.on('data', (c: Buffer) => {
       size += c.length;
       if (size <= limit) parts.push(c);
+      else {
+        req.pause(); // answered 413 now, the rest is never read
+        resolve(undefined);
+      }
     });
     req.on('end', () => resolve(size > limit ? undefined : Buffer.concat(parts)));
     req.on('error', reject);

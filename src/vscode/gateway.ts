@@ -13,6 +13,7 @@ export class GatewayController implements vscode.Disposable {
   private running: Gateway | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private portNoticeShown = false;
+  private disposed = false;
 
   constructor(
     private readonly core: AiKeyManagerCore,
@@ -46,8 +47,15 @@ export class GatewayController implements vscode.Disposable {
   }
 
   dispose(): void {
-    void this.running?.close();
+    this.disposed = true;
+    void this.close();
+  }
+
+  /** Stops serving (waits for in-flight work to be cut and recorded). */
+  async close(): Promise<void> {
+    const r = this.running;
     this.running = undefined;
+    await r?.close();
   }
 
   private async applyNow(): Promise<void> {
@@ -61,10 +69,19 @@ export class GatewayController implements vscode.Disposable {
     const wanted = portSetting(cfg.get<unknown>('port'));
     const { startGateway } = await import('../gateway/server');
     const token = await this.token();
-    const start = (port: number) => startGateway({ core: this.core, token, port, log: (line) => this.log.warn(line) });
+    if (this.disposed) return;
+    const start = async (port: number) => {
+      const g = await startGateway({ core: this.core, token, port, log: (line) => this.log.warn(line) });
+      if (this.disposed) {
+        await g.close(); // disposed while it started
+        throw new Error('disposed');
+      }
+      return g;
+    };
     try {
       this.running = await start(wanted);
     } catch (err) {
+      if (this.disposed) return;
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || wanted === 0) throw err;
       // Another window (or program) has the port: this window serves on a free one.
       this.running = await start(0);
@@ -103,8 +120,9 @@ export function registerGateway(gateway: GatewayController, log: vscode.LogOutpu
       void vscode.window.showErrorMessage(`AI Key Manager: ${msg}`, 'Show Log').then((c) => c && log.show());
     });
   // After activation: activate() stays fast.
-  setTimeout(() => void startQuietly(), 0);
+  const timer = setTimeout(() => void startQuietly(), 0);
   return [
+    { dispose: () => clearTimeout(timer) },
     gateway,
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration('aiKeyManager.gateway')) void startQuietly();

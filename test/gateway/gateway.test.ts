@@ -8,7 +8,9 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { GoogleGenAI } from '@google/genai';
 import { startGateway, type Gateway } from '../../src/gateway/server';
-import { startFakeProviders, type FakeProviders } from '../fakes/providers';
+import { startFakeProviders, type FakeKeyScript, type FakeProviders } from '../fakes/providers';
+import { secretName } from '../../src/core/keys';
+import { waitFor } from '../support/waitFor';
 import { makeTestCore, type TestCoreParts } from '../support/core';
 import { assertNoLeak } from '../support/leaks';
 import { baseUrlEnv } from '../mcp/helpers';
@@ -27,7 +29,7 @@ describe('gateway: official SDKs through to the providers, with the stored keys'
   let fake: FakeProviders;
   let t: TestCoreParts;
   let gw: Gateway;
-  const behaviour: Record<string, 'valid' | 'server_error' | { retryAfter: number }> = {};
+  const behaviour: Record<string, FakeKeyScript> = {};
 
   before(async () => {
     Object.assign(behaviour, { [KEYS.openaiA]: 'valid', [KEYS.openaiB]: 'valid', [KEYS.anthropicA]: 'valid', [KEYS.anthropicB]: 'valid', [KEYS.google]: 'valid' });
@@ -165,6 +167,67 @@ describe('gateway: official SDKs through to the providers, with the stored keys'
     behaviour[KEYS.openaiB] = 'valid';
     await assert.rejects(client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x' }] }), (e: unknown) => e instanceof OpenAI.RateLimitError && /daily budget \$0\.01 reached/.test(e.message));
     await t.settings.setBudget({ daily: 0, enforce: false });
+  });
+
+  it('a 403 moves on to the next key without disabling any, and the client gets the gateway’s own message', async () => {
+    behaviour[KEYS.openaiA] = 'forbidden';
+    behaviour[KEYS.openaiB] = 'forbidden';
+    for (const k of t.core.listKeys('openai')) await t.core.traffic.rateLimited('openai', k.id, 0).then(() => t.core.keys.setStatus(k.id, 'healthy'));
+    const client = new OpenAI({ apiKey: TOKEN, baseURL: `${gw.url}/openai/v1`, maxRetries: 0 });
+    const err = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }).then(
+      () => assert.fail('expected a 403'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof OpenAI.PermissionDeniedError, String(err));
+    assert.match(err.message, /OpenAI rejected all 2 keys \(HTTP 403\)/);
+    assert.deepEqual(t.core.listKeys('openai').map((k) => k.status), ['healthy', 'healthy'], 'a 403 may be about the account, not the key');
+    behaviour[KEYS.openaiA] = 'valid';
+    behaviour[KEYS.openaiB] = 'valid';
+  });
+
+  it('a key whose secret is gone is skipped at once; the next key serves', async () => {
+    const [first] = t.core.traffic.keysFor('openai');
+    const secret = await t.vault.get(secretName(first.id));
+    await t.vault.delete(secretName(first.id));
+    const before = fake.requests.length;
+    const started = Date.now();
+    const client = new OpenAI({ apiKey: TOKEN, baseURL: `${gw.url}/openai/v1`, maxRetries: 0 });
+    const r = await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] });
+    assert.equal(r.choices[0].message.content, 'Hi from upstream.');
+    assert.equal(fake.requests.length - before, 1, 'one upstream request, with the other key');
+    assert.ok(Date.now() - started < 1000, 'no backoff for a key that cannot be read');
+    await t.vault.store(secretName(first.id), secret!);
+  });
+
+  it('a client that gives up before the upstream answers frees the upstream', async () => {
+    behaviour[KEYS.openaiA] = 'hang';
+    behaviour[KEYS.openaiB] = 'hang';
+    const count = fake.requests.length;
+    const controller = new AbortController();
+    const pending = fetch(`${gw.url}/openai/v1/chat/completions`, {
+      method: 'POST',
+      signal: controller.signal,
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }),
+    }).catch(() => undefined);
+    const upstream = await waitFor(() => fake.requests[count], 'the upstream request');
+    controller.abort();
+    await pending;
+    await waitFor(() => upstream.aborted, 'the gateway to close the upstream request', { timeoutMs: 3000 });
+    behaviour[KEYS.openaiA] = 'valid';
+    behaviour[KEYS.openaiB] = 'valid';
+  });
+
+  it('model lists and Gemini ?key= pass; neither is recorded as a request', async () => {
+    const before = t.core.usage({ days: 1 }).totals.requests;
+    const models = await new OpenAI({ apiKey: TOKEN, baseURL: `${gw.url}/openai/v1`, maxRetries: 0 }).models.list();
+    assert.ok(models.data.length > 0);
+    const r = await fetch(`${gw.url}/gemini/v1beta/models?key=${TOKEN}`);
+    assert.equal(r.status, 200);
+    const sent = fake.requests.at(-1)!;
+    assert.ok(!sent.path.includes('key='), sent.path);
+    assert.equal(sent.headers['x-goog-api-key'], KEYS.google);
+    assert.equal(t.core.usage({ days: 1 }).totals.requests, before, 'nothing generated, nothing recorded');
   });
 
   it('no stored key appears in any reply, the ledger or the state', async () => {

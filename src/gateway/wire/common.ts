@@ -29,7 +29,9 @@ export function nonEmpty(s: string | undefined): string | undefined {
 /** Hop-by-hop headers (RFC 9110 §7.6.1) plus what the gateway re-creates itself. */
 const ALWAYS_DROP = [
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer',
-  'transfer-encoding', 'upgrade', 'host',
+  'transfer-encoding', 'upgrade', 'host', 'expect',
+  // The gateway's own request headers (the task type) stay here.
+  'x-aikm-task',
   // The body may be rewritten (prepare), so its length is the dispatcher's to set.
   'content-length',
   // The taps read the response: it must come back uncompressed.
