@@ -3,10 +3,10 @@
 // that provider's error shape; a foreign Host or Origin: 403 (DNS rebinding); a body over the limit: 413.
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AiKeyManagerCore } from '../core/service';
 import { DEFAULT_RETRY, dispatch, type RetryPolicy } from './dispatch';
 import { baseUrlsText, routeOf } from './routes';
+import { foreignRequest, tokenChecker } from './localGuard';
 import { WIRE_FORMATS } from './wire';
 
 /** Gateway tokens are at least this long (256 bits as 43 base64url characters fit). */
@@ -32,7 +32,7 @@ export interface Gateway {
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   if (opts.token.length < MIN_TOKEN_LENGTH) throw new Error(`The gateway token must be at least ${MIN_TOKEN_LENGTH} characters.`);
-  const digest = sha256(opts.token);
+  const tokenOk = tokenChecker(opts.token);
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const ctx = { core: opts.core, retry: opts.retry ?? DEFAULT_RETRY, headersTimeoutMs: opts.headersTimeoutMs ?? 300_000, log: opts.log };
   let port = 0;
@@ -46,16 +46,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const foreign = foreignRequest(req.headers, port);
+    if (foreign) return plain(res, 403, foreign);
     const host = req.headers.host ?? '';
-    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return plain(res, 403, 'Forbidden: unexpected Host header.');
-    const origin = req.headers.origin;
-    if (origin && !/^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(origin) && !origin.startsWith('vscode-')) return plain(res, 403, 'Forbidden: cross-origin request.');
     const url = new URL(req.url ?? '/', `http://${host}`);
     const route = routeOf(url.pathname);
     if (!route) return plain(res, 404, `Not found: ${url.pathname}. Base URLs: ${baseUrlsText(`http://${host}`)}.`);
     const wire = WIRE_FORMATS[route.provider.api];
-    const given = wire.clientToken(req.headers, url);
-    if (!given || !timingSafeEqual(sha256(given), digest)) {
+    if (!tokenOk(wire.clientToken(req.headers, url))) {
       return json(res, 401, wire.errorBody(401, "AI Key Manager gateway: missing or wrong gateway token. Use the gateway token as the API key (it is not a provider key): 'ai-key-manager gateway --print-token', or in VS Code 'AI Keys: Connect a Tool to the Gateway'."));
     }
     const tooLarge = () => {
@@ -86,10 +84,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         server.close(() => resolve());
       }),
   };
-}
-
-function sha256(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
 }
 
 function plain(res: http.ServerResponse, status: number, message: string): void {

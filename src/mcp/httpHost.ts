@@ -1,7 +1,8 @@
 // Serves MCP over Streamable HTTP on 127.0.0.1 for the extension: random port, stateful sessions,
 // a bearer token compared in constant time, and Host/Origin checks against DNS rebinding.
 import * as http from 'node:http';
-import { randomBytes, randomUUID, timingSafeEqual, createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { foreignRequest, newToken, tokenChecker } from '../gateway/localGuard';
 import type { AddressInfo } from 'node:net';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -36,17 +37,6 @@ export interface HttpHost {
   /** Closes sessions idle for longer than the limit now (the host also does it every minute). */
   sweep(): Promise<number>;
   close(): Promise<void>;
-}
-
-export function newToken(): string {
-  return randomBytes(32).toString('base64url');
-}
-
-const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
-
-/** Constant-time comparison against the token's digest, which does not leak the token's length either. */
-function tokenMatches(given: string, expectedDigest: Buffer): boolean {
-  return timingSafeEqual(sha256(given), expectedDigest);
 }
 
 function reject(res: http.ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
@@ -149,7 +139,7 @@ async function sendWebResponse(response: Response, res: http.ServerResponse): Pr
 
 export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
   const token = opts.token ?? newToken();
-  const tokenDigest = sha256(token);
+  const tokenOk = tokenChecker(token);
   type Session = { transport: WebStandardStreamableHTTPServerTransport; built: BuiltServer; lastUsed: number; busy: number };
   const sessions = new Map<string, Session>();
   const now = opts.now ?? Date.now;
@@ -190,18 +180,15 @@ export async function startHttpHost(opts: HttpHostOptions): Promise<HttpHost> {
 
   const server = http.createServer(async (req, res) => {
     try {
+      const foreign = foreignRequest(req.headers, port);
+      if (foreign) return reject(res, 403, foreign);
       const host = req.headers.host ?? '';
-      if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return reject(res, 403, 'Forbidden: unexpected Host header.');
-      const origin = req.headers.origin;
-      if (origin && !/^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/.test(origin) && !origin.startsWith('vscode-')) {
-        return reject(res, 403, 'Forbidden: cross-origin request.');
-      }
       const path = req.url ?? '/';
       const query = path.indexOf('?');
       if ((query < 0 ? path : path.slice(0, query)) !== MCP_PATH) return reject(res, 404, `Not found. The MCP endpoint is ${MCP_PATH}.`);
       const auth = req.headers.authorization ?? '';
       const given = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-      if (!given || !tokenMatches(given, tokenDigest)) {
+      if (!tokenOk(given)) {
         return reject(res, 401, 'Unauthorized: missing or wrong bearer token.', { 'www-authenticate': 'Bearer realm="ai-key-manager"' });
       }
 
