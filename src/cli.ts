@@ -85,11 +85,10 @@ async function serveStdio(): Promise<number> {
   return new Promise<number>(() => undefined);
 }
 
-export const DEFAULT_GATEWAY_PORT = 8787;
-
 async function serveGateway(argv: string[]): Promise<number> {
   const { aikmHome, createHeadlessCore } = await import('./headless/host');
   const { gatewayToken } = await import('./headless/gatewayToken');
+  const { DEFAULT_GATEWAY_PORT } = await import('./gateway/localGuard');
   const { token } = gatewayToken(aikmHome());
   if (argv.includes('--print-token')) {
     process.stdout.write(`${token}\n`);

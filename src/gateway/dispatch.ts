@@ -10,7 +10,7 @@ import type { AiKeyManagerCore } from '../core/service';
 import type { ProviderSpec } from '../core/providers';
 import { endpointUrl } from '../core/endpoints';
 import { TASK_TYPES, type TaskType } from '../core/types';
-import type { WireFormat } from './wire/types';
+import type { ResponseTap, WireFormat } from './wire/types';
 
 export interface RetryPolicy {
   /** Tries per key for 5xx and connection errors (first try included). */
@@ -51,6 +51,7 @@ const DROP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-enc
 const TEXTUAL = /json|event-stream|ndjson|^text\//i;
 /** An upstream that sends nothing for this long while a body is on its way is taken as stalled. */
 const IDLE_MS = 120_000;
+const CLIENT_CLOSED = 'the client closed the connection';
 
 interface Upstream {
   status: number;
@@ -85,7 +86,7 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
   if (keys.length === 0) {
     const why = core.traffic.noKeyReason(spec.id);
     // Not 401: the client's token was right, and SDKs read 401 as "your API key is wrong".
-    return sendError(res, r.wire, why.retryAt ? 429 : 503, why.message, why.retryAt ? { 'retry-after': String(Math.max(1, Math.ceil((why.retryAt.getTime() - core.clock.now().getTime()) / 1000))) } : {});
+    return sendError(res, r.wire, why.retryAt ? 429 : 503, why.message, why.retryAt ? { 'retry-after': secondsUntil(why.retryAt, core) } : {});
   }
 
   let target: URL;
@@ -153,15 +154,14 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
       }
       if (clientGone) {
         up.req.destroy();
-        if (generates) record(ctx, r, { model: model ?? 'unknown', taskType, started, success: false, providerFault: false, error: 'incomplete: the client closed the connection' });
-        return;
+        break;
       }
       return stream(ctx, r, up, clientReq, res, prepared.state, { model, taskType, started, keyId, generates });
     }
     if (clientGone) break;
   }
   if (clientGone) {
-    if (generates) record(ctx, r, { model: model ?? 'unknown', taskType, started, success: false, providerFault: false, error: 'incomplete: the client closed the connection' });
+    if (generates) record(ctx, r, { model: model ?? 'unknown', taskType, started, success: false, providerFault: false, error: `incomplete: ${CLIENT_CLOSED}` });
     return;
   }
   if (held && rejectedBy > 0 && held.status !== 429) {
@@ -181,9 +181,9 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
   const encoded = (header(up.headers['content-encoding']) ?? 'identity') !== 'identity';
   // A coded or binary body passes through untouched: the tap could not read it.
   const readable = TEXTUAL.test(contentType) && !encoded;
-  const tap = readable ? r.wire.responseTap(r.path, up.status, contentType, state) : { transform: (c: Uint8Array) => c, end: () => ({ complete: true }) };
+  const tap: ResponseTap = readable ? r.wire.responseTap(r.path, up.status, contentType, state) : { transform: (c) => c, end: () => ({ complete: true }) };
   const headers: Record<string, string | string[]> = { 'x-aikm-provider': r.provider.id };
-  for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !DROP_RESPONSE_HEADERS.has(k)) headers[k] = v;
+  Object.assign(headers, passedOn(up.headers));
   res.writeHead(up.status, headers);
   return new Promise((resolve) => {
     let done = false;
@@ -195,7 +195,7 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
       if (end.usage || meta.generates) {
         const incomplete = cut ?? (end.complete ? undefined : 'the response ended before its last event');
         // A client's own hang-up or a request the provider refused as bad says nothing about the provider's health.
-        const providerFault = up.status >= 500 || (incomplete !== undefined && cut !== 'the client closed the connection');
+        const providerFault = up.status >= 500 || (incomplete !== undefined && cut !== CLIENT_CLOSED);
         record(ctx, r, { model: model ?? 'unknown', taskType: meta.taskType, started: meta.started, usage: end.usage, success: up.status < 400 && !incomplete, providerFault, error: incomplete ? `incomplete: ${incomplete}` : up.status >= 400 ? `HTTP ${up.status}` : undefined });
       }
       resolve();
@@ -213,7 +213,7 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
     up.res.on('end', () => {
       let rest: Uint8Array | undefined;
       try {
-        rest = 'flush' in tap && typeof tap.flush === 'function' ? (tap.flush as () => Uint8Array)() : undefined;
+        rest = tap.flush?.();
       } catch {
         rest = undefined;
       }
@@ -228,11 +228,11 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
     res.on('close', () => {
       if (res.writableFinished) return;
       up.req.destroy(); // frees the upstream
-      finish('the client closed the connection');
+      finish(CLIENT_CLOSED);
     });
     if (res.destroyed) {
       up.req.destroy();
-      finish('the client closed the connection');
+      finish(CLIENT_CLOSED);
     }
     clientReq.on('aborted', () => up.req.destroy());
   });
@@ -240,11 +240,13 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
 
 function finishHeld(ctx: DispatchContext, r: ClientRequest, res: http.ServerResponse, held: HeldAnswer, meta: { model?: string; taskType?: TaskType; started: number; generates?: boolean; allResting?: boolean }): void {
   const headers: Record<string, string | string[]> = { 'x-aikm-provider': r.provider.id };
-  for (const [k, v] of Object.entries(held.headers)) if (v !== undefined && !DROP_RESPONSE_HEADERS.has(k) && k !== 'content-encoding') headers[k] = v;
+  // The body is sent decoded.
+  const { ['content-encoding']: _coding, ...rest } = passedOn(held.headers);
+  Object.assign(headers, rest);
   if (meta.allResting) {
     const why = ctx.core.traffic.noKeyReason(r.provider.id);
     delete headers['retry-after-ms']; // one key's; Retry-After below is when the first key is back
-    if (why.retryAt) headers['retry-after'] = String(Math.max(1, Math.ceil((why.retryAt.getTime() - ctx.core.clock.now().getTime()) / 1000)));
+    if (why.retryAt) headers['retry-after'] = secondsUntil(why.retryAt, ctx.core);
   }
   // An error body may quote the key it was sent with.
   const body = Buffer.from(ctx.core.traffic.mask(decoded(held).toString('utf8')), 'utf8');
@@ -332,7 +334,20 @@ function send(target: URL, method: string, headers: Record<string, string>, body
   });
 }
 
-function sendError(res: http.ServerResponse, wire: WireFormat, status: number, message: string, headers: Record<string, string> = {}): void {
+/** Response headers as they go on to the client. */
+function passedOn(headers: http.IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && !DROP_RESPONSE_HEADERS.has(k)) out[k] = v;
+  return out;
+}
+
+/** Whole seconds from now until `at`, at least 1, for Retry-After. */
+function secondsUntil(at: Date, core: AiKeyManagerCore): string {
+  return String(Math.max(1, Math.ceil((at.getTime() - core.clock.now().getTime()) / 1000)));
+}
+
+/** A body in the provider's error shape for what the gateway itself answers. */
+export function sendError(res: http.ServerResponse, wire: WireFormat, status: number, message: string, headers: Record<string, string> = {}): void {
   const body = JSON.stringify(wire.errorBody(status, message));
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers });
   res.end(body);
@@ -359,7 +374,7 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
-function safeEnd(tap: ReturnType<WireFormat['responseTap']>): ReturnType<ReturnType<WireFormat['responseTap']>['end']> {
+function safeEnd(tap: ResponseTap): ReturnType<ResponseTap['end']> {
   try {
     return tap.end();
   } catch {

@@ -27,3 +27,13 @@ export function tokenChecker(token: string): (given: string | undefined) => bool
 function sha256(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
+
+/** Gateway tokens are at least this long (256 bits as base64url are 43 characters). */
+export const MIN_GATEWAY_TOKEN_LENGTH = 32;
+/** Where the gateway listens unless told otherwise (VS Code setting, CLI --port). */
+export const DEFAULT_GATEWAY_PORT = 8787;
+
+/** A fresh gateway token, recognisable as one (never a provider key). */
+export function newGatewayToken(): string {
+  return `aikm-gw-${newToken()}`;
+}

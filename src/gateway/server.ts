@@ -4,13 +4,11 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AiKeyManagerCore } from '../core/service';
-import { DEFAULT_RETRY, dispatch, type RetryPolicy } from './dispatch';
+import { DEFAULT_RETRY, dispatch, sendError, type RetryPolicy } from './dispatch';
 import { baseUrlsText, routeOf } from './routes';
-import { foreignRequest, tokenChecker } from './localGuard';
+import { MIN_GATEWAY_TOKEN_LENGTH, foreignRequest, tokenChecker } from './localGuard';
 import { WIRE_FORMATS } from './wire';
 
-/** Gateway tokens are at least this long (256 bits as 43 base64url characters fit). */
-export const MIN_TOKEN_LENGTH = 32;
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 export interface GatewayOptions {
@@ -31,7 +29,7 @@ export interface Gateway {
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
-  if (opts.token.length < MIN_TOKEN_LENGTH) throw new Error(`The gateway token must be at least ${MIN_TOKEN_LENGTH} characters.`);
+  if (opts.token.length < MIN_GATEWAY_TOKEN_LENGTH) throw new Error(`The gateway token must be at least ${MIN_GATEWAY_TOKEN_LENGTH} characters.`);
   const tokenOk = tokenChecker(opts.token);
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const ctx = { core: opts.core, retry: opts.retry ?? DEFAULT_RETRY, headersTimeoutMs: opts.headersTimeoutMs ?? 300_000, log: opts.log };
@@ -54,11 +52,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     if (!route) return plain(res, 404, `Not found: ${url.pathname}. Base URLs: ${baseUrlsText(`http://${host}`)}.`);
     const wire = WIRE_FORMATS[route.provider.api];
     if (!tokenOk(wire.clientToken(req.headers, url))) {
-      return json(res, 401, wire.errorBody(401, "AI Key Manager gateway: missing or wrong gateway token. Use the gateway token as the API key (it is not a provider key): 'ai-key-manager gateway --print-token', or in VS Code 'AI Keys: Connect a Tool to the Gateway'."));
+      return sendError(res, wire, 401, "AI Key Manager gateway: missing or wrong gateway token. Use the gateway token as the API key (it is not a provider key): 'ai-key-manager gateway --print-token', or in VS Code 'AI Keys: Connect a Tool to the Gateway'.");
     }
     const tooLarge = () => {
-      res.setHeader('connection', 'close');
-      json(res, 413, wire.errorBody(413, `AI Key Manager gateway: the request body is larger than ${maxBody} bytes.`));
+      sendError(res, wire, 413, `AI Key Manager gateway: the request body is larger than ${maxBody} bytes.`, { connection: 'close' });
       req.destroy();
     };
     if (Number(req.headers['content-length'] ?? 0) > maxBody) return tooLarge();
@@ -89,12 +86,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
 function plain(res: http.ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(message)) });
   res.end(message);
-}
-
-function json(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
-  res.end(text);
 }
 
 /** The whole body, or undefined once it passes `limit` bytes (the rest is drained, not kept). */

@@ -2,12 +2,11 @@
 // free port when that one is taken, said once), can be turned off (aiKeyManager.gateway.enabled),
 // keeps its token in SecretStorage, and hands tools ready settings ("Connect a Tool to the Gateway").
 import * as vscode from 'vscode';
-import { randomBytes } from 'node:crypto';
 import type { AiKeyManagerCore } from '../core/service';
 import type { Gateway } from '../gateway/server';
+import { DEFAULT_GATEWAY_PORT, MIN_GATEWAY_TOKEN_LENGTH, newGatewayToken } from '../gateway/localGuard';
 
 const TOKEN_SECRET = 'aiKeyManager.gateway.token';
-export const DEFAULT_GATEWAY_PORT = 8787;
 
 export class GatewayController implements vscode.Disposable {
   private running: Gateway | undefined;
@@ -28,8 +27,8 @@ export class GatewayController implements vscode.Disposable {
 
   async token(): Promise<string> {
     const kept = await this.secrets.get(TOKEN_SECRET);
-    if (kept && kept.length >= 32) return kept;
-    const token = `aikm-gw-${randomBytes(32).toString('base64url')}`;
+    if (kept && kept.length >= MIN_GATEWAY_TOKEN_LENGTH) return kept;
+    const token = newGatewayToken();
     await this.secrets.store(TOKEN_SECRET, token);
     return token;
   }
@@ -42,7 +41,7 @@ export class GatewayController implements vscode.Disposable {
   }
 
   async rotateToken(): Promise<void> {
-    await this.secrets.store(TOKEN_SECRET, `aikm-gw-${randomBytes(32).toString('base64url')}`);
+    await this.secrets.store(TOKEN_SECRET, newGatewayToken());
     await this.apply();
   }
 
