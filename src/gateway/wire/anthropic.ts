@@ -13,19 +13,19 @@ import {
   count,
   header,
   isObj,
+  keepQuery,
   mediaType,
   nonEmpty,
   obj,
   parseJson,
   retryAfterHeaders,
-  searchWithout,
   str,
   stripHeaders,
   usage,
   type Headers,
   type Obj,
 } from './common';
-import { JsonTap, PassTap, SseTap, type SseEvent, type StreamReader, type TapResult } from './streams';
+import { JsonTap, PassTap, SseTap, tapResult, type SseEvent, type StreamReader, type TapResult } from './streams';
 import type { PreparedRequest, ResponseTap, WireFormat, WireUsage } from './types';
 
 const USAGE_FIELDS = ['input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'] as const;
@@ -75,11 +75,7 @@ class MessageStreamReader implements StreamReader<SseEvent> {
   }
 
   result(): TapResult {
-    return {
-      ...(this.fields && { usage: anthropicUsage(this.fields) }),
-      ...(this.model && { model: this.model }),
-      complete: this.stopped,
-    };
+    return tapResult(this.fields && anthropicUsage(this.fields), this.model, this.stopped);
   }
 }
 
@@ -87,7 +83,7 @@ function readMessage(json: unknown): TapResult {
   if (!isObj(json)) return { complete: true };
   const u = obj(json['usage']);
   const model = str(json['model']);
-  return { ...(u && { usage: anthropicUsage(u) }), ...(model && { model }), complete: true };
+  return tapResult(u && anthropicUsage(u), model, true);
 }
 
 const ERROR_TYPES: Record<number, string> = {
@@ -113,9 +109,7 @@ export const anthropic: WireFormat = {
     return stripHeaders(headers);
   },
 
-  upstreamSearch(url: URL): string {
-    return searchWithout(url, []);
-  },
+  upstreamSearch: keepQuery,
 
   prepare(_path: string, body: Uint8Array): PreparedRequest {
     const json = parseJson(body);

@@ -145,6 +145,11 @@ export function mediaType(contentType: string | undefined): string {
 }
 
 /** The query string with the named parameters removed ("" when nothing is left). */
+/** The query as the client sent it: for wires whose clients put no credential there. */
+export function keepQuery(url: URL): string {
+  return url.search;
+}
+
 export function searchWithout(url: URL, names: readonly string[]): string {
   const params = new URLSearchParams(url.search);
   if (!names.some((n) => params.has(n))) return url.search;

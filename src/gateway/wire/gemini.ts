@@ -28,7 +28,7 @@ import {
   type Headers,
   type Obj,
 } from './common';
-import { JsonTap, SseTap, type SseEvent, type StreamReader, type TapResult } from './streams';
+import { JsonTap, SseTap, tapResult, type SseEvent, type StreamReader, type TapResult } from './streams';
 import type { PreparedRequest, ResponseTap, WireFormat, WireUsage } from './types';
 
 /** The model and method of a path such as /v1beta/models/gemini-2.5-flash:streamGenerateContent. */
@@ -66,7 +66,7 @@ class ResponseReader implements StreamReader<unknown> {
   }
 
   result(): TapResult {
-    return { ...(this.meta && { usage: geminiUsage(this.meta) }), ...(this.model && { model: this.model }), complete: this.finished };
+    return tapResult(this.meta && geminiUsage(this.meta), this.model, this.finished);
   }
 }
 

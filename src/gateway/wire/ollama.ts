@@ -10,17 +10,17 @@ import {
   bearer,
   count,
   isObj,
+  keepQuery,
   mediaType,
   parseJson,
   retryAfterHeaders,
-  searchWithout,
   str,
   stripHeaders,
   usage,
   type Headers,
   type Obj,
 } from './common';
-import { JsonTap, NdjsonTap, PassTap, type StreamReader, type TapResult } from './streams';
+import { JsonTap, NdjsonTap, PassTap, tapResult, type StreamReader, type TapResult } from './streams';
 import type { PreparedRequest, ResponseTap, WireFormat, WireUsage } from './types';
 
 type Route = 'generate' | 'embed' | 'manage' | 'other';
@@ -52,7 +52,7 @@ class GenerateReader implements StreamReader<unknown> {
   }
 
   result(): TapResult {
-    return { ...(this.last && { usage: ollamaUsage(this.last) }), ...(this.model && { model: this.model }), complete: this.done };
+    return tapResult(this.last && ollamaUsage(this.last), this.model, this.done);
   }
 }
 
@@ -61,7 +61,7 @@ function readBody(kind: Route): (json: unknown) => TapResult {
     if (!isObj(json)) return { complete: true };
     const model = str(json['model']);
     const counted = kind === 'embed' ? 'prompt_eval_count' in json : json['done'] === true;
-    return { ...(counted && { usage: ollamaUsage(json) }), ...(model && { model }), complete: true };
+    return tapResult(counted ? ollamaUsage(json) : undefined, model, true);
   };
 }
 
@@ -76,9 +76,7 @@ export const ollama: WireFormat = {
     return stripHeaders(headers);
   },
 
-  upstreamSearch(url: URL): string {
-    return searchWithout(url, []);
-  },
+  upstreamSearch: keepQuery,
 
   prepare(path: string, body: Uint8Array): PreparedRequest {
     const json = parseJson(body);

@@ -13,10 +13,10 @@ import {
   bearer,
   count,
   isObj,
+  keepQuery,
   obj,
   parseJson,
   retryAfterHeaders,
-  searchWithout,
   str,
   stripHeaders,
   usage,
@@ -24,7 +24,7 @@ import {
   type Headers,
   type Obj,
 } from './common';
-import { JsonTap, SseEventFilter, SseTap, type SseEvent, type StreamReader, type TapResult } from './streams';
+import { JsonTap, SseEventFilter, SseTap, tapResult, type SseEvent, type StreamReader, type TapResult } from './streams';
 import type { PrepareOptions, PreparedRequest, ResponseTap, WireFormat, WireUsage } from './types';
 
 interface OpenAiState {
@@ -87,7 +87,7 @@ class ChatStreamReader implements StreamReader<SseEvent> {
   }
 
   result(): TapResult {
-    return { ...(this.usage && { usage: this.usage }), ...(this.model && { model: this.model }), complete: this.done };
+    return tapResult(this.usage, this.model, this.done);
   }
 }
 
@@ -111,7 +111,7 @@ class ResponsesStreamReader implements StreamReader<SseEvent> {
   }
 
   result(): TapResult {
-    return { ...(this.usage && { usage: this.usage }), ...(this.model && { model: this.model }), complete: this.complete };
+    return tapResult(this.usage, this.model, this.complete);
   }
 }
 
@@ -119,7 +119,7 @@ function readBody(json: unknown): TapResult {
   if (!isObj(json)) return { complete: true };
   const u = obj(json['usage']);
   const model = str(json['model']);
-  return { ...(u && { usage: openAiUsage(u) }), ...(model && { model }), complete: true };
+  return tapResult(u && openAiUsage(u), model, true);
 }
 
 const ERROR_TYPES: Record<number, [type: string, code: string | null]> = {
@@ -144,9 +144,7 @@ export const openai: WireFormat = {
     return stripHeaders(headers, ['openai-organization', 'openai-project']);
   },
 
-  upstreamSearch(url: URL): string {
-    return searchWithout(url, []);
-  },
+  upstreamSearch: keepQuery,
 
   prepare(path: string, body: Uint8Array, _url: URL, options?: PrepareOptions): PreparedRequest {
     const state: OpenAiState = { dropUsageChunk: false };

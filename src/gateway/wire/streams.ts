@@ -12,6 +12,11 @@ export interface TapResult {
   complete: boolean;
 }
 
+/** A TapResult with only what is known (no empty model, no absent usage). */
+export function tapResult(usage: WireUsage | undefined, model: string | undefined, complete: boolean): TapResult {
+  return { ...(usage && { usage }), ...(model && { model }), complete };
+}
+
 /** Reads one stream's events; the tap asks it for the result at the end. */
 export interface StreamReader<E> {
   read(item: E): void;

@@ -55,7 +55,7 @@ export interface WireFormat {
   upstreamHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string>;
   /**
    * Addition to the interface: the query string to send upstream ("" or "?…"), without the
-   * client's credentials (Gemini's `?key=`). Other wires return url.search unchanged.
+   * client's credentials (Gemini's `?key=`). Wires whose clients put no credential there keep the query (keepQuery).
    */
   upstreamSearch?(url: URL): string;
   /** Rewrites a request body before it goes upstream. OpenAI chat completions streams without stream_options.include_usage get it added (state remembers that, so the tap drops the extra usage-only chunk before the client sees it). Bodies that are not JSON pass unchanged. */
