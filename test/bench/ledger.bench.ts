@@ -6,6 +6,7 @@ import { Ledger } from '../../src/core/ledger';
 import type { Clock } from '../../src/core/ports';
 import type { UsageEvent } from '../../src/core/types';
 import { MemoryState } from '../support/ports';
+import { rng } from '../support/rng';
 
 const EVENTS = 100_000;
 const DAYS = 365;
@@ -13,17 +14,6 @@ const PROVIDERS = ['anthropic', 'openai', 'google', 'local'];
 const MODELS_PER_PROVIDER = 10;
 const TIME_ZONE = 'America/New_York';
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function syntheticYear(end: Date): UsageEvent[] {
   const rand = rng(42);

@@ -11,18 +11,8 @@ import { startHttpHost } from '../../src/mcp/httpHost';
 import { MAX_TEXT_BYTES, MAX_TEXT_CHARS } from '../../src/core/tokenize';
 import { MemoryState } from '../support/ports';
 import { makeTestCore } from '../support/core';
+import { rng } from '../support/rng';
 
-/** Deterministic PRNG (mulberry32), so every run counts the same texts. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shapes(): Record<string, string> {
   const r = rng(1);

@@ -2,6 +2,7 @@
 // and check the bytes passed on and the usage read do not depend on where the chunks broke.
 import * as assert from 'node:assert/strict';
 import type { ResponseTap } from '../../../src/gateway/wire/types';
+import { rng } from '../../support/rng';
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -25,17 +26,6 @@ export function run(tap: ResponseTap, chunks: readonly Uint8Array[]): TapRun {
   return { out: join(out), result: tap.end() };
 }
 
-/** A small seeded PRNG (mulberry32) so random splits are repeatable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every way to cut the bytes in two, byte by byte, plus `random` cuts into many small pieces. */
 export function* splits(bytes: Uint8Array, random = 50): Generator<Uint8Array[]> {
