@@ -66,6 +66,16 @@ export interface FakeProvidersOptions {
   streamChunks?: number;
   /** Pause between streamed chunks, in ms. Default 2. */
   chunkDelayMs?: number;
+  /**
+   * A chat request that declares tools, and whose last message is not a tool result, is answered
+   * with a call of this tool (in the provider's own tool-call shape) instead of text.
+   */
+  toolCall?: FakeToolCall;
+}
+
+export interface FakeToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
 }
 
 export interface FakeRequest {
@@ -127,6 +137,7 @@ export async function startFakeProviders(opts: FakeProvidersOptions = {}): Promi
     models: { ...DEFAULT_MODELS, ...opts.models },
     replyText,
     cost: opts.cost,
+    toolCall: opts.toolCall,
     usageFor: (prompt) => ({
       inputTokens: opts.usage?.inputTokens ?? estimateTokens(prompt),
       outputTokens: opts.usage?.outputTokens ?? estimateTokens(replyText),

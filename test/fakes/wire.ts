@@ -1,6 +1,6 @@
 // What every fake provider module shares: one request in flight, and how replies are written.
 import type * as http from 'node:http';
-import type { FakeRequest, FakeUsage } from './providers';
+import type { FakeRequest, FakeToolCall, FakeUsage } from './providers';
 
 export type Api = 'anthropic' | 'openai' | 'gemini' | 'ollama';
 
@@ -22,6 +22,8 @@ export interface Ctx {
   replyText: string;
   /** OpenRouter's usage.cost in USD, when asked for. */
   cost?: number;
+  /** Answer requests that declare tools (last message not a tool result) with this call. */
+  toolCall?: FakeToolCall;
   usageFor(prompt: string): Required<FakeUsage>;
   id(): number;
   /** The reply text in stream pieces (at least one). */

@@ -1,0 +1,109 @@
+// Writes OpenAI chat.completion.chunk SSE frames for the stream converters, and the text helpers
+// every translator needs.
+import type { ChatUsage, ContentPart, FinishReason, ReplyMeta, TextPart, ToolCall } from './types';
+
+const encoder = new TextEncoder();
+
+export interface ChunkDelta {
+  role?: 'assistant';
+  content?: string;
+  /** Tool-call pieces: the first for an index carries id, type and name; later ones add arguments. */
+  tool_calls?: { index: number; id?: string; type?: 'function'; function: { name?: string; arguments: string } }[];
+}
+
+/** Builds the client's SSE stream: a first chunk with the role, deltas, one finish chunk, usage, [DONE]. */
+export class ChunkWriter {
+  private started = false;
+  private finished = false;
+  private model: string;
+
+  constructor(private readonly meta: ReplyMeta) {
+    this.model = meta.model;
+  }
+
+  /** The upstream named its model (its own id wins over the one asked for). */
+  setModel(model: string | undefined): void {
+    if (model) this.model = model;
+  }
+
+  delta(d: ChunkDelta): string {
+    const first = this.started ? '' : this.frame({ role: 'assistant', content: '' }, null);
+    this.started = true;
+    return first + this.frame(d, null);
+  }
+
+  /** The finish chunk (once; later calls return ''). */
+  finish(reason: FinishReason): string {
+    if (this.finished) return '';
+    const first = this.started ? '' : this.frame({ role: 'assistant', content: '' }, null);
+    this.started = true;
+    this.finished = true;
+    return first + this.frame({}, reason);
+  }
+
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  /** The usage chunk (choices empty) when the client asked for it, then [DONE]. */
+  end(usage: ChatUsage | undefined): string {
+    const u = this.meta.includeUsage && usage ? `data: ${JSON.stringify({ ...this.base(), choices: [], usage })}\n\n` : '';
+    return `${u}data: [DONE]\n\n`;
+  }
+
+  /** An error the upstream sent mid-stream, in OpenAI's stream error shape, then the stream ends. */
+  error(message: string): string {
+    return `data: ${JSON.stringify({ error: { message, type: 'upstream_error', code: null } })}\n\n`;
+  }
+
+  private frame(delta: ChunkDelta, finish: FinishReason | null): string {
+    return `data: ${JSON.stringify({ ...this.base(), choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] })}\n\n`;
+  }
+
+  private base(): { id: string; object: 'chat.completion.chunk'; created: number; model: string } {
+    return { id: this.meta.id, object: 'chat.completion.chunk', created: this.meta.created, model: this.model };
+  }
+}
+
+export function bytes(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** OpenAI usage from counts in the LEDGER's convention (input excludes cache reads and writes; output includes reasoning). */
+export function chatUsage(u: { input: number; output: number; cacheRead?: number; cacheWrite?: number; reasoning?: number }): ChatUsage {
+  const prompt = u.input + (u.cacheRead ?? 0) + (u.cacheWrite ?? 0);
+  const out: ChatUsage = { prompt_tokens: prompt, completion_tokens: u.output, total_tokens: prompt + u.output };
+  if (u.cacheRead) out.prompt_tokens_details = { cached_tokens: u.cacheRead };
+  if (u.reasoning) out.completion_tokens_details = { reasoning_tokens: u.reasoning };
+  return out;
+}
+
+/** The text of a message's content (string or parts; non-text parts left out). */
+export function textOf(content: string | readonly (ContentPart | TextPart)[] | null | undefined): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((p) => (p.type === 'text' ? p.text : '')).join('');
+}
+
+/** A data: URL's media type and base64 data, or undefined for any other URL. */
+export function dataUrl(url: string): { mediaType: string; data: string } | undefined {
+  const m = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+  return m ? { mediaType: m[1]!, data: m[2]! } : undefined;
+}
+
+/** Tool-call arguments (JSON text) as an object; text that is not a JSON object becomes {}. */
+export function parseArguments(args: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(args);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The assistant tool calls of a conversation by id, so a tool result can be given the tool's name. */
+export function toolNames(messages: readonly { role: string; tool_calls?: ToolCall[] }[]): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const m of messages) for (const c of m.tool_calls ?? []) names.set(c.id, c.function.name);
+  return names;
+}
