@@ -38,6 +38,29 @@ export interface ClientRequest {
   search: string;
   headers: http.IncomingHttpHeaders;
   body: Uint8Array;
+  /** The task recorded with the request (the router's); otherwise the client's x-aikm-task header. */
+  taskType?: TaskType;
+}
+
+/**
+ * How a caller that answers in its own format (the router) takes the response: the headers to send
+ * and what turns the upstream body into the client's. With an Output, failures before the first
+ * byte are returned to the caller instead of answered.
+ */
+export interface Output {
+  open(status: number, upstreamHeaders: http.IncomingHttpHeaders): { headers: Record<string, string | string[]>; body?: BodyConverter };
+}
+
+export interface BodyConverter {
+  transform(chunk: Uint8Array): Uint8Array;
+  flush(): Uint8Array;
+}
+
+/** Why a request was not served; nothing was sent to the client. */
+export interface DispatchFailure {
+  status: number;
+  message: string;
+  headers?: Record<string, string>;
 }
 
 const agents = {
@@ -67,33 +90,38 @@ interface HeldAnswer {
   body: Buffer;
 }
 
-export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq: http.IncomingMessage, res: http.ServerResponse, output?: Output): Promise<DispatchFailure | undefined> {
   const { core } = ctx;
+  const fail = (f: DispatchFailure): DispatchFailure | undefined => {
+    if (output) return f;
+    sendError(res, r.wire, f.status, f.message, f.headers);
+    return undefined;
+  };
   const spec = r.provider;
   const url = new URL(`http://gateway${r.path}${r.search}`);
   // Mistral refuses stream_options (422) and reports usage in its last chunk anyway.
   const prepared = r.wire.prepare(r.path, r.body, url, { addStreamUsage: spec.id !== 'mistral' });
-  const taskType = taskOf(clientReq.headers['x-aikm-task']);
+  const taskType = r.taskType ?? taskOf(clientReq.headers['x-aikm-task']);
   const started = Date.now();
   const model = prepared.model;
 
   // Only requests that generate (and cost): model lists and token counts pass.
   const generates = r.method === 'POST' && model !== undefined && !/count_?tokens/i.test(r.path);
   const refusal = generates ? core.traffic.budgetRefusal(spec.id) : undefined;
-  if (refusal) return sendError(res, r.wire, 429, refusal);
+  if (refusal) return fail({ status: 429, message: refusal });
 
   const keys: (string | undefined)[] = spec.requiresKey ? core.traffic.keysFor(spec.id).map((k) => k.id) : [undefined];
   if (keys.length === 0) {
     const why = core.traffic.noKeyReason(spec.id);
     // Not 401: the client's token was right, and SDKs read 401 as "your API key is wrong".
-    return sendError(res, r.wire, why.retryAt ? 429 : 503, why.message, why.retryAt ? { 'retry-after': secondsUntil(why.retryAt, core) } : {});
+    return fail({ status: why.retryAt ? 429 : 503, message: why.message, headers: why.retryAt ? { 'retry-after': secondsUntil(why.retryAt, core) } : {} });
   }
 
   let target: URL;
   try {
     target = new URL(endpointUrl(core.baseUrl(spec.id), r.path) + r.search);
   } catch (err) {
-    return sendError(res, r.wire, 502, err instanceof Error ? err.message : String(err));
+    return fail({ status: 502, message: err instanceof Error ? err.message : String(err) });
   }
 
   let held: HeldAnswer | undefined;
@@ -150,41 +178,55 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
           continue; // retry this key after a pause
         }
         // Any other 4xx is the client's request: passed on, not retried.
-        return finishHeld(ctx, r, res, { status, headers: up.headers, body }, { model, taskType, started });
+        return finishHeld(ctx, r, res, { status, headers: up.headers, body }, { model, taskType, started }, output && fail);
       }
       if (clientGone) {
         up.req.destroy();
         break;
       }
-      return stream(ctx, r, up, clientReq, res, prepared.state, { model, taskType, started, keyId, generates });
+      return stream(ctx, r, up, clientReq, res, prepared.state, { model, taskType, started, keyId, generates }, output).then(() => undefined);
     }
     if (clientGone) break;
   }
   if (clientGone) {
     if (generates) record(ctx, r, { model: model ?? 'unknown', taskType, started, success: false, providerFault: false, error: `incomplete: ${CLIENT_CLOSED}` });
-    return;
+    return undefined;
   }
   if (held && rejectedBy > 0 && held.status !== 429) {
     // The provider's "invalid key" names our key (masked or not) and reads to an SDK as "your token is wrong".
     const msg = `AI Key Manager: ${spec.displayName} rejected ${rejectedBy === 1 ? 'its key' : `all ${rejectedBy} keys`} (HTTP ${held.status}). Rotate or re-validate the key ('AI Keys: Rotate API Key').`;
     if (generates) record(ctx, r, { model: model ?? 'unknown', taskType, started, success: false, error: `HTTP ${held.status}` });
-    return sendError(res, r.wire, held.status === 403 ? 403 : 502, msg);
+    return fail({ status: held.status === 403 ? 403 : 502, message: msg });
   }
-  if (held) return finishHeld(ctx, r, res, held, { model, taskType, started, generates, allResting: held.status === 429 });
+  if (held) return finishHeld(ctx, r, res, held, { model, taskType, started, generates, allResting: held.status === 429 }, output && fail);
   if (generates) record(ctx, r, { model: model ?? 'unknown', taskType, started, success: false, error: lastError });
-  return sendError(res, r.wire, 502, lastError ?? `${spec.displayName} did not answer.`);
+  return fail({ status: 502, message: lastError ?? `${spec.displayName} did not answer.` });
 }
 
 /** Passes a response through the usage tap to the client, then records the request. */
-function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq: http.IncomingMessage, res: http.ServerResponse, state: unknown, meta: { model?: string; taskType?: TaskType; started: number; keyId?: string; generates: boolean }): Promise<void> {
+function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq: http.IncomingMessage, res: http.ServerResponse, state: unknown, meta: { model?: string; taskType?: TaskType; started: number; keyId?: string; generates: boolean }, output?: Output): Promise<void> {
   const contentType = header(up.headers['content-type']) ?? '';
   const encoded = (header(up.headers['content-encoding']) ?? 'identity') !== 'identity';
   // A coded or binary body passes through untouched: the tap could not read it.
   const readable = TEXTUAL.test(contentType) && !encoded;
   const tap: ResponseTap = readable ? r.wire.responseTap(r.path, up.status, contentType, state) : { transform: (c) => c, end: () => ({ complete: true }) };
-  const headers: Record<string, string | string[]> = { 'x-aikm-provider': r.provider.id };
-  Object.assign(headers, passedOn(up.headers));
-  res.writeHead(up.status, headers);
+  let converter: BodyConverter | undefined;
+  if (output) {
+    const opened = output.open(up.status, up.headers);
+    converter = opened.body;
+    res.writeHead(up.status, opened.headers);
+  } else {
+    res.writeHead(up.status, { 'x-aikm-provider': r.provider.id, ...passedOn(up.headers) });
+  }
+  const convert = (bytes: Uint8Array): Uint8Array => {
+    if (!converter) return bytes;
+    try {
+      return converter.transform(bytes);
+    } catch (err) {
+      ctx.log?.(`gateway: could not convert a ${r.provider.id} response: ${err instanceof Error ? err.message : String(err)}`);
+      return new Uint8Array(0);
+    }
+  };
   return new Promise((resolve) => {
     let done = false;
     const finish = (cut: string | undefined) => {
@@ -207,6 +249,7 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
       } catch {
         out = chunk; // a tap must never cost the client its reply
       }
+      out = convert(out);
       if (out.length > 0 && !res.write(out)) up.res.pause();
     });
     res.on('drain', () => up.res.resume());
@@ -216,6 +259,16 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
         rest = tap.flush?.();
       } catch {
         rest = undefined;
+      }
+      if (converter) {
+        const last = convert(rest ?? new Uint8Array(0));
+        let tail: Uint8Array = new Uint8Array(0);
+        try {
+          tail = converter.flush();
+        } catch (err) {
+          ctx.log?.(`gateway: could not convert a ${r.provider.id} response: ${err instanceof Error ? err.message : String(err)}`);
+        }
+        rest = Buffer.concat([last, tail]);
       }
       res.end(rest && rest.length > 0 ? rest : undefined);
       finish(undefined);
@@ -238,7 +291,15 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
   });
 }
 
-function finishHeld(ctx: DispatchContext, r: ClientRequest, res: http.ServerResponse, held: HeldAnswer, meta: { model?: string; taskType?: TaskType; started: number; generates?: boolean; allResting?: boolean }): void {
+function finishHeld(
+  ctx: DispatchContext,
+  r: ClientRequest,
+  res: http.ServerResponse,
+  held: HeldAnswer,
+  meta: { model?: string; taskType?: TaskType; started: number; generates?: boolean; allResting?: boolean },
+  fail?: (f: DispatchFailure) => DispatchFailure | undefined,
+): DispatchFailure | undefined {
+  if (meta.generates) record(ctx, r, { model: meta.model ?? 'unknown', taskType: meta.taskType, started: meta.started, success: false, providerFault: held.status >= 500 || held.status === 429, error: `HTTP ${held.status}` });
   const headers: Record<string, string | string[]> = { 'x-aikm-provider': r.provider.id };
   // The body is sent decoded.
   const { ['content-encoding']: _coding, ...rest } = passedOn(held.headers);
@@ -249,11 +310,29 @@ function finishHeld(ctx: DispatchContext, r: ClientRequest, res: http.ServerResp
     if (why.retryAt) headers['retry-after'] = secondsUntil(why.retryAt, ctx.core);
   }
   // An error body may quote the key it was sent with.
-  const body = Buffer.from(ctx.core.traffic.mask(decoded(held).toString('utf8')), 'utf8');
+  const text = ctx.core.traffic.mask(decoded(held).toString('utf8'));
+  if (fail) {
+    const retryAfter = headers['retry-after'];
+    return fail({
+      status: held.status,
+      message: `${r.provider.displayName} answered HTTP ${held.status}: ${errorMessage(text)}`,
+      ...(typeof retryAfter === 'string' && { headers: { 'retry-after': retryAfter } }),
+    });
+  }
+  const body = Buffer.from(text, 'utf8');
   headers['content-length'] = String(body.length);
   res.writeHead(held.status, headers);
   res.end(body);
-  if (meta.generates) record(ctx, r, { model: meta.model ?? 'unknown', taskType: meta.taskType, started: meta.started, success: false, providerFault: held.status >= 500 || held.status === 429, error: `HTTP ${held.status}` });
+  return undefined;
+}
+
+/** The message in a provider's error body (OpenAI, Anthropic, Gemini: error.message; Ollama: error), else the text itself, shortened. */
+export function errorMessage(text: string): string {
+  const json = parseJson(Buffer.from(text, 'utf8'));
+  const e = json && typeof json === 'object' ? (json as { error?: unknown }).error : undefined;
+  const m = typeof e === 'string' ? e : e && typeof e === 'object' ? (e as { message?: unknown }).message : undefined;
+  const msg = typeof m === 'string' && m !== '' ? m : text.trim();
+  return msg.length > 500 ? `${msg.slice(0, 500)}…` : msg || '(no details)';
 }
 
 /** A held body as text: decompressed when the upstream coded it anyway. */

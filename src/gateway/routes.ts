@@ -32,5 +32,6 @@ export function baseUrlsText(origin: string): string {
   const v1 = new Set(['openai', 'openrouter', 'groq', 'mistral', 'deepseek']);
   return Object.keys(ROUTE_PREFIXES)
     .map((p) => `${origin}/${p}${v1.has(p) ? '/v1' : ''}`)
+    .concat(`${origin}/v1 (the router: any provider in OpenAI's format)`)
     .join(', ');
 }

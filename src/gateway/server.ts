@@ -8,6 +8,10 @@ import { DEFAULT_RETRY, dispatch, sendError, type RetryPolicy } from './dispatch
 import { baseUrlsText, routeOf } from './routes';
 import { MIN_GATEWAY_TOKEN_LENGTH, foreignRequest, tokenChecker } from './localGuard';
 import { WIRE_FORMATS } from './wire';
+import { listModels, routeChat } from './chatRouter';
+
+/** The router's paths (OpenAI format, any provider). */
+const ROUTER_PATHS = new Set(['/v1/chat/completions', '/v1/models']);
 
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
@@ -49,8 +53,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const host = req.headers.host ?? '';
     const url = new URL(req.url ?? '/', `http://${host}`);
     const route = routeOf(url.pathname);
-    if (!route) return plain(res, 404, `Not found: ${url.pathname}. Base URLs: ${baseUrlsText(`http://${host}`)}.`);
-    const wire = WIRE_FORMATS[route.provider.api];
+    const router = ROUTER_PATHS.has(url.pathname.replace(/\/+$/, ''));
+    if (!route && !router) return plain(res, 404, `Not found: ${url.pathname}. Base URLs: ${baseUrlsText(`http://${host}`)}.`);
+    const wire = route ? WIRE_FORMATS[route.provider.api] : WIRE_FORMATS.openai;
     if (!tokenOk(wire.clientToken(req.headers, url))) {
       return sendError(res, wire, 401, "AI Key Manager gateway: missing or wrong gateway token. Use the gateway token as the API key (it is not a provider key): 'ai-key-manager gateway --print-token', or in VS Code 'AI Keys: Connect a Tool to the Gateway'.");
     }
@@ -61,6 +66,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     if (Number(req.headers['content-length'] ?? 0) > maxBody) return tooLarge();
     const body = await readBody(req, maxBody);
     if (body === undefined) return tooLarge();
+    if (!route) {
+      const path = url.pathname.replace(/\/+$/, '');
+      if (path === '/v1/models' && req.method === 'GET') return listModels(ctx, res);
+      if (path === '/v1/chat/completions' && req.method === 'POST') return routeChat(ctx, req, res, body);
+      return sendError(res, wire, 405, `AI Key Manager router: ${req.method ?? ''} is not allowed on ${path} (GET /v1/models, POST /v1/chat/completions).`, { allow: path === '/v1/models' ? 'GET' : 'POST' });
+    }
     // Without the client's credentials (Gemini's ?key= is the gateway token, never sent on).
     const search = wire.upstreamSearch ? wire.upstreamSearch(url) : url.search;
     await dispatch(ctx, { provider: route.provider, wire, method: req.method ?? 'GET', path: route.path, search, headers: req.headers, body }, req, res);

@@ -31,16 +31,27 @@ export function rateLimitHeaders(remaining = 49): Record<string, string> {
   return h;
 }
 
+/** The tool the reply calls: tools declared and the last turn is not a tool result. */
+function toolToCall(ctx: Ctx, body: Record<string, unknown>): Ctx['toolCall'] {
+  if (!ctx.toolCall || !Array.isArray(body['tools']) || body['tools'].length === 0) return undefined;
+  const last: unknown = Array.isArray(body['messages']) ? body['messages'].at(-1) : undefined;
+  const content = last && typeof last === 'object' ? (last as { content?: unknown }).content : undefined;
+  const answered = Array.isArray(content) && content.some((b) => b && typeof b === 'object' && (b as { type?: unknown }).type === 'tool_result');
+  return answered ? undefined : ctx.toolCall;
+}
+
 function messages(ctx: Ctx, call: Call, headers: Record<string, string>): void {
   const { body } = call;
   const u = ctx.usageFor(JSON.stringify(body['messages'] ?? '') + JSON.stringify(body['system'] ?? ''));
+  const tool = toolToCall(ctx, body);
+  const toolId = `toolu_fake_${ctx.id()}`;
   const message = {
     id: `msg_fake_${ctx.id()}`,
     type: 'message',
     role: 'assistant',
     model: body['model'] ?? 'unknown',
-    content: [{ type: 'text', text: ctx.replyText }],
-    stop_reason: 'end_turn',
+    content: tool ? [{ type: 'tool_use', id: toolId, name: tool.name, input: tool.arguments }] : [{ type: 'text', text: ctx.replyText }],
+    stop_reason: tool ? 'tool_use' : 'end_turn',
     stop_sequence: null,
     usage: {
       input_tokens: u.inputTokens,
@@ -62,13 +73,11 @@ function messages(ctx: Ctx, call: Call, headers: Record<string, string>): void {
     ev('message_start', {
       message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...message.usage, output_tokens: Math.min(1, u.outputTokens), output_tokens_details: { thinking_tokens: 0 } } },
     }),
-    ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
-    ev('ping'),
-    ...pieces.map((text) => ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text } })),
+    ...(tool ? toolFrames(ev, toolId, tool) : textFrames(ev, pieces)),
     ev('content_block_stop', { index: 0 }),
     // message_delta's usage is cumulative for the whole message.
     ev('message_delta', {
-      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      delta: { stop_reason: tool ? 'tool_use' : 'end_turn', stop_sequence: null },
       usage: {
         input_tokens: u.inputTokens,
         cache_creation_input_tokens: u.cacheWriteTokens,
@@ -81,6 +90,26 @@ function messages(ctx: Ctx, call: Call, headers: Record<string, string>): void {
     ev('message_stop'),
   ];
   void ctx.stream(call, 'text/event-stream; charset=utf-8', frames, { 'cache-control': 'no-cache', ...headers });
+}
+
+type Ev = (type: string, fields?: Record<string, unknown>) => string;
+
+function textFrames(ev: Ev, pieces: string[]): string[] {
+  return [
+    ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }),
+    ev('ping'),
+    ...pieces.map((text) => ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text } })),
+  ];
+}
+
+/** A tool_use block as Anthropic streams it: an empty input, then the JSON text in pieces. */
+function toolFrames(ev: Ev, id: string, tool: NonNullable<Ctx['toolCall']>): string[] {
+  const json = JSON.stringify(tool.arguments);
+  const half = Math.ceil(json.length / 2);
+  return [
+    ev('content_block_start', { index: 0, content_block: { type: 'tool_use', id, name: tool.name, input: {} } }),
+    ...[json.slice(0, half), json.slice(half)].map((partial_json) => ev('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json } })),
+  ];
 }
 
 export function handleAnthropic(ctx: Ctx, call: Call): void {
