@@ -64,6 +64,15 @@ function promptOf(body: Record<string, unknown>): string {
   return JSON.stringify(body['contents'] ?? '') + JSON.stringify(body['systemInstruction'] ?? '');
 }
 
+/** The call to answer with: ctx.toolCall, when the request declares tools and its last content is no function response. */
+function toolCallFor(ctx: Ctx, body: Record<string, unknown>): { name: string; args: Record<string, unknown> } | undefined {
+  if (!ctx.toolCall || !Array.isArray(body['tools']) || body['tools'].length === 0) return undefined;
+  const contents = Array.isArray(body['contents']) ? (body['contents'] as unknown[]) : [];
+  const parts = (contents.at(-1) as { parts?: unknown } | undefined)?.parts;
+  const answered = Array.isArray(parts) && parts.some((p) => typeof p === 'object' && p !== null && 'functionResponse' in p);
+  return answered ? undefined : { name: ctx.toolCall.name, args: ctx.toolCall.arguments };
+}
+
 export function handleGemini(ctx: Ctx, call: Call): void {
   const { req, url, body } = call;
   if (req.method === 'GET' && url.pathname === '/v1beta/models') {
@@ -90,6 +99,19 @@ export function handleGemini(ctx: Ctx, call: Call): void {
     ...(done ? { finishReason: 'STOP' } : {}),
     index: 0,
   });
+  const tool = toolCallFor(ctx, body);
+  if (tool && (method === 'generateContent' || method === 'streamGenerateContent')) {
+    const reply = {
+      candidates: [{ content: { parts: [{ functionCall: tool }], role: 'model' }, finishReason: 'STOP', index: 0 }],
+      usageMetadata: usageMetadata(u, u.outputTokens),
+      modelVersion: model,
+      responseId: `fake-${ctx.id()}`,
+    };
+    if (method === 'generateContent') return ctx.send(call, 200, reply);
+    const sseMode = url.searchParams.get('alt') === 'sse';
+    void ctx.stream(call, sseMode ? 'text/event-stream' : 'application/json; charset=UTF-8', [sseMode ? sse(reply, undefined, '\r\n') : `[${JSON.stringify(reply)}]`]);
+    return;
+  }
   if (method === 'generateContent') {
     return ctx.send(call, 200, {
       candidates: [candidate(ctx.replyText, true)],
