@@ -20,6 +20,8 @@ export interface AiKeyManagerTestApi {
   readonly core: AiKeyManagerCore;
   readonly mcp: McpServerController;
   readonly gateway: GatewayController;
+  /** The terminal variables aiKeyManager.gateway.terminalEnv sets. */
+  readonly terminalEnv: vscode.GlobalEnvironmentVariableCollection;
   /** The extension's globalState, for tests of the state adapter. */
   readonly globalState: vscode.Memento;
   /** Everything the extension keeps in workspaceState and globalState, for leak scans. */
@@ -100,12 +102,12 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
   gatewayController = gateway;
   context.subscriptions.push(
     ...registerCommands(deps),
-    ...registerStatusBar(deps),
+    ...registerStatusBar(deps, gateway),
     ...registerChat(deps),
     ...registerPanel(deps),
     ...registerBudgetAlerts(deps),
     ...registerGettingStarted(deps),
-    ...registerGateway(gateway, log),
+    ...registerGateway(gateway, log, context.environmentVariableCollection),
   );
   log.info(`activated (VS Code ${vscode.version})`);
 
@@ -115,6 +117,7 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
     core: c,
     mcp: m,
     gateway,
+    terminalEnv: context.environmentVariableCollection,
     globalState: context.globalState,
     stateDump: () => {
       const dump: Record<string, unknown> = {};

@@ -20,9 +20,18 @@ export interface TrafficDeps {
   budget(): BudgetStatus;
 }
 
+/** A key the provider rejected in real traffic: disabled until the user acts. */
+export interface KeyDisabled {
+  provider: string;
+  keyId: string;
+  masked: string;
+  status: number;
+}
+
 export class Traffic {
   /** Key id → when a request last went out with it (ms), for least-recently-used order. */
   private readonly lastUsed = new Map<string, number>();
+  private readonly disabledListeners = new Set<(e: KeyDisabled) => void>();
 
   constructor(private readonly deps: TrafficDeps) {}
 
@@ -77,6 +86,20 @@ export class Traffic {
   async rejected(provider: string, keyId: string, status: number): Promise<void> {
     await this.deps.keys.setStatus(keyId, 'disabled');
     this.deps.audit.record({ action: 'key_disabled', via: 'gateway', provider, keyId, ok: false, detail: `the provider answered HTTP ${status}` });
+    const masked = this.deps.keys.list(provider).find((k) => k.id === keyId)?.masked ?? keyId;
+    for (const l of this.disabledListeners) {
+      try {
+        l({ provider: getProvider(provider).id, keyId, masked, status });
+      } catch {
+        // A listener never breaks a request.
+      }
+    }
+  }
+
+  /** Calls `listener` whenever real traffic disables a key; returns the unsubscribe. */
+  onKeyDisabled(listener: (e: KeyDisabled) => void): () => void {
+    this.disabledListeners.add(listener);
+    return () => this.disabledListeners.delete(listener);
   }
 
   /**

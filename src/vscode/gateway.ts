@@ -8,14 +8,25 @@ import { DEFAULT_GATEWAY_PORT, MIN_GATEWAY_TOKEN_LENGTH, newGatewayToken } from 
 
 const TOKEN_SECRET = 'aiKeyManager.gateway.token';
 
+export interface GatewayState {
+  url?: string;
+  enabled: boolean;
+  /** Why it is not running although enabled. */
+  error?: string;
+}
+
 export class GatewayController implements vscode.Disposable {
   private running: Gateway | undefined;
+  private lastError: string | undefined;
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires when it starts, stops or fails to start. */
+  readonly onDidChange = this.changed.event;
   private queue: Promise<unknown> = Promise.resolve();
   private portNoticeShown = false;
   private disposed = false;
 
   constructor(
-    private readonly core: AiKeyManagerCore,
+    readonly core: AiKeyManagerCore,
     private readonly secrets: vscode.SecretStorage,
     private readonly log: vscode.LogOutputChannel,
   ) {}
@@ -23,6 +34,11 @@ export class GatewayController implements vscode.Disposable {
   /** Where it listens now, or undefined when it is off or not started yet. */
   get url(): string | undefined {
     return this.running?.url;
+  }
+
+  state(): GatewayState {
+    const enabled = vscode.workspace.getConfiguration('aiKeyManager.gateway').get<boolean>('enabled', true) !== false;
+    return { enabled, ...(this.running && { url: this.running.url }), ...(enabled && !this.running && this.lastError && { error: this.lastError }) };
   }
 
   async token(): Promise<string> {
@@ -35,7 +51,18 @@ export class GatewayController implements vscode.Disposable {
 
   /** Starts (or restarts) it as the settings say; one start or stop at a time. */
   apply(): Promise<void> {
-    const next = this.queue.then(() => this.applyNow());
+    const next = this.queue
+      .then(() => this.applyNow())
+      .then(
+        () => {
+          this.lastError = undefined;
+        },
+        (err: unknown) => {
+          this.lastError = err instanceof Error ? err.message : String(err);
+          throw err;
+        },
+      )
+      .finally(() => this.changed.fire());
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -48,6 +75,7 @@ export class GatewayController implements vscode.Disposable {
   dispose(): void {
     this.disposed = true;
     void this.close();
+    this.changed.dispose();
   }
 
   /** Stops serving (waits for in-flight work to be cut and recorded). */
@@ -111,7 +139,32 @@ export function toolSettings(url: string, token: string): { label: string; detai
   ];
 }
 
-export function registerGateway(gateway: GatewayController, log: vscode.LogOutputChannel): vscode.Disposable[] {
+/** What aiKeyManager.gateway.terminalEnv puts in new integrated terminals, so CLI agents started there are metered. */
+export function terminalVariables(url: string, token: string): Record<string, string> {
+  return {
+    OPENAI_BASE_URL: `${url}/openai/v1`,
+    OPENAI_API_KEY: token,
+    ANTHROPIC_BASE_URL: `${url}/anthropic`,
+    ANTHROPIC_AUTH_TOKEN: token,
+    GOOGLE_GEMINI_BASE_URL: `${url}/gemini`,
+    GEMINI_API_KEY: token,
+    OLLAMA_HOST: `${url}/ollama`,
+  };
+}
+
+async function applyTerminalEnv(gateway: GatewayController, env: vscode.GlobalEnvironmentVariableCollection): Promise<void> {
+  const on = vscode.workspace.getConfiguration('aiKeyManager.gateway').get<boolean>('terminalEnv', false) === true;
+  const url = gateway.url;
+  env.persistent = false; // the token is not written to VS Code's storage; a new window sets it again
+  env.clear();
+  if (!on || !url) return;
+  env.description = new vscode.MarkdownString('AI Key Manager: AI tools started here go through the gateway (their usage is recorded). `aiKeyManager.gateway.terminalEnv`');
+  for (const [name, value] of Object.entries(terminalVariables(url, await gateway.token()))) env.replace(name, value);
+}
+
+export function registerGateway(gateway: GatewayController, log: vscode.LogOutputChannel, terminalEnv: vscode.GlobalEnvironmentVariableCollection): vscode.Disposable[] {
+  const updateTerminals = () =>
+    applyTerminalEnv(gateway, terminalEnv).catch((err: unknown) => log.warn(`gateway: could not set the terminal environment: ${err instanceof Error ? err.message : String(err)}`));
   const startQuietly = () =>
     gateway.apply().catch((err: unknown) => {
       const msg = `The gateway could not start: ${err instanceof Error ? err.message : String(err)}`;
@@ -120,11 +173,22 @@ export function registerGateway(gateway: GatewayController, log: vscode.LogOutpu
     });
   // After activation: activate() stays fast.
   const timer = setTimeout(() => void startQuietly(), 0);
+  const offDisabled = gateway.core.traffic.onKeyDisabled((e) => {
+    const msg = `${e.provider} rejected the key ${e.masked} (HTTP ${e.status}), so it is disabled; requests use the provider's other keys. Rotate or re-validate it.`;
+    log.warn(`gateway: ${msg}`);
+    void vscode.window.showWarningMessage(`AI Key Manager: ${msg}`, 'Rotate Key', 'Open Panel').then((c) => {
+      if (c === 'Rotate Key') void vscode.commands.executeCommand('aiKeyManager.rotateKey');
+      if (c === 'Open Panel') void vscode.commands.executeCommand('aiKeyManager.showPanel');
+    });
+  });
   return [
     { dispose: () => clearTimeout(timer) },
+    { dispose: offDisabled },
     gateway,
+    gateway.onDidChange(() => void updateTerminals()),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('aiKeyManager.gateway')) void startQuietly();
+      if (e.affectsConfiguration('aiKeyManager.gateway.terminalEnv')) void updateTerminals();
+      else if (e.affectsConfiguration('aiKeyManager.gateway')) void startQuietly();
     }),
     vscode.commands.registerCommand('aiKeyManager.rotateGatewayToken', async () => {
       await gateway.rotateToken();

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { SurfaceDeps } from './deps';
+import type { GatewayController, GatewayState } from './gateway';
 import type { BudgetStatus } from '../core/budget';
 import type { UsageGroup } from '../core/ledger';
 import { maskKeyShapes } from '../core/redact';
@@ -37,7 +38,7 @@ export interface StatusBarSnapshot {
 }
 
 /** The status-bar budget indicator: today's spend against the daily budget. */
-export function registerStatusBar(deps: SurfaceDeps): vscode.Disposable[] {
+export function registerStatusBar(deps: SurfaceDeps, gateway?: GatewayController): vscode.Disposable[] {
   const { core, log } = deps;
   const item = vscode.window.createStatusBarItem(STATUS_BAR_ID, vscode.StatusBarAlignment.Right, 100);
   item.name = 'AI Key Manager budget';
@@ -62,7 +63,7 @@ export function registerStatusBar(deps: SurfaceDeps): vscode.Disposable[] {
       } else {
         const top = core.usage({ days: 1, groupBy: 'model' }).groups.slice(0, 3);
         item.text = statusText(budget, mode);
-        item.tooltip = tooltip(budget, top);
+        item.tooltip = tooltip(budget, top, gateway?.state());
         // The text is codicon syntax and a slash; say it in words.
         item.accessibilityInformation = { label: accessibleText(budget), role: 'button' };
         item.command = PANEL_COMMAND;
@@ -92,6 +93,7 @@ export function registerStatusBar(deps: SurfaceDeps): vscode.Disposable[] {
   const refresh = setInterval(schedule, REFRESH_MS);
   const disposables: vscode.Disposable[] = [
     item,
+    ...(gateway ? [gateway.onDidChange(() => schedule())] : []),
     { dispose: unsubscribe },
     {
       dispose: () => {
@@ -138,7 +140,15 @@ export function accessibleText(budget: BudgetStatus): string {
   return `AI spend today: ${period(budget.day, 'daily')}. This month: ${period(budget.month, 'monthly')}.${state} Opens the usage and budget panel.`;
 }
 
-function tooltip(budget: BudgetStatus, top: UsageGroup[]): vscode.MarkdownString {
+/** The gateway's line in the tooltip: where it listens, or why not. */
+export function gatewayLine(g: GatewayState | undefined): string | undefined {
+  if (!g) return undefined;
+  if (g.url) return `Gateway: listening on ${g.url} (tools connect with "AI Keys: Connect a Tool to the Gateway").`;
+  if (!g.enabled) return 'Gateway: off (aiKeyManager.gateway.enabled).';
+  return g.error ? `Gateway: not running: ${g.error}` : 'Gateway: starting…';
+}
+
+function tooltip(budget: BudgetStatus, top: UsageGroup[], gateway?: GatewayState): vscode.MarkdownString {
   const md = new vscode.MarkdownString(undefined, true);
   md.isTrusted = false;
   const line = (label: string, p: BudgetStatus['day']): string => {
@@ -160,6 +170,8 @@ function tooltip(budget: BudgetStatus, top: UsageGroup[]): vscode.MarkdownString
     }
     md.appendMarkdown('\n');
   } else md.appendMarkdown('No requests recorded today.\n\n');
+  const gw = gatewayLine(gateway);
+  if (gw) md.appendMarkdown(`${escapeMarkdown(gw)}\n\n`);
   md.appendMarkdown('Click for the usage & budget panel.');
   return md;
 }

@@ -147,11 +147,17 @@ describe('gateway: official SDKs through to the providers, with the stored keys'
     await t.core.addKey('anthropic', { apiKey: KEYS.anthropicB }, { label: 'B' }, 'command');
     delete behaviour[KEYS.anthropicA]; // the fake now answers 401 invalid x-api-key for A
     behaviour[KEYS.anthropicB] = 'valid';
+    const disabled: unknown[] = [];
+    const off = t.core.traffic.onKeyDisabled((e) => disabled.push(e));
     for (let i = 0; i < 2; i++) {
       const m = await anthropic.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] });
       assert.equal(m.content[0].type === 'text' ? m.content[0].text : '', 'Hi from upstream.');
     }
-    assert.equal(t.core.listKeys('anthropic').find((k) => k.label === 'A')?.status, 'disabled');
+    const keyA = t.core.listKeys('anthropic').find((k) => k.label === 'A');
+    assert.equal(keyA?.status, 'disabled');
+    off();
+    // Said once (the surfaces notify on it), with the key masked.
+    assert.deepEqual(disabled, [{ provider: 'anthropic', keyId: keyA.id, masked: keyA.masked, status: 401 }]);
 
     behaviour[KEYS.anthropicB] = 'server_error';
     const before = fake.requests.length;

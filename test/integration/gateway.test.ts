@@ -57,9 +57,26 @@ describe('gateway in VS Code', () => {
       'the status bar to show the request',
       { timeoutMs: 3000 },
     );
+    const bar = (await vscode.commands.executeCommand('aiKeyManager.debug.statusBar')) as StatusBarSnapshot;
+    assert.ok(bar.tooltip.includes(`Gateway: listening on ${url}`), bar.tooltip);
     const connect = (await vscode.commands.executeCommand('aiKeyManager.connectToGateway', { tool: 'curl' })) as { url: string; tool: string };
     assert.deepEqual(connect, { url, tool: 'curl' });
     assertNoLeak(api.stateDump(), [KEY], 'extension state');
+  });
+
+  it('terminalEnv puts the gateway address and token in new terminals, and takes them out again', async () => {
+    const url = await waitFor(() => api.gateway.url, 'the gateway to start', { timeoutMs: 10_000 });
+    assert.equal(api.terminalEnv.get('OPENAI_BASE_URL'), undefined, 'off by default');
+    await config().update('gateway.terminalEnv', true, vscode.ConfigurationTarget.Global);
+    try {
+      await waitFor(() => api.terminalEnv.get('ANTHROPIC_BASE_URL')?.value === `${url}/anthropic`, 'the terminal variables');
+      assert.equal(api.terminalEnv.get('OPENAI_BASE_URL')?.value, `${url}/openai/v1`);
+      assert.equal(api.terminalEnv.get('OPENAI_API_KEY')?.value, await api.gateway.token());
+      assert.equal(api.terminalEnv.persistent, false);
+    } finally {
+      await config().update('gateway.terminalEnv', undefined, vscode.ConfigurationTarget.Global);
+    }
+    await waitFor(() => api.terminalEnv.get('OPENAI_BASE_URL') === undefined, 'the variables to go');
   });
 
   it('a new token shuts out the old one', async () => {
