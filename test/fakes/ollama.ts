@@ -1,5 +1,5 @@
 // Ollama: /api/chat and /api/generate (NDJSON unless stream is false), /api/embed, /api/tags.
-import { type Call, type Ctx, type ProviderErrors, embedding, stringField } from './wire';
+import { type Call, type Ctx, type ProviderErrors, embedding, stringField, toolCallFor } from './wire';
 
 export const OLLAMA_ERRORS: ProviderErrors = {
   badKey: () => ({ status: 401, body: { error: 'unauthorized' } }),
@@ -17,11 +17,14 @@ function generate(ctx: Ctx, call: Call, chat: boolean): void {
   const model = stringField(body, 'model');
   const u = ctx.usageFor(chat ? JSON.stringify(body['messages'] ?? '') : stringField(body, 'prompt') + stringField(body, 'system'));
   const createdAt = new Date().toISOString();
+  const tool = chat ? toolCallFor(ctx, body) : undefined;
   const part = (text: string): Record<string, unknown> => (chat ? { message: { role: 'assistant', content: text } } : { response: text });
-  const final = (text: string): Record<string, unknown> => ({
+  // A tool call: content empty, the call in message.tool_calls (arguments an object).
+  const called = tool && { message: { role: 'assistant', content: '', tool_calls: [{ function: { name: tool.name, arguments: tool.arguments } }] } };
+  const final = (reply: Record<string, unknown>): Record<string, unknown> => ({
     model,
     created_at: createdAt,
-    ...part(text),
+    ...reply,
     done: true,
     done_reason: 'stop',
     ...(chat ? {} : { context: [1, 2, 3] }),
@@ -32,10 +35,12 @@ function generate(ctx: Ctx, call: Call, chat: boolean): void {
     eval_count: u.outputTokens,
     eval_duration: TIMINGS.eval_duration,
   });
-  if (body['stream'] === false) return ctx.send(call, 200, final(ctx.replyText));
+  if (body['stream'] === false) return ctx.send(call, 200, final(called ?? part(ctx.replyText)));
   const lines = [
-    ...ctx.pieces().map((p) => JSON.stringify({ model, created_at: createdAt, ...part(p), done: false }) + '\n'),
-    JSON.stringify(final('')) + '\n',
+    ...(called
+      ? [JSON.stringify({ model, created_at: createdAt, ...called, done: false }) + '\n']
+      : ctx.pieces().map((p) => JSON.stringify({ model, created_at: createdAt, ...part(p), done: false }) + '\n')),
+    JSON.stringify(final(part(''))) + '\n',
   ];
   void ctx.stream(call, 'application/x-ndjson', lines);
 }

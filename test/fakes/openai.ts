@@ -1,6 +1,6 @@
 // OpenAI and OpenAI-compatible (OpenRouter): chat completions, Responses, embeddings, models.
 import type { FakeUsage } from './providers';
-import { type Call, type Ctx, type ProviderErrors, embedding, sse, stringField } from './wire';
+import { type Call, type Ctx, type ProviderErrors, embedding, splitEven, sse, stringField, toolCallFor } from './wire';
 
 const err = (message: string, type: string, code: string | null): unknown => ({ error: { message, type, param: null, code } });
 
@@ -74,13 +74,20 @@ function chatCompletions(ctx: Ctx, call: Call, headers: Record<string, string>):
   const id = `chatcmpl-fake${ctx.id()}`;
   const created = Math.floor(Date.now() / 1000);
   const model = stringField(body, 'model', 'unknown');
+  const tool = toolCallFor(ctx, body);
+  const callId = tool && `call_fake_${ctx.id()}`;
+  const args = tool ? JSON.stringify(tool.arguments) : '';
+  const finishReason = tool ? 'tool_calls' : 'stop';
   if (body['stream'] !== true) {
+    const message = tool
+      ? { role: 'assistant', content: null, tool_calls: [{ id: callId, type: 'function', function: { name: tool.name, arguments: args } }], refusal: null }
+      : { role: 'assistant', content: ctx.replyText, refusal: null };
     return ctx.send(call, 200, {
       id,
       object: 'chat.completion',
       created,
       model,
-      choices: [{ index: 0, message: { role: 'assistant', content: ctx.replyText, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+      choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason }],
       usage: chatUsage(u, ctx.cost),
       service_tier: 'default',
       system_fingerprint: 'fp_fake',
@@ -101,10 +108,16 @@ function chatCompletions(ctx: Ctx, call: Call, headers: Record<string, string>):
       ...(includeUsage ? { usage: usage ?? null } : {}),
     });
   const delta = (d: Record<string, unknown>, finish: string | null = null): unknown => ({ index: 0, delta: d, logprobs: null, finish_reason: finish });
+  // A tool call streams as OpenAI's does: id, type and name first, then the arguments in pieces.
+  const replyFrames = tool
+    ? [
+        chunk([delta({ role: 'assistant', content: null, tool_calls: [{ index: 0, id: callId, type: 'function', function: { name: tool.name, arguments: '' } }], refusal: null })]),
+        ...splitEven(args, Math.max(2, ctx.pieces().length)).map((a) => chunk([delta({ tool_calls: [{ index: 0, function: { arguments: a } }] })])),
+      ]
+    : [chunk([delta({ role: 'assistant', content: '', refusal: null })]), ...ctx.pieces().map((p) => chunk([delta({ content: p })]))];
   const frames = [
-    chunk([delta({ role: 'assistant', content: '', refusal: null })]),
-    ...ctx.pieces().map((p) => chunk([delta({ content: p })])),
-    chunk([delta({}, 'stop')]),
+    ...replyFrames,
+    chunk([delta({}, finishReason)]),
     ...(includeUsage ? [chunk([], chatUsage(u, ctx.cost))] : []),
     sse('[DONE]'),
   ];

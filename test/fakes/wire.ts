@@ -93,3 +93,21 @@ export function stringField(body: Record<string, unknown>, name: string, fallbac
   const v = body[name];
   return typeof v === 'string' ? v : fallback;
 }
+
+/** The tool call to answer with (OpenAI/Ollama chat bodies): tools declared, last message not a tool result. */
+export function toolCallFor(ctx: Ctx, body: Record<string, unknown>): FakeToolCall | undefined {
+  const tools = body['tools'];
+  const messages = body['messages'];
+  if (!ctx.toolCall || !Array.isArray(tools) || tools.length === 0) return undefined;
+  const last: unknown = Array.isArray(messages) ? messages.at(-1) : undefined;
+  const role = typeof last === 'object' && last !== null ? (last as Record<string, unknown>)['role'] : undefined;
+  return role === 'tool' ? undefined : ctx.toolCall;
+}
+
+/** Text cut into n pieces of about equal length (fewer when the text is shorter). */
+export function splitEven(text: string, n: number): string[] {
+  const size = Math.max(1, Math.ceil(text.length / n));
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out.length ? out : [''];
+}
