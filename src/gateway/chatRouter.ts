@@ -13,10 +13,10 @@ import { WIRE_FORMATS } from './wire';
 import { isObj } from './wire/common';
 import { anthropic } from './translate/anthropic';
 import { gemini } from './translate/gemini';
-// import { ollama } from './translate/ollama';
+import { ollama } from './translate/ollama';
 import { TranslationError, type ChatRequest, type ReplyMeta, type Translator } from './translate/types';
 
-const TRANSLATORS: Partial<Record<ProviderSpec['api'], Translator>> = { anthropic, gemini /*, ollama */ };
+const TRANSLATORS: Partial<Record<ProviderSpec['api'], Translator>> = { anthropic, gemini, ollama };
 const openaiWire = WIRE_FORMATS.openai;
 
 interface Candidate {

@@ -125,6 +125,48 @@ describe('gateway router: /v1/chat/completions for every provider through the Op
     assert.deepEqual(sent.messages[2], { role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: '18C, sunny' }] });
   });
 
+  for (const [model, provider, path] of [
+    ['gemini/gemini-2.0-flash', 'google', /^\/v1beta\/models\/gemini-2\.0-flash:(generateContent|streamGenerateContent\?alt=sse)$/],
+    ['ollama/llama3.1', 'local', /^\/api\/chat$/],
+  ] as const) {
+    it(`${model}: text and tool calls, plain and streamed, with the provider's usage recorded`, async () => {
+      const was = totals(provider);
+      const before = fake.requests.length;
+      const plain = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Hello?' }] });
+      replies.push(JSON.stringify(plain));
+      assert.equal(plain.choices[0].message.content, 'Routed reply, in three parts.');
+      assert.match(fake.requests[before].path, path);
+      let text = '';
+      for await (const chunk of await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Hello?' }], stream: true })) text += chunk.choices[0]?.delta.content ?? '';
+      assert.equal(text, 'Routed reply, in three parts.');
+      assert.match(fake.requests[before + 1].path, path);
+
+      const final = await client.chat.completions.stream({ model, messages: [{ role: 'user', content: 'Weather?' }], tools: [WEATHER] }).finalChatCompletion();
+      const call = final.choices[0].message.tool_calls?.[0];
+      assert.ok(call && call.type === 'function');
+      assert.equal(call.function.name, 'weather');
+      assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Paris' });
+      const answer = await client.chat.completions.create({ model, messages: [{ role: 'user', content: 'Weather?' }, final.choices[0].message, { role: 'tool', tool_call_id: call.id, content: '18C' }], tools: [WEATHER] });
+      assert.equal(answer.choices[0].message.content, 'Routed reply, in three parts.');
+      assert.ok(fake.requests.at(-1)!.body.includes('18C'), 'the tool result reached the provider');
+
+      const u = totals(provider);
+      assert.equal(u.requests, was.requests + 4);
+      assert.equal(u.outputTokens - was.outputTokens, 4 * USAGE.outputTokens, "the fake's output tokens, recorded exactly");
+    });
+  }
+
+  it('with the budget reached and enforced, auto serves from a local model and paid models are refused', async () => {
+    await t.settings.setBudget({ daily: 0.0001, enforce: true });
+    try {
+      const { response } = await client.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: 'Hi' }] }).withResponse();
+      assert.equal(response.headers.get('x-aikm-provider'), 'local');
+      await assert.rejects(client.chat.completions.create({ model: 'openai/gpt-4o', messages: [{ role: 'user', content: 'Hi' }] }), (e: unknown) => e instanceof OpenAI.RateLimitError && /daily budget .* reached.*Set Budget/.test(e.message));
+    } finally {
+      await t.settings.setBudget({ daily: 0, enforce: false });
+    }
+  });
+
   it('openai/<model> passes through with the provider model; a bare name or unknown provider gets a clear 400', async () => {
     const { data, response } = await client.chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }).withResponse();
     assert.equal(data.choices[0].message.content, 'Routed reply, in three parts.');
