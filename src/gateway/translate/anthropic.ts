@@ -1,10 +1,10 @@
 // OpenAI chat ↔ Anthropic Messages (/v1/messages). System and developer messages become `system`;
 // tool calls become tool_use blocks and tool results tool_result blocks in a user turn; the stream's
 // content blocks become content and tool-call deltas. Thinking blocks are not passed on.
-import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { count, isObj, obj, parseJson, str, type Obj } from '../wire/common';
-import { ChunkWriter, bytes, chatUsage, dataUrl, parseArguments, textOf } from './chunks';
-import { TranslationError, type ChatCompletion, type ChatRequest, type ChatUsage, type ContentPart, type FinishReason, type ReplyMeta, type StreamConverter, type ToolCall, type Translator } from './types';
+import { chatUsage, dataUrl, parseArguments, textOf } from './chunks';
+import { SseConverter } from './sseConverter';
+import { TranslationError, type ChatCompletion, type ChatRequest, type ChatUsage, type ContentPart, type FinishReason, type StreamConverter, type ToolCall, type Translator } from './types';
 
 type Block = Obj;
 interface Turn {
@@ -124,49 +124,24 @@ export const anthropic: Translator = {
   },
 };
 
-class MessageStreamConverter implements StreamConverter {
-  private readonly writer: ChunkWriter;
-  private readonly parser: EventSourceParser;
-  private readonly decoder = new TextDecoder();
-  private out = '';
-  private usage: Obj = {};
+class MessageStreamConverter extends SseConverter {
+  private readonly fields: Obj = {};
   /** Content block index → tool-call index in the client's stream. */
   private readonly tools = new Map<number, number>();
-  private ended = false;
 
-  constructor(meta: ReplyMeta) {
-    this.writer = new ChunkWriter(meta);
-    this.parser = createParser({ onEvent: (ev) => this.event(parseJson(ev.data)) });
+  protected usage(): ChatUsage | undefined {
+    return Object.keys(this.fields).length > 0 ? usageOf(this.fields) : undefined;
   }
 
-  transform(chunk: Uint8Array): Uint8Array {
-    this.parser.feed(this.decoder.decode(chunk, { stream: true }));
-    return this.take();
-  }
-
-  flush(): Uint8Array {
-    if (!this.ended) {
-      this.ended = true;
-      this.parser.feed(this.decoder.decode() + '\n\n');
-      this.out += this.writer.end(Object.keys(this.usage).length > 0 ? usageOf(this.usage) : undefined);
-    }
-    return this.take();
-  }
-
-  private take(): Uint8Array {
-    const b = bytes(this.out);
-    this.out = '';
-    return b;
-  }
-
-  private event(data: unknown): void {
+  protected event(text: string): void {
+    const data = parseJson(text);
     if (!isObj(data)) return;
     const w = this.writer;
     switch (data['type']) {
       case 'message_start': {
         const m = obj(data['message']);
         w.setModel(str(m?.['model']));
-        Object.assign(this.usage, obj(m?.['usage']));
+        Object.assign(this.fields, obj(m?.['usage']));
         break;
       }
       case 'content_block_start': {
@@ -189,13 +164,13 @@ class MessageStreamConverter implements StreamConverter {
       }
       case 'message_delta': {
         // Cumulative counts: each replaces the one before.
-        Object.assign(this.usage, obj(data['usage']));
+        Object.assign(this.fields, obj(data['usage']));
         const reason = str(obj(data['delta'])?.['stop_reason']);
         if (reason) this.out += w.finish(FINISH[reason] ?? 'stop');
         break;
       }
       case 'error':
-        this.out += w.error(str(obj(data['error'])?.['message']) ?? 'Anthropic reported an error in the stream.');
+        this.fail(str(obj(data['error'])?.['message']) ?? 'Anthropic reported an error in the stream.');
         break;
     }
   }

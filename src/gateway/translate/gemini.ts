@@ -8,10 +8,10 @@
 // (an OpenAI client cannot return Gemini's real one; Gemini 3 refuses replayed calls without one).
 // Usage is the ledger's (geminiUsage): cached tokens out of input, thoughts into output.
 // A stream that ends without a finishReason gets no finish chunk: the client sees it was cut.
-import { createParser, type EventSourceParser } from 'eventsource-parser';
 import { isObj, obj, parseJson, str, type Obj } from '../wire/common';
 import { geminiUsage } from '../wire/gemini';
-import { bytes, chatUsage, ChunkWriter, dataUrl, parseArguments, textOf, toolNames } from './chunks';
+import { chatUsage, dataUrl, parseArguments, textOf, toolNames } from './chunks';
+import { SseConverter } from './sseConverter';
 import {
   TranslationError,
   type ChatCompletion,
@@ -21,7 +21,6 @@ import {
   type FinishReason,
   type NativeRequest,
   type ReplyMeta,
-  type StreamConverter,
   type ToolCall,
   type ToolChoice,
   type Translator,
@@ -251,57 +250,25 @@ function reply(raw: unknown, meta: ReplyMeta): ChatCompletion {
 }
 
 /** Gemini SSE in, OpenAI chunks out, event by event. */
-class GeminiStream implements StreamConverter {
-  private readonly writer: ChunkWriter;
-  private readonly parser: EventSourceParser;
-  private readonly decoder = new TextDecoder();
+class GeminiStream extends SseConverter {
   private readonly ids = new CallIds();
-  private out = '';
-  private usage?: Obj;
+  private fields?: Obj;
   private calls = 0;
-  private failed = false;
-  private endsWithCR = false;
 
-  constructor(meta: ReplyMeta) {
-    this.writer = new ChunkWriter(meta);
-    this.parser = createParser({ onEvent: (ev) => this.event(ev.data) });
+  protected usage(): ChatUsage | undefined {
+    return usageOf(this.fields);
   }
 
-  transform(chunk: Uint8Array): Uint8Array {
-    const text = this.decoder.decode(chunk, { stream: true });
-    if (text) this.endsWithCR = text.endsWith('\r');
-    this.parser.feed(text);
-    return this.take();
-  }
-
-  flush(): Uint8Array {
-    this.parser.feed(this.decoder.decode());
-    // A \r at the very end is a whole line end (no \n can follow): the parser waits for one.
-    if (this.endsWithCR) this.parser.feed('\n');
-    // An event the stream cut before its blank line is dropped, as SSE says.
-    this.parser.reset();
-    if (!this.failed) this.out += this.writer.end(usageOf(this.usage));
-    return this.take();
-  }
-
-  private take(): Uint8Array {
-    const out = bytes(this.out);
-    this.out = '';
-    return out;
-  }
-
-  private event(data: string): void {
-    if (this.failed) return;
+  protected event(data: string): void {
     const ev = obj(parseJson(data));
     if (!ev) return;
     const error = ev['error'];
     if (error !== undefined) {
-      this.failed = true;
-      this.out += this.writer.error(str(obj(error)?.['message']) ?? (typeof error === 'string' && error ? error : 'Gemini stream error'));
+      this.fail(str(obj(error)?.['message']) ?? (typeof error === 'string' && error ? error : 'Gemini stream error'));
       return;
     }
     this.writer.setModel(str(ev['modelVersion']));
-    this.usage = obj(ev['usageMetadata']) ?? this.usage;
+    this.fields = obj(ev['usageMetadata']) ?? this.fields;
     if (this.writer.isFinished) return;
     const candidate = firstCandidate(ev);
     for (const p of readParts(candidate, this.ids)) {

@@ -187,12 +187,16 @@ describe('translate/anthropic: streams', () => {
     assert.equal(convert(STREAM, every), whole);
   });
 
-  it('no usage chunk unless asked; an error event is passed on; a cut stream still ends with [DONE]', () => {
+  it('no usage chunk unless asked; an error event is passed on and ends the stream; a cut stream still ends with [DONE]', () => {
     const quiet = readChunks(convert(STREAM, [], { ...META, includeUsage: false }));
     assert.equal(quiet.usage, undefined);
     const err = readChunks(convert(STREAM.slice(0, STREAM.indexOf('event: content_block_stop')) + 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n', []));
     assert.deepEqual(err.errors, ['Overloaded']);
     assert.deepEqual(err.finishReasons, []);
-    assert.ok(err.done);
+    assert.equal(err.done, false, 'no [DONE] after an error, as OpenAI does');
+    const cut = readChunks(convert(STREAM.slice(0, STREAM.indexOf('event: message_delta') + 30), []));
+    assert.equal(cut.text, 'Héllo, wörld.');
+    assert.deepEqual(cut.finishReasons, [], 'a cut stream has no finish reason');
+    assert.ok(cut.done);
   });
 });
