@@ -71,6 +71,11 @@ export interface TrackInput {
   healthNeutral?: boolean;
   /** The cost the provider reported in its reply (OpenRouter's usage.cost), used instead of our estimate. */
   providerCostUsd?: number;
+  /** Gateway traffic: the key that served (by id), tries that failed first, a cache hit ($0), a cut response. */
+  keyId?: string;
+  retries?: number;
+  cached?: boolean;
+  incomplete?: boolean;
 }
 
 export interface TrackResult {

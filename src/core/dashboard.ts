@@ -39,7 +39,22 @@ export interface DashboardModel {
     lastError: string | null;
     keys: { id: string; masked: string; label: string | null; status: string; lastValidation: string | null; warnings: string[] }[];
   }[];
-  recent: { at: string; provider: string; model: string; inputTokens: number; outputTokens: number; costUsd: number; success: boolean; latencyMs?: number; error?: string }[];
+  recent: {
+    at: string;
+    provider: string;
+    model: string;
+    inputTokens: number;
+    outputTokens: number;
+    costUsd: number;
+    success: boolean;
+    latencyMs?: number;
+    error?: string;
+    /** The key that served (gateway traffic), masked; "a removed key" when it is gone. */
+    key?: string;
+    retries?: number;
+    cached?: boolean;
+    incomplete?: boolean;
+  }[];
   audit: AuditEntry[];
   /** Every provider id, for the filter. */
   providerIds: string[];
@@ -60,6 +75,7 @@ export function buildDashboard(core: AiKeyManagerCore, filter: DashboardFilter):
   const usage = core.usage({ days, provider, groupBy: 'model', scope });
   const series = ledger.dailySeries(days, 'provider');
   const providers = core.providersOverview();
+  const maskedKeys = new Map(core.listKeys().map((k) => [k.id, k.masked]));
   return {
     generatedAt: core.clock.now().toISOString(),
     filter: { days, provider, scope },
@@ -90,7 +106,21 @@ export function buildDashboard(core: AiKeyManagerCore, filter: DashboardFilter):
     // Newest first by time, inside the same window and provider as the rest of the panel.
     recent: ledger
       .recent(RECENT_ROWS, { days, provider })
-      .map((e) => ({ at: e.at, provider: e.provider, model: maskKeyShapes(e.model), inputTokens: e.inputTokens, outputTokens: e.outputTokens, costUsd: e.costUsd, success: e.success, latencyMs: e.latencyMs, error: e.error })),
+      .map((e) => ({
+        at: e.at,
+        provider: e.provider,
+        model: maskKeyShapes(e.model),
+        inputTokens: e.inputTokens,
+        outputTokens: e.outputTokens,
+        costUsd: e.costUsd,
+        success: e.success,
+        latencyMs: e.latencyMs,
+        error: e.error,
+        ...(e.keyId !== undefined && { key: maskedKeys.get(e.keyId) ?? 'a removed key' }),
+        ...(e.retries !== undefined && { retries: e.retries }),
+        ...(e.cached && { cached: true }),
+        ...(e.incomplete && { incomplete: true }),
+      })),
     // Key and settings operations; tracked requests are in `recent` already and would crowd them out.
     audit: core.audit
       .list({ provider })

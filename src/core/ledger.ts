@@ -254,6 +254,10 @@ export class Ledger {
     if (event.taskType && TASK_TYPE_SET.has(event.taskType)) stored.taskType = event.taskType;
     if (!success) stored.error = clip(redactRandomTokens(event.error ?? 'Request failed'), MAX_ERROR_CHARS);
     if (event.priced === false) stored.priced = false;
+    if (typeof event.keyId === 'string' && event.keyId !== '') stored.keyId = clip(event.keyId, 64);
+    if (typeof event.retries === 'number' && Number.isSafeInteger(event.retries) && event.retries > 0) stored.retries = event.retries;
+    if (event.cached === true) stored.cached = true;
+    if (event.incomplete === true) stored.incomplete = true;
     Object.freeze(stored);
     // Journaled first: if that fails, nothing is recorded (and the caller says so).
     const mark = replayed ?? (this.journal ? { id: this.journal.id, seq: this.journal.append(stored) } : undefined);

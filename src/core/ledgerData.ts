@@ -44,8 +44,9 @@ export interface ProviderState {
   lastErrorMessage: string;
 }
 
-// Persisted form (schema version 2; version 1 stored cost in micro-dollars, read and converted exactly).
-const SCHEMA_VERSION = 2;
+// Persisted form (schema version 3; version 1 stored cost in micro-dollars, read and converted exactly;
+// version 3 added the gateway's details to recent requests).
+const SCHEMA_VERSION = 3;
 /**
  * Costs are kept as whole nano-dollars: each event's cost is rounded once, to 1e-9 USD, so totals
  * are exact sums of what each request was recorded at (micro-dollars stored $0.0000125 as $0.000013
@@ -68,7 +69,15 @@ type StoredRecent = [
   taskType: string, // '': none
   error: string, // '': none
   priced: 0 | 1, // absent in version 1
+  gateway: StoredGateway, // absent before version 3
 ];
+/** Recent-request details only gateway traffic has: key id, retries, cache hit, cut response. */
+interface StoredGateway {
+  k?: string;
+  r?: number;
+  c?: 1;
+  i?: 1;
+}
 type StoredProvider = [provider: number, requests: number, failures: number, lastSuccessMs: number, lastErrorMs: number, lastError: string, latencies: number[]];
 interface StoredLedger {
   v: number;
@@ -352,6 +361,12 @@ export class LedgerData {
       e.taskType ?? '',
       e.error ?? '',
       e.priced === false ? 0 : 1,
+      {
+        ...(e.keyId !== undefined && { k: e.keyId }),
+        ...(e.retries !== undefined && { r: e.retries }),
+        ...(e.cached && { c: 1 as const }),
+        ...(e.incomplete && { i: 1 as const }),
+      },
     ]);
     const s: StoredProvider[] = [...this.providers].map(([name, st]) => [
       provIndex(name),
@@ -377,7 +392,7 @@ export class LedgerData {
     if (typeof raw !== 'object' || Array.isArray(raw)) throw new Error('it is not a usage history object');
     const version = (raw as { v?: unknown }).v;
     if (typeof version === 'number' && version > SCHEMA_VERSION) throw new NewerFormatError(`schema ${version}`);
-    if (version !== SCHEMA_VERSION && version !== 1) throw new Error(`unknown schema version ${JSON.stringify(version)}`);
+    if (version !== SCHEMA_VERSION && version !== 1 && version !== 2) throw new Error(`unknown schema version ${JSON.stringify(version)}`);
     const report = { dropped: 0, problems: new Set<string>() };
     data.restore(raw as Partial<StoredLedger>, report);
     return { value: data, dropped: report.dropped, problems: [...report.problems] };
@@ -446,8 +461,8 @@ export class LedgerData {
 
     if (s.r !== undefined && !Array.isArray(s.r)) bad('the recent requests table');
     for (const row of Array.isArray(s.r) ? (s.r as unknown[]) : []) {
-      const fields = Array.isArray(row) && row.length === (s.v === 1 ? 11 : 12) ? (row as unknown[]) : undefined;
-      const [at, mi, inp, out, cr, cw, cost, ok, lat, task, error, priced] = fields ?? [];
+      const fields = Array.isArray(row) && row.length === (s.v === 1 ? 11 : s.v === 2 ? 12 : 13) ? (row as unknown[]) : undefined;
+      const [at, mi, inp, out, cr, cw, cost, ok, lat, task, error, priced, gw] = fields ?? [];
       const id = model(mi);
       if (!fields || !isTime(at) || id === undefined || ![inp, out, cr, cw].every(isCount) || typeof cost !== 'number' || !(cost >= 0) || !Number.isFinite(cost) || (ok !== 0 && ok !== 1) || typeof lat !== 'number' || typeof task !== 'string' || typeof error !== 'string') {
         bad('recent requests');
@@ -459,6 +474,13 @@ export class LedgerData {
       if (TASK_TYPE_SET.has(task)) e.taskType = task as TaskType;
       if (error) e.error = redactRandomTokens(error);
       if (priced === 0) e.priced = false;
+      if (typeof gw === 'object' && gw !== null) {
+        const g = gw as StoredGateway;
+        if (typeof g.k === 'string' && g.k !== '') e.keyId = g.k;
+        if (isCount(g.r) && g.r > 0) e.retries = g.r;
+        if (g.c === 1) e.cached = true;
+        if (g.i === 1) e.incomplete = true;
+      }
       this.recent.push(Object.freeze(e));
     }
     this.recent = lastN(this.recent, this.limits.recentLimit);

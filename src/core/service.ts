@@ -286,8 +286,13 @@ export class AiKeyManagerCore {
       const enforced = this.opts.settings.get().budget.enforce ? ' Its cost is unknown, so your enforced budget cannot count it: it is listed apart as unpriced.' : '';
       warning = maskKeyShapes(`${err.message} The request was recorded at $0 (unpriced): its tokens and outcome count, its cost does not.${enforced}`);
     }
+    // A cache hit sent nothing to the provider: nothing to pay.
+    if (input.cached === true) {
+      cost = { ...cost, inputCost: 0, outputCost: 0, cacheReadCost: 0, cacheWriteCost: 0, totalCost: 0 };
+      warning = undefined;
+    }
     // The provider's own figure in its reply beats our estimate (and prices a model we do not know).
-    const own = input.providerCostUsd;
+    const own = input.cached === true ? undefined : input.providerCostUsd;
     if (own !== undefined && Number.isFinite(own) && own >= 0) {
       cost = { ...cost, totalCost: own, source: 'provider' };
       warning = undefined;
@@ -311,6 +316,10 @@ export class AiKeyManagerCore {
       // Masking first also means the cut at 200 characters cannot leave an unrecognisable key piece.
       error: input.error === undefined ? undefined : maskAll(input.error, this.keys.cachedSecrets()).slice(0, 200),
       ...(warning === undefined ? {} : { priced: false as const }),
+      ...(input.keyId !== undefined && { keyId: input.keyId }),
+      ...(input.retries !== undefined && input.retries > 0 && { retries: Math.floor(input.retries) }),
+      ...(input.cached === true && { cached: true as const }),
+      ...(input.incomplete === true && { incomplete: true as const }),
     };
     // Both or neither: a ledger that cannot write (a newer version's history) refuses before either records.
     const refused = this.ledger.cannotRecord() ?? this.allUsage?.cannotRecord();

@@ -56,6 +56,14 @@ export interface UsageEvent {
   error?: string;
   /** False when no price was known: recorded at $0, its tokens counted apart (absent: priced). */
   priced?: false;
+  /** The stored key that served it (gateway traffic), by id: never the key itself. */
+  keyId?: string;
+  /** Tries that failed before the one that answered (gateway: 5xx, connection errors, other keys). */
+  retries?: number;
+  /** Answered from the gateway's response cache: nothing was sent to the provider, $0. */
+  cached?: true;
+  /** The response was cut (by the client or the upstream): what arrived was recorded. */
+  incomplete?: true;
 }
 
 export interface CostBreakdown {

@@ -134,6 +134,9 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
     inFlight?.destroy(); // the upstream is freed even while its headers are awaited
   });
   let rejectedBy = 0;
+  /** Upstream tries made, and those that failed before the one that answers. */
+  let tries = 0;
+  let retries = 0;
 
   for (const keyId of keys) {
     let auth: Record<string, string>;
@@ -149,6 +152,7 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
       if (attempt > 0) await sleep(backoff(ctx.retry, attempt));
       if (clientGone) break;
       let up: Upstream;
+      if (tries++ > 0) retries++;
       try {
         up = await send(target, r.method, { ...r.wire.upstreamHeaders(r.headers), 'accept-encoding': 'identity', ...auth }, prepared.body, ctx.headersTimeoutMs, (req) => (inFlight = req));
       } catch (err) {
@@ -184,12 +188,12 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
         up.req.destroy();
         break;
       }
-      return stream(ctx, r, up, clientReq, res, prepared.state, { model, taskType, started, keyId, generates }, output).then(() => undefined);
+      return stream(ctx, r, up, clientReq, res, prepared.state, { model, taskType, started, keyId, retries, generates }, output).then(() => undefined);
     }
     if (clientGone) break;
   }
   if (clientGone) {
-    if (generates) record(ctx, r, { model: model ?? 'unknown', taskType, started, success: false, providerFault: false, error: `incomplete: ${CLIENT_CLOSED}` });
+    if (generates) record(ctx, r, { model: model ?? 'unknown', taskType, started, success: false, providerFault: false, error: `incomplete: ${CLIENT_CLOSED}`, incomplete: true, retries });
     return undefined;
   }
   if (held && rejectedBy > 0 && held.status !== 429) {
@@ -204,7 +208,7 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
 }
 
 /** Passes a response through the usage tap to the client, then records the request. */
-function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq: http.IncomingMessage, res: http.ServerResponse, state: unknown, meta: { model?: string; taskType?: TaskType; started: number; keyId?: string; generates: boolean }, output?: Output): Promise<void> {
+function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq: http.IncomingMessage, res: http.ServerResponse, state: unknown, meta: { model?: string; taskType?: TaskType; started: number; keyId?: string; retries: number; generates: boolean }, output?: Output): Promise<void> {
   const contentType = header(up.headers['content-type']) ?? '';
   const encoded = (header(up.headers['content-encoding']) ?? 'identity') !== 'identity';
   // A coded or binary body passes through untouched: the tap could not read it.
@@ -238,7 +242,18 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
         const incomplete = cut ?? (end.complete ? undefined : 'the response ended before its last event');
         // A client's own hang-up or a request the provider refused as bad says nothing about the provider's health.
         const providerFault = up.status >= 500 || (incomplete !== undefined && cut !== CLIENT_CLOSED);
-        record(ctx, r, { model: model ?? 'unknown', taskType: meta.taskType, started: meta.started, usage: end.usage, success: up.status < 400 && !incomplete, providerFault, error: incomplete ? `incomplete: ${incomplete}` : up.status >= 400 ? `HTTP ${up.status}` : undefined });
+        record(ctx, r, {
+          model: model ?? 'unknown',
+          taskType: meta.taskType,
+          started: meta.started,
+          usage: end.usage,
+          success: up.status < 400 && !incomplete,
+          providerFault,
+          error: incomplete ? `incomplete: ${incomplete}` : up.status >= 400 ? `HTTP ${up.status}` : undefined,
+          keyId: meta.keyId,
+          retries: meta.retries,
+          incomplete: incomplete !== undefined,
+        });
       }
       resolve();
     };
@@ -357,6 +372,10 @@ interface Outcome {
   /** Whether a failure counts against the provider's health (default: yes). */
   providerFault?: boolean;
   error?: string;
+  keyId?: string;
+  retries?: number;
+  incomplete?: boolean;
+  cached?: boolean;
 }
 
 function record(ctx: DispatchContext, r: ClientRequest, o: Outcome): void {
@@ -375,6 +394,10 @@ function record(ctx: DispatchContext, r: ClientRequest, o: Outcome): void {
         latencyMs: Date.now() - o.started,
         taskType: o.taskType,
         error: o.error,
+        ...(o.keyId !== undefined && { keyId: o.keyId }),
+        ...(o.retries && { retries: o.retries }),
+        ...(o.incomplete && { incomplete: true }),
+        ...(o.cached && { cached: true }),
       },
       'gateway',
     );

@@ -137,24 +137,37 @@ export function healthTable(model: DashboardModel): HTMLElement {
   );
 }
 
+function failedResult(label: 'Failed' | 'Incomplete', error: string | undefined): HTMLElement {
+  return h('div', { class: 'result-failed' }, statusBadge(label === 'Incomplete' ? 'warn' : 'error', label), error ? h('span', { class: 'error-text', title: error }, error) : null);
+}
+
 export function recentTable(model: DashboardModel, providerName: ProviderNames): HTMLElement {
   const body = h('tbody');
   for (const r of model.recent) {
     // A failure's message can be long: one line, cut with an ellipsis; the whole text stays in the
     // DOM (screen readers read it) and in the title (hover).
-    const result = r.success
-      ? statusBadge('ok', 'OK')
-      : h('div', { class: 'result-failed' }, statusBadge('error', 'Failed'), r.error ? h('span', { class: 'error-text', title: r.error }, r.error) : null);
+    const result = r.cached
+      ? statusBadge('ok', 'Cached')
+      : r.success
+        ? statusBadge('ok', 'OK')
+        : failedResult(r.incomplete ? 'Incomplete' : 'Failed', r.incomplete ? r.error?.replace(/^incomplete: /, '') : r.error);
+    const retried = r.retries ? h('span', { class: 'retries' }, ` after ${fmt.int(r.retries)} ${r.retries === 1 ? 'retry' : 'retries'}`) : null;
     body.append(
       h(
         'tr',
         { 'data-provider': r.provider },
         h('td', { class: 'nowrap' }, h('time', { datetime: r.at }, fmt.dateTime(r.at))),
-        h('th', { scope: 'row', class: 'model-cell' }, h('span', { class: 'model-name' }, r.model), h('span', { class: 'provider-name' }, providerName(r.provider))),
+        h(
+          'th',
+          { scope: 'row', class: 'model-cell' },
+          h('span', { class: 'model-name' }, r.model),
+          h('span', { class: 'provider-name' }, providerName(r.provider)),
+          r.key ? h('span', { class: 'key-name' }, h('span', { class: 'sr-only' }, 'key '), h('code', { class: 'masked' }, r.key)) : null,
+        ),
         h('td', { class: 'num' }, `${fmt.short(r.inputTokens)} / ${fmt.short(r.outputTokens)}`),
         h('td', { class: 'num' }, fmt.usd(r.costUsd)),
         h('td', { class: 'num' }, fmt.ms(r.latencyMs)),
-        h('td', { class: 'result' }, result),
+        h('td', { class: 'result' }, result, retried),
       ),
     );
   }

@@ -384,6 +384,25 @@ describe('Ledger persistence', () => {
     assert.equal(new Ledger(store, { timeZone: NY, clock: new TestClock(NOW) }).usage({ days: 30 }).totals.requests, 3);
   });
 
+  it('keeps the gateway details of recent requests (key id, retries, cache hit, cut) across a save, and reads version 2 rows without them', async () => {
+    const store = new MemoryState();
+    const { ledger } = setup({ store });
+    ledger.record(ev({ at: NOW, keyId: 'key-1', retries: 2, incomplete: true }));
+    ledger.record(ev({ at: NOW, cached: true, costUsd: 0 }));
+    ledger.record(ev({ at: NOW }));
+    await ledger.flush();
+    const back = new Ledger(store, { timeZone: NY, clock: new TestClock(NOW) }).recent(3);
+    assert.deepEqual(
+      back.map((e) => [e.keyId, e.retries, e.cached, e.incomplete]),
+      [[undefined, undefined, undefined, undefined], [undefined, undefined, true, undefined], ['key-1', 2, undefined, true]],
+    );
+    const old = new MemoryState();
+    old.seed(KEY, { v: 2, p: ['anthropic'], m: [[0, 'claude-sonnet-4']], d: {}, mo: {}, r: [[Date.parse(NOW), 0, 100, 50, 0, 0, 0.03, 1, 10, '', '', 1]], s: [] });
+    const v2 = new Ledger(old, { timeZone: NY, clock: new TestClock(NOW) });
+    assert.equal(v2.warnings.length, 0, JSON.stringify(v2.warnings));
+    assert.equal(v2.recent(1)[0].inputTokens, 100);
+  });
+
   it('keeps a copy of a value that is not a usage history at all, then starts empty', async () => {
     for (const value of ['garbage', [1, 2], { v: 0 }, { p: [] }]) {
       const store = new MemoryState();
@@ -425,7 +444,7 @@ describe('Ledger persistence', () => {
     assert.deepEqual(JSON.parse(store2.raw(KEY)), newer);
   });
 
-  it('reads a version 1 history (micro-dollars) exactly and writes it back as version 2 (nano-dollars)', async () => {
+  it('reads a version 1 history (micro-dollars) exactly and writes it back as the current version (nano-dollars)', async () => {
     const store = new MemoryState();
     store.seed(KEY, { v: 1, p: ['openai'], m: [[0, 'gpt-4o']], d: { '2026-11-21': [0, 3, 0, 10, 10, 0, 0, 1_234_567, 0, 0] }, mo: { '2026-01': [0, 1, 0, 1, 1, 0, 0, 13, 0, 0] }, r: [], s: [] });
     const { ledger } = setup({ store });
@@ -434,7 +453,7 @@ describe('Ledger persistence', () => {
     ledger.record(ev({ at: NOW, provider: 'openai', model: 'gpt-4o', costUsd: 0.0000125 }));
     await ledger.flush();
     const saved = JSON.parse(store.raw(KEY)) as { v: number; d: Record<string, number[]>; mo: Record<string, number[]> };
-    assert.equal(saved.v, 2);
+    assert.equal(saved.v, 3);
     assert.equal(saved.d['2026-11-21'][7], 1_234_567_000 + 12_500);
     assert.equal(saved.mo['2026-01'][7], 13_000);
   });

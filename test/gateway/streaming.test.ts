@@ -126,6 +126,8 @@ describe('gateway: streams, usage from the stream, disconnects, retries', () => 
     assert.equal(totals('openai').failures, before.failures + 1, 'recorded as not complete');
     const recent = t.core.usageLedger().recent(1)[0];
     assert.match(recent.error ?? '', /incomplete: the client closed the connection/);
+    assert.equal(recent.incomplete, true);
+    assert.equal(recent.keyId, t.core.listKeys('openai')[0].id, 'the key that served, by id');
   });
 
   it('500, 500, 200 before the first byte: the client gets the 200', async () => {
@@ -134,6 +136,10 @@ describe('gateway: streams, usage from the stream, disconnects, retries', () => 
     const r = await openai().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] });
     assert.equal(r.choices[0].message.content, REPLY);
     assert.deepEqual(fake.requests.slice(before).map((x) => x.status), [500, 500, 200]);
+    const last = t.core.usageLedger().recent(1)[0];
+    assert.equal(last.retries, 2);
+    assert.equal(last.success, true);
+    assert.equal(last.incomplete, undefined);
     keys[KEYS.openai] = 'valid';
   });
 

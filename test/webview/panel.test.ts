@@ -24,15 +24,20 @@ const PRICES: PriceOverride[] = [
   { provider: 'mistral', model: 'mistral-large-latest', inputPerMTok: 2, outputPerMTok: 6 },
 ];
 
-/** A core.track() input and the time it is recorded at. */
+/** A core.track() input and the time it is recorded at; `keyOf`: served through the gateway by that provider's first key. */
 interface Seed extends TrackInput {
   at: string;
+  keyOf?: string;
 }
 
 const SEEDS: Seed[] = [
   { at: '2026-03-20T10:00:00Z', provider: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 200_000, outputTokens: 40_000, cacheReadTokens: 100_000, latencyMs: 1200 },
   { at: '2026-03-20T11:00:00Z', provider: 'openai', model: 'gpt-4o', inputTokens: 100_000, outputTokens: 20_000, latencyMs: 800 },
   { at: '2026-03-20T12:00:00Z', provider: 'openai', model: 'gpt-4o', inputTokens: 40_000, outputTokens: 5_000, success: false, latencyMs: 400, error: 'HTTP 500 from provider: the upstream model is overloaded, please retry the request in a few seconds' },
+  // Gateway traffic: served after retries, a cache hit, a stream the client cut.
+  { at: '2026-03-20T13:00:00Z', provider: 'openai', model: 'gpt-4o', inputTokens: 10_000, outputTokens: 1_000, latencyMs: 500, keyOf: 'openai', retries: 2 },
+  { at: '2026-03-20T13:30:00Z', provider: 'openai', model: 'gpt-4o', inputTokens: 0, outputTokens: 0, latencyMs: 2, cached: true },
+  { at: '2026-03-20T14:00:00Z', provider: 'anthropic', model: 'claude-haiku-4-5', inputTokens: 1_000, outputTokens: 200, success: false, latencyMs: 900, keyOf: 'anthropic', incomplete: true, error: 'incomplete: the client closed the connection' },
   { at: '2026-03-19T09:00:00Z', provider: 'anthropic', model: 'claude-haiku-4-5', inputTokens: 300_000, outputTokens: 60_000, latencyMs: 600 },
   { at: '2026-03-19T13:00:00Z', provider: 'google', model: 'gemini-2.5-flash', inputTokens: 1_000_000, outputTokens: 200_000, latencyMs: 300 },
   { at: '2026-03-15T08:30:00Z', provider: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 500_000, outputTokens: 100_000, cacheWriteTokens: 200_000, latencyMs: 2000 },
@@ -73,8 +78,8 @@ async function seededCore(): Promise<{ core: AiKeyManagerCore; clock: TestClock 
   await core.addKey('anthropic', { apiKey: CANARIES[1] }, {}, 'command');
   for (const s of SEEDS) {
     clock.set(s.at);
-    const { at: _at, ...input } = s;
-    core.track(input, 'command');
+    const { at: _at, keyOf, ...input } = s;
+    core.track({ ...input, ...(keyOf && { keyId: core.listKeys(keyOf)[0].id }) }, 'command');
   }
   clock.set(NOW);
   return { core, clock };
@@ -233,8 +238,8 @@ describe('usage & budget panel (webview)', () => {
     // Sorted by cost, most expensive first.
     const costs = await rows.evaluateAll((els) => els.map((e) => Number(e.querySelector('[data-col="costUsd"]')?.getAttribute('data-value'))));
     assert.deepEqual(costs, [...costs].sort((a, b) => b - a));
-    // gpt-4o had one failure in three requests.
-    assert.equal(await page.locator('#models-table tr[data-model="gpt-4o"] td[data-col="successRate"]').textContent(), '67%');
+    // gpt-4o had one failure in five requests.
+    assert.equal(await page.locator('#models-table tr[data-model="gpt-4o"] td[data-col="successRate"]').textContent(), '80%');
     // Key health lists masked keys only.
     const openaiKeys = await page.locator('#health-table tr[data-provider="openai"] code.masked').allTextContents();
     assert.equal(openaiKeys.length, 1);
@@ -258,6 +263,20 @@ describe('usage & budget panel (webview)', () => {
     assert.deepEqual([...new Set(await page.locator('#recent-table tbody .provider-name').allTextContents())], ['Anthropic']);
   });
 
+  it('shows gateway traffic: the key that served (masked), retries, a cache hit and a cut response', async () => {
+    const { page } = await open({ days: 1 });
+    const row = (at: string) => page.locator(`#recent-table tbody tr:has(time[datetime="${new Date(at).toISOString()}"])`);
+    const retried = row('2026-03-20T13:00:00Z');
+    assert.match((await retried.locator('.key-name code').textContent()) ?? '', /^sk-pro.*…J7k8$/);
+    assert.match((await retried.locator('.result').textContent()) ?? '', /OK after 2 retries/);
+    assert.match((await row('2026-03-20T13:30:00Z').locator('.result').textContent()) ?? '', /Cached/);
+    assert.equal(await row('2026-03-20T13:30:00Z').locator('.key-name').count(), 0, 'a cache hit used no key');
+    const cut = row('2026-03-20T14:00:00Z');
+    assert.match((await cut.locator('.result').textContent()) ?? '', /Incomplete.*client closed/);
+    assert.match((await cut.locator('.key-name code').textContent()) ?? '', /^sk-ant…2-zz$/);
+    assertNoLeak(await page.content(), CANARIES, 'the panel page');
+  });
+
   for (const width of [1280, 700]) {
     it(`lays out recent requests and the tables readably at ${width} px (screenshot test-results/panel-recent-${width}.png)`, async () => {
       const { page } = await open({ days: 30 }, 'dark', width);
@@ -274,7 +293,7 @@ describe('usage & budget panel (webview)', () => {
       for (const [name, n] of lines) assert.equal(n, 1, `${name} wraps over ${n} lines`);
       // A long error is cut to one line with an ellipsis; the full text is in the title and the DOM (screen readers).
       const failed = SEEDS.find((s) => s.error)!;
-      const err = page.locator('#recent-table .error-text');
+      const err = page.locator('#recent-table .error-text', { hasText: failed.error });
       assert.equal(await err.count(), 1);
       assert.equal(await err.getAttribute('title'), failed.error);
       assert.equal(await err.textContent(), failed.error);
