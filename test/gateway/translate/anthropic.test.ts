@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { anthropic, defaultMaxTokens } from '../../../src/gateway/translate/anthropic';
 import { TranslationError, type ChatRequest, type ReplyMeta } from '../../../src/gateway/translate/types';
-import { readChunks } from './sse';
+import { enc } from '../wire/helpers';
+import { convert, readChunks } from './sse';
 
 const META: ReplyMeta = { id: 'chatcmpl-test', created: 1700000000, model: 'claude-sonnet-4-5', includeUsage: true };
 
@@ -153,48 +154,43 @@ const STREAM = [
   'event: message_stop\ndata: {"type":"message_stop"}\n\n',
 ].join('');
 
-function convert(text: string, cuts: number[], meta: ReplyMeta = META): string {
-  const c = anthropic.stream(meta);
-  const bytes = Buffer.from(text, 'utf8');
-  let out = '';
-  let at = 0;
-  const dec = new TextDecoder();
-  for (const cut of [...cuts, bytes.length]) {
-    out += dec.decode(c.transform(bytes.subarray(at, cut)), { stream: true });
-    at = cut;
-  }
-  return out + dec.decode(c.flush());
+/** The converter's output for the text fed in pieces cut at the byte offsets `cuts`. */
+function feed(text: string, cuts: number[], meta: ReplyMeta = META): string {
+  const bytes = enc(text);
+  const ends = [...cuts, bytes.length];
+  return convert(anthropic.stream(meta), ends.map((end, i) => bytes.subarray(i ? ends[i - 1] : 0, end)));
 }
 
 describe('translate/anthropic: streams', () => {
   it('content and tool-call deltas, one finish, cumulative usage (never summed), [DONE]', () => {
-    const r = readChunks(convert(STREAM, []));
+    const out = feed(STREAM, []);
+    const r = readChunks(out, META.id);
     assert.equal(r.text, 'Héllo, wörld.');
-    assert.ok(!r.raw.includes('secret plan'), 'thinking is not passed on');
-    assert.deepEqual(r.toolCalls, [{ id: 'toolu_9', name: 'weather', arguments: '{"city":"Paris"}' }]);
+    assert.ok(!out.includes('secret plan'), 'thinking is not passed on');
+    assert.deepEqual(r.toolCalls, [{ id: 'toolu_9', type: 'function', name: 'weather', arguments: '{"city":"Paris"}' }]);
     assert.deepEqual(r.finishReasons, ['tool_calls']);
-    assert.deepEqual(r.usage, { prompt_tokens: 130, completion_tokens: 42, total_tokens: 172, prompt_tokens_details: { cached_tokens: 30 } });
-    assert.equal(r.model, 'claude-sonnet-4-5-20250929');
+    assert.deepEqual(r.usage, [{ prompt_tokens: 130, completion_tokens: 42, total_tokens: 172, prompt_tokens_details: { cached_tokens: 30 } }]);
+    assert.deepEqual(new Set(r.models), new Set(['claude-sonnet-4-5-20250929']));
     assert.equal(r.roleChunks, 1);
     assert.ok(r.done);
   });
 
   it('gives the same output however the upstream bytes are split', () => {
-    const whole = convert(STREAM, []);
+    const whole = feed(STREAM, []);
     const bytes = Buffer.byteLength(STREAM);
-    for (let i = 1; i < bytes; i++) assert.equal(convert(STREAM, [i]), whole, `split at ${i}`);
+    for (let i = 1; i < bytes; i++) assert.equal(feed(STREAM, [i]), whole, `split at ${i}`);
     const every = Array.from({ length: bytes - 1 }, (_, i) => i + 1);
-    assert.equal(convert(STREAM, every), whole);
+    assert.equal(feed(STREAM, every), whole);
   });
 
   it('no usage chunk unless asked; an error event is passed on and ends the stream; a cut stream still ends with [DONE]', () => {
-    const quiet = readChunks(convert(STREAM, [], { ...META, includeUsage: false }));
-    assert.equal(quiet.usage, undefined);
-    const err = readChunks(convert(STREAM.slice(0, STREAM.indexOf('event: content_block_stop')) + 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n', []));
-    assert.deepEqual(err.errors, ['Overloaded']);
+    const quiet = readChunks(feed(STREAM, [], { ...META, includeUsage: false }), META.id);
+    assert.deepEqual(quiet.usage, []);
+    const err = readChunks(feed(STREAM.slice(0, STREAM.indexOf('event: content_block_stop')) + 'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n', []), META.id);
+    assert.deepEqual(err.errors.map((e) => e.message), ['Overloaded']);
     assert.deepEqual(err.finishReasons, []);
     assert.equal(err.done, false, 'no [DONE] after an error, as OpenAI does');
-    const cut = readChunks(convert(STREAM.slice(0, STREAM.indexOf('event: message_delta') + 30), []));
+    const cut = readChunks(feed(STREAM.slice(0, STREAM.indexOf('event: message_delta') + 30), []), META.id);
     assert.equal(cut.text, 'Héllo, wörld.');
     assert.deepEqual(cut.finishReasons, [], 'a cut stream has no finish reason');
     assert.ok(cut.done);

@@ -4,6 +4,7 @@ import { gemini, SKIP_SIGNATURE } from '../../../src/gateway/translate/gemini';
 import { TranslationError, type ChatRequest, type ChatUsage, type ReplyMeta, type StreamConverter } from '../../../src/gateway/translate/types';
 import { startFakeProviders, type FakeProviders } from '../../fakes/providers';
 import { dataEvents, dec, enc, splits } from '../wire/helpers';
+import { convert, readChunks } from './sse';
 
 const MODEL = 'gemini-2.5-flash';
 const META: ReplyMeta = { id: 'chatcmpl-7', created: 1764590400, model: MODEL, includeUsage: true };
@@ -264,70 +265,13 @@ describe('gemini translator: replies', () => {
   });
 });
 
-/** What an OpenAI client assembles from the converter's output. */
-interface Assembled {
-  roles: string[];
-  text: string;
-  tools: { index: number; id?: string; type?: string; name?: string; arguments: string }[];
-  finishes: (string | null)[];
-  usage: unknown[];
-  models: string[];
-  errors: unknown[];
-  done: boolean;
-}
-
-function assemble(out: string): Assembled {
-  const frames = out.split('\n\n');
-  assert.equal(frames.pop(), '', 'output ends with a blank line');
-  const a: Assembled = { roles: [], text: '', tools: [], finishes: [], usage: [], models: [], errors: [], done: false };
-  for (const [i, frame] of frames.entries()) {
-    assert.ok(frame.startsWith('data: '), frame);
-    const data = frame.slice(6);
-    if (data === '[DONE]') {
-      assert.equal(i, frames.length - 1, '[DONE] is last');
-      a.done = true;
-      continue;
-    }
-    const c = JSON.parse(data) as {
-      error?: unknown;
-      id: string;
-      object: string;
-      model: string;
-      usage?: unknown;
-      choices: { delta: { role?: string; content?: string; tool_calls?: Assembled['tools'] & { function: { name?: string; arguments: string } }[] }; finish_reason: string | null }[];
-    };
-    if (c.error) {
-      a.errors.push(c.error);
-      continue;
-    }
-    assert.equal(c.id, META.id);
-    assert.equal(c.object, 'chat.completion.chunk');
-    a.models.push(c.model);
-    if (c.usage) a.usage.push(c.usage);
-    for (const ch of c.choices) {
-      if (ch.delta.role) a.roles.push(ch.delta.role);
-      a.text += ch.delta.content ?? '';
-      for (const t of ch.delta.tool_calls ?? []) {
-        a.tools.push({ index: t.index, ...(t.id && { id: t.id }), ...(t.type && { type: t.type }), ...(t.function.name && { name: t.function.name }), arguments: t.function.arguments });
-      }
-      if (ch.finish_reason) a.finishes.push(ch.finish_reason);
-    }
-  }
-  return a;
-}
-
-function convert(pieces: readonly Uint8Array[], meta: ReplyMeta = META): string {
-  const c = gemini.stream(meta);
-  return pieces.map((p) => dec(c.transform(p))).join('') + dec(c.flush());
-}
-
 /** Converts the stream whole, then split every way: the output must not change. */
 function splitInvariant(payload: string, meta: ReplyMeta = META): string {
   const bytes = enc(payload);
-  const whole = convert([bytes], meta);
+  const whole = convert(gemini.stream(meta), [bytes]);
   let n = 0;
   for (const pieces of splits(bytes, 30)) {
-    const got = convert(pieces, meta);
+    const got = convert(gemini.stream(meta), pieces);
     if (got !== whole) assert.fail(`split #${n} (${pieces.map((p) => p.length).join('+')}) changed the output`);
     n++;
   }
@@ -344,24 +288,24 @@ const TEXT_STREAM = [
 describe('gemini translator: streams', () => {
   it('text deltas, thoughts left out, one finish, the last usage (not a sum), [DONE]; split at every byte', () => {
     const out = splitInvariant(dataEvents(TEXT_STREAM, '\r\n'));
-    const a = assemble(out);
-    assert.deepEqual(a.roles, ['assistant']);
+    const a = readChunks(out, META.id);
+    assert.equal(a.roleChunks, 1); // readChunks asserts each role is "assistant"
     assert.equal(a.text, 'Das ist schön — 素晴らしい 🎉 ✓');
-    assert.deepEqual(a.tools, []);
-    assert.deepEqual(a.finishes, ['stop']);
+    assert.deepEqual(a.toolDeltas, []);
+    assert.deepEqual(a.finishReasons, ['stop']);
     assert.deepEqual(a.usage, [USAGE]);
     assert.deepEqual(new Set(a.models), new Set(['gemini-2.5-flash-preview-09-2025']));
     assert.equal(a.done, true);
     // The same stream with \n line ends converts the same.
-    assert.equal(convert([enc(dataEvents(TEXT_STREAM, '\n'))]), out);
+    assert.equal(convert(gemini.stream(META), [enc(dataEvents(TEXT_STREAM, '\n'))]), out);
   });
 
   it('passes each event on as soon as it is complete', () => {
     const c: StreamConverter = gemini.stream(META);
     const [first, second] = [dataEvents([TEXT_STREAM[1]], '\r\n'), dataEvents([TEXT_STREAM[2]], '\r\n')];
-    assert.equal(assemble(dec(c.transform(enc(first)))).text, 'Das ist ');
+    assert.equal(readChunks(dec(c.transform(enc(first))), META.id).text, 'Das ist ');
     assert.equal(dec(c.transform(enc(second.slice(0, -2)))), '', 'nothing before the blank line');
-    assert.equal(assemble(dec(c.transform(enc('\r\n')))).text, 'schön — 素晴らしい 🎉');
+    assert.equal(readChunks(dec(c.transform(enc('\r\n'))), META.id).text, 'schön — 素晴らしい 🎉');
   });
 
   it('function calls: one tool_calls delta each, indexes across the stream, finish tool_calls; split at every byte', () => {
@@ -370,53 +314,53 @@ describe('gemini translator: streams', () => {
       response([{ functionCall: { name: 'get_weather', args: { city: 'Paris', units: 'C' } }, thoughtSignature: 'c2ln' }, { functionCall: { name: 'get_time', args: {} } }], 20),
       response([{ functionCall: { name: 'get_weather', args: { city: 'Rome' } } }], 30, 'STOP'),
     ];
-    const a = assemble(splitInvariant(dataEvents(stream, '\r\n')));
+    const a = readChunks(splitInvariant(dataEvents(stream, '\r\n')), META.id);
     assert.equal(a.text, 'Checking.');
-    assert.deepEqual(a.tools, [
+    assert.deepEqual(a.toolDeltas, [
       { index: 0, id: 'call_0', type: 'function', name: 'get_weather', arguments: '{"city":"Paris","units":"C"}' },
       { index: 1, id: 'call_1', type: 'function', name: 'get_time', arguments: '{}' },
       { index: 2, id: 'call_2', type: 'function', name: 'get_weather', arguments: '{"city":"Rome"}' },
     ]);
-    assert.deepEqual(a.finishes, ['tool_calls']);
+    assert.deepEqual(a.finishReasons, ['tool_calls']);
     assert.deepEqual(a.usage, [{ ...USAGE, completion_tokens: 150, total_tokens: 1650 }]);
   });
 
   it('no usage chunk when the client did not ask for one', () => {
-    const a = assemble(convert([enc(dataEvents(TEXT_STREAM, '\r\n'))], { ...META, includeUsage: false }));
+    const a = readChunks(convert(gemini.stream({ ...META, includeUsage: false }), [enc(dataEvents(TEXT_STREAM, '\r\n'))]), META.id);
     assert.deepEqual(a.usage, []);
-    assert.deepEqual(a.finishes, ['stop']);
+    assert.deepEqual(a.finishReasons, ['stop']);
     assert.equal(a.done, true);
   });
 
   it('a cut stream: no finish chunk, the usage seen so far, [DONE]; the cut event is dropped', () => {
     const cut = dataEvents(TEXT_STREAM.slice(0, 3), '\r\n') + 'data: {"candidates":[{"content":{"parts":[{"text":" ✓"}]},"finishReason":"STOP"}]}';
-    const a = assemble(convert([enc(cut)]));
+    const a = readChunks(convert(gemini.stream(META), [enc(cut)]), META.id);
     assert.equal(a.text, 'Das ist schön — 素晴らしい 🎉');
-    assert.deepEqual(a.finishes, []);
+    assert.deepEqual(a.finishReasons, []);
     assert.deepEqual(a.usage, [{ ...USAGE, completion_tokens: 160, total_tokens: 1660 }]);
     assert.equal(a.done, true);
     // Nothing at all: just [DONE].
-    assert.equal(convert([]), 'data: [DONE]\n\n');
+    assert.equal(convert(gemini.stream(META), []), 'data: [DONE]\n\n');
   });
 
   it('a \\r at the very end still ends the last event', () => {
-    const a = assemble(convert([enc(dataEvents(TEXT_STREAM, '\r'))]));
-    assert.deepEqual(a.finishes, ['stop']);
+    const a = readChunks(convert(gemini.stream(META), [enc(dataEvents(TEXT_STREAM, '\r'))]), META.id);
+    assert.deepEqual(a.finishReasons, ['stop']);
     assert.equal(a.text, 'Das ist schön — 素晴らしい 🎉 ✓');
   });
 
   it('an error event mid-stream: the error, then nothing more', () => {
     const events = [TEXT_STREAM[1], { error: { code: 503, message: 'The model is overloaded. Please try again later.', status: 'UNAVAILABLE' } }, TEXT_STREAM[3]];
-    const a = assemble(convert([enc(dataEvents(events, '\r\n'))]));
+    const a = readChunks(convert(gemini.stream(META), [enc(dataEvents(events, '\r\n'))]), META.id);
     assert.equal(a.text, 'Das ist ');
     assert.deepEqual(a.errors, [{ message: 'The model is overloaded. Please try again later.', type: 'upstream_error', code: null }]);
-    assert.deepEqual(a.finishes, []);
+    assert.deepEqual(a.finishReasons, []);
     assert.equal(a.done, false);
   });
 
   it('a blocked prompt finishes content_filter', () => {
-    const a = assemble(convert([enc(dataEvents([{ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 12, totalTokenCount: 12 }, modelVersion: MODEL }], '\r\n'))]));
-    assert.deepEqual(a.finishes, ['content_filter']);
+    const a = readChunks(convert(gemini.stream(META), [enc(dataEvents([{ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 12, totalTokenCount: 12 }, modelVersion: MODEL }], '\r\n'))]), META.id);
+    assert.deepEqual(a.finishReasons, ['content_filter']);
     assert.equal(a.text, '');
     assert.deepEqual(a.usage, [{ prompt_tokens: 12, completion_tokens: 0, total_tokens: 12 }]);
   });
@@ -449,10 +393,10 @@ describe('gemini translator: against the fake Gemini', () => {
     for (const r of [first, second]) {
       const res = await post({ ...r, stream: true });
       assert.equal(res.headers.get('content-type'), 'text/event-stream');
-      const a = assemble(convert([new Uint8Array(await res.arrayBuffer())]));
-      assert.deepEqual(a.finishes, [r === first ? 'tool_calls' : 'stop']);
+      const a = readChunks(convert(gemini.stream(META), [new Uint8Array(await res.arrayBuffer())]), META.id);
+      assert.deepEqual(a.finishReasons, [r === first ? 'tool_calls' : 'stop']);
       assert.equal(a.text, r === first ? '' : 'Sunny and warm.');
-      assert.deepEqual(a.tools.map((t) => t.name), r === first ? ['get_weather'] : []);
+      assert.deepEqual(a.toolDeltas.map((t) => t.name), r === first ? ['get_weather'] : []);
     }
   });
 });

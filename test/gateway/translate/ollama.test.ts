@@ -1,8 +1,9 @@
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { ollama } from '../../../src/gateway/translate/ollama';
-import { TranslationError, type ChatRequest, type ReplyMeta, type StreamConverter } from '../../../src/gateway/translate/types';
+import { TranslationError, type ChatRequest, type ReplyMeta } from '../../../src/gateway/translate/types';
 import { dec, enc, splits } from '../wire/helpers';
+import { convert, readChunks } from './sse';
 import { startFakeProviders } from '../../fakes/providers';
 
 const META: ReplyMeta = { id: 'chatcmpl-test1', created: 1764590000, model: 'llama3.2', includeUsage: true };
@@ -197,60 +198,6 @@ describe('ollama translator: reply', () => {
 
 // --- streams ---
 
-interface Parsed {
-  frames: string[];
-  roles: number;
-  text: string;
-  calls: { id?: string; type?: string; name?: string; arguments: string }[];
-  finish: (string | null)[];
-  usage: unknown[];
-  errors: unknown[];
-  models: Set<string>;
-  done: boolean;
-}
-
-/** The SSE text as a client reads it. */
-function parse(sse: string): Parsed {
-  assert.ok(sse === '' || sse.endsWith('\n\n'), 'whole frames only');
-  const p: Parsed = { frames: [], roles: 0, text: '', calls: [], finish: [], usage: [], errors: [], models: new Set(), done: false };
-  for (const frame of sse.split('\n\n').filter(Boolean)) {
-    p.frames.push(frame);
-    assert.ok(frame.startsWith('data: '), frame);
-    assert.equal(p.done, false, 'nothing after [DONE]');
-    const data = frame.slice(6);
-    if (data === '[DONE]') {
-      p.done = true;
-      continue;
-    }
-    type Delta = { role?: string; content?: string; tool_calls?: { index: number; id?: string; type?: string; function: { name?: string; arguments: string } }[] };
-    const c = JSON.parse(data) as { error?: unknown; model?: string; object?: string; id?: string; usage?: unknown; choices?: { delta: Delta; finish_reason: string | null }[] };
-    if (c.error) {
-      p.errors.push(c.error);
-      continue;
-    }
-    assert.deepEqual([c.object, c.id], ['chat.completion.chunk', META.id]);
-    if (c.model) p.models.add(c.model);
-    if (c.usage) p.usage.push(c.usage);
-    for (const ch of c.choices ?? []) {
-      if (ch.delta.role) p.roles++;
-      p.text += ch.delta.content ?? '';
-      for (const t of ch.delta.tool_calls ?? []) {
-        const call = (p.calls[t.index] ??= { arguments: '' });
-        if (t.id) call.id = t.id;
-        if (t.type) call.type = t.type;
-        if (t.function.name) call.name = t.function.name;
-        call.arguments += t.function.arguments;
-      }
-      if (ch.finish_reason) p.finish.push(ch.finish_reason);
-    }
-  }
-  return p;
-}
-
-function convert(conv: StreamConverter, chunks: readonly Uint8Array[]): string {
-  return chunks.map((c) => dec(conv.transform(c))).join('') + dec(conv.flush());
-}
-
 const at = '2025-05-27T22:54:57.641643Z';
 const streamLines = [
   { model: 'qwen3:8b', created_at: at, message: { role: 'assistant', content: 'Let me check ' }, done: false },
@@ -278,24 +225,24 @@ const USAGE = { prompt_tokens: 26, completion_tokens: 282, total_tokens: 308 };
 describe('ollama translator: stream', () => {
   it('converts a stream with text and tool calls, identically however the bytes are split', () => {
     const whole = convert(ollama.stream(META), [enc(ndjson)]);
-    const p = parse(whole);
-    assert.equal(p.roles, 1, 'one role chunk');
+    const p = readChunks(whole, META.id);
+    assert.equal(p.roleChunks, 1, 'one role chunk');
     assert.equal(p.text, 'Let me check the weather — 天気 🌦️ "quoted"\n');
-    assert.deepEqual(p.calls, [
+    assert.deepEqual(p.toolCalls, [
       { id: 'call_0', type: 'function', name: 'get_weather', arguments: '{"city":"Toronto","unit":"celsius"}' },
       { id: 'call_1', type: 'function', name: 'get_time', arguments: '{"tz":"America/Toronto"}' },
       { id: 'call_2', type: 'function', name: 'noop', arguments: '{}' },
     ]);
-    assert.deepEqual(p.finish, ['tool_calls']);
+    assert.deepEqual(p.finishReasons, ['tool_calls']);
     assert.deepEqual(p.usage, [USAGE]);
-    assert.deepEqual([...p.models], ['qwen3:8b']);
+    assert.deepEqual([...new Set(p.models)], ['qwen3:8b']);
     assert.equal(p.done, true);
     assert.equal(p.frames.at(-2), `data: ${JSON.stringify({ id: META.id, object: 'chat.completion.chunk', created: META.created, model: 'qwen3:8b', choices: [], usage: USAGE })}`);
     let n = 0;
     for (const pieces of splits(enc(ndjson))) {
       const got = convert(ollama.stream(META), pieces);
       if (got !== whole) {
-        assert.deepEqual(parse(got), p, `split #${n} (${pieces.map((x) => x.length).join('+')})`);
+        assert.deepEqual(readChunks(got, META.id), p, `split #${n} (${pieces.map((x) => x.length).join('+')})`);
         assert.fail(`split #${n} (${pieces.map((x) => x.length).join('+')}) changed the bytes`);
       }
       n++;
@@ -307,8 +254,8 @@ describe('ollama translator: stream', () => {
     const conv = ollama.stream(META);
     const first = JSON.stringify(streamLines[0]) + '\n';
     assert.equal(dec(conv.transform(enc(first.slice(0, 20)))), '');
-    const out = parse(dec(conv.transform(enc(first.slice(20)))));
-    assert.deepEqual([out.roles, out.text, out.finish, out.done], [1, 'Let me check ', [], false]);
+    const out = readChunks(dec(conv.transform(enc(first.slice(20)))), META.id);
+    assert.deepEqual([out.roleChunks, out.text, out.finishReasons, out.done], [1, 'Let me check ', [], false]);
   });
 
   it('without include_usage: finish, then [DONE], no usage chunk; done_reason length is finish length', () => {
@@ -316,32 +263,32 @@ describe('ollama translator: stream', () => {
       { model: 'llama3.2', created_at: at, message: { role: 'assistant', content: 'The sky' }, done: false },
       { model: 'llama3.2', created_at: at, message: { role: 'assistant', content: '' }, done: true, done_reason: 'length', prompt_eval_count: 5, eval_count: 2 },
     ].map((l) => JSON.stringify(l) + '\n').join('');
-    const p = parse(convert(ollama.stream({ ...META, includeUsage: false }), [enc(text)]));
-    assert.deepEqual([p.text, p.finish, p.usage, p.done, p.calls], ['The sky', ['length'], [], true, []]);
-    const withUsage = parse(convert(ollama.stream(META), [enc(text)]));
+    const p = readChunks(convert(ollama.stream({ ...META, includeUsage: false }), [enc(text)]), META.id);
+    assert.deepEqual([p.text, p.finishReasons, p.usage, p.done, p.toolCalls], ['The sky', ['length'], [], true, []]);
+    const withUsage = readChunks(convert(ollama.stream(META), [enc(text)]), META.id);
     assert.deepEqual(withUsage.usage, [{ prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 }]);
   });
 
   it('reads a last line without its newline at the end', () => {
-    const p = parse(convert(ollama.stream(META), [enc(ndjson.slice(0, -1))]));
-    assert.deepEqual([p.finish, p.usage, p.done, p.calls.length], [['tool_calls'], [USAGE], true, 3]);
-    const cr = parse(convert(ollama.stream(META), [enc(ndjson.replaceAll('\n', '\r\n'))]));
-    assert.deepEqual([cr.text, cr.finish, cr.usage], [parse(convert(ollama.stream(META), [enc(ndjson)])).text, ['tool_calls'], [USAGE]]);
+    const p = readChunks(convert(ollama.stream(META), [enc(ndjson.slice(0, -1))]), META.id);
+    assert.deepEqual([p.finishReasons, p.usage, p.done, p.toolCalls.length], [['tool_calls'], [USAGE], true, 3]);
+    const cr = readChunks(convert(ollama.stream(META), [enc(ndjson.replaceAll('\n', '\r\n'))]), META.id);
+    assert.deepEqual([cr.text, cr.finishReasons, cr.usage], [readChunks(convert(ollama.stream(META), [enc(ndjson)]), META.id).text, ['tool_calls'], [USAGE]]);
   });
 
   it('an error line becomes an OpenAI stream error, the last frame', () => {
     const text = JSON.stringify(streamLines[0]) + '\n{"error":"model runner has unexpectedly stopped"}\n' + JSON.stringify(streamLines[4]) + '\n';
-    const p = parse(convert(ollama.stream(META), [enc(text)]));
+    const p = readChunks(convert(ollama.stream(META), [enc(text)]), META.id);
     assert.equal(p.text, 'Let me check ');
     assert.deepEqual(p.errors, [{ message: 'model runner has unexpectedly stopped', type: 'upstream_error', code: null }]);
     assert.ok(p.frames.at(-1)?.includes('"error"'), 'the error is the last frame');
-    assert.deepEqual([p.finish, p.usage, p.done], [[], [], false]);
+    assert.deepEqual([p.finishReasons, p.usage, p.done], [[], [], false]);
   });
 
   it('a stream cut before done ends with [DONE] and no finish or usage; garbage lines are skipped', () => {
-    const p = parse(convert(ollama.stream(META), [enc(JSON.stringify(streamLines[0]) + '\nnot json\n[1,2]\n\n')]));
-    assert.deepEqual([p.text, p.finish, p.usage, p.done], ['Let me check ', [], [], true]);
-    const empty = parse(convert(ollama.stream(META), []));
+    const p = readChunks(convert(ollama.stream(META), [enc(JSON.stringify(streamLines[0]) + '\nnot json\n[1,2]\n\n')]), META.id);
+    assert.deepEqual([p.text, p.finishReasons, p.usage, p.done], ['Let me check ', [], [], true]);
+    const empty = readChunks(convert(ollama.stream(META), []), META.id);
     assert.deepEqual([empty.frames, empty.done], [['data: [DONE]'], true]);
   });
 });
@@ -359,11 +306,11 @@ describe('ollama translator against the fake Ollama', () => {
       const plain = ollama.reply(await (await post(fake.url, ask)).json(), META);
       const call = plain.choices[0]?.message.tool_calls?.[0];
       assert.deepEqual([call?.function.name, call?.function.arguments, plain.choices[0]?.finish_reason], ['get_weather', '{"city":"Paris"}', 'tool_calls']);
-      const streamed = parse(convert(ollama.stream(META), [new Uint8Array(await (await post(fake.url, { ...ask, stream: true })).arrayBuffer())]));
-      assert.deepEqual([streamed.calls, streamed.finish, streamed.usage], [[{ id: 'call_0', type: 'function', name: 'get_weather', arguments: '{"city":"Paris"}' }], ['tool_calls'], [{ prompt_tokens: 30, completion_tokens: 6, total_tokens: 36 }]]);
+      const streamed = readChunks(convert(ollama.stream(META), [new Uint8Array(await (await post(fake.url, { ...ask, stream: true })).arrayBuffer())]), META.id);
+      assert.deepEqual([streamed.toolCalls, streamed.finishReasons, streamed.usage], [[{ id: 'call_0', type: 'function', name: 'get_weather', arguments: '{"city":"Paris"}' }], ['tool_calls'], [{ prompt_tokens: 30, completion_tokens: 6, total_tokens: 36 }]]);
       const answer: ChatRequest = { ...ask, stream: true, messages: [...ask.messages, plain.choices[0]!.message as ChatRequest['messages'][number], { role: 'tool', tool_call_id: call!.id, content: 'sunny' }] };
-      const text = parse(convert(ollama.stream(META), [new Uint8Array(await (await post(fake.url, answer)).arrayBuffer())]));
-      assert.deepEqual([text.text, text.finish, text.calls], ['Sunny in Paris.', ['stop'], []]);
+      const text = readChunks(convert(ollama.stream(META), [new Uint8Array(await (await post(fake.url, answer)).arrayBuffer())]), META.id);
+      assert.deepEqual([text.text, text.finishReasons, text.toolCalls], ['Sunny in Paris.', ['stop'], []]);
     } finally {
       await fake.close();
     }
