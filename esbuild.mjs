@@ -25,16 +25,17 @@ const vendorExternal = {
   },
 };
 
-// In the extension bundle, src/mcp/index.ts becomes a require of dist/mcp.js, its own bundle.
+// In the extension bundle, src/mcp/index.ts and src/gateway/index.ts become requires of dist/mcp.js
+// and dist/gateway.js, their own bundles, loaded on first use.
 const lazyMcp = {
   name: 'lazy-mcp',
   setup(build) {
-    build.onResolve({ filter: /^\.\.\/mcp\/index$/ }, () => ({ path: './mcp.js', external: true }));
+    build.onResolve({ filter: /^\.\.\/(mcp|gateway)\/index$/ }, (args) => ({ path: `./${args.path.split('/')[1]}.js`, external: true }));
   },
 };
 
 const bundle = {
-  entryPoints: { cli: 'src/cli.ts', mcp: 'src/mcp/index.ts' },
+  entryPoints: { cli: 'src/cli.ts', mcp: 'src/mcp/index.ts', gateway: 'src/gateway/index.ts' },
   plugins: [vendorExternal],
   outdir: 'dist',
   bundle: true,

@@ -25,12 +25,15 @@ const HELP = `ai-key-manager ${VERSION} — AI Key Manager without VS Code
 
 Usage:
   ai-key-manager mcp         Serve the MCP server over stdio (for Claude Code, Claude Desktop, Cursor…).
-  ai-key-manager gateway [--port N]
+  ai-key-manager gateway [--port N] [--cache [--cache-ttl SECONDS] [--cache-size MB]]
                              Serve the providers' own APIs on http://127.0.0.1:N (default 8787; 0 picks
                              a free port) with your stored keys; every request's usage is recorded.
                              Base URLs: /openai/v1, /anthropic, /gemini, /ollama, /openrouter/v1,
-                             /groq/v1, /mistral/v1, /deepseek/v1. Clients use the gateway token as their
-                             API key (never a provider key).
+                             /groq/v1, /mistral/v1, /deepseek/v1, and /v1 (the router: any provider in
+                             OpenAI's format; model "provider/model", "auto" or "auto:<task>").
+                             Clients use the gateway token as their API key (never a provider key).
+                             --cache answers repeated identical non-streamed requests from memory
+                             (default TTL 3600 s, 64 MB), recorded at $0.
   ai-key-manager gateway --print-token
                              Print the gateway token.
   ai-key-manager --help      Show this help.
@@ -94,11 +97,15 @@ async function serveGateway(argv: string[]): Promise<number> {
     process.stdout.write(`${token}\n`);
     return 0;
   }
-  const at = argv.findIndex((a) => a === '--port' || a.startsWith('--port='));
-  const portArg = at < 0 ? undefined : argv[at].startsWith('--port=') ? argv[at].slice('--port='.length) : (argv[at + 1] ?? '');
+  const portArg = flagValue(argv, '--port');
   const port = portArg === undefined ? DEFAULT_GATEWAY_PORT : portArg.trim() === '' ? NaN : Number(portArg);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.stderr.write(`ai-key-manager: --port must be a whole number from 0 to 65535 (got ${portArg}).\n`);
+    return 2;
+  }
+  const cache = cacheOptions(argv);
+  if (typeof cache === 'string') {
+    process.stderr.write(`ai-key-manager: ${cache}\n`);
     return 2;
   }
   const { startGateway } = await import('./gateway/server');
@@ -107,7 +114,7 @@ async function serveGateway(argv: string[]): Promise<number> {
   host.core.onSaveError((err) => process.stderr.write(`ai-key-manager: error: ${err.message}\n`));
   let gateway;
   try {
-    gateway = await startGateway({ core: host.core, token, port, log: (line) => process.stderr.write(`ai-key-manager: ${line}\n`) });
+    gateway = await startGateway({ core: host.core, token, port, ...(cache && { cache }), log: (line) => process.stderr.write(`ai-key-manager: ${line}\n`) });
   } catch (err) {
     await host.close();
     const code = (err as NodeJS.ErrnoException).code;
@@ -123,8 +130,32 @@ async function serveGateway(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', () => void shutdown());
   process.on('SIGTERM', () => void shutdown());
-  process.stdout.write(`AI Key Manager gateway listening on ${gateway.url} (data in ${host.home})\n`);
+  process.stdout.write(`AI Key Manager gateway listening on ${gateway.url} (data in ${host.home}${cache ? `; response cache on, ${cache.ttlMs / 1000} s` : ''})\n`);
   return new Promise<number>(() => undefined);
+}
+
+/** The value after `--name` or in `--name=value`; undefined when the flag is absent. */
+function flagValue(argv: string[], name: string): string | undefined {
+  const at = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
+  if (at < 0) return undefined;
+  return argv[at].startsWith(`${name}=`) ? argv[at].slice(name.length + 1) : (argv[at + 1] ?? '');
+}
+
+/** --cache, --cache-ttl, --cache-size as cache options; undefined when off; a message when wrong. */
+function cacheOptions(argv: string[]): { ttlMs: number; maxBytes: number } | undefined | string {
+  const ttl = flagValue(argv, '--cache-ttl');
+  const size = flagValue(argv, '--cache-size');
+  if (!argv.includes('--cache')) return ttl !== undefined || size !== undefined ? '--cache-ttl and --cache-size need --cache.' : undefined;
+  const num = (v: string | undefined, fallback: number, what: string): number | string => {
+    if (v === undefined) return fallback;
+    const n = v.trim() === '' ? NaN : Number(v);
+    return Number.isFinite(n) && n > 0 ? n : `${what} must be a number above 0 (got ${v}).`;
+  };
+  const seconds = num(ttl, 3600, '--cache-ttl (seconds)');
+  const mb = num(size, 64, '--cache-size (MB)');
+  if (typeof seconds === 'string') return seconds;
+  if (typeof mb === 'string') return mb;
+  return { ttlMs: seconds * 1000, maxBytes: Math.round(mb * 1048576) };
 }
 
 async function main(argv: string[]): Promise<number> {

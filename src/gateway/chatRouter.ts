@@ -6,7 +6,7 @@
 import * as http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { PROVIDERS, findProvider, type ProviderSpec } from '../core/providers';
-import { RoutingError } from '../core/router';
+import type { RoutingError } from '../core/router';
 import { TASK_TYPES, type TaskType } from '../core/types';
 import { dispatch, sendError, type DispatchContext, type DispatchFailure, type Output } from './dispatch';
 import { WIRE_FORMATS } from './wire';
@@ -35,7 +35,8 @@ export function candidatesFor(ctx: DispatchContext, model: string, headerTask: T
       const d = ctx.core.route({ taskType, enableFallback: true });
       return { taskType, candidates: [d, ...d.fallbacks].map((c) => ({ provider: findProvider(c.provider)!, model: c.model })) };
     } catch (err) {
-      if (err instanceof RoutingError) return { status: 503, message: `AI Key Manager: ${err.message}` };
+      // By shape: in VS Code the gateway is its own bundle, with its own copy of the class.
+      if (err instanceof Error && Array.isArray((err as Partial<RoutingError>).skipped)) return { status: 503, message: `AI Key Manager: ${err.message}` };
       throw err;
     }
   }

@@ -11,6 +11,7 @@ import type { ProviderSpec } from '../core/providers';
 import { endpointUrl } from '../core/endpoints';
 import { TASK_TYPES, type TaskType } from '../core/types';
 import type { ResponseTap, WireFormat } from './wire/types';
+import { MAX_ENTRY_BYTES, ResponseCache, type CachedReply } from './responseCache';
 
 export interface RetryPolicy {
   /** Tries per key for 5xx and connection errors (first try included). */
@@ -26,6 +27,8 @@ export interface DispatchContext {
   retry: RetryPolicy;
   /** How long to wait for the upstream's response headers. */
   headersTimeoutMs: number;
+  /** The exact-match response cache, when it is on. */
+  cache?: ResponseCache;
   log?: (line: string) => void;
 }
 
@@ -107,6 +110,10 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
 
   // Only requests that generate (and cost): model lists and token counts pass.
   const generates = r.method === 'POST' && model !== undefined && !/count_?tokens/i.test(r.path);
+  // A cache hit costs nothing, so it is served even over budget and without a usable key.
+  const cacheKey = ctx.cache && generates && !prepared.streaming && !ResponseCache.refused(clientReq.headers) ? ResponseCache.key(spec.id, r.method, r.path, r.search, r.headers, prepared.body) : undefined;
+  const hit = cacheKey === undefined ? undefined : ctx.cache?.get(cacheKey);
+  if (hit) return serveCached(ctx, r, res, hit, { model, taskType, started }, output);
   const refusal = generates ? core.traffic.budgetRefusal(spec.id) : undefined;
   if (refusal) return fail({ status: 429, message: refusal });
 
@@ -188,7 +195,7 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
         up.req.destroy();
         break;
       }
-      return stream(ctx, r, up, clientReq, res, prepared.state, { model, taskType, started, keyId, retries, generates }, output).then(() => undefined);
+      return stream(ctx, r, up, clientReq, res, prepared.state, { model, taskType, started, keyId, retries, generates, cacheKey }, output).then(() => undefined);
     }
     if (clientGone) break;
   }
@@ -208,19 +215,23 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
 }
 
 /** Passes a response through the usage tap to the client, then records the request. */
-function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq: http.IncomingMessage, res: http.ServerResponse, state: unknown, meta: { model?: string; taskType?: TaskType; started: number; keyId?: string; retries: number; generates: boolean }, output?: Output): Promise<void> {
+function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq: http.IncomingMessage, res: http.ServerResponse, state: unknown, meta: { model?: string; taskType?: TaskType; started: number; keyId?: string; retries: number; generates: boolean; cacheKey?: string }, output?: Output): Promise<void> {
   const contentType = header(up.headers['content-type']) ?? '';
   const encoded = (header(up.headers['content-encoding']) ?? 'identity') !== 'identity';
   // A coded or binary body passes through untouched: the tap could not read it.
   const readable = TEXTUAL.test(contentType) && !encoded;
   const tap: ResponseTap = readable ? r.wire.responseTap(r.path, up.status, contentType, state) : { transform: (c) => c, end: () => ({ complete: true }) };
   let converter: BodyConverter | undefined;
+  // A 200 that may be kept for the cache: its raw bytes, until it grows past what an entry may hold.
+  let keep: Buffer[] | undefined = meta.cacheKey !== undefined && up.status === 200 && readable ? [] : undefined;
+  let kept = 0;
+  const cacheHeader = meta.cacheKey !== undefined ? { 'x-aikm-cache': 'miss' } : {};
   if (output) {
     const opened = output.open(up.status, up.headers);
     converter = opened.body;
-    res.writeHead(up.status, opened.headers);
+    res.writeHead(up.status, { ...opened.headers, ...cacheHeader });
   } else {
-    res.writeHead(up.status, { 'x-aikm-provider': r.provider.id, ...passedOn(up.headers) });
+    res.writeHead(up.status, { 'x-aikm-provider': r.provider.id, ...passedOn(up.headers), ...cacheHeader });
   }
   const convert = (bytes: Uint8Array): Uint8Array => {
     if (!converter) return bytes;
@@ -238,6 +249,9 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
       done = true;
       const end = safeEnd(tap);
       const model = end.model ?? meta.model;
+      if (keep && cut === undefined && end.complete && ctx.cache && meta.cacheKey !== undefined) {
+        ctx.cache.set(meta.cacheKey, { status: up.status, headers: passedOn(up.headers), body: Buffer.concat(keep), ...(model && { model }) });
+      }
       if (end.usage || meta.generates) {
         const incomplete = cut ?? (end.complete ? undefined : 'the response ended before its last event');
         // A client's own hang-up or a request the provider refused as bad says nothing about the provider's health.
@@ -258,6 +272,11 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
       resolve();
     };
     up.res.on('data', (chunk: Buffer) => {
+      if (keep) {
+        kept += chunk.length;
+        if (kept <= MAX_ENTRY_BYTES) keep.push(chunk);
+        else keep = undefined;
+      }
       let out: Uint8Array;
       try {
         out = tap.transform(chunk);
@@ -304,6 +323,25 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
     }
     clientReq.on('aborted', () => up.req.destroy());
   });
+}
+
+/** A reply from the cache: sent as the provider sent it (converted for the router), recorded at $0. */
+function serveCached(ctx: DispatchContext, r: ClientRequest, res: http.ServerResponse, hit: CachedReply, meta: { model?: string; taskType?: TaskType; started: number }, output?: Output): undefined {
+  let headers: Record<string, string | string[]>;
+  let body: Buffer = hit.body;
+  if (output) {
+    const opened = output.open(hit.status, hit.headers);
+    headers = { ...opened.headers };
+    if (opened.body) body = Buffer.concat([opened.body.transform(hit.body), opened.body.flush()]);
+  } else {
+    headers = { 'x-aikm-provider': r.provider.id, ...hit.headers };
+  }
+  headers['x-aikm-cache'] = 'hit';
+  headers['content-length'] = String(body.length);
+  res.writeHead(hit.status, headers);
+  res.end(body);
+  record(ctx, r, { model: hit.model ?? meta.model ?? 'unknown', taskType: meta.taskType, started: meta.started, success: true, cached: true });
+  return undefined;
 }
 
 function finishHeld(

@@ -4,11 +4,12 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AiKeyManagerCore } from '../core/service';
-import { DEFAULT_RETRY, dispatch, sendError, type RetryPolicy } from './dispatch';
+import { DEFAULT_RETRY, dispatch, sendError, type DispatchContext, type RetryPolicy } from './dispatch';
 import { baseUrlsText, routeOf } from './routes';
 import { MIN_GATEWAY_TOKEN_LENGTH, foreignRequest, tokenChecker } from './localGuard';
 import { WIRE_FORMATS } from './wire';
 import { listModels, routeChat } from './chatRouter';
+import { ResponseCache, type ResponseCacheOptions } from './responseCache';
 
 /** The router's paths (OpenAI format, any provider). */
 const ROUTER_PATHS = new Set(['/v1/chat/completions', '/v1/models']);
@@ -23,20 +24,25 @@ export interface GatewayOptions {
   maxBodyBytes?: number;
   retry?: RetryPolicy;
   headersTimeoutMs?: number;
+  /** The exact-match response cache for non-streamed replies; off when absent. */
+  cache?: ResponseCacheOptions;
   log?: (line: string) => void;
 }
 
 export interface Gateway {
   url: string;
   port: number;
+  /** A new token (the old one is refused from now on) and cache settings, without a restart. */
+  update(changes: { token?: string; cache?: ResponseCacheOptions | null }): void;
   close(): Promise<void>;
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   if (opts.token.length < MIN_GATEWAY_TOKEN_LENGTH) throw new Error(`The gateway token must be at least ${MIN_GATEWAY_TOKEN_LENGTH} characters.`);
-  const tokenOk = tokenChecker(opts.token);
+  let tokenOk = tokenChecker(opts.token);
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const ctx = { core: opts.core, retry: opts.retry ?? DEFAULT_RETRY, headersTimeoutMs: opts.headersTimeoutMs ?? 300_000, log: opts.log };
+  const ctx: DispatchContext = { core: opts.core, retry: opts.retry ?? DEFAULT_RETRY, headersTimeoutMs: opts.headersTimeoutMs ?? 300_000, log: opts.log, ...(opts.cache && { cache: new ResponseCache(opts.cache) }) };
+  let cacheOptions = opts.cache;
   let port = 0;
 
   const server = http.createServer((req, res) => {
@@ -86,6 +92,20 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   return {
     url: `http://127.0.0.1:${port}`,
     port,
+    update(changes) {
+      if (changes.token !== undefined) {
+        if (changes.token.length < MIN_GATEWAY_TOKEN_LENGTH) throw new Error(`The gateway token must be at least ${MIN_GATEWAY_TOKEN_LENGTH} characters.`);
+        tokenOk = tokenChecker(changes.token);
+      }
+      if (changes.cache !== undefined) {
+        const next = changes.cache ?? undefined;
+        // The same settings keep what is cached.
+        if (next?.ttlMs !== cacheOptions?.ttlMs || next?.maxBytes !== cacheOptions?.maxBytes) {
+          cacheOptions = next;
+          ctx.cache = next ? new ResponseCache(next) : undefined;
+        }
+      }
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

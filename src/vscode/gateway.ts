@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import type { AiKeyManagerCore } from '../core/service';
 import type { Gateway } from '../gateway/server';
+import { DEFAULT_CACHE, type ResponseCacheOptions } from '../gateway/cacheOptions';
 import { DEFAULT_GATEWAY_PORT, MIN_GATEWAY_TOKEN_LENGTH, newGatewayToken } from '../gateway/localGuard';
 
 const TOKEN_SECRET = 'aiKeyManager.gateway.token';
@@ -17,6 +18,8 @@ export interface GatewayState {
 
 export class GatewayController implements vscode.Disposable {
   private running: Gateway | undefined;
+  /** The port setting the running gateway was started for (it may serve on another when that was taken). */
+  private startedFor: number | undefined;
   private lastError: string | undefined;
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when it starts, stops or fails to start. */
@@ -82,23 +85,32 @@ export class GatewayController implements vscode.Disposable {
   async close(): Promise<void> {
     const r = this.running;
     this.running = undefined;
+    this.startedFor = undefined;
     await r?.close();
   }
 
   private async applyNow(): Promise<void> {
-    await this.running?.close();
-    this.running = undefined;
     const cfg = vscode.workspace.getConfiguration('aiKeyManager.gateway');
     if (cfg.get<boolean>('enabled', true) === false) {
+      await this.close();
       this.log.info('gateway: off (aiKeyManager.gateway.enabled)');
       return;
     }
     const wanted = portSetting(cfg.get<unknown>('port'));
-    const { startGateway } = await import('../gateway/server');
+    const cache = cacheSetting(cfg);
     const token = await this.token();
     if (this.disposed) return;
+    if (this.running && this.startedFor === wanted) {
+      // Same port: the new token and cache settings apply in place; requests in flight go on.
+      this.running.update({ token, cache: cache ?? null });
+      this.log.info(`gateway: settings applied on ${this.running.url}${cache ? ` (response cache on: ${cache.ttlMs / 1000} s, ${cache.maxBytes / 1048576} MB)` : ''}`);
+      return;
+    }
+    await this.close();
+    const { startGateway } = await import('../gateway/index');
+    if (this.disposed) return;
     const start = async (port: number) => {
-      const g = await startGateway({ core: this.core, token, port, log: (line) => this.log.warn(line) });
+      const g = await startGateway({ core: this.core, token, port, ...(cache && { cache }), log: (line) => this.log.warn(line) });
       if (this.disposed) {
         await g.close(); // disposed while it started
         throw new Error('disposed');
@@ -119,8 +131,16 @@ export class GatewayController implements vscode.Disposable {
         void vscode.window.showInformationMessage(`AI Key Manager: ${msg}`);
       }
     }
-    this.log.info(`gateway: listening on ${this.running.url}`);
+    this.startedFor = wanted;
+    this.log.info(`gateway: listening on ${this.running.url}${cache ? ' (response cache on)' : ''}`);
   }
+}
+
+/** The response cache settings, or undefined when it is off. */
+function cacheSetting(cfg: vscode.WorkspaceConfiguration): ResponseCacheOptions | undefined {
+  if (cfg.get<boolean>('cache.enabled', false) !== true) return undefined;
+  const positive = (v: unknown, fallback: number) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : fallback);
+  return { ttlMs: positive(cfg.get('cache.ttlSeconds'), DEFAULT_CACHE.ttlMs / 1000) * 1000, maxBytes: positive(cfg.get('cache.maxMegabytes'), DEFAULT_CACHE.maxBytes / 1048576) * 1048576 };
 }
 
 function portSetting(v: unknown): number {

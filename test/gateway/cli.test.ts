@@ -73,4 +73,31 @@ describe('ai-key-manager gateway (the headless CLI)', () => {
     }
     assertNoLeak(out + err, [KEY, token], 'gateway output');
   });
+
+  it('--cache answers a repeated request from memory; wrong cache flags are refused with what to do', async () => {
+    for (const [args, msg] of [
+      [['--cache-ttl', '5'], /need --cache/],
+      [['--cache', '--cache-ttl', 'soon'], /--cache-ttl \(seconds\) must be a number above 0 \(got soon\)/],
+      [['--cache', '--cache-size=0'], /--cache-size \(MB\) must be a number above 0/],
+    ] as const) {
+      const r = spawnSync(process.execPath, ['dist/cli.js', 'gateway', '--port', '0', ...args], { env, encoding: 'utf8' });
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, msg);
+    }
+    const token = spawnSync(process.execPath, ['dist/cli.js', 'gateway', '--print-token'], { env, encoding: 'utf8' }).stdout.trim();
+    const cached = spawn(process.execPath, ['dist/cli.js', 'gateway', '--port=0', '--cache', '--cache-ttl=60'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let line = '';
+    cached.stdout.on('data', (c: Buffer) => (line += c.toString('utf8')));
+    try {
+      const url = await waitFor(() => /http:\/\/127\.0\.0\.1:\d+/.exec(line)?.[0], 'the ready line', { timeoutMs: 15_000 });
+      assert.match(line, /response cache on, 60 s/);
+      const client = new OpenAI({ apiKey: token, baseURL: `${url}/openai/v1`, maxRetries: 0 });
+      const ask = { model: 'gpt-4o', messages: [{ role: 'user' as const, content: 'cached?' }] };
+      const first = await client.chat.completions.create(ask).withResponse();
+      const second = await client.chat.completions.create(ask).withResponse();
+      assert.deepEqual([first.response.headers.get('x-aikm-cache'), second.response.headers.get('x-aikm-cache')], ['miss', 'hit']);
+    } finally {
+      cached.kill('SIGTERM');
+    }
+  });
 });

@@ -81,8 +81,10 @@ describe('gateway in VS Code', () => {
 
   it('a new token shuts out the old one', async () => {
     const old = await api.gateway.token();
+    const before = api.gateway.url;
     const { url } = (await vscode.commands.executeCommand('aiKeyManager.rotateGatewayToken')) as { url: string };
     assert.ok(url);
+    assert.equal(url, before, 'the new token applies in place: same address');
     const fresh = await api.gateway.token();
     assert.notEqual(fresh, old);
     assert.equal((await chat(url, old)).status, 401);
