@@ -29,6 +29,8 @@ export interface DispatchContext {
   headersTimeoutMs: number;
   /** The exact-match response cache, when it is on. */
   cache?: ResponseCache;
+  /** Model lists, kept for a few minutes whatever the cache setting. */
+  modelLists?: ResponseCache;
   log?: (line: string) => void;
 }
 
@@ -111,9 +113,10 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
   // Only requests that generate (and cost): model lists and token counts pass.
   const generates = r.method === 'POST' && model !== undefined && !/count_?tokens/i.test(r.path);
   // A cache hit costs nothing, so it is served even over budget and without a usable key.
-  const cacheKey = ctx.cache && generates && !prepared.streaming && !ResponseCache.refused(clientReq.headers) ? ResponseCache.key(spec.id, r.method, r.path, r.search, r.headers, prepared.body) : undefined;
-  const hit = cacheKey === undefined ? undefined : ctx.cache?.get(cacheKey);
-  if (hit) return serveCached(ctx, r, res, hit, { model, taskType, started }, output);
+  const cache = ResponseCache.refused(clientReq.headers) ? undefined : generates && !prepared.streaming ? ctx.cache : r.method === 'GET' && isModelList(r.path) ? ctx.modelLists : undefined;
+  const cached = cache && { cache, key: ResponseCache.key(spec.id, r.method, r.path, r.search, r.headers, prepared.body) };
+  const hit = cached?.cache.get(cached.key);
+  if (hit) return serveCached(ctx, r, res, hit, { model, taskType, started, generates }, output);
   const refusal = generates ? core.traffic.budgetRefusal(spec.id) : undefined;
   if (refusal) return fail({ status: 429, message: refusal });
 
@@ -195,7 +198,7 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
         up.req.destroy();
         break;
       }
-      return stream(ctx, r, up, clientReq, res, prepared.state, { model, taskType, started, keyId, retries, generates, cacheKey }, output).then(() => undefined);
+      return stream(ctx, r, up, clientReq, res, prepared.state, { model, taskType, started, keyId, retries, generates, cached }, output).then(() => undefined);
     }
     if (clientGone) break;
   }
@@ -215,7 +218,7 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
 }
 
 /** Passes a response through the usage tap to the client, then records the request. */
-function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq: http.IncomingMessage, res: http.ServerResponse, state: unknown, meta: { model?: string; taskType?: TaskType; started: number; keyId?: string; retries: number; generates: boolean; cacheKey?: string }, output?: Output): Promise<void> {
+function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq: http.IncomingMessage, res: http.ServerResponse, state: unknown, meta: { model?: string; taskType?: TaskType; started: number; keyId?: string; retries: number; generates: boolean; cached?: { cache: ResponseCache; key: string } }, output?: Output): Promise<void> {
   const contentType = header(up.headers['content-type']) ?? '';
   const encoded = (header(up.headers['content-encoding']) ?? 'identity') !== 'identity';
   // A coded or binary body passes through untouched: the tap could not read it.
@@ -223,9 +226,9 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
   const tap: ResponseTap = readable ? r.wire.responseTap(r.path, up.status, contentType, state) : { transform: (c) => c, end: () => ({ complete: true }) };
   let converter: BodyConverter | undefined;
   // A 200 that may be kept for the cache: its raw bytes, until it grows past what an entry may hold.
-  let keep: Buffer[] | undefined = meta.cacheKey !== undefined && up.status === 200 && readable ? [] : undefined;
+  let keep: Buffer[] | undefined = meta.cached && up.status === 200 && readable ? [] : undefined;
   let kept = 0;
-  const cacheHeader = meta.cacheKey !== undefined ? { 'x-aikm-cache': 'miss' } : {};
+  const cacheHeader = meta.cached ? { 'x-aikm-cache': 'miss' } : {};
   if (output) {
     const opened = output.open(up.status, up.headers);
     converter = opened.body;
@@ -249,8 +252,8 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
       done = true;
       const end = safeEnd(tap);
       const model = end.model ?? meta.model;
-      if (keep && cut === undefined && end.complete && ctx.cache && meta.cacheKey !== undefined) {
-        ctx.cache.set(meta.cacheKey, { status: up.status, headers: passedOn(up.headers), body: Buffer.concat(keep), ...(model && { model }) });
+      if (keep && cut === undefined && end.complete && meta.cached) {
+        meta.cached.cache.set(meta.cached.key, { status: up.status, headers: passedOn(up.headers), body: Buffer.concat(keep), ...(model && { model }) });
       }
       if (end.usage || meta.generates) {
         const incomplete = cut ?? (end.complete ? undefined : 'the response ended before its last event');
@@ -326,7 +329,7 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
 }
 
 /** A reply from the cache: sent as the provider sent it (converted for the router), recorded at $0. */
-function serveCached(ctx: DispatchContext, r: ClientRequest, res: http.ServerResponse, hit: CachedReply, meta: { model?: string; taskType?: TaskType; started: number }, output?: Output): undefined {
+function serveCached(ctx: DispatchContext, r: ClientRequest, res: http.ServerResponse, hit: CachedReply, meta: { model?: string; taskType?: TaskType; started: number; generates: boolean }, output?: Output): undefined {
   let headers: Record<string, string | string[]>;
   let body: Buffer = hit.body;
   if (output) {
@@ -340,7 +343,7 @@ function serveCached(ctx: DispatchContext, r: ClientRequest, res: http.ServerRes
   headers['content-length'] = String(body.length);
   res.writeHead(hit.status, headers);
   res.end(body);
-  record(ctx, r, { model: hit.model ?? meta.model ?? 'unknown', taskType: meta.taskType, started: meta.started, success: true, cached: true });
+  if (meta.generates) record(ctx, r, { model: hit.model ?? meta.model ?? 'unknown', taskType: meta.taskType, started: meta.started, success: true, cached: true });
   return undefined;
 }
 
@@ -531,6 +534,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function header(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
+}
+
+/** A provider's model list: /v1/models, /v1beta/models, /api/tags. */
+function isModelList(path: string): boolean {
+  return /^\/(?:api\/v1\/|v1\/|v1beta\/)?models\/?$|^\/api\/tags\/?$/.test(path);
 }
 
 function taskOf(v: string | string[] | undefined): TaskType | undefined {

@@ -14,6 +14,9 @@ import { ResponseCache, type ResponseCacheOptions } from './responseCache';
 /** The router's paths (OpenAI format, any provider). */
 const ROUTER_PATHS = new Set(['/v1/chat/completions', '/v1/models']);
 
+/** Model lists are kept this long. */
+const MODEL_LISTS = { ttlMs: 5 * 60_000, maxBytes: 8 * 1024 * 1024 };
+
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 export interface GatewayOptions {
@@ -41,7 +44,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   if (opts.token.length < MIN_GATEWAY_TOKEN_LENGTH) throw new Error(`The gateway token must be at least ${MIN_GATEWAY_TOKEN_LENGTH} characters.`);
   let tokenOk = tokenChecker(opts.token);
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const ctx: DispatchContext = { core: opts.core, retry: opts.retry ?? DEFAULT_RETRY, headersTimeoutMs: opts.headersTimeoutMs ?? 300_000, log: opts.log, ...(opts.cache && { cache: new ResponseCache(opts.cache) }) };
+  const ctx: DispatchContext = { core: opts.core, retry: opts.retry ?? DEFAULT_RETRY, headersTimeoutMs: opts.headersTimeoutMs ?? 300_000, log: opts.log, modelLists: new ResponseCache(MODEL_LISTS), ...(opts.cache && { cache: new ResponseCache(opts.cache) }) };
   let cacheOptions = opts.cache;
   let port = 0;
 

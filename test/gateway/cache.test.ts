@@ -4,6 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
 import { startGateway, type Gateway } from '../../src/gateway/server';
 import { startFakeProviders, type FakeKeyScript, type FakeProviders } from '../fakes/providers';
 import { makeTestCore, type TestCoreParts } from '../support/core';
@@ -44,6 +45,20 @@ describe('gateway response cache', () => {
       assert.equal(response.headers.get('x-aikm-cache'), null);
     }
     assert.equal(fake.requests.length - before, 2);
+  });
+
+  it('model lists are kept for five minutes even with the cache off', async () => {
+    const before = fake.requests.length;
+    const recorded = t.core.usage({ days: 1 }).totals.requests;
+    const first = await client(plain).models.list().withResponse();
+    const second = await client(plain).models.list().withResponse();
+    assert.deepEqual(second.data.data.map((m) => m.id), first.data.data.map((m) => m.id));
+    assert.deepEqual([first.response.headers.get('x-aikm-cache'), second.response.headers.get('x-aikm-cache')], ['miss', 'hit']);
+    const anthropic = new Anthropic({ apiKey: TOKEN, baseURL: `${plain.url}/anthropic`, maxRetries: 0 });
+    await anthropic.models.list();
+    await anthropic.models.list();
+    assert.deepEqual(fake.requests.slice(before).map((r) => r.path), ['/v1/models', '/v1/models'], 'one upstream call per provider');
+    assert.equal(t.core.usage({ days: 1 }).totals.requests, recorded, 'listing models is not a request that costs');
   });
 
   it('a repeated request is answered from the cache, not sent upstream, and recorded as cached at $0', async () => {
