@@ -13,14 +13,9 @@ import { TASK_TYPES, type TaskType } from '../core/types';
 import type { ResponseTap, WireFormat } from './wire/types';
 import { MAX_ENTRY_BYTES, ResponseCache, type CachedReply } from './responseCache';
 
-export interface RetryPolicy {
-  /** Tries per key for 5xx and connection errors (first try included). */
-  attempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-}
+import type { RetryPolicy } from './options';
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 250, maxDelayMs: 4000 };
+export { DEFAULT_RETRY, type RetryPolicy } from './options';
 
 export interface DispatchContext {
   core: AiKeyManagerCore;
@@ -147,6 +142,7 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
   /** Upstream tries made, and those that failed before the one that answers. */
   let tries = 0;
   let retries = 0;
+  let outOfTime = false;
 
   for (const keyId of keys) {
     let auth: Record<string, string>;
@@ -160,6 +156,10 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
     }
     for (let attempt = 0; attempt < ctx.retry.attempts && !clientGone; attempt++) {
       if (attempt > 0) await sleep(backoff(ctx.retry, attempt));
+      if (tries > 0 && ctx.retry.maxTotalMs !== undefined && Date.now() - started >= ctx.retry.maxTotalMs) {
+        outOfTime = true;
+        break;
+      }
       if (clientGone) break;
       let up: Upstream;
       if (tries++ > 0) retries++;
@@ -200,7 +200,7 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
       }
       return stream(ctx, r, up, clientReq, res, prepared.state, { model, taskType, started, keyId, retries, generates, cached }, output).then(() => undefined);
     }
-    if (clientGone) break;
+    if (clientGone || outOfTime) break;
   }
   if (clientGone) {
     if (generates) record(ctx, r, { model: model ?? 'unknown', taskType, started, success: false, providerFault: false, error: `incomplete: ${CLIENT_CLOSED}`, incomplete: true, retries });
@@ -212,8 +212,9 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
     if (generates) record(ctx, r, { model: model ?? 'unknown', taskType, started, success: false, error: `HTTP ${held.status}` });
     return fail({ status: held.status === 403 ? 403 : 502, message: msg });
   }
-  if (held) return finishHeld(ctx, r, res, held, { model, taskType, started, generates, allResting: held.status === 429 }, output && fail);
-  if (generates) record(ctx, r, { model: model ?? 'unknown', taskType, started, success: false, error: lastError });
+  if (held) return finishHeld(ctx, r, res, held, { model, taskType, started, generates, retries, allResting: held.status === 429 }, output && fail);
+  if (outOfTime) lastError = `${lastError ?? `${spec.displayName} did not answer`}; no more tries after ${Math.round((ctx.retry.maxTotalMs ?? 0) / 1000)} s (${tries} tr${tries === 1 ? 'y' : 'ies'})`;
+  if (generates) record(ctx, r, { model: model ?? 'unknown', taskType, started, success: false, error: lastError, retries });
   return fail({ status: 502, message: lastError ?? `${spec.displayName} did not answer.` });
 }
 
@@ -352,10 +353,10 @@ function finishHeld(
   r: ClientRequest,
   res: http.ServerResponse,
   held: HeldAnswer,
-  meta: { model?: string; taskType?: TaskType; started: number; generates?: boolean; allResting?: boolean },
+  meta: { model?: string; taskType?: TaskType; started: number; generates?: boolean; retries?: number; allResting?: boolean },
   fail?: (f: DispatchFailure) => DispatchFailure | undefined,
 ): DispatchFailure | undefined {
-  if (meta.generates) record(ctx, r, { model: meta.model ?? 'unknown', taskType: meta.taskType, started: meta.started, success: false, providerFault: held.status >= 500 || held.status === 429, error: `HTTP ${held.status}` });
+  if (meta.generates) record(ctx, r, { model: meta.model ?? 'unknown', taskType: meta.taskType, started: meta.started, success: false, providerFault: held.status >= 500 || held.status === 429, error: `HTTP ${held.status}`, retries: meta.retries });
   const headers: Record<string, string | string[]> = { 'x-aikm-provider': r.provider.id };
   // The body is sent decoded.
   const { ['content-encoding']: _coding, ...rest } = passedOn(held.headers);

@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import type * as http from 'node:http';
 import { LRUCache } from 'lru-cache';
 
-import type { ResponseCacheOptions } from './cacheOptions';
+import type { ResponseCacheOptions } from './options';
 
-export { DEFAULT_CACHE, type ResponseCacheOptions } from './cacheOptions';
+export { DEFAULT_CACHE, type ResponseCacheOptions } from './options';
 
 export interface CachedReply {
   status: number;

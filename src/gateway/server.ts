@@ -10,6 +10,7 @@ import { MIN_GATEWAY_TOKEN_LENGTH, foreignRequest, tokenChecker } from './localG
 import { WIRE_FORMATS } from './wire';
 import { listModels, routeChat } from './chatRouter';
 import { ResponseCache, type ResponseCacheOptions } from './responseCache';
+import { DEFAULT_HEADERS_TIMEOUT_MS } from './options';
 
 /** The router's paths (OpenAI format, any provider). */
 const ROUTER_PATHS = new Set(['/v1/chat/completions', '/v1/models']);
@@ -36,7 +37,7 @@ export interface Gateway {
   url: string;
   port: number;
   /** A new token (the old one is refused from now on) and cache settings, without a restart. */
-  update(changes: { token?: string; cache?: ResponseCacheOptions | null }): void;
+  update(changes: { token?: string; cache?: ResponseCacheOptions | null; retry?: RetryPolicy; headersTimeoutMs?: number }): void;
   close(): Promise<void>;
 }
 
@@ -44,7 +45,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   if (opts.token.length < MIN_GATEWAY_TOKEN_LENGTH) throw new Error(`The gateway token must be at least ${MIN_GATEWAY_TOKEN_LENGTH} characters.`);
   let tokenOk = tokenChecker(opts.token);
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const ctx: DispatchContext = { core: opts.core, retry: opts.retry ?? DEFAULT_RETRY, headersTimeoutMs: opts.headersTimeoutMs ?? 300_000, log: opts.log, modelLists: new ResponseCache(MODEL_LISTS), ...(opts.cache && { cache: new ResponseCache(opts.cache) }) };
+  const ctx: DispatchContext = { core: opts.core, retry: opts.retry ?? DEFAULT_RETRY, headersTimeoutMs: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, log: opts.log, modelLists: new ResponseCache(MODEL_LISTS), ...(opts.cache && { cache: new ResponseCache(opts.cache) }) };
   let cacheOptions = opts.cache;
   let port = 0;
 
@@ -100,6 +101,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         if (changes.token.length < MIN_GATEWAY_TOKEN_LENGTH) throw new Error(`The gateway token must be at least ${MIN_GATEWAY_TOKEN_LENGTH} characters.`);
         tokenOk = tokenChecker(changes.token);
       }
+      if (changes.retry) ctx.retry = changes.retry;
+      if (changes.headersTimeoutMs !== undefined) ctx.headersTimeoutMs = changes.headersTimeoutMs;
       if (changes.cache !== undefined) {
         const next = changes.cache ?? undefined;
         // The same settings keep what is cached.

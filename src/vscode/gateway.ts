@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { AiKeyManagerCore } from '../core/service';
 import type { Gateway } from '../gateway/server';
-import { DEFAULT_CACHE, type ResponseCacheOptions } from '../gateway/cacheOptions';
+import { DEFAULT_CACHE, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_RETRY, type ResponseCacheOptions, type RetryPolicy } from '../gateway/options';
 import { DEFAULT_GATEWAY_PORT, MIN_GATEWAY_TOKEN_LENGTH, newGatewayToken } from '../gateway/localGuard';
 
 const TOKEN_SECRET = 'aiKeyManager.gateway.token';
@@ -70,6 +70,13 @@ export class GatewayController implements vscode.Disposable {
     return next;
   }
 
+  /** Fires when the token changes in SecretStorage (this window or another). */
+  onTokenChanged(listener: () => void): vscode.Disposable {
+    return this.secrets.onDidChange((e) => {
+      if (e.key === TOKEN_SECRET) listener();
+    });
+  }
+
   async rotateToken(): Promise<void> {
     await this.secrets.store(TOKEN_SECRET, newGatewayToken());
     await this.apply();
@@ -98,11 +105,12 @@ export class GatewayController implements vscode.Disposable {
     }
     const wanted = portSetting(cfg.get<unknown>('port'));
     const cache = cacheSetting(cfg);
+    const { retry, headersTimeoutMs } = retrySetting(cfg);
     const token = await this.token();
     if (this.disposed) return;
     if (this.running && this.startedFor === wanted) {
       // Same port: the new token and cache settings apply in place; requests in flight go on.
-      this.running.update({ token, cache: cache ?? null });
+      this.running.update({ token, cache: cache ?? null, retry, headersTimeoutMs });
       this.log.info(`gateway: settings applied on ${this.running.url}${cache ? ` (response cache on: ${cache.ttlMs / 1000} s, ${cache.maxBytes / 1048576} MB)` : ''}`);
       return;
     }
@@ -110,7 +118,7 @@ export class GatewayController implements vscode.Disposable {
     const { startGateway } = await import('../gateway/index');
     if (this.disposed) return;
     const start = async (port: number) => {
-      const g = await startGateway({ core: this.core, token, port, ...(cache && { cache }), log: (line) => this.log.warn(line) });
+      const g = await startGateway({ core: this.core, token, port, retry, headersTimeoutMs, ...(cache && { cache }), log: (line) => this.log.warn(line) });
       if (this.disposed) {
         await g.close(); // disposed while it started
         throw new Error('disposed');
@@ -134,6 +142,15 @@ export class GatewayController implements vscode.Disposable {
     this.startedFor = wanted;
     this.log.info(`gateway: listening on ${this.running.url}${cache ? ' (response cache on)' : ''}`);
   }
+}
+
+/** Tries per key, the time after which no new try starts, and how long to wait for an answer. */
+function retrySetting(cfg: vscode.WorkspaceConfiguration): { retry: RetryPolicy; headersTimeoutMs: number } {
+  const num = (v: unknown, fallback: number, min: number, max: number) => (typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : fallback);
+  return {
+    retry: { ...DEFAULT_RETRY, attempts: Math.round(num(cfg.get('retry.attempts'), DEFAULT_RETRY.attempts, 1, 10)), maxTotalMs: num(cfg.get('retry.maxSeconds'), (DEFAULT_RETRY.maxTotalMs ?? 60_000) / 1000, 1, 3600) * 1000 },
+    headersTimeoutMs: num(cfg.get('timeoutSeconds'), DEFAULT_HEADERS_TIMEOUT_MS / 1000, 1, 3600) * 1000,
+  };
 }
 
 /** The response cache settings, or undefined when it is off. */
@@ -193,6 +210,8 @@ export function registerGateway(gateway: GatewayController, log: vscode.LogOutpu
     });
   // After activation: activate() stays fast.
   const timer = setTimeout(() => void startQuietly(), 0);
+  // Another window rotated the token (SecretStorage is shared): this window's gateway takes it too.
+  const offSecret = gateway.onTokenChanged(() => void startQuietly());
   const offDisabled = gateway.core.traffic.onKeyDisabled((e) => {
     const msg = `${e.provider} rejected the key ${e.masked} (HTTP ${e.status}), so it is disabled; requests use the provider's other keys. Rotate or re-validate it.`;
     log.warn(`gateway: ${msg}`);
@@ -204,6 +223,7 @@ export function registerGateway(gateway: GatewayController, log: vscode.LogOutpu
   return [
     { dispose: () => clearTimeout(timer) },
     { dispose: offDisabled },
+    offSecret,
     gateway,
     gateway.onDidChange(() => void updateTerminals()),
     vscode.workspace.onDidChangeConfiguration((e) => {

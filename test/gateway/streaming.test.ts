@@ -143,6 +143,22 @@ describe('gateway: streams, usage from the stream, disconnects, retries', () => 
     keys[KEYS.openai] = 'valid';
   });
 
+  it('no new try starts after retry.maxTotalMs: the client gets the last error, not a long wait', async () => {
+    keys[KEYS.openai] = 'server_error';
+    gw.update({ retry: { attempts: 50, baseDelayMs: 40, maxDelayMs: 40, maxTotalMs: 100 } });
+    try {
+      const before = fake.requests.length;
+      await assert.rejects(openai().chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'x' }] }), OpenAI.InternalServerError);
+      const tries = fake.requests.length - before;
+      assert.ok(tries >= 2 && tries < 50, `${tries} tries in a 100 ms window with up to 40 ms pauses`);
+      const last = t.core.usageLedger().recent(1)[0];
+      assert.equal(last.retries, tries - 1);
+    } finally {
+      keys[KEYS.openai] = 'valid';
+      gw.update({ retry: { attempts: 3, baseDelayMs: 5, maxDelayMs: 20 } });
+    }
+  });
+
   it('OpenRouter’s own usage.cost is what is recorded', async () => {
     const client = new OpenAI({ apiKey: TOKEN, baseURL: `${gw.url}/openrouter/v1`, maxRetries: 0 });
     await client.chat.completions.create({ model: 'anthropic/claude-sonnet-4.5', messages: [{ role: 'user', content: 'x' }] });
