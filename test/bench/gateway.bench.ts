@@ -114,7 +114,9 @@ async function load(url: string, auth: string, connections: number, ms: number):
 /** Runs this file again as a child in `role`; resolves with the URL it prints. */
 function child(role: 'upstream' | 'gateway', env: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
-    const proc = fork(__filename, [role], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    // BENCH_CPU_PROF=<dir>: a CPU profile of the gateway process, for finding where its time goes.
+    const prof = role === 'gateway' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    const proc = fork(__filename, [role], { env: { ...process.env, ...env }, execArgv: [...process.execArgv, ...prof], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
     let out = '';
     proc.stdout!.on('data', (c: Buffer) => {
       out += c.toString('utf8');
@@ -179,7 +181,9 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-  gwc.proc.kill();
+  // Asked to exit (not killed), so a CPU profile is written.
+  gwc.proc.send('exit');
+  await new Promise((r) => gwc.proc.once('exit', r));
   up.proc.kill();
 }
 
