@@ -111,8 +111,31 @@ async function load(url: string, auth: string, connections: number, ms: number):
   return done / (ms / 1000);
 }
 
+/**
+ * The floor: a pass-through proxy that does nothing but forward (no token, no key, no usage), on the
+ * same Node http stack and keep-alive agent. What the gateway adds beyond it is its own work.
+ */
+function bareProxy(upUrl: string): Promise<http.Server> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const target = new URL(upUrl);
+  const server = http.createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(parts);
+      const path = (req.url ?? '/').replace(/^\/openai/, '');
+      const up = http.request({ host: target.hostname, port: target.port, path, method: req.method, agent, headers: { 'content-type': 'application/json', 'content-length': body.length, authorization: `Bearer ${KEY}` } }, (ur) => {
+        res.writeHead(ur.statusCode ?? 502, { 'content-type': ur.headers['content-type'] ?? 'application/json' });
+        ur.pipe(res);
+      });
+      up.end(body);
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
 /** Runs this file again as a child in `role`; resolves with the URL it prints. */
-function child(role: 'upstream' | 'gateway', env: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string }> {
+function child(role: 'upstream' | 'gateway' | 'bare', env: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
     // BENCH_CPU_PROF=<dir>: a CPU profile of the gateway process, for finding where its time goes.
     const prof = role === 'gateway' && process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
@@ -144,13 +167,16 @@ async function main(): Promise<void> {
   const up = await child('upstream');
   const upUrl = up.url;
   const gwc = await child('gateway', { BENCH_UPSTREAM: upUrl });
+  const bare = await child('bare', { BENCH_UPSTREAM: upUrl });
   const direct = { url: `${upUrl}/v1/chat/completions`, auth: `Bearer ${KEY}` };
   const via = { url: `${gwc.url}/openai/v1/chat/completions`, auth: `Bearer ${TOKEN}` };
+  const floor = { url: `${bare.url}/openai/v1/chat/completions`, auth: 'Bearer none' };
   // Warm-up (JIT, sockets).
   await sequential(direct.url, direct.auth, 300, BODY);
   await sequential(via.url, via.auth, 300, BODY);
+  await sequential(floor.url, floor.auth, 300, BODY);
 
-  const rows: Record<string, number[]> = { dP50: [], dP99: [], gP50: [], gP99: [], dRps: [], gRps: [], dTtfb: [], gTtfb: [] };
+  const rows: Record<string, number[]> = { dP50: [], dP99: [], gP50: [], gP99: [], bP50: [], bP99: [], dRps: [], gRps: [], bRps: [], dTtfb: [], gTtfb: [], bTtfb: [] };
   for (let r = 0; r < ROUNDS; r++) {
     const d = await sequential(direct.url, direct.auth, SEQ, BODY);
     const g = await sequential(via.url, via.auth, SEQ, BODY);
@@ -158,12 +184,17 @@ async function main(): Promise<void> {
     rows.dP99.push(pct(d.total, 99));
     rows.gP50.push(median(g.total));
     rows.gP99.push(pct(g.total, 99));
+    const b = await sequential(floor.url, floor.auth, SEQ, BODY);
+    rows.bP50.push(median(b.total));
+    rows.bP99.push(pct(b.total, 99));
     rows.dRps.push(await load(direct.url, direct.auth, 10, LOAD_MS));
     rows.gRps.push(await load(via.url, via.auth, 10, LOAD_MS));
+    rows.bRps.push(await load(floor.url, floor.auth, 10, LOAD_MS));
     const ds = await sequential(direct.url, direct.auth, STREAMS, STREAM_BODY);
     const gs = await sequential(via.url, via.auth, STREAMS, STREAM_BODY);
     rows.dTtfb.push(median(ds.ttfb));
     rows.gTtfb.push(median(gs.ttfb));
+    rows.bTtfb.push(median((await sequential(floor.url, floor.auth, STREAMS, STREAM_BODY)).ttfb));
   }
   const m = (k: string) => median(rows[k]);
   const f = (x: number) => x.toFixed(3);
@@ -177,6 +208,7 @@ async function main(): Promise<void> {
       `  sequential JSON   direct p50 ${f(m('dP50'))} ms p99 ${f(m('dP99'))} ms | gateway p50 ${f(m('gP50'))} ms p99 ${f(m('gP99'))} ms | added p50 +${f(m('gP50') - m('dP50'))} ms p99 +${f(m('gP99') - m('dP99'))} ms`,
       `  throughput        direct ${Math.round(m('dRps'))} req/s | gateway ${Math.round(m('gRps'))} req/s (one process, key injected, usage recorded)`,
       `  stream TTFB       direct ${f(m('dTtfb'))} ms | gateway ${f(m('gTtfb'))} ms | added +${f(m('gTtfb') - m('dTtfb'))} ms`,
+      `  floor: a bare pass-through proxy on the same Node http stack adds p50 +${f(m('bP50') - m('dP50'))} ms, p99 +${f(m('bP99') - m('dP99'))} ms, TTFB +${f(m('bTtfb') - m('dTtfb'))} ms, and serves ${Math.round(m('bRps'))} req/s`,
       `  requests recorded in the ledger: ${recorded}`,
       '',
     ].join('\n'),
@@ -185,10 +217,13 @@ async function main(): Promise<void> {
   gwc.proc.send('exit');
   await new Promise((r) => gwc.proc.once('exit', r));
   up.proc.kill();
+  bare.proc.kill();
 }
 
 const role = process.argv[2];
-const run = role === 'upstream' ? upstream().then((s) => void process.stdout.write(`http://127.0.0.1:${(s.address() as AddressInfo).port}\n`)) : role === 'gateway' ? serveGateway(process.env.BENCH_UPSTREAM ?? '') : main();
+const printUrl = (s: http.Server) => void process.stdout.write(`http://127.0.0.1:${(s.address() as AddressInfo).port}\n`);
+const run =
+  role === 'upstream' ? upstream().then(printUrl) : role === 'bare' ? bareProxy(process.env.BENCH_UPSTREAM ?? '').then(printUrl) : role === 'gateway' ? serveGateway(process.env.BENCH_UPSTREAM ?? '') : main();
 void run.then(
   () => {
     if (!role) process.exit(0);
