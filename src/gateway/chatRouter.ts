@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { PROVIDERS, findProvider, type ProviderSpec } from '../core/providers';
 import type { RoutingError } from '../core/router';
 import { TASK_TYPES, type TaskType } from '../core/types';
-import { dispatch, sendError, type DispatchContext, type DispatchFailure, type Output } from './dispatch';
+import { dispatch, sendError, type DispatchContext, type DispatchFailure, type Output, type ResponseSink } from './dispatch';
 import { WIRE_FORMATS } from './wire';
 import { isObj } from './wire/common';
 import { anthropic } from './translate/anthropic';
@@ -48,7 +48,7 @@ export function candidatesFor(ctx: DispatchContext, model: string, headerTask: T
   return { candidates: [{ provider, model: model.slice(slash + 1) }], ...(headerTask && { taskType: headerTask }) };
 }
 
-export async function routeChat(ctx: DispatchContext, clientReq: http.IncomingMessage, res: http.ServerResponse, raw: Uint8Array): Promise<void> {
+export async function routeChat(ctx: DispatchContext, headers: http.IncomingHttpHeaders, res: ResponseSink, raw: Uint8Array): Promise<void> {
   let json: unknown;
   try {
     json = JSON.parse(Buffer.from(raw).toString('utf8'));
@@ -57,8 +57,15 @@ export async function routeChat(ctx: DispatchContext, clientReq: http.IncomingMe
   }
   const bad = invalid(json);
   if (bad) return sendError(res, openaiWire, 400, `AI Key Manager router: ${bad}`);
-  const req = json as ChatRequest;
-  const headerTask = TASK_TYPES.find((t) => t === clientReq.headers['x-aikm-task']);
+  return serveChat(ctx, json as ChatRequest, headers, res);
+}
+
+/**
+ * Serves one OpenAI chat request (already checked) on `res`: over HTTP, or in process for VS Code's
+ * chat models. Failures are answered in OpenAI's error shape.
+ */
+export async function serveChat(ctx: DispatchContext, req: ChatRequest, headers: http.IncomingHttpHeaders, res: ResponseSink): Promise<void> {
+  const headerTask = TASK_TYPES.find((t) => t === headers['x-aikm-task']);
   const plan = candidatesFor(ctx, req.model, headerTask);
   if ('status' in plan) return sendError(res, openaiWire, plan.status, plan.message);
 
@@ -67,7 +74,7 @@ export async function routeChat(ctx: DispatchContext, clientReq: http.IncomingMe
   for (const c of plan.candidates) {
     let failure: DispatchFailure | undefined;
     try {
-      failure = await serveWith(ctx, c, req, plan.taskType, clientReq, res);
+      failure = await serveWith(ctx, c, req, plan.taskType, headers, res);
     } catch (err) {
       if (!(err instanceof TranslationError)) throw err;
       failure = { status: 400, message: err.message };
@@ -83,7 +90,7 @@ export async function routeChat(ctx: DispatchContext, clientReq: http.IncomingMe
   sendError(res, openaiWire, failures.length === 1 ? last.status : 502, message, failures.length === 1 ? last.headers : {});
 }
 
-function serveWith(ctx: DispatchContext, c: Candidate, req: ChatRequest, taskType: TaskType | undefined, clientReq: http.IncomingMessage, res: http.ServerResponse): Promise<DispatchFailure | undefined> {
+function serveWith(ctx: DispatchContext, c: Candidate, req: ChatRequest, taskType: TaskType | undefined, clientHeaders: http.IncomingHttpHeaders, res: ResponseSink): Promise<DispatchFailure | undefined> {
   const translator = TRANSLATORS[c.provider.api];
   const native = translator ? translator.request(req, c.model) : { path: '/v1/chat/completions', search: '', body: { ...req, model: c.model } };
   const meta: ReplyMeta = { id: `chatcmpl-aikm-${randomBytes(12).toString('hex')}`, created: Math.floor(Date.now() / 1000), model: c.model, includeUsage: req.stream_options?.include_usage === true };
@@ -103,11 +110,16 @@ function serveWith(ctx: DispatchContext, c: Candidate, req: ChatRequest, taskTyp
   const body = Buffer.from(JSON.stringify(native.body), 'utf8');
   return dispatch(
     ctx,
-    { provider: c.provider, wire: WIRE_FORMATS[c.provider.api], method: 'POST', path: native.path, search: native.search, headers: { 'content-type': 'application/json' }, body, ...(taskType && { taskType }) },
-    clientReq,
+    { provider: c.provider, wire: WIRE_FORMATS[c.provider.api], method: 'POST', path: native.path, search: native.search, headers: upstreamHeaders(clientHeaders), body, ...(taskType && { taskType }) },
     res,
     output,
   );
+}
+
+/** What goes upstream of the client's headers: the body's type, and whether it may come from the cache. */
+function upstreamHeaders(client: http.IncomingHttpHeaders): http.IncomingHttpHeaders {
+  const cc = client['cache-control'];
+  return { 'content-type': 'application/json', ...(cc !== undefined && { 'cache-control': cc }) };
 }
 
 /** A non-streamed reply: kept until its end, then translated whole. */
@@ -145,7 +157,7 @@ function invalid(json: unknown): string | undefined {
 }
 
 /** GET /v1/models: auto, auto:<task> and every provider/model that could serve now. */
-export function listModels(ctx: DispatchContext, res: http.ServerResponse): void {
+export function listModels(ctx: DispatchContext, res: ResponseSink): void {
   const created = Math.floor(Date.now() / 1000);
   const ids = new Set<string>(['auto', ...TASK_TYPES.filter((t) => t !== 'embeddings').map((t) => `auto:${t}`)]);
   for (const task of TASK_TYPES) {
@@ -153,7 +165,7 @@ export function listModels(ctx: DispatchContext, res: http.ServerResponse): void
     for (const c of ctx.core.viableModels(task)) ids.add(`${c.provider}/${c.model}`);
   }
   const data = [...ids].map((id) => ({ id, object: 'model', created, owned_by: id.includes('/') ? id.slice(0, id.indexOf('/')) : 'ai-key-manager' }));
-  const body = JSON.stringify({ object: 'list', data });
-  res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+  const body = Buffer.from(JSON.stringify({ object: 'list', data }), 'utf8');
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) });
   res.end(body);
 }

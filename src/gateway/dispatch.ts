@@ -90,7 +90,21 @@ interface HeldAnswer {
   body: Buffer;
 }
 
-export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq: http.IncomingMessage, res: http.ServerResponse, output?: Output): Promise<DispatchFailure | undefined> {
+/**
+ * Where a response goes: the client's HTTP response, or an in-process consumer (VS Code's chat
+ * models). Closing it before the end frees the upstream and is recorded as a client hang-up.
+ */
+export interface ResponseSink {
+  writeHead(status: number, headers: Record<string, string | string[]>): unknown;
+  write(chunk: Uint8Array): boolean;
+  end(chunk?: Uint8Array): unknown;
+  destroy(err?: Error): unknown;
+  on(event: 'close' | 'drain', listener: () => void): unknown;
+  readonly destroyed: boolean;
+  readonly writableFinished: boolean;
+}
+
+export async function dispatch(ctx: DispatchContext, r: ClientRequest, res: ResponseSink, output?: Output): Promise<DispatchFailure | undefined> {
   const { core } = ctx;
   const fail = (f: DispatchFailure): DispatchFailure | undefined => {
     if (output) return f;
@@ -101,14 +115,14 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
   const url = new URL(`http://gateway${r.path}${r.search}`);
   // Mistral refuses stream_options (422) and reports usage in its last chunk anyway.
   const prepared = r.wire.prepare(r.path, r.body, url, { addStreamUsage: spec.id !== 'mistral' });
-  const taskType = r.taskType ?? taskOf(clientReq.headers['x-aikm-task']);
+  const taskType = r.taskType ?? taskOf(r.headers['x-aikm-task']);
   const started = Date.now();
   const model = prepared.model;
 
   // Only requests that generate (and cost): model lists and token counts pass.
   const generates = r.method === 'POST' && model !== undefined && !/count_?tokens/i.test(r.path);
   // A cache hit costs nothing, so it is served even over budget and without a usable key.
-  const cache = ResponseCache.refused(clientReq.headers) ? undefined : generates && !prepared.streaming ? ctx.cache : r.method === 'GET' && isModelList(r.path) ? ctx.modelLists : undefined;
+  const cache = ResponseCache.refused(r.headers) ? undefined : generates && !prepared.streaming ? ctx.cache : r.method === 'GET' && isModelList(r.path) ? ctx.modelLists : undefined;
   const cached = cache && { cache, key: ResponseCache.key(spec.id, r.method, r.path, r.search, r.headers, prepared.body) };
   const hit = cached?.cache.get(cached.key);
   if (hit) return serveCached(ctx, r, res, hit, { model, taskType, started, generates }, output);
@@ -198,7 +212,7 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
         up.req.destroy();
         break;
       }
-      return stream(ctx, r, up, clientReq, res, prepared.state, { model, taskType, started, keyId, retries, generates, cached }, output).then(() => undefined);
+      return stream(ctx, r, up, res, prepared.state, { model, taskType, started, keyId, retries, generates, cached }, output).then(() => undefined);
     }
     if (clientGone || outOfTime) break;
   }
@@ -219,7 +233,7 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, clientReq
 }
 
 /** Passes a response through the usage tap to the client, then records the request. */
-function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq: http.IncomingMessage, res: http.ServerResponse, state: unknown, meta: { model?: string; taskType?: TaskType; started: number; keyId?: string; retries: number; generates: boolean; cached?: { cache: ResponseCache; key: string } }, output?: Output): Promise<void> {
+function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, res: ResponseSink, state: unknown, meta: { model?: string; taskType?: TaskType; started: number; keyId?: string; retries: number; generates: boolean; cached?: { cache: ResponseCache; key: string } }, output?: Output): Promise<void> {
   const contentType = header(up.headers['content-type']) ?? '';
   const encoded = (header(up.headers['content-encoding']) ?? 'identity') !== 'identity';
   // A coded or binary body passes through untouched: the tap could not read it.
@@ -229,7 +243,7 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
   // A 200 that may be kept for the cache: its raw bytes, until it grows past what an entry may hold.
   let keep: Buffer[] | undefined = meta.cached && up.status === 200 && readable ? [] : undefined;
   let kept = 0;
-  const cacheHeader = meta.cached ? { 'x-aikm-cache': 'miss' } : {};
+  const cacheHeader: Record<string, string> = meta.cached ? { 'x-aikm-cache': 'miss' } : {};
   if (output) {
     const opened = output.open(up.status, up.headers);
     converter = opened.body;
@@ -325,12 +339,11 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, clientReq:
       up.req.destroy();
       finish(CLIENT_CLOSED);
     }
-    clientReq.on('aborted', () => up.req.destroy());
   });
 }
 
 /** A reply from the cache: sent as the provider sent it (converted for the router), recorded at $0. */
-function serveCached(ctx: DispatchContext, r: ClientRequest, res: http.ServerResponse, hit: CachedReply, meta: { model?: string; taskType?: TaskType; started: number; generates: boolean }, output?: Output): undefined {
+function serveCached(ctx: DispatchContext, r: ClientRequest, res: ResponseSink, hit: CachedReply, meta: { model?: string; taskType?: TaskType; started: number; generates: boolean }, output?: Output): undefined {
   let headers: Record<string, string | string[]>;
   let body: Buffer = hit.body;
   if (output) {
@@ -351,7 +364,7 @@ function serveCached(ctx: DispatchContext, r: ClientRequest, res: http.ServerRes
 function finishHeld(
   ctx: DispatchContext,
   r: ClientRequest,
-  res: http.ServerResponse,
+  res: ResponseSink,
   held: HeldAnswer,
   meta: { model?: string; taskType?: TaskType; started: number; generates?: boolean; retries?: number; allResting?: boolean },
   fail?: (f: DispatchFailure) => DispatchFailure | undefined,
@@ -491,9 +504,9 @@ function secondsUntil(at: Date, core: AiKeyManagerCore): string {
 }
 
 /** A body in the provider's error shape for what the gateway itself answers. */
-export function sendError(res: http.ServerResponse, wire: WireFormat, status: number, message: string, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(wire.errorBody(status, message));
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers });
+export function sendError(res: ResponseSink, wire: WireFormat, status: number, message: string, headers: Record<string, string> = {}): void {
+  const body = Buffer.from(JSON.stringify(wire.errorBody(status, message)), 'utf8');
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(body.length), ...headers });
   res.end(body);
 }
 

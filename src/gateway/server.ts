@@ -79,12 +79,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     if (!route) {
       const path = url.pathname.replace(/\/+$/, '');
       if (path === '/v1/models' && req.method === 'GET') return listModels(ctx, res);
-      if (path === '/v1/chat/completions' && req.method === 'POST') return routeChat(ctx, req, res, body);
+      if (path === '/v1/chat/completions' && req.method === 'POST') return routeChat(ctx, req.headers, res, body);
       return sendError(res, wire, 405, `AI Key Manager router: ${req.method ?? ''} is not allowed on ${path} (GET /v1/models, POST /v1/chat/completions).`, { allow: path === '/v1/models' ? 'GET' : 'POST' });
     }
     // Without the client's credentials (Gemini's ?key= is the gateway token, never sent on).
     const search = wire.upstreamSearch ? wire.upstreamSearch(url) : url.search;
-    await dispatch(ctx, { provider: route.provider, wire, method: req.method ?? 'GET', path: route.path, search, headers: req.headers, body }, req, res);
+    await dispatch(ctx, { provider: route.provider, wire, method: req.method ?? 'GET', path: route.path, search, headers: req.headers, body }, res);
   }
 
   await new Promise<void>((resolve, reject) => {
