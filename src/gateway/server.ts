@@ -41,11 +41,23 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** What dispatch needs, from the gateway's options; also for serving in process (VS Code's chat models). */
+export function dispatchContext(opts: Pick<GatewayOptions, 'core' | 'retry' | 'headersTimeoutMs' | 'cache' | 'log'>): DispatchContext {
+  return {
+    core: opts.core,
+    retry: opts.retry ?? DEFAULT_RETRY,
+    headersTimeoutMs: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS,
+    log: opts.log,
+    modelLists: new ResponseCache(MODEL_LISTS),
+    ...(opts.cache && { cache: new ResponseCache(opts.cache) }),
+  };
+}
+
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   if (opts.token.length < MIN_GATEWAY_TOKEN_LENGTH) throw new Error(`The gateway token must be at least ${MIN_GATEWAY_TOKEN_LENGTH} characters.`);
   let tokenOk = tokenChecker(opts.token);
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const ctx: DispatchContext = { core: opts.core, retry: opts.retry ?? DEFAULT_RETRY, headersTimeoutMs: opts.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS, log: opts.log, modelLists: new ResponseCache(MODEL_LISTS), ...(opts.cache && { cache: new ResponseCache(opts.cache) }) };
+  const ctx = dispatchContext(opts);
   let cacheOptions = opts.cache;
   let port = 0;
 
