@@ -30,7 +30,7 @@ const vendorExternal = {
 const lazyMcp = {
   name: 'lazy-mcp',
   setup(build) {
-    build.onResolve({ filter: /^\.\.\/(mcp|gateway)\/index$/ }, (args) => ({ path: `./${args.path.split('/')[1]}.js`, external: true }));
+    build.onResolve({ filter: /^(\.\.\/)+(mcp|gateway)\/index$/ }, (args) => ({ path: `./${args.path.split('/').at(-2)}.js`, external: true }));
   },
 };
 

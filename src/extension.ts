@@ -13,6 +13,7 @@ import { registerPanel } from './vscode/panel';
 import { registerBudgetAlerts } from './vscode/budgetAlerts';
 import { registerGettingStarted } from './vscode/gettingStarted';
 import { GatewayController, registerGateway } from './vscode/gateway';
+import { registerChatModels } from './vscode/chatModels/register';
 
 /** Exported to integration tests only (extension mode Test): other extensions get nothing. */
 export interface AiKeyManagerTestApi {
@@ -104,6 +105,7 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
     ...registerCommands(deps),
     ...registerStatusBar(deps, gateway),
     ...registerChat(deps),
+    ...registerChatModels(deps),
     ...registerPanel(deps),
     ...registerBudgetAlerts(deps),
     ...registerGettingStarted(deps),

@@ -114,6 +114,13 @@ export class PricingService {
     return dbCost(match, normalizeProvider(provider) ?? match.provider, counts);
   }
 
+  /** The model's context window in tokens, when the price data knows it. */
+  contextWindow(model: string, provider?: string): number | undefined {
+    const prov = normalizeProvider(provider) ?? inferProvider(model);
+    const w = this.lookup(model.trim(), prov, { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 })?.calc.model.context_window;
+    return typeof w === 'number' && w > 0 ? w : undefined;
+  }
+
   /** Close matches for a model name (edit distance / substring), best first. */
   suggest(model: string, provider?: string, limit = 5): string[] {
     const query = modelKey(model);
