@@ -8,7 +8,7 @@
 //          [--folder DIR] [--timeout 300] [--screenshot] [--keep] [--verbose]
 // Exit: the runner's code (0 pass, 1 failures), 124 timeout, 2 driver error, 3 browser error,
 //       4 code-server did not start.
-import { mkdirSync, rmSync, cpSync, createWriteStream, mkdtempSync, existsSync } from 'node:fs';
+import { mkdirSync, rmSync, cpSync, createWriteStream, mkdtempSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { format } from 'node:util';
@@ -127,5 +127,21 @@ try {
 } finally {
   await shutdown();
 }
+// Tests use canary keys (…CANARY…); none may reach a log, whatever the tests themselves checked.
+attempt('scan the logs for canary keys', () => {
+  const leaks = [];
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else for (const m of readFileSync(p, 'utf8').matchAll(/[\w-]*CANARY[\w-]{8,}/g)) leaks.push(`${p}: ${m[0].slice(0, 14)}…`);
+    }
+  };
+  if (existsSync(logDir)) walk(logDir);
+  if (leaks.length > 0) {
+    console.error(`[host] a canary key reached the logs:\n  ${[...new Set(leaks)].slice(0, 10).join('\n  ')}`);
+    if (exitCode === 0) exitCode = 5;
+  }
+});
 say(`exit ${exitCode} after ${((Date.now() - t0) / 1000).toFixed(1)}s (logs: ${logDir})`);
 process.exit(typeof exitCode === 'number' ? exitCode : 1);
