@@ -4,6 +4,8 @@
 // is the client.
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { REPO } from './codeServer.mjs';
 
 /** Reads the quick input widget (the command palette, quick picks and input boxes) from the DOM. */
 export function readQuickInput() {
@@ -44,7 +46,9 @@ export function readNotifications() {
  * Starts the bridge. `getPage` returns the workbench page once it exists. Returns { url, close }.
  * POST <url>/<action> with a JSON body: press {key}, type {text}, quickInput, notifications,
  * webview {selector?, script} (runs `script` as a function body in the first webview frame that has
- * `selector`, and returns its JSON result).
+ * `selector`, and returns its JSON result), workbench {script} (the same in the workbench page),
+ * click {selector} (a real mouse click on the first visible match), screenshot {name} (saved as
+ * test-results/<name>.png).
  */
 export async function startUiBridge(getPage) {
   const secret = randomBytes(16).toString('hex');
@@ -53,6 +57,13 @@ export async function startUiBridge(getPage) {
     type: async (page, { text }) => void (await page.keyboard.type(text)),
     quickInput: (page) => page.evaluate(readQuickInput),
     notifications: (page) => page.evaluate(readNotifications),
+    workbench: (page, { script }) => page.evaluate((body) => new Function(body)(), script),
+    click: async (page, { selector }) => void (await page.locator(selector).filter({ visible: true }).first().click({ timeout: 5000 })),
+    screenshot: async (page, { name }) => {
+      if (!/^[\w.-]+$/.test(name ?? '')) throw new Error('screenshot needs a plain file name');
+      await page.screenshot({ path: join(REPO, 'test-results', `${name}.png`) });
+      return { path: `test-results/${name}.png` };
+    },
     webview: async (page, { selector = 'body', script }) => {
       for (const frame of page.frames()) {
         if (!frame.url().includes('webview')) continue;

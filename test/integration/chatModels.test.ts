@@ -8,7 +8,8 @@ import * as vscode from 'vscode';
 import { activateExtension } from './helpers';
 import type { AiKeyManagerTestApi } from '../../src/extension';
 import { startFakeProviders, type FakeProviders } from '../fakes/providers';
-import { waitFor } from '../support/waitFor';
+import { waitFor, waitUntil } from '../support/waitFor';
+import { hasUi, ui } from './ui';
 import { assertNoLeak } from '../support/leaks';
 
 const KEY = `sk-proj-CANARYlm${randomBytes(24).toString('hex')}`;
@@ -104,6 +105,34 @@ describe('chat models (vendor aikm) in VS Code', () => {
       { role: 'assistant', content: null, tool_calls: [{ id: calls[0].callId, type: 'function', function: { name: 'get_weather', arguments: '{"city":"Lima"}' } }] },
       { role: 'tool', tool_call_id: calls[0].callId, content: '19C, cloudy' },
     ]);
+  });
+
+  it('in the workbench: the model picker lists AI Key Manager models, and @keys /config typed in the Chat view answers (screenshot test-results/chat-keys-config.png)', async function () {
+    if (!hasUi) this.skip();
+    this.timeout(60_000);
+    await vscode.commands.executeCommand('workbench.action.chat.open', { mode: 'ask' });
+    const rows = () => ui.workbench<string[]>(`return [...document.querySelectorAll('.action-widget .monaco-list-row')].filter((e) => e.getClientRects().length).map((e) => e.getAttribute('aria-label') ?? '')`);
+    await waitFor(async () => (await ui.workbench<string>(`return document.querySelector('.model-picker-item')?.textContent ?? ''`)).includes('AI Key Manager'), 'our model in the chat input');
+    await ui.click('.model-picker-item .action-label');
+    await waitUntil(rows, (r) => r.some((x) => x.startsWith('AI Key Manager: Auto')), 'the model picker to open');
+    await ui.click('.action-widget .monaco-list-row[aria-label="Other Models"]');
+    const listed = await waitUntil(rows, (r) => r.some((x) => x.startsWith('gpt-4o, OpenAI')), 'the OpenAI models in the picker');
+    assert.ok(listed.some((x) => x.startsWith('gpt-4o-mini, OpenAI')), listed.join(' | '));
+    await ui.press('Escape');
+
+    await ui.click('.chat-input-container .monaco-editor');
+    await ui.type('@keys /config');
+    await ui.click('.chat-submit-button .action-label');
+    const answer = await waitUntil(
+      () => ui.workbench<string>(`return document.querySelector('.interactive-response.chat-most-recent-response')?.textContent ?? ''`),
+      (t) => t.includes('sk-pro…') && t.includes('OpenAI'),
+      'the /config answer in the Chat view',
+      { timeoutMs: 20_000 },
+    );
+    seen.push(answer);
+    const page = await ui.workbench<string>(`return document.body.innerText`);
+    assert.ok(!/Language model unavailable/i.test(page), 'no "Language model unavailable"');
+    await ui.screenshot('chat-keys-config');
   });
 
   it('with the budget reached and enforced, a request fails with the budget message', async () => {

@@ -51,6 +51,12 @@ export const ui = {
   notifications: () => call<Notification[]>('notifications'),
   /** Runs `script` (a function body) in the webview frame that has `selector`; returns its result. */
   webview: <T>(script: string, selector?: string) => call<T>('webview', { script, selector }),
+  /** Runs `script` (a function body) in the workbench page; returns its result. */
+  workbench: <T>(script: string) => call<T>('workbench', { script }),
+  /** A real mouse click on the first visible element matching `selector`. */
+  click: (selector: string) => call<null>('click', { selector }),
+  /** Saves a screenshot of the workbench as test-results/<name>.png. */
+  screenshot: (name: string) => call<{ path: string }>('screenshot', { name }),
 
   /** Waits until the quick input shows a state `ok` accepts; fails with what it last showed. */
   waitQuickInput(ok: (s: QuickInputState) => boolean, what: string, ms = 10_000): Promise<QuickInputState> {

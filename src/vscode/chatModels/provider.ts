@@ -54,7 +54,7 @@ export class KeysChatModelProvider implements vscode.LanguageModelChatProvider, 
     this.changed.dispose();
   }
 
-  async provideLanguageModelChatInformation(_options: vscode.PrepareLanguageModelChatModelOptions, _token: vscode.CancellationToken): Promise<vscode.LanguageModelChatInformation[]> {
+  async provideLanguageModelChatInformation(options: vscode.PrepareLanguageModelChatModelOptions, _token: vscode.CancellationToken): Promise<vscode.LanguageModelChatInformation[]> {
     const { core } = this.deps;
     const disabled = new Set(core.providersOverview().filter((p) => !p.enabled).map((p) => p.id));
     const include = vscode.workspace.getConfiguration().get<string[]>(INCLUDE_SETTING, []) ?? [];
@@ -78,7 +78,14 @@ export class KeysChatModelProvider implements vscode.LanguageModelChatProvider, 
         capabilities: { toolCalling: true, imageInput: false },
       });
     }
+    // The user is picking models (not a silent refresh): say how to get ours.
+    if (out.length === 0 && !options.silent) void this.noModels();
     return out;
+  }
+
+  private async noModels(): Promise<void> {
+    const pick = await vscode.window.showInformationMessage('AI Key Manager has no chat models yet: add an API key (OpenAI, Anthropic, Gemini, …) or start Ollama, and its models appear here.', 'Add API Key');
+    if (pick === 'Add API Key') await vscode.commands.executeCommand('aiKeyManager.addKey');
   }
 
   async provideLanguageModelChatResponse(
