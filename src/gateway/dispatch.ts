@@ -206,7 +206,7 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, res: Resp
           continue; // retry this key after a pause
         }
         // Any other 4xx is the client's request: passed on, not retried.
-        return finishHeld(ctx, r, res, { status, headers: up.headers, body }, { model, taskType, started }, output && fail);
+        return finishHeld(ctx, r, res, { status, headers: up.headers, body }, { model, taskType, started, generates, retries }, output && fail);
       }
       if (clientGone) {
         up.req.destroy();
@@ -223,7 +223,8 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, res: Resp
   if (held && rejectedBy > 0 && held.status !== 429) {
     // The provider's "invalid key" names our key (masked or not) and reads to an SDK as "your token is wrong".
     const msg = `AI Key Manager: ${spec.displayName} rejected ${rejectedBy === 1 ? 'its key' : `all ${rejectedBy} keys`} (HTTP ${held.status}). Rotate or re-validate the key ('AI Keys: Rotate API Key').`;
-    if (generates) record(ctx, r, { model: model ?? 'unknown', taskType, started, success: false, error: `HTTP ${held.status}` });
+    // A key problem, not the provider's health.
+    if (generates) record(ctx, r, { model: model ?? 'unknown', taskType, started, success: false, providerFault: false, error: `HTTP ${held.status}`, retries });
     return fail({ status: held.status === 403 ? 403 : 502, message: msg });
   }
   if (held) return finishHeld(ctx, r, res, held, { model, taskType, started, generates, retries, allResting: held.status === 429 }, output && fail);

@@ -18,6 +18,9 @@ const ROUTER_PATHS = new Set(['/v1/chat/completions', '/v1/models']);
 /** Model lists are kept this long. */
 const MODEL_LISTS = { ttlMs: 5 * 60_000, maxBytes: 8 * 1024 * 1024 };
 
+/** The most of an oversized body read (and dropped) after its 413. */
+const DRAIN_LIMIT = 64 * 1024 * 1024;
+
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 export interface GatewayOptions {
@@ -83,7 +86,14 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     }
     const tooLarge = () => {
       sendError(res, wire, 413, `AI Key Manager gateway: the request body is larger than ${maxBody} bytes.`, { connection: 'close' });
-      req.destroy();
+      // The rest is read and dropped (up to a bound), so a client still sending gets the 413, not a reset.
+      let dropped = 0;
+      req.removeAllListeners('data');
+      req.on('data', (c: Buffer) => {
+        dropped += c.length;
+        if (dropped > DRAIN_LIMIT) req.destroy();
+      });
+      req.resume();
     };
     if (Number(req.headers['content-length'] ?? 0) > maxBody) return tooLarge();
     const body = await readBody(req, maxBody);

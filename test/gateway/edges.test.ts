@@ -300,12 +300,6 @@ describe('gateway edges: Ollama through /ollama', () => {
 
   it(
     'a model Ollama does not have: its 404 passes on, and is recorded as a failed request that leaves health alone',
-    {
-      todo:
-        'dispatch() passes a 4xx on with finishHeld(…, { model, taskType, started }) without `generates`, so finishHeld records nothing: ' +
-        'a generating request the provider refuses (400, 404, 422…) is missing from the ledger and Recent requests. ' +
-        'finishHeld already makes such a failure health-neutral (providerFault only for 5xx/429), as commit 1211120 meant.',
-    },
     async () => {
       const r = await rig();
       try {

@@ -38,6 +38,9 @@ const ALWAYS_DROP = [
   'accept-encoding',
   // Every credential header any of the four SDKs sends: the gateway token never goes upstream.
   'authorization', 'x-api-key', 'x-goog-api-key', 'api-key',
+  // Where a browser-based client runs is the gateway's business (Host/Origin check), not the provider's:
+  // Anthropic reads an Origin as a browser request and refuses it without an extra header.
+  'origin', 'referer', 'cookie',
 ];
 
 /** Copies the client's headers minus credentials, hop-by-hop headers and `extra` (lowercased names). */
