@@ -4,7 +4,9 @@
 import { EventEmitter } from 'node:events';
 import { createParser } from 'eventsource-parser';
 import { serveChat } from './chatRouter';
-import type { DispatchContext, ResponseSink } from './dispatch';
+import { dispatch, type DispatchContext, type ResponseSink } from './dispatch';
+import { WIRE_FORMATS } from './wire';
+import type { ProviderSpec } from '../core/providers';
 import type { ChatRequest, ChatUsage } from './translate/types';
 
 export interface ChatCallbacks {
@@ -150,4 +152,56 @@ export async function chatInProcess(ctx: DispatchContext, req: ChatRequest, sign
   if (sink.status < 200 || sink.status >= 300) throw new InProcessChatError(sink.errorMessage(), sink.status);
   if (sink.streamError) throw new InProcessChatError(sink.streamError, 502);
   return sink.outcome;
+}
+
+/** A sink that keeps a whole JSON reply. */
+class JsonSink extends EventEmitter implements ResponseSink {
+  status = 0;
+  destroyed = false;
+  writableFinished = false;
+  private readonly parts: Uint8Array[] = [];
+
+  writeHead(status: number): this {
+    this.status = status;
+    return this;
+  }
+
+  write(chunk: Uint8Array): boolean {
+    this.parts.push(chunk);
+    return true;
+  }
+
+  end(chunk?: Uint8Array): this {
+    if (chunk) this.parts.push(chunk);
+    this.writableFinished = true;
+    this.emit('finish');
+    this.emit('close');
+    return this;
+  }
+
+  destroy(): this {
+    this.destroyed = true;
+    this.emit('close');
+    return this;
+  }
+
+  json(): unknown {
+    try {
+      return JSON.parse(Buffer.concat(this.parts).toString('utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/**
+ * The provider's own model list (GET `path`, with its stored keys, kept 5 minutes like every model
+ * list the gateway fetches), or undefined when it cannot be had.
+ */
+export async function modelListInProcess(ctx: DispatchContext, provider: ProviderSpec, path: string): Promise<unknown> {
+  const sink = new JsonSink();
+  const failure = await dispatch(ctx, { provider, wire: WIRE_FORMATS[provider.api], method: 'GET', path, search: '', headers: {}, body: new Uint8Array(0) }, sink, {
+    open: () => ({ headers: {} }),
+  });
+  return failure || sink.status !== 200 ? undefined : sink.json();
 }

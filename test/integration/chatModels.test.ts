@@ -52,6 +52,10 @@ describe('chat models (vendor aikm) in VS Code', () => {
     const ids = list.map((m) => m.id);
     assert.ok(ids.includes('auto'), ids.join(', '));
     assert.ok(!ids.some((id) => id.startsWith('anthropic/')), 'no key, not offered');
+    // From the provider's live list (which has no gpt-4.1 and an embedding model), fetched with the stored key.
+    assert.ok(ids.includes('openai/gpt-4o-mini'), ids.join(', '));
+    assert.ok(!ids.includes('openai/gpt-4.1') && !ids.includes('openai/text-embedding-3-small'), ids.join(', '));
+    assert.ok(fake.requests.some((r) => r.method === 'GET' && r.path === '/v1/models' && r.headers.authorization === `Bearer ${KEY}`));
     const gpt = list.find((m) => m.id === 'openai/gpt-4o')!;
     assert.equal(gpt.vendor, 'aikm');
     assert.equal(gpt.family, 'openai');

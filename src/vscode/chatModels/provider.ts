@@ -9,10 +9,13 @@ import { formatUsd } from '../../core/money';
 import type { DispatchContext } from '../../gateway/dispatch';
 import { toChatRequest, type LmMessage } from './messages';
 import { taskOf } from './taskOf';
+import { catalogModels, chatModelIds } from './modelList';
 
 export const VENDOR = 'aikm';
 export const AUTO_MODEL = 'auto';
 const INCLUDE_SETTING = 'aiKeyManager.chatModels.include';
+/** At most this many models of one provider in the picker. */
+const MAX_MODELS_PER_PROVIDER = 25;
 /** How long a probe of the local Ollama server is believed. */
 const LOCAL_PROBE_MS = 60_000;
 
@@ -62,7 +65,7 @@ export class KeysChatModelProvider implements vscode.LanguageModelChatProvider, 
     const out: vscode.LanguageModelChatInformation[] = [];
     for (const spec of PROVIDERS) {
       if (disabled.has(spec.id)) continue;
-      const models = spec.requiresKey ? (core.traffic.keysFor(spec.id).length > 0 ? catalogModels(spec) : []) : await this.localModels(spec);
+      const models = spec.requiresKey ? (core.traffic.keysFor(spec.id).length > 0 ? await this.keyedModels(spec) : []) : await this.localModels(spec);
       for (const model of models) if (wanted(`${spec.id}/${model}`)) out.push(this.info(spec, model));
     }
     if (out.length > 0 && wanted(AUTO_MODEL)) {
@@ -147,6 +150,28 @@ export class KeysChatModelProvider implements vscode.LanguageModelChatProvider, 
     };
   }
 
+  /**
+   * The provider's chat models: its live list when it can be fetched with the stored keys (the same
+   * request a key check makes, kept 5 minutes), known ones first; else the catalog's defaults.
+   */
+  private async keyedModels(spec: ProviderSpec): Promise<string[]> {
+    const catalog = catalogModels(spec);
+    const { path, modelsField } = spec.validation;
+    if (!modelsField) return catalog;
+    try {
+      const gateway = await this.deps.loadGateway();
+      this.ctx ??= gateway.dispatchContext({ core: this.deps.core, log: (line) => this.deps.log.warn(line) });
+      const live = chatModelIds(await gateway.modelListInProcess(this.ctx, spec, path), modelsField);
+      if (live.length === 0) return catalog;
+      const known = catalog.filter((m) => live.includes(m));
+      const rest = live.filter((m) => !known.includes(m) && this.deps.core.pricing.has(m, spec.id)).sort();
+      return [...known, ...rest].slice(0, MAX_MODELS_PER_PROVIDER);
+    } catch (err) {
+      this.deps.log.info(`chat models: ${spec.displayName}'s model list could not be read (${err instanceof Error ? err.message : String(err)}); offering the defaults`);
+      return catalog;
+    }
+  }
+
   /** Ollama's installed chat models when it answers (asked at most once a minute), else none. */
   private async localModels(spec: ProviderSpec): Promise<string[]> {
     if (this.local && Date.now() - this.local.at < LOCAL_PROBE_MS) return this.local.models;
@@ -163,13 +188,6 @@ export class KeysChatModelProvider implements vscode.LanguageModelChatProvider, 
     this.local = { at: Date.now(), models };
     return models;
   }
-}
-
-/** The catalog's chat models of a provider (every task but embeddings), best first. */
-function catalogModels(spec: ProviderSpec): string[] {
-  const seen = new Set<string>();
-  for (const [task, models] of Object.entries(spec.models)) if (task !== 'embeddings') for (const m of models ?? []) seen.add(m);
-  return [...seen];
 }
 
 function priceText(core: AiKeyManagerCore, spec: ProviderSpec, model: string): string {
