@@ -137,7 +137,8 @@ export class PricingService {
 
     const ranked = [...candidates]
       .map((c) => ({ c, key: modelKey(c), score: similarity(query, modelKey(c)) }))
-      .filter((x) => x.score < 0.45)
+      // Not the name asked about itself (the data may list it under another model, which was refused).
+      .filter((x) => x.score < 0.45 && x.key !== query)
       .sort((a, b) => a.score - b.score || a.c.length - b.c.length || a.c.localeCompare(b.c));
     // One name per model: "claude-3.5-sonnet" and "anthropic/claude-3-5-sonnet" are the same suggestion.
     const seen = new Set<string>();
@@ -190,20 +191,20 @@ export class PricingService {
     const timestamp = this.now();
     for (const [name, providerId] of candidates(model, prov)) {
       const calc = calcPrice(usage, name, { providerId, timestamp });
-      if (calc) return { calc, provider: OUR_PROVIDER[calc.provider.id] ?? calc.provider.id };
+      // The data matches by prefix: "gemini-1.5-flash-8b" finds "gemini-1.5-flash". Another size or tier is another model.
+      if (calc && sameModel(name, calc.model)) return { calc, provider: OUR_PROVIDER[calc.provider.id] ?? calc.provider.id };
     }
     return undefined;
   }
 
-  /** Names a provider's models are known by in the database (ids and literal match patterns). */
+  /** The ids and exact names of a provider's models in the database: what a suggestion may name (prefix patterns are fragments). */
   private modelNames(genaiProvider: string): string[] {
     let names = this.nameCache.get(genaiProvider);
     if (!names) {
       const found = new Set<string>();
-      const p = db().findProvider({ providerId: genaiProvider });
-      for (const m of p?.models ?? []) {
+      for (const m of db().findProvider({ providerId: genaiProvider })?.models ?? []) {
         found.add(m.id);
-        collectLiterals(m.match, found);
+        collectExactNames(m.match, found);
       }
       names = [...found];
       this.nameCache.set(genaiProvider, names);
@@ -387,9 +388,30 @@ function validateOverride(o: PriceOverride): void {
   }
 }
 
+/** Our id for a provider name or alias ('gemini' → 'google'); other names lowercased as they are. */
 function normalizeProvider(provider: string | undefined): string | undefined {
   const p = provider?.trim().toLowerCase();
-  return p ? p : undefined;
+  if (!p) return undefined;
+  return PROVIDERS.find((s) => s.id === p || s.aliases.includes(p))?.id ?? p;
+}
+
+/** Words that tell models of one family apart: sizes (8b, 20b) and tiers (mini, lite, safeguard, …). */
+const DISTINCT_WORD = /^(\d+(\.\d+)?[bmk]|mini|nano|lite|micro|tiny|small|medium|large|pro|max|plus|ultra|guard|safeguard|instant|vision|turbo|flash|haiku|sonnet|opus|reasoner|coder|thinking)$/;
+
+function distinctWords(name: string): Set<string> {
+  return new Set(
+    name
+      .toLowerCase()
+      .split(/[^a-z0-9.]+/)
+      .filter((w) => DISTINCT_WORD.test(w)),
+  );
+}
+
+/** Whether the data's model is the one named (or a dated/suffixed form of it), not a sibling of another size or tier. */
+export function sameModel(requested: string, found: { id: string; name?: string }): boolean {
+  const have = new Set([...distinctWords(found.id), ...distinctWords(found.name ?? '')]);
+  const rest = requested.replace(/^models\//i, '').replace(/^[^/]+\//, '');
+  return [...distinctWords(rest)].every((w) => have.has(w));
 }
 
 /** Our provider id for a model name, from its vendor prefix or its family name. */
@@ -414,11 +436,9 @@ function modelKey(model: string): string {
     .replace(/-(\d{8}|\d{4}-\d{2}-\d{2})$/, '');
 }
 
-function collectLiterals(match: GenaiPrices.MatchLogic, into: Set<string>): void {
+function collectExactNames(match: GenaiPrices.MatchLogic, into: Set<string>): void {
   if ('equals' in match) into.add(match.equals);
-  else if ('starts_with' in match) into.add(match.starts_with);
-  else if ('or' in match) for (const m of match.or) collectLiterals(m, into);
-  else if ('and' in match) for (const m of match.and) collectLiterals(m, into);
+  else if ('or' in match) for (const m of match.or) collectExactNames(m, into);
 }
 
 /** 0 = identical, 1 = unrelated. Substrings rank ahead of edits. */

@@ -258,6 +258,38 @@ describe('PricingService', () => {
     assert.match(none.message, /price override/);
   });
 
+  it('never prices a model as a sibling of another size or tier; dated and prefixed forms of the same model still resolve', () => {
+    const p = new PricingService();
+    for (const [model, provider] of [['gemini-1.5-flash-8b', 'google'], ['openai/gpt-oss-safeguard-20b', 'groq'], ['gpt-4o-nano', 'openai']] as const) {
+      assert.throws(() => p.estimate(model, { inputTokens: 1000, outputTokens: 0 }, provider), (e: unknown) => {
+        assert.ok(e instanceof UnknownModelError, `${model}: ${String(e)}`);
+        // Suggestions are real model names the data prices, never fragments such as "claude-sonnet-4@", nor the name asked about.
+        for (const s of e.suggestions) {
+          assert.ok(p.has(s, provider), `${model}: suggestion "${s}" is not a priced model`);
+          assert.notEqual(s.toLowerCase(), model.toLowerCase());
+        }
+        return true;
+      });
+    }
+    for (const [model, provider, id] of [
+      ['claude-3-5-sonnet-20241022', 'anthropic', 'claude-3-5-sonnet'],
+      ['gpt-4o-2024-08-06', undefined, 'gpt-4o'],
+      ['GPT-4O', 'openai', 'gpt-4o'],
+      ['models/gemini-2.0-flash', 'google', 'gemini-2.0-flash'],
+      ['anthropic/claude-sonnet-4.5', undefined, 'claude-sonnet-4-5'],
+      ['llama-3.3-70b-versatile', 'groq', 'llama-3.3-70b-versatile'],
+      ['gemini-2.5-flash-lite', 'google', 'gemini-2.5-flash-lite'],
+    ] as const) {
+      assert.equal(p.estimate(model, { inputTokens: 1000, outputTokens: 0 }, provider).model, id, model);
+    }
+  });
+
+  it('reports a provider alias as our id: gemini is google', () => {
+    const p = new PricingService();
+    assert.equal(p.estimate('gemini-2.0-flash', { inputTokens: 1000, outputTokens: 0 }, 'gemini').provider, 'google');
+    assert.throws(() => p.estimate('claude-sonnet-4-7', { inputTokens: 1, outputTokens: 1 }, 'anthropic'), (e: unknown) => e instanceof UnknownModelError && !e.suggestions.some((s) => /[@*]$/.test(s)));
+  });
+
   it('suggests close names, best first, one per model, within the limit', () => {
     const service = new PricingService();
     const s = service.suggest('gtp-4o-mini', 'openai', 3);
