@@ -258,6 +258,7 @@ export class Ledger {
     if (typeof event.retries === 'number' && Number.isSafeInteger(event.retries) && event.retries > 0) stored.retries = event.retries;
     if (event.cached === true) stored.cached = true;
     if (event.incomplete === true) stored.incomplete = true;
+    if (typeof event.estimatedCostUsd === 'number' && Number.isFinite(event.estimatedCostUsd) && event.estimatedCostUsd >= 0) stored.estimatedCostUsd = event.estimatedCostUsd;
     Object.freeze(stored);
     // Journaled first: if that fails, nothing is recorded (and the caller says so).
     const mark = replayed ?? (this.journal ? { id: this.journal.id, seq: this.journal.append(stored) } : undefined);

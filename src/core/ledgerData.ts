@@ -77,6 +77,8 @@ interface StoredGateway {
   r?: number;
   c?: 1;
   i?: 1;
+  /** Our estimate, when the cost is the provider's figure. */
+  e?: number;
 }
 type StoredProvider = [provider: number, requests: number, failures: number, lastSuccessMs: number, lastErrorMs: number, lastError: string, latencies: number[]];
 interface StoredLedger {
@@ -366,6 +368,7 @@ export class LedgerData {
         ...(e.retries !== undefined && { r: e.retries }),
         ...(e.cached && { c: 1 as const }),
         ...(e.incomplete && { i: 1 as const }),
+        ...(e.estimatedCostUsd !== undefined && { e: e.estimatedCostUsd }),
       },
     ]);
     const s: StoredProvider[] = [...this.providers].map(([name, st]) => [
@@ -480,6 +483,7 @@ export class LedgerData {
         if (isCount(g.r) && g.r > 0) e.retries = g.r;
         if (g.c === 1) e.cached = true;
         if (g.i === 1) e.incomplete = true;
+        if (typeof g.e === 'number' && Number.isFinite(g.e) && g.e >= 0) e.estimatedCostUsd = g.e;
       }
       this.recent.push(Object.freeze(e));
     }

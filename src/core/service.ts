@@ -294,7 +294,9 @@ export class AiKeyManagerCore {
     // The provider's own figure in its reply beats our estimate (and prices a model we do not know).
     const own = input.cached === true ? undefined : input.providerCostUsd;
     if (own !== undefined && Number.isFinite(own) && own >= 0) {
-      cost = { ...cost, totalCost: own, source: 'provider' };
+      // Our estimate stays beside it, to compare (none when we know no price).
+      const estimate = cost.source === 'unpriced' ? undefined : cost.totalCost;
+      cost = { ...cost, totalCost: own, source: 'provider', ...(estimate !== undefined && { estimatedTotalCost: estimate }) };
       warning = undefined;
     }
     const event: UsageEvent = {
@@ -320,6 +322,7 @@ export class AiKeyManagerCore {
       ...(input.retries !== undefined && input.retries > 0 && { retries: Math.floor(input.retries) }),
       ...(input.cached === true && { cached: true as const }),
       ...(input.incomplete === true && { incomplete: true as const }),
+      ...(cost.estimatedTotalCost !== undefined && { estimatedCostUsd: Math.round(cost.estimatedTotalCost * NANOS_PER_USD) / NANOS_PER_USD }),
     };
     // Both or neither: a ledger that cannot write (a newer version's history) refuses before either records.
     const refused = this.ledger.cannotRecord() ?? this.allUsage?.cannotRecord();

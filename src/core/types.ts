@@ -64,6 +64,8 @@ export interface UsageEvent {
   cached?: true;
   /** The response was cut (by the client or the upstream): what arrived was recorded. */
   incomplete?: true;
+  /** When the cost is the provider's own figure: what our prices made of it, for comparison. */
+  estimatedCostUsd?: number;
 }
 
 export interface CostBreakdown {
@@ -80,4 +82,6 @@ export interface CostBreakdown {
    * its reply (OpenRouter's usage.cost); 'unpriced' = no price known, cost 0.
    */
   source: 'genai-prices' | 'override' | 'provider' | 'unpriced';
+  /** With source 'provider': our own estimate of the same request (absent when we know no price). */
+  estimatedTotalCost?: number;
 }

@@ -387,14 +387,14 @@ describe('Ledger persistence', () => {
   it('keeps the gateway details of recent requests (key id, retries, cache hit, cut) across a save, and reads version 2 rows without them', async () => {
     const store = new MemoryState();
     const { ledger } = setup({ store });
-    ledger.record(ev({ at: NOW, keyId: 'key-1', retries: 2, incomplete: true }));
+    ledger.record(ev({ at: NOW, keyId: 'key-1', retries: 2, incomplete: true, estimatedCostUsd: 0.0042 }));
     ledger.record(ev({ at: NOW, cached: true, costUsd: 0 }));
     ledger.record(ev({ at: NOW }));
     await ledger.flush();
     const back = new Ledger(store, { timeZone: NY, clock: new TestClock(NOW) }).recent(3);
     assert.deepEqual(
-      back.map((e) => [e.keyId, e.retries, e.cached, e.incomplete]),
-      [[undefined, undefined, undefined, undefined], [undefined, undefined, true, undefined], ['key-1', 2, undefined, true]],
+      back.map((e) => [e.keyId, e.retries, e.cached, e.incomplete, e.estimatedCostUsd]),
+      [[undefined, undefined, undefined, undefined, undefined], [undefined, undefined, true, undefined, undefined], ['key-1', 2, undefined, true, 0.0042]],
     );
     const old = new MemoryState();
     old.seed(KEY, { v: 2, p: ['anthropic'], m: [[0, 'claude-sonnet-4']], d: {}, mo: {}, r: [[Date.parse(NOW), 0, 100, 50, 0, 0, 0.03, 1, 10, '', '', 1]], s: [] });

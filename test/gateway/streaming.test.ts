@@ -164,5 +164,9 @@ describe('gateway: streams, usage from the stream, disconnects, retries', () => 
     await client.chat.completions.create({ model: 'anthropic/claude-sonnet-4.5', messages: [{ role: 'user', content: 'x' }] });
     await waitFor(() => totals('openrouter').requests === 1, 'the OpenRouter request to be recorded');
     assert.ok(Math.abs(totals('openrouter').costUsd - 0.0123) < 1e-9, `recorded ${totals('openrouter').costUsd}`);
+    // Our estimate is kept beside the provider's figure, to compare.
+    const last = t.core.usageLedger().recent(1)[0];
+    assert.equal(last.costUsd, 0.0123);
+    assert.ok(last.estimatedCostUsd !== undefined && last.estimatedCostUsd > 0 && last.estimatedCostUsd !== 0.0123, `estimate ${last.estimatedCostUsd}`);
   });
 });
