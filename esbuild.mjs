@@ -7,6 +7,8 @@ import { join } from 'node:path';
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 const tests = process.argv.includes('--tests');
+/** The bundled price snapshot's version, which the pricing says it uses. */
+const GENAI_PRICES_VERSION = JSON.parse(readFileSync('node_modules/@pydantic/genai-prices/package.json', 'utf8')).version;
 // Overwrite in place by default (parallel builds and running tests never see a missing file).
 const clean = process.argv.includes('--clean') || production;
 
@@ -48,7 +50,10 @@ const bundle = {
   sourcesContent: false,
   legalComments: 'none',
   logLevel: 'warning',
-  define: { AIKM_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
+  define: {
+    AIKM_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version),
+    AIKM_GENAI_PRICES_VERSION: JSON.stringify(GENAI_PRICES_VERSION),
+  },
 };
 
 const extensionBundle = { ...bundle, entryPoints: { extension: 'src/extension.ts' }, plugins: [vendorExternal, lazyMcp], supported: { 'dynamic-import': false } };
@@ -104,6 +109,7 @@ if (watch) {
       target: 'node20',
       sourcemap: 'inline',
       logLevel: 'warning',
+      define: { AIKM_GENAI_PRICES_VERSION: JSON.stringify(GENAI_PRICES_VERSION) },
     });
   }
 }

@@ -44,6 +44,13 @@ export class UnknownModelError extends Error {
 }
 
 type Genai = typeof GenaiPrices;
+
+/** The version of @pydantic/genai-prices bundled (set at build time). */
+declare const AIKM_GENAI_PRICES_VERSION: string | undefined;
+const GENAI_PRICES_VERSION: string = typeof AIKM_GENAI_PRICES_VERSION === 'string' ? AIKM_GENAI_PRICES_VERSION : 'unknown';
+
+/** Where the database prices come from: the snapshot bundled with this version, or a refreshed data file. */
+export type PriceDataSource = { kind: 'bundled'; version: string } | { kind: 'refreshed'; fetchedAt: string; url: string };
 type PriceValue = GenaiPrices.ModelPrice[string];
 
 let genai: Genai | undefined;
@@ -84,9 +91,34 @@ export class PricingService {
   private readonly now: () => Date;
   private readonly nameCache = new Map<string, string[]>();
 
+  private source: PriceDataSource = { kind: 'bundled', version: GENAI_PRICES_VERSION };
+
   constructor(opts: { overrides?: PriceOverride[]; now?: () => Date } = {}) {
     this.now = opts.now ?? (() => new Date());
     if (opts.overrides) this.setOverrides(opts.overrides);
+  }
+
+  /** Where the database prices come from now: the bundled snapshot, or data refreshed at a time. */
+  get dataSource(): PriceDataSource {
+    return this.source;
+  }
+
+  /**
+   * Uses `providers` (genai-prices' data file, already checked with checkPriceData) instead of what is
+   * active; throws, changing nothing, when the library refuses it.
+   */
+  useData(providers: GenaiPrices.Provider[], source: PriceDataSource): void {
+    db().updatePrices(({ setProviderData }: { setProviderData: (d: GenaiPrices.Provider[]) => void }) => setProviderData(providers));
+    this.nameCache.clear();
+    this.source = source;
+  }
+
+  /** The database's price for a model, per million tokens in and out, priced with `providers` (or the active data). */
+  ratesWith(model: string, genaiProvider: string, providers?: GenaiPrices.Provider[]): { input: number; output: number } | undefined {
+    const provider = providers?.find((p) => p.id === genaiProvider);
+    if (providers && !provider) return undefined;
+    const calc = db().calcPrice({ input_tokens: 1_000_000, output_tokens: 1_000_000 }, model, { providerId: genaiProvider, ...(provider && { provider }), timestamp: this.now() });
+    return calc ? { input: calc.input_price, output: calc.output_price } : undefined;
   }
 
   setOverrides(overrides: PriceOverride[]): void {
