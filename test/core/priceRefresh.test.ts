@@ -5,13 +5,11 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type * as GenaiPrices from '@pydantic/genai-prices';
+import * as GenaiPrices from '@pydantic/genai-prices';
 import { PricingService } from '../../src/core/pricing';
 import { PriceRefresher, type PriceDataStore } from '../../src/core/priceRefresh';
 import { TestClock } from '../support/ports';
 
-type Genai = typeof GenaiPrices;
-const genai = (): Genai => require('@pydantic/genai-prices') as Genai;
 const GPT4O = { inputTokens: 1_000_000, outputTokens: 0 };
 
 /** The bundled data with gpt-4o's input price doubled: a "newer" file whose effect is visible. */
@@ -46,7 +44,7 @@ describe('price refresh', () => {
   const gpt4o = () => pricing.estimate('gpt-4o', GPT4O, 'openai').totalCost;
 
   before(async () => {
-    bundled = (await genai().waitForUpdate()) as GenaiPrices.Provider[];
+    bundled = (await GenaiPrices.waitForUpdate()) as GenaiPrices.Provider[];
     server = http.createServer((req, res) => {
       hits.push(req.headers);
       reply(req, res);
