@@ -50,6 +50,9 @@ ${keyEnvVars()}
   OLLAMA_HOST                Ollama server (default http://localhost:11434).
   AIKM_<PROVIDER>_BASE_URL   Base URL override, e.g. AIKM_ANTHROPIC_BASE_URL, AIKM_OPENAI_BASE_URL.
   AIKM_VALIDATION_TIMEOUT_MS Time limit of a live key check in milliseconds (default 8000).
+  AIKM_PRICE_REFRESH=0       Do not refresh prices from genai-prices' published data file (daily by default;
+                             the last good data is kept in AIKM_HOME/prices.json).
+  AIKM_PRICE_DATA_URL        Another price data file to refresh from.
   AIKM_GATEWAY_TOKEN         The gateway token (at least 32 characters); default: one made once and kept
                              in AIKM_HOME/gateway-token (mode 600).
 
@@ -69,6 +72,7 @@ async function serveStdio(): Promise<number> {
   const host = createHeadlessCore();
   for (const w of [...host.warnings, ...(await host.prepare())]) process.stderr.write(`ai-key-manager: warning: ${w}\n`);
   host.core.onSaveError((err) => process.stderr.write(`ai-key-manager: error: ${err.message}\n`));
+  host.refreshPrices((line) => process.stderr.write(`ai-key-manager: ${line}\n`));
   const built = createMcpServer({ core: host.core, via: 'tool' });
   const transport = new StdioServerTransport();
   let closing = false;
@@ -112,6 +116,7 @@ async function serveGateway(argv: string[]): Promise<number> {
   const host = createHeadlessCore();
   for (const w of [...host.warnings, ...(await host.prepare())]) process.stderr.write(`ai-key-manager: warning: ${w}\n`);
   host.core.onSaveError((err) => process.stderr.write(`ai-key-manager: error: ${err.message}\n`));
+  host.refreshPrices((line) => process.stderr.write(`ai-key-manager: ${line}\n`));
   let gateway;
   try {
     gateway = await startGateway({ core: host.core, token, port, ...(cache && { cache }), log: (line) => process.stderr.write(`ai-key-manager: ${line}\n`) });

@@ -14,6 +14,7 @@ import { registerBudgetAlerts } from './vscode/budgetAlerts';
 import { registerGettingStarted } from './vscode/gettingStarted';
 import { GatewayController, registerGateway } from './vscode/gateway';
 import { registerChatModels } from './vscode/chatModels/register';
+import { registerPriceRefresh } from './vscode/priceRefresh';
 
 /** Exported to integration tests only (extension mode Test): other extensions get nothing. */
 export interface AiKeyManagerTestApi {
@@ -106,6 +107,7 @@ export function activate(context: vscode.ExtensionContext): AiKeyManagerApi {
     ...registerStatusBar(deps, gateway),
     ...registerChat(deps),
     ...registerChatModels(deps),
+    ...registerPriceRefresh(deps),
     ...registerPanel(deps),
     ...registerBudgetAlerts(deps),
     ...registerGettingStarted(deps),

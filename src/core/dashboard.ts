@@ -60,6 +60,8 @@ export interface DashboardModel {
   providerIds: string[];
   /** Display name of every provider id, so the page needs no provider catalog of its own. */
   providerNames: Record<string, string>;
+  /** Where the prices in use come from, in words. */
+  prices: string;
 }
 
 /** Rows of the panel's recent-requests table. */
@@ -128,5 +130,6 @@ export function buildDashboard(core: AiKeyManagerCore, filter: DashboardFilter):
       .slice(0, AUDIT_ROWS),
     providerIds: providers.map((p) => p.id),
     providerNames: Object.fromEntries(providers.map((p) => [p.id, p.name])),
+    prices: core.pricing.sourceText('genai-prices'),
   };
 }

@@ -26,6 +26,8 @@ export type UsageExportTotals = Omit<Totals, 'meanLatencyMs' | 'successRate'>;
 export interface UsageExportJson {
   exportedAt: string;
   currency: 'USD';
+  /** Where the prices in use at export came from (each cost was priced when its request was recorded). */
+  pricesInUse?: string;
   /** First and last period covered, or null when there are no rows. */
   from: string | null;
   to: string | null;
@@ -34,9 +36,9 @@ export interface UsageExportJson {
 }
 
 /** The export file's text. Provider and model names shaped like API keys are masked. */
-export function formatUsageExport(rows: readonly LedgerExportRow[], format: ExportFormat, exportedAt: Date): string {
+export function formatUsageExport(rows: readonly LedgerExportRow[], format: ExportFormat, exportedAt: Date, pricesInUse?: string): string {
   const safe = rows.map((r) => ({ ...r, provider: maskKeyShapes(r.provider), model: maskKeyShapes(r.model) }));
-  return format === 'csv' ? usageToCsv(safe) : JSON.stringify(usageToJson(safe, exportedAt), null, 2) + '\n';
+  return format === 'csv' ? usageToCsv(safe) : JSON.stringify({ ...usageToJson(safe, exportedAt), ...(pricesInUse && { pricesInUse }) }, null, 2) + '\n';
 }
 
 export function usageToCsv(rows: readonly LedgerExportRow[]): string {

@@ -113,6 +113,15 @@ export class PricingService {
     this.source = source;
   }
 
+  /** Where a cost's price came from, in words (with the data's version or date). */
+  sourceText(source: CostBreakdown['source']): string {
+    if (source === 'override') return 'your price override (aiKeyManager.pricing.overrides)';
+    if (source === 'provider') return "the provider's own figure in its reply";
+    if (source === 'unpriced') return 'no price known';
+    const d = this.source;
+    return d.kind === 'bundled' ? `genai-prices ${d.version} (the snapshot bundled with AI Key Manager)` : `genai-prices data refreshed ${d.fetchedAt.slice(0, 16).replace('T', ' ')} UTC from ${d.url}`;
+  }
+
   /** The database's price for a model, per million tokens in and out, priced with `providers` (or the active data). */
   ratesWith(model: string, genaiProvider: string, providers?: GenaiPrices.Provider[]): { input: number; output: number } | undefined {
     const provider = providers?.find((p) => p.id === genaiProvider);

@@ -471,7 +471,7 @@ export class AiKeyManagerCore {
   /** This workspace's usage history as an export file's text, and how many rows it has. */
   exportUsage(format: ExportFormat): { text: string; rows: number } {
     const rows = this.ledger.export();
-    return { text: formatUsageExport(rows, format, this.clock.now()), rows: rows.length };
+    return { text: formatUsageExport(rows, format, this.clock.now(), this.pricing.sourceText('genai-prices')), rows: rows.length };
   }
 
   /**

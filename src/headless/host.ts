@@ -7,6 +7,8 @@ import { EncryptedFileVault } from './fileVault';
 import { FileStateStore } from './fileState';
 import { FileSettings } from './settings';
 import { FileJournal, removeStaleTempFiles, replayJournals } from './journal';
+import { PriceRefresher, type PriceDataStore } from '../core/priceRefresh';
+import { writeFileAtomic } from './atomicFile';
 
 export function aikmHome(env: NodeJS.ProcessEnv = process.env): string {
   return env.AIKM_HOME?.trim() || join(os.homedir(), '.ai-key-manager');
@@ -18,6 +20,11 @@ export interface HeadlessHost {
   warnings: string[];
   /** Opens the vault (a wrong passphrase then counts as locked; weak settings are upgraded) and checks permissions: more warnings. */
   prepare(): Promise<string[]>;
+  /**
+   * Starts refreshing prices in the background (AIKM_HOME/prices.json keeps the last good data;
+   * AIKM_PRICE_REFRESH=0 turns it off, AIKM_PRICE_DATA_URL names another data file).
+   */
+  refreshPrices(log: (line: string) => void): void;
   close(): Promise<void>;
 }
 
@@ -54,6 +61,15 @@ export function createHeadlessCore(env: NodeJS.ProcessEnv = process.env): Headle
         ...(await replayJournals(journalDir, core.ledger, journal)),
         ...(await vault.unlock()),
       ];
+    },
+    refreshPrices: (log) => {
+      const store: PriceDataStore = {
+        read: () => fs.promises.readFile(join(home, 'prices.json'), 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err))),
+        write: (text) => writeFileAtomic(join(home, 'prices.json'), text, 0o600),
+      };
+      const enabled = env.AIKM_PRICE_REFRESH !== '0' && env.AIKM_PRICE_REFRESH !== 'false';
+      const url = env.AIKM_PRICE_DATA_URL?.trim() || undefined;
+      void new PriceRefresher({ pricing: core.pricing, store, clock: core.clock, enabled, ...(url && { url }), log }).start().catch((err: unknown) => log(`prices: ${err instanceof Error ? err.message : String(err)}`));
     },
     close: async () => {
       await core.flush();

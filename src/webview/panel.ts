@@ -173,7 +173,8 @@ const chartCard = h(
 );
 
 const modelsBody = h('div', { class: 'table-wrap' });
-const modelsCard = h('section', { class: 'card', 'aria-labelledby': 'models-title' }, h('div', { class: 'card-head' }, h('h2', { id: 'models-title' }, 'By model')), modelsBody);
+const pricesNote = h('p', { class: 'prices-note', id: 'prices-note' });
+const modelsCard = h('section', { class: 'card', 'aria-labelledby': 'models-title' }, h('div', { class: 'card-head' }, h('h2', { id: 'models-title' }, 'By model')), modelsBody, pricesNote);
 const healthBody = h('div', { class: 'table-wrap' });
 const healthCard = h(
   'section',
@@ -228,6 +229,7 @@ function render(model: DashboardModel): void {
   if (!model.empty) {
     renderChart(model);
     modelsBody.replaceChildren(modelsTable(model, providerName, modelsBody));
+    pricesNote.textContent = `Prices: ${model.prices}. Each cost was priced when its request was recorded.`;
   }
   healthBody.replaceChildren(healthTable(model));
   recentBody.replaceChildren(recentTable(model, providerName));

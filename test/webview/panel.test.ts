@@ -238,6 +238,8 @@ describe('usage & budget panel (webview)', () => {
     // Sorted by cost, most expensive first.
     const costs = await rows.evaluateAll((els) => els.map((e) => Number(e.querySelector('[data-col="costUsd"]')?.getAttribute('data-value'))));
     assert.deepEqual(costs, [...costs].sort((a, b) => b - a));
+    // Where the prices come from is said under the table.
+    assert.match((await page.locator('#prices-note').textContent()) ?? '', /^Prices: genai-prices \S+ \(the snapshot bundled with AI Key Manager\)/);
     // gpt-4o had one failure in five requests.
     assert.equal(await page.locator('#models-table tr[data-model="gpt-4o"] td[data-col="successRate"]').textContent(), '80%');
     // Key health lists masked keys only.

@@ -101,7 +101,9 @@ async function estimateSection(core: AiKeyManagerCore, q: CostQuery, extra?: Ext
   const lines = [
     `### Estimate: ${escapeMd(cost.model)} (${cost.provider})${chosenNote}`,
     '',
-    `For ${what}: ${n(tokens.inputTokens)} input + ${n(tokens.outputTokens)} output tokens → **${usd(cost.totalCost)}** (input ${usd(cost.inputCost)}, output ${usd(cost.outputCost)}${cost.source === 'override' ? '; your price override' : ''}).`,
+    `For ${what}: ${n(tokens.inputTokens)} input + ${n(tokens.outputTokens)} output tokens → **${usd(cost.totalCost)}** (input ${usd(cost.inputCost)}, output ${usd(cost.outputCost)}).`,
+    '',
+    `Prices: ${escapeMd(core.pricing.sourceText(cost.source))}.`,
   ];
   if (extra && !q.outputTokens) lines.push('', 'Output tokens are not counted; add e.g. "1000 out" to include them.');
   const alts = alternatives(core, task, cost.model, cost.provider, cost.totalCost, tokens.inputTokens, tokens.outputTokens);
