@@ -3,6 +3,7 @@
 import type * as GenaiPrices from '@pydantic/genai-prices';
 import type { CostBreakdown } from './types';
 import { PROVIDERS, type ProviderSpec } from './providers';
+import { PRICE_CORRECTIONS, type PriceCorrection } from './priceCorrections';
 
 /**
  * Token counts of one request. `inputTokens` excludes cached tokens (like Anthropic's
@@ -116,6 +117,7 @@ export class PricingService {
   /** Where a cost's price came from, in words (with the data's version or date). */
   sourceText(source: CostBreakdown['source']): string {
     if (source === 'override') return 'your price override (aiKeyManager.pricing.overrides)';
+    if (source === 'correction') return "a dated price correction shipped with AI Key Manager (the data's price is out of date; see src/core/priceCorrections.ts)";
     if (source === 'provider') return "the provider's own figure in its reply";
     if (source === 'unpriced') return 'no price known';
     const d = this.source;
@@ -141,8 +143,10 @@ export class PricingService {
     const name = validateModel(model);
     const prov = normalizeProvider(provider) ?? inferProvider(name);
 
-    const override = this.findOverride(name, prov);
+    const override = findIn(this.overrides, name, prov);
     if (override) return overrideCost(name, override.provider ?? prov ?? 'unknown', override, counts);
+    const correction = findIn(PRICE_CORRECTIONS, name, prov);
+    if (correction && this.dataStillSays(correction)) return overrideCost(correction.model, correction.provider, correction, counts, 'correction');
 
     if (prov !== undefined && LOCAL_PROVIDERS.has(prov)) {
       // Local models cost nothing; 'genai-prices' is the only non-override source the type allows.
@@ -198,29 +202,31 @@ export class PricingService {
     const name = model.trim();
     if (name === '') return false;
     const prov = normalizeProvider(provider) ?? inferProvider(name);
-    if (this.findOverride(name, prov)) return true;
+    if (findIn(this.overrides, name, prov)) return true;
+    const correction = findIn(PRICE_CORRECTIONS, name, prov);
+    if (correction && this.dataStillSays(correction)) return true;
     if (prov !== undefined && LOCAL_PROVIDERS.has(prov)) return true;
     return this.lookup(name, prov, { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }) !== undefined;
   }
 
-  /** The best override for a model: provider-specific beats generic, exact name beats normalized. */
-  private findOverride(model: string, prov: string | undefined): PriceOverride | undefined {
-    const lower = model.toLowerCase();
-    const key = modelKey(model);
-    let best: { o: PriceOverride; rank: number } | undefined;
-    for (const o of this.overrides) {
-      const oProv = normalizeProvider(o.provider);
-      if (oProv && prov && oProv !== prov) continue;
-      const nameRank = o.model.trim().toLowerCase() === lower ? 2 : modelKey(o.model) === key ? 1 : 0;
-      if (nameRank === 0) continue;
-      const provRank = oProv ? (prov ? 2 : 0) : 1;
-      const rank = provRank * 3 + nameRank;
-      if (!best || rank > best.rank) best = { o, rank };
-    }
-    return best?.o;
+  /**
+   * The data's price per million tokens for a model (none when it has no price for exactly that
+   * model), at noon UTC today: a correction is about list prices, not an off-peak hour.
+   */
+  dataRates(model: string, provider: string): { input: number; output: number } | undefined {
+    const noon = new Date(`${this.now().toISOString().slice(0, 10)}T12:00:00Z`);
+    const calc = this.lookup(model, normalizeProvider(provider), { input: 1_000_000, output: 1_000_000, cacheRead: 0, cacheWrite: 0 }, noon)?.calc;
+    return calc ? { input: calc.input_price, output: calc.output_price } : undefined;
   }
 
-  private lookup(model: string, prov: string | undefined, counts: Counts): DbMatch | undefined {
+  /** Whether the data in use still says what it said when `c` was written (else the data wins). */
+  private dataStillSays(c: PriceCorrection): boolean {
+    const now = this.dataRates(c.model, c.provider);
+    if (c.dataSaid === null) return now === undefined;
+    return now !== undefined && Math.abs(now.input - c.dataSaid.input) < 1e-9 && Math.abs(now.output - c.dataSaid.output) < 1e-9;
+  }
+
+  private lookup(model: string, prov: string | undefined, counts: Counts, at?: Date): DbMatch | undefined {
     const { calcPrice } = db();
     const usage: GenaiPrices.Usage = {
       // genai-prices counts input_tokens as the total, cache reads and writes included.
@@ -229,7 +235,7 @@ export class PricingService {
       cache_write_tokens: counts.cacheWrite,
       output_tokens: counts.output,
     };
-    const timestamp = this.now();
+    const timestamp = at ?? this.now();
     for (const [name, providerId] of candidates(model, prov)) {
       const calc = calcPrice(usage, name, { providerId, timestamp });
       // The data matches by prefix: "gemini-1.5-flash-8b" finds "gemini-1.5-flash". Another size or tier is another model.
@@ -319,13 +325,30 @@ function rate(value: PriceValue, totalInputTokens: number): number {
   return r;
 }
 
-function overrideCost(model: string, provider: string, o: PriceOverride, c: Counts): CostBreakdown {
+/** The override (or correction) for a model: exact name first, then the same name normalized; a given provider must match. */
+function findIn<T extends { model: string; provider?: string }>(list: readonly T[], model: string, prov: string | undefined): T | undefined {
+  const lower = model.toLowerCase();
+  const key = modelKey(model);
+  let best: { o: T; rank: number } | undefined;
+  for (const o of list) {
+    const oProv = normalizeProvider(o.provider);
+    if (oProv && prov && oProv !== prov) continue;
+    const nameRank = o.model.trim().toLowerCase() === lower ? 2 : modelKey(o.model) === key ? 1 : 0;
+    if (nameRank === 0) continue;
+    const provRank = oProv ? (prov ? 2 : 0) : 1;
+    const rank = provRank * 3 + nameRank;
+    if (!best || rank > best.rank) best = { o, rank };
+  }
+  return best?.o;
+}
+
+function overrideCost(model: string, provider: string, o: Omit<PriceOverride, 'model'>, c: Counts, source: 'override' | 'correction' = 'override'): CostBreakdown {
   const inputCost = (c.input * o.inputPerMTok) / 1e6;
   const outputCost = (c.output * o.outputPerMTok) / 1e6;
   const cacheReadCost = (c.cacheRead * (o.cacheReadPerMTok ?? o.inputPerMTok)) / 1e6;
   const cacheWriteCost = (c.cacheWrite * (o.cacheWritePerMTok ?? o.inputPerMTok)) / 1e6;
   const total = inputCost + outputCost + cacheReadCost + cacheWriteCost;
-  return breakdown(model, provider, inputCost, outputCost, cacheReadCost, cacheWriteCost, total, 'override');
+  return breakdown(model, provider, inputCost, outputCost, cacheReadCost, cacheWriteCost, total, source);
 }
 
 function breakdown(

@@ -81,7 +81,7 @@ export interface CostBreakdown {
    * Where the price came from: the pricing database, a user override, or the provider's own figure in
    * its reply (OpenRouter's usage.cost); 'unpriced' = no price known, cost 0.
    */
-  source: 'genai-prices' | 'override' | 'provider' | 'unpriced';
+  source: 'genai-prices' | 'override' | 'correction' | 'provider' | 'unpriced';
   /** With source 'provider': our own estimate of the same request (absent when we know no price). */
   estimatedTotalCost?: number;
 }

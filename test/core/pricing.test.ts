@@ -260,7 +260,8 @@ describe('PricingService', () => {
 
   it('never prices a model as a sibling of another size or tier; dated and prefixed forms of the same model still resolve', () => {
     const p = new PricingService();
-    for (const [model, provider] of [['gemini-1.5-flash-8b', 'google'], ['openai/gpt-oss-safeguard-20b', 'groq'], ['gpt-4o-nano', 'openai']] as const) {
+    // (gemini-1.5-flash-8b itself has a price correction: see priceCorrections.test.ts.)
+    for (const [model, provider] of [['gemini-2.0-flash-8b', 'google'], ['openai/gpt-oss-safeguard-20b', 'groq'], ['gpt-4o-nano', 'openai']] as const) {
       assert.throws(() => p.estimate(model, { inputTokens: 1000, outputTokens: 0 }, provider), (e: unknown) => {
         assert.ok(e instanceof UnknownModelError, `${model}: ${String(e)}`);
         // Suggestions are real model names the data prices, never fragments such as "claude-sonnet-4@", nor the name asked about.

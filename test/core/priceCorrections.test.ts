@@ -1,0 +1,55 @@
+// The shipped price corrections: each dated, with a source; each applies while the data in use still
+// says what it said when the row was written, and stops when the data changes (refreshed data wins);
+// user overrides win over them. The check on the bundled data fails once upstream fixes a gap, so the
+// row can be removed.
+import { describe, it } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as GenaiPrices from '@pydantic/genai-prices';
+import { PricingService } from '../../src/core/pricing';
+import { PRICE_CORRECTIONS } from '../../src/core/priceCorrections';
+
+const M = { inputTokens: 1_000_000, outputTokens: 1_000_000 };
+
+describe('price corrections', () => {
+  it('every row is dated, sourced and explained', () => {
+    for (const c of PRICE_CORRECTIONS) {
+      assert.match(c.since, /^\d{4}-\d{2}-\d{2}$/, c.model);
+      assert.ok(!Number.isNaN(Date.parse(c.since)), c.model);
+      assert.match(c.source, /^https:\/\//, c.model);
+      assert.ok(c.why.length > 10, c.model);
+      assert.ok(c.inputPerMTok > 0 && c.outputPerMTok > 0, c.model);
+    }
+  });
+
+  for (const c of PRICE_CORRECTIONS) {
+    it(`${c.provider}/${c.model}: the bundled data still says what the row says it said (else remove the row), and the correction prices it`, () => {
+      const p = new PricingService({ now: () => new Date('2026-12-01T10:00:00Z') });
+      const data = p.dataRates(c.model, c.provider);
+      if (c.dataSaid === null) assert.equal(data, undefined, `genai-prices now prices ${c.model} (${JSON.stringify(data)}): check it and remove the correction`);
+      else assert.deepEqual(data, c.dataSaid, `genai-prices now says ${JSON.stringify(data)} for ${c.model}, not ${JSON.stringify(c.dataSaid)}: check it and remove the correction`);
+      const cost = p.estimate(c.model, M, c.provider);
+      assert.equal(cost.source, 'correction');
+      assert.ok(Math.abs(cost.totalCost - (c.inputPerMTok + c.outputPerMTok)) < 1e-12, `${cost.totalCost}`);
+      assert.match(p.sourceText(cost.source), /dated price correction/);
+    });
+  }
+
+  it('user overrides win over corrections, and changed data wins over a correction', async () => {
+    const p = new PricingService();
+    p.setOverrides([{ provider: 'deepseek', model: 'deepseek-chat', inputPerMTok: 1, outputPerMTok: 1 }]);
+    assert.deepEqual([p.estimate('deepseek-chat', M, 'deepseek').source, p.estimate('deepseek-chat', M, 'deepseek').totalCost], ['override', 2]);
+    p.setOverrides([]);
+    const bundled = (await GenaiPrices.waitForUpdate()) as GenaiPrices.Provider[];
+    const changed = JSON.parse(JSON.stringify(bundled)) as GenaiPrices.Provider[];
+    const ds = changed.find((x) => x.id === 'deepseek')!.models.find((m) => m.id === 'deepseek-chat')!;
+    ds.prices = { input_mtok: 0.3, output_mtok: 0.45 };
+    try {
+      p.useData(changed, { kind: 'refreshed', fetchedAt: '2026-12-01T00:00:00Z', url: 'http://127.0.0.1/test' });
+      const cost = p.estimate('deepseek-chat', M, 'deepseek');
+      assert.equal(cost.source, 'genai-prices');
+      assert.ok(Math.abs(cost.totalCost - 0.75) < 1e-12, `${cost.totalCost}`);
+    } finally {
+      p.useData(bundled, { kind: 'bundled', version: 'test' });
+    }
+  });
+});
