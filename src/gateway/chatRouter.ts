@@ -152,6 +152,20 @@ function invalid(json: unknown): string | undefined {
     if (!isObj(m) || typeof m['role'] !== 'string') return `messages[${i}] must be an object with a 'role'.`;
     if (!['system', 'developer', 'user', 'assistant', 'tool'].includes(m['role'])) return `messages[${i}].role '${m['role']}' is not one of system, developer, user, assistant, tool.`;
     if (m['role'] === 'tool' && typeof m['tool_call_id'] !== 'string') return `messages[${i}] (a tool result) needs 'tool_call_id'.`;
+    const content = m['content'];
+    if (content !== undefined && content !== null && typeof content !== 'string' && !Array.isArray(content)) return `messages[${i}].content must be text or a list of parts.`;
+    for (const [j, p] of (Array.isArray(content) ? content : []).entries()) {
+      if (!isObj(p) || (p['type'] === 'text' && typeof p['text'] !== 'string')) return `messages[${i}].content[${j}] must be a part with a type ('text' with its text, or 'image_url').`;
+      if (p['type'] === 'image_url' && !(isObj(p['image_url']) && typeof p['image_url']['url'] === 'string')) return `messages[${i}].content[${j}].image_url.url is required.`;
+    }
+    const calls = m['tool_calls'];
+    if (calls !== undefined && (!Array.isArray(calls) || calls.some((c) => !isObj(c) || !isObj(c['function']) || typeof c['function']['name'] !== 'string' || typeof c['id'] !== 'string'))) {
+      return `messages[${i}].tool_calls must be a list of { id, type: 'function', function: { name, arguments } }.`;
+    }
+  }
+  const tools = json['tools'];
+  if (tools !== undefined && (!Array.isArray(tools) || tools.some((t) => !isObj(t) || !isObj(t['function']) || typeof t['function']['name'] !== 'string'))) {
+    return "'tools' must be a list of { type: 'function', function: { name, description?, parameters? } }.";
   }
   return undefined;
 }

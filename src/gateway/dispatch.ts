@@ -53,7 +53,8 @@ export interface Output {
 
 export interface BodyConverter {
   transform(chunk: Uint8Array): Uint8Array;
-  flush(): Uint8Array;
+  /** `complete`: whether the upstream's reply reached its proper end (a cut one must not read as finished). */
+  flush(complete?: boolean): Uint8Array;
 }
 
 /** Why a request was not served; nothing was sent to the client. */
@@ -123,7 +124,8 @@ export async function dispatch(ctx: DispatchContext, r: ClientRequest, res: Resp
   const generates = r.method === 'POST' && model !== undefined && !/count_?tokens/i.test(r.path);
   // A cache hit costs nothing, so it is served even over budget and without a usable key.
   const cache = ResponseCache.refused(r.headers) ? undefined : generates && !prepared.streaming ? ctx.cache : r.method === 'GET' && isModelList(r.path) ? ctx.modelLists : undefined;
-  const cached = cache && { cache, key: ResponseCache.key(spec.id, r.method, r.path, r.search, r.headers, prepared.body) };
+  // Keyed by the base URL too: after it changes, nothing from the old endpoint is served.
+  const cached = cache && { cache, key: ResponseCache.key(`${spec.id} ${baseUrlOf(core, spec.id)}`, r.method, r.path, r.search, r.headers, prepared.body) };
   const hit = cached?.cache.get(cached.key);
   if (hit) return serveCached(ctx, r, res, hit, { model, taskType, started, generates }, output);
   const refusal = generates ? core.traffic.budgetRefusal(spec.id) : undefined;
@@ -317,7 +319,7 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, res: Respo
         const last = convert(rest ?? new Uint8Array(0));
         let tail: Uint8Array = new Uint8Array(0);
         try {
-          tail = converter.flush();
+          tail = converter.flush(safeEnd(tap).complete);
         } catch (err) {
           ctx.log?.(`gateway: could not convert a ${r.provider.id} response: ${err instanceof Error ? err.message : String(err)}`);
         }
@@ -328,8 +330,9 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, res: Respo
     });
     up.res.setTimeout(IDLE_MS, () => up.req.destroy(new Error(`no data for ${IDLE_MS / 1000} s`)));
     up.res.on('error', (err) => {
-      res.destroy(err);
+      // Recorded as the upstream's cut before the client side closes (an in-process sink closes at once).
       finish(`the upstream connection failed (${err.message})`);
+      res.destroy(err);
     });
     res.on('close', () => {
       if (res.writableFinished) return;
@@ -549,6 +552,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function header(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
+}
+
+function baseUrlOf(core: AiKeyManagerCore, provider: string): string {
+  try {
+    return core.baseUrl(provider);
+  } catch {
+    return '';
+  }
 }
 
 /** A provider's model list: /v1/models, /v1beta/models, /api/tags. */

@@ -4,6 +4,7 @@
 import { EventEmitter } from 'node:events';
 import { createParser } from 'eventsource-parser';
 import { serveChat } from './chatRouter';
+import { newCallId } from './translate/chunks';
 import { dispatch, type DispatchContext, type ResponseSink } from './dispatch';
 import { WIRE_FORMATS } from './wire';
 import type { ProviderSpec } from '../core/providers';
@@ -45,6 +46,9 @@ class Sink extends EventEmitter implements ResponseSink {
   private readonly calls: { id: string; name: string; arguments: string }[] = [];
   readonly outcome: ChatOutcome = {};
   streamError?: string;
+  callbackError?: Error;
+  /** Why the response was cut, when the upstream (not the consumer) cut it. */
+  cutError?: Error;
 
   constructor(private readonly on_: ChatCallbacks) {
     super();
@@ -80,9 +84,10 @@ class Sink extends EventEmitter implements ResponseSink {
     return this;
   }
 
-  destroy(): this {
+  destroy(err?: Error): this {
     if (this.destroyed) return this;
     this.destroyed = true;
+    if (err) this.cutError = err;
     this.emit('close');
     return this;
   }
@@ -114,7 +119,7 @@ class Sink extends EventEmitter implements ResponseSink {
     if (c.usage) this.outcome.usage = c.usage;
     for (const ch of c.choices ?? []) {
       const d = ch.delta;
-      if (d?.content) this.on_.text(d.content);
+      if (d?.content) this.safely(() => this.on_.text(d.content!));
       for (const t of d?.tool_calls ?? []) {
         const call = (this.calls[t.index] ??= { id: '', name: '', arguments: '' });
         if (t.id) call.id = t.id;
@@ -125,9 +130,18 @@ class Sink extends EventEmitter implements ResponseSink {
     }
   }
 
+  /** A consumer's callback never breaks the request (it is still recorded, and the call settles). */
+  private safely(f: () => void): void {
+    try {
+      f();
+    } catch (err) {
+      this.callbackError ??= err instanceof Error ? err : new Error(String(err));
+    }
+  }
+
   private flushCalls(): void {
-    for (const [i, call] of this.calls.entries()) {
-      if (call?.name) this.on_.toolCall({ ...call, id: call.id || `call_${i}` });
+    for (const call of this.calls) {
+      if (call?.name) this.safely(() => this.on_.toolCall({ ...call, id: call.id || newCallId() }));
     }
     this.calls.length = 0;
   }
@@ -148,7 +162,11 @@ export async function chatInProcess(ctx: DispatchContext, req: ChatRequest, sign
   } finally {
     signal?.removeEventListener('abort', abort);
   }
-  if (sink.destroyed && !sink.writableFinished) throw new InProcessChatError('The request was cancelled.', 499);
+  if (sink.destroyed && !sink.writableFinished) {
+    if (sink.cutError) throw new InProcessChatError(`The provider's reply was cut: ${sink.cutError.message}`, 502);
+    throw new InProcessChatError('The request was cancelled.', 499);
+  }
+  if (sink.callbackError) throw sink.callbackError;
   if (sink.status < 200 || sink.status >= 300) throw new InProcessChatError(sink.errorMessage(), sink.status);
   if (sink.streamError) throw new InProcessChatError(sink.streamError, 502);
   return sink.outcome;

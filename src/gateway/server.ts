@@ -81,7 +81,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const router = ROUTER_PATHS.has(url.pathname.replace(/\/+$/, ''));
     if (!route && !router) return plain(res, 404, `Not found: ${url.pathname}. Base URLs: ${baseUrlsText(`http://${host}`)}.`);
     const wire = route ? WIRE_FORMATS[route.provider.api] : WIRE_FORMATS.openai;
-    if (!tokenOk(wire.clientToken(req.headers, url))) {
+    const presented = wire.clientTokens ? wire.clientTokens(req.headers, url) : [wire.clientToken(req.headers, url)];
+    if (!presented.some((t) => tokenOk(t))) {
       return sendError(res, wire, 401, "AI Key Manager gateway: missing or wrong gateway token. Use the gateway token as the API key (it is not a provider key): 'ai-key-manager gateway --print-token', or in VS Code 'AI Keys: Connect a Tool to the Gateway'.");
     }
     const tooLarge = () => {

@@ -145,7 +145,7 @@ export class GatewayController implements vscode.Disposable {
 }
 
 /** Tries per key, the time after which no new try starts, and how long to wait for an answer. */
-function retrySetting(cfg: vscode.WorkspaceConfiguration): { retry: RetryPolicy; headersTimeoutMs: number } {
+export function retrySetting(cfg: vscode.WorkspaceConfiguration): { retry: RetryPolicy; headersTimeoutMs: number } {
   const num = (v: unknown, fallback: number, min: number, max: number) => (typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? v : fallback);
   return {
     retry: { ...DEFAULT_RETRY, attempts: Math.round(num(cfg.get('retry.attempts'), DEFAULT_RETRY.attempts, 1, 10)), maxTotalMs: num(cfg.get('retry.maxSeconds'), (DEFAULT_RETRY.maxTotalMs ?? 60_000) / 1000, 1, 3600) * 1000 },
@@ -179,13 +179,13 @@ export function toolSettings(url: string, token: string): { label: string; detai
 /** What aiKeyManager.gateway.terminalEnv puts in new integrated terminals, so CLI agents started there are metered. */
 export function terminalVariables(url: string, token: string): Record<string, string> {
   return {
+    // Not OLLAMA_HOST: the ollama CLI sends no token, and `ollama serve` would take the gateway's port.
     OPENAI_BASE_URL: `${url}/openai/v1`,
     OPENAI_API_KEY: token,
     ANTHROPIC_BASE_URL: `${url}/anthropic`,
     ANTHROPIC_AUTH_TOKEN: token,
     GOOGLE_GEMINI_BASE_URL: `${url}/gemini`,
     GEMINI_API_KEY: token,
-    OLLAMA_HOST: `${url}/ollama`,
   };
 }
 
@@ -227,8 +227,8 @@ export function registerGateway(gateway: GatewayController, log: vscode.LogOutpu
     gateway,
     gateway.onDidChange(() => void updateTerminals()),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('aiKeyManager.gateway.terminalEnv')) void updateTerminals();
-      else if (e.affectsConfiguration('aiKeyManager.gateway')) void startQuietly();
+      // Applying fires onDidChange, which updates the terminals too (terminalEnv included).
+      if (e.affectsConfiguration('aiKeyManager.gateway')) void startQuietly();
     }),
     vscode.commands.registerCommand('aiKeyManager.rotateGatewayToken', async () => {
       await gateway.rotateToken();

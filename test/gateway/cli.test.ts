@@ -14,6 +14,19 @@ import { baseUrlEnv, callOk, spawnCli } from '../mcp/helpers';
 
 const KEY = 'sk-proj-CANARYcliGwA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9';
 
+/** SIGTERM, then SIGKILL if it has not exited within 5 s; resolves once it has exited. */
+async function stop(p: ChildProcess | undefined): Promise<void> {
+  if (!p || p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise<void>((r) => p.once('exit', () => r()));
+  p.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    process.stderr.write(`gateway process ${p.pid} did not stop within 5 s of SIGTERM; killed\n`);
+    p.kill('SIGKILL');
+  }, 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
 describe('ai-key-manager gateway (the headless CLI)', () => {
   let fake: FakeProviders;
   let home: string;
@@ -21,17 +34,17 @@ describe('ai-key-manager gateway (the headless CLI)', () => {
   let gw: ChildProcess | undefined;
   let out = '';
   let err = '';
+  // Registered before the temp folder's own cleanup, so the processes are gone before it is removed.
+  after(async () => {
+    await stop(gw);
+    await fake.close();
+  });
   const root = tempRoot('aikm-gw-cli-');
 
   before(async () => {
     fake = await startFakeProviders({ keys: { [KEY]: 'valid' }, usage: { inputTokens: 5000, outputTokens: 2000 } });
     home = root.unique('home');
     env = { PATH: process.env.PATH ?? '', HOME: home, AIKM_HOME: home, OPENAI_API_KEY: KEY, ...baseUrlEnv(fake.url) };
-  });
-
-  after(async () => {
-    gw?.kill('SIGTERM');
-    await fake.close();
   });
 
   it('--print-token makes one token, keeps it mode 600 and prints the same one again', () => {
@@ -97,7 +110,7 @@ describe('ai-key-manager gateway (the headless CLI)', () => {
       const second = await client.chat.completions.create(ask).withResponse();
       assert.deepEqual([first.response.headers.get('x-aikm-cache'), second.response.headers.get('x-aikm-cache')], ['miss', 'hit']);
     } finally {
-      cached.kill('SIGTERM');
+      await stop(cached);
     }
   });
 });

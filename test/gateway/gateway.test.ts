@@ -92,6 +92,19 @@ describe('gateway: official SDKs through to the providers, with the stored keys'
     assert.equal(fake.requests.length, before);
   });
 
+  it('Claude Code with a real key in x-api-key and the gateway token as Bearer is let in; the real key never goes upstream', async () => {
+    const real = 'sk-ant-api03-CANARYgwRealUserKeyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6-zz';
+    const res = await fetch(`${gw.url}/anthropic/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': real, authorization: `Bearer ${TOKEN}`, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }),
+    });
+    assert.equal(res.status, 200, await res.clone().text());
+    const sent = fake.requests.at(-1)!;
+    assert.notEqual(sent.headers['x-api-key'], real);
+    assert.ok(!JSON.stringify(sent.headers).includes(real));
+  });
+
   it('a foreign Host gets 403 (DNS rebinding), an unknown path 404 naming the base URLs', async () => {
     const raw = (path: string, headers: Record<string, string>) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {

@@ -67,6 +67,20 @@ describe('gateway router in process', () => {
     }
   });
 
+  it('a reply the provider cuts is an error naming the cut (not a cancel), and counts against its health', async () => {
+    behaviour[KEYS.openai] = { cutAfterChunks: 1 };
+    const failuresBefore = t.core.health.get('openai').consecutiveFailures;
+    try {
+      await assert.rejects(chatInProcess(ctx, { model: 'openai/gpt-4o', messages: [{ role: 'user', content: 'x' }] }, undefined, collect().on), (e: unknown) => e instanceof InProcessChatError && e.status === 502 && /cut/.test(e.message) && !/cancel/.test(e.message));
+      const last = t.core.usageLedger().recent(1)[0];
+      assert.equal(last.incomplete, true);
+      assert.doesNotMatch(last.error ?? '', /client closed/);
+      assert.equal(t.core.health.get('openai').consecutiveFailures, failuresBefore + 1);
+    } finally {
+      behaviour[KEYS.openai] = 'valid';
+    }
+  });
+
   it('cancelling stops the upstream request and records it as cut by the client', async () => {
     const { got, on } = collect();
     const ac = new AbortController();

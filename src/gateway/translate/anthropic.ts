@@ -84,7 +84,8 @@ export const anthropic: Translator = {
       ...(stop && stop.length > 0 && { stop_sequences: stop }),
       ...(req.user && { metadata: { user_id: req.user } }),
     };
-    if (req.tools?.length && req.tool_choice !== 'none') {
+    // With tool_choice none the tools are still sent: Anthropic refuses tool_use/tool_result blocks without them.
+    if (req.tools?.length) {
       body['tools'] = req.tools.map((t) => ({ name: t.function.name, ...(t.function.description && { description: t.function.description }), input_schema: t.function.parameters ?? { type: 'object', properties: {} } }));
     }
     const choice = body['tools'] ? toolChoice(req) : undefined;

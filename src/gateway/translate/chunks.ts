@@ -4,6 +4,9 @@ import type { ChatUsage, ContentPart, FinishReason, ReplyMeta, TextPart, ToolCal
 
 const encoder = new TextEncoder();
 
+/** Said in the client's stream when the provider's reply ended before its last event. */
+export const CUT = "The provider's reply ended before it was complete (the connection was cut).";
+
 export interface ChunkDelta {
   role?: 'assistant';
   content?: string;
@@ -63,6 +66,23 @@ export class ChunkWriter {
   private base(): { id: string; object: 'chat.completion.chunk'; created: number; model: string } {
     return { id: this.meta.id, object: 'chat.completion.chunk', created: this.meta.created, model: this.model };
   }
+}
+
+/**
+ * The id of the n-th tool call of a reply whose provider gives none: unique across replies (ids are
+ * matched to results, and one conversation holds many replies) and the same for the same reply.
+ */
+export function callId(replyId: string, n: number): string {
+  let h = 2166136261;
+  for (let i = 0; i < replyId.length; i++) h = Math.imul(h ^ replyId.charCodeAt(i), 16777619) >>> 0;
+  return `call_${h.toString(36)}_${n}`;
+}
+
+/** A random tool-call id, for a reply with no id of its own to derive one from. */
+export function newCallId(): string {
+  const b = new Uint8Array(9);
+  crypto.getRandomValues(b);
+  return `call_${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')}`;
 }
 
 export function bytes(text: string): Uint8Array {

@@ -10,7 +10,7 @@
 // A stream that ends without a finishReason gets no finish chunk: the client sees it was cut.
 import { isObj, obj, parseJson, str, type Obj } from '../wire/common';
 import { geminiUsage } from '../wire/gemini';
-import { chatUsage, dataUrl, parseArguments, textOf, toolNames } from './chunks';
+import { callId, chatUsage, dataUrl, parseArguments, textOf, toolNames } from './chunks';
 import { SseConverter } from './sseConverter';
 import {
   TranslationError,
@@ -178,13 +178,14 @@ function finishReason(reason: string | undefined, toolCalls: boolean): FinishRea
   return reason && FILTERED.has(reason) ? 'content_filter' : 'stop';
 }
 
-/** Tool-call ids: the part's own id when it has an unused one, else call_0, call_1, … */
+/** Tool-call ids: the part's own id when it has an unused one, else one made from the reply's id. */
 class CallIds {
   private readonly used = new Set<string>();
   private n = 0;
+  constructor(private readonly replyId: string) {}
   next(own: string | undefined): string {
     let id = own && !this.used.has(own) ? own : undefined;
-    while (!id || this.used.has(id)) id = `call_${this.n++}`;
+    while (!id || this.used.has(id)) id = callId(this.replyId, this.n++);
     this.used.add(id);
     return id;
   }
@@ -223,7 +224,7 @@ function usageOf(meta: Obj | undefined): ChatUsage | undefined {
 function reply(raw: unknown, meta: ReplyMeta): ChatCompletion {
   const body = obj(parseJson(raw)) ?? {};
   const candidate = firstCandidate(body);
-  const pieces = readParts(candidate, new CallIds());
+  const pieces = readParts(candidate, new CallIds(meta.id));
   const text = pieces.map((p) => ('text' in p ? p.text : '')).join('');
   const toolCalls = pieces.flatMap((p): ToolCall[] => ('call' in p ? [{ id: p.call.id, type: 'function', function: { name: p.call.name, arguments: p.call.arguments } }] : []));
   const finish = !candidate && blocked(body) ? 'content_filter' : finishReason(str(candidate?.['finishReason']), toolCalls.length > 0);
@@ -251,9 +252,14 @@ function reply(raw: unknown, meta: ReplyMeta): ChatCompletion {
 
 /** Gemini SSE in, OpenAI chunks out, event by event. */
 class GeminiStream extends SseConverter {
-  private readonly ids = new CallIds();
+  private readonly ids: CallIds;
   private fields?: Obj;
   private calls = 0;
+
+  constructor(meta: ReplyMeta) {
+    super(meta);
+    this.ids = new CallIds(meta.id);
+  }
 
   protected usage(): ChatUsage | undefined {
     return usageOf(this.fields);

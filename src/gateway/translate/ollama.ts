@@ -2,7 +2,7 @@
 // `tool_calls` whose arguments are objects, tool results named by `tool_name`, sampling settings
 // under `options`, and an NDJSON stream whose last line (done: true) carries the counts.
 import { count, isObj, obj, str, type Obj } from '../wire/common';
-import { bytes, ChunkWriter, chatUsage, dataUrl, parseArguments, textOf, toolNames, type ChunkDelta } from './chunks';
+import { CUT, bytes, callId, ChunkWriter, chatUsage, dataUrl, parseArguments, textOf, toolNames, type ChunkDelta } from './chunks';
 import {
   TranslationError,
   type ChatCompletion,
@@ -120,8 +120,8 @@ function request(req: ChatRequest, model: string): NativeRequest {
   return { path: '/api/chat', search: '', body };
 }
 
-/** Ollama's tool calls as OpenAI's; ids are call_<n>, n counting from `first`. */
-function toolCalls(v: unknown, first: number): ToolCall[] {
+/** Ollama's tool calls as OpenAI's; Ollama gives no ids: the n-th of the reply is callId(reply, n), n from `first`. */
+function toolCalls(v: unknown, replyId: string, first: number): ToolCall[] {
   if (!Array.isArray(v)) return [];
   const out: ToolCall[] = [];
   for (const c of v) {
@@ -129,7 +129,7 @@ function toolCalls(v: unknown, first: number): ToolCall[] {
     if (!f) continue;
     const args = f['arguments'];
     out.push({
-      id: `call_${first + out.length}`,
+      id: callId(replyId, first + out.length),
       type: 'function',
       function: { name: str(f['name']) ?? '', arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}) },
     });
@@ -149,7 +149,7 @@ function finishOf(r: Obj, sawTools: boolean): FinishReason {
 function reply(body: unknown, meta: ReplyMeta): ChatCompletion {
   const r = obj(body) ?? {};
   const msg = obj(r['message']) ?? {};
-  const calls = toolCalls(msg['tool_calls'], 0);
+  const calls = toolCalls(msg['tool_calls'], meta.id, 0);
   const text = typeof msg['content'] === 'string' ? msg['content'] : '';
   return {
     id: meta.id,
@@ -177,9 +177,11 @@ class OllamaStream implements StreamConverter {
   private calls = 0;
   private usage?: ChatUsage;
   private failed = false;
+  private readonly replyId: string;
 
   constructor(meta: ReplyMeta) {
     this.writer = new ChunkWriter(meta);
+    this.replyId = meta.id;
   }
 
   transform(chunk: Uint8Array): Uint8Array {
@@ -194,11 +196,11 @@ class OllamaStream implements StreamConverter {
     return bytes(out);
   }
 
-  flush(): Uint8Array {
+  flush(complete = true): Uint8Array {
     let out = this.pending.length ? this.line(this.pending) : '';
     this.pending = [];
-    // After an upstream error the error frame is the stream's last.
-    if (!this.failed) out += this.writer.end(this.usage);
+    // After an upstream error the error frame is the stream's last; a cut reply gets one, and no [DONE].
+    if (!this.failed) out += complete ? this.writer.end(this.usage) : this.writer.error(CUT);
     return bytes(out);
   }
 
@@ -223,7 +225,7 @@ class OllamaStream implements StreamConverter {
     const msg = obj(json['message']);
     const content = msg?.['content'];
     if (typeof content === 'string' && content !== '') out += this.writer.delta({ content });
-    const calls = toolCalls(msg?.['tool_calls'], this.calls);
+    const calls = toolCalls(msg?.['tool_calls'], this.replyId, this.calls);
     if (calls.length) {
       const tool_calls: NonNullable<ChunkDelta['tool_calls']> = calls.map((c, i) => ({ index: this.calls + i, ...c }));
       this.calls += calls.length;

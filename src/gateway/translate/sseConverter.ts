@@ -2,7 +2,7 @@
 // call per whole event, OpenAI chunks out as soon as an event is complete. After an error event
 // nothing more is sent (no [DONE]), as OpenAI's own streams do.
 import { createParser, type EventSourceParser } from 'eventsource-parser';
-import { ChunkWriter, bytes } from './chunks';
+import { CUT, ChunkWriter, bytes } from './chunks';
 import type { ChatUsage, ReplyMeta, StreamConverter } from './types';
 
 export abstract class SseConverter implements StreamConverter {
@@ -42,7 +42,7 @@ export abstract class SseConverter implements StreamConverter {
     return this.take();
   }
 
-  flush(): Uint8Array {
+  flush(complete = true): Uint8Array {
     if (this.ended) return this.take();
     this.ended = true;
     this.parser.feed(this.decoder.decode());
@@ -50,7 +50,7 @@ export abstract class SseConverter implements StreamConverter {
     if (this.endsWithCR) this.parser.feed('\n');
     // An event the stream cut before its blank line is dropped, as SSE says.
     this.parser.reset();
-    if (!this.failed) this.out += this.writer.end(this.usage());
+    if (!this.failed) this.out += complete ? this.writer.end(this.usage()) : this.writer.error(CUT);
     return this.take();
   }
 

@@ -91,7 +91,7 @@ export interface ReplyMeta {
 export interface StreamConverter {
   transform(chunk: Uint8Array): Uint8Array;
   /** At the upstream's end: what is still owed (the finish and usage chunks, [DONE]). Called once. */
-  flush(): Uint8Array;
+  flush(complete?: boolean): Uint8Array;
 }
 
 export interface NativeRequest {

@@ -105,6 +105,11 @@ export const anthropic: WireFormat = {
     return nonEmpty(header(headers, 'x-api-key')) ?? bearer(headers);
   },
 
+  // Claude Code with both ANTHROPIC_API_KEY and ANTHROPIC_AUTH_TOKEN set sends the real key as x-api-key and the token as Bearer.
+  clientTokens(headers: Headers): (string | undefined)[] {
+    return [nonEmpty(header(headers, 'x-api-key')), bearer(headers)];
+  },
+
   upstreamHeaders(headers: Headers): Record<string, string> {
     return stripHeaders(headers);
   },

@@ -153,7 +153,11 @@ export const openai: WireFormat = {
     const streaming = json['stream'] === true;
     const model = str(json['model']);
     const kind = route(path);
-    if (streaming && (kind === 'chat' || kind === 'completions') && options?.addStreamUsage !== false) {
+    if (streaming && options?.addStreamUsage === false && json['stream_options'] !== undefined) {
+      // The upstream refuses the field (Mistral: 422) and sends usage in its last chunk anyway.
+      delete json['stream_options'];
+      body = new TextEncoder().encode(JSON.stringify(json));
+    } else if (streaming && (kind === 'chat' || kind === 'completions') && options?.addStreamUsage !== false) {
       const so = obj(json['stream_options']);
       if (so?.['include_usage'] !== true) {
         json['stream_options'] = { ...so, include_usage: true };

@@ -51,6 +51,8 @@ export interface WireFormat {
   id: WireId;
   /** The gateway token as the client's SDK presents it: OpenAI `Authorization: Bearer`, Anthropic `x-api-key` (or Bearer: Claude Code's ANTHROPIC_AUTH_TOKEN), Gemini `x-goog-api-key` or `?key=`, Ollama Bearer. */
   clientToken(headers: Record<string, string | string[] | undefined>, url: URL): string | undefined;
+  /** Every place a client of this wire may have put the token, when there are several (any may match). */
+  clientTokens?(headers: Record<string, string | string[] | undefined>, url: URL): (string | undefined)[];
   /** Client headers to drop before going upstream (the client's credentials, hop-by-hop headers); the dispatcher then adds the provider key with core/endpoints.ts authHeaders(). Gemini: also strip `key` from the query (return the cleaned URL search). */
   upstreamHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string>;
   /**

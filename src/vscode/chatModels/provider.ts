@@ -10,6 +10,7 @@ import type { DispatchContext } from '../../gateway/dispatch';
 import { toChatRequest, type LmMessage } from './messages';
 import { taskOf } from './taskOf';
 import { catalogModels, chatModelIds } from './modelList';
+import { retrySetting } from '../gateway';
 
 export const VENDOR = 'aikm';
 export const AUTO_MODEL = 'auto';
@@ -34,6 +35,7 @@ export class KeysChatModelProvider implements vscode.LanguageModelChatProvider, 
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeLanguageModelChatInformation = this.changed.event;
   private ctx: DispatchContext | undefined;
+  private listCtx: DispatchContext | undefined;
   private local: { at: number; models: string[] } | undefined;
   private readonly subscriptions: vscode.Disposable[] = [];
 
@@ -44,6 +46,7 @@ export class KeysChatModelProvider implements vscode.LanguageModelChatProvider, 
     this.subscriptions.push(
       { dispose: off },
       vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('aiKeyManager.gateway')) this.ctx = undefined; // retry and timeout settings
         if (e.affectsConfiguration('aiKeyManager.chatModels') || e.affectsConfiguration('aiKeyManager.providers')) {
           this.local = undefined;
           this.changed.fire();
@@ -60,14 +63,18 @@ export class KeysChatModelProvider implements vscode.LanguageModelChatProvider, 
   async provideLanguageModelChatInformation(options: vscode.PrepareLanguageModelChatModelOptions, _token: vscode.CancellationToken): Promise<vscode.LanguageModelChatInformation[]> {
     const { core } = this.deps;
     const disabled = new Set(core.providersOverview().filter((p) => !p.enabled).map((p) => p.id));
-    const include = vscode.workspace.getConfiguration().get<string[]>(INCLUDE_SETTING, []) ?? [];
+    const raw = vscode.workspace.getConfiguration().get<unknown>(INCLUDE_SETTING, []);
+    const include = Array.isArray(raw) ? raw.filter((x): x is string => typeof x === 'string' && x !== '') : [];
     const wanted = (id: string) => include.length === 0 || include.some((w) => id === w || id.startsWith(`${w.replace(/\/$/, '')}/`));
     const out: vscode.LanguageModelChatInformation[] = [];
-    for (const spec of PROVIDERS) {
-      if (disabled.has(spec.id)) continue;
-      const models = spec.requiresKey ? (core.traffic.keysFor(spec.id).length > 0 ? await this.keyedModels(spec) : []) : await this.localModels(spec);
-      for (const model of models) if (wanted(`${spec.id}/${model}`)) out.push(this.info(spec, model));
-    }
+    // A key that rests (429) still counts: its models stay in the picker. Lists are read all at once.
+    const lists = await Promise.all(
+      PROVIDERS.filter((spec) => !disabled.has(spec.id)).map(async (spec) => {
+        const usable = !spec.requiresKey || core.listKeys(spec.id).some((k) => k.status !== 'disabled');
+        return { spec, models: !usable ? [] : spec.requiresKey ? await this.keyedModels(spec) : await this.localModels(spec) };
+      }),
+    );
+    for (const { spec, models } of lists) for (const model of models) if (wanted(`${spec.id}/${model}`)) out.push(this.info(spec, model));
     if (out.length > 0 && wanted(AUTO_MODEL)) {
       out.unshift({
         id: AUTO_MODEL,
@@ -86,6 +93,12 @@ export class KeysChatModelProvider implements vscode.LanguageModelChatProvider, 
     return out;
   }
 
+  /** The dispatch context for requests, with the gateway's retry and timeout settings. */
+  private context(gateway: GatewayEntry): DispatchContext {
+    this.ctx ??= gateway.dispatchContext({ core: this.deps.core, ...retrySetting(vscode.workspace.getConfiguration('aiKeyManager.gateway')), log: (line) => this.deps.log.warn(line) });
+    return this.ctx;
+  }
+
   private async noModels(): Promise<void> {
     const pick = await vscode.window.showInformationMessage('AI Key Manager has no chat models yet: add an API key (OpenAI, Anthropic, Gemini, …) or start Ollama, and its models appear here.', 'Add API Key');
     if (pick === 'Add API Key') await vscode.commands.executeCommand('aiKeyManager.addKey');
@@ -99,14 +112,14 @@ export class KeysChatModelProvider implements vscode.LanguageModelChatProvider, 
     token: vscode.CancellationToken,
   ): Promise<void> {
     const gateway = await this.deps.loadGateway();
-    this.ctx ??= gateway.dispatchContext({ core: this.deps.core, log: (line) => this.deps.log.warn(line) });
+    const ctx = this.context(gateway);
     const req = toChatRequest(model.id, messages as readonly LmMessage[], options);
     const ac = new AbortController();
     const cancel = token.onCancellationRequested(() => ac.abort());
     const task = model.id === AUTO_MODEL ? taskOf(req.messages) : undefined;
     try {
       await gateway.chatInProcess(
-        this.ctx,
+        ctx,
         req,
         ac.signal,
         {
@@ -117,7 +130,7 @@ export class KeysChatModelProvider implements vscode.LanguageModelChatProvider, 
       );
     } catch (err) {
       if (token.isCancellationRequested) throw new vscode.CancellationError();
-      const msg = err instanceof Error ? err.message : String(err);
+      const msg = this.deps.core.traffic.mask(err instanceof Error ? err.message : String(err));
       this.deps.log.warn(`chat model ${model.id}: ${msg}`);
       throw new Error(msg.startsWith('AI Key Manager') ? msg : `AI Key Manager (${model.id}): ${msg}`, { cause: err });
     } finally {
@@ -160,8 +173,9 @@ export class KeysChatModelProvider implements vscode.LanguageModelChatProvider, 
     if (!modelsField) return catalog;
     try {
       const gateway = await this.deps.loadGateway();
-      this.ctx ??= gateway.dispatchContext({ core: this.deps.core, log: (line) => this.deps.log.warn(line) });
-      const live = chatModelIds(await gateway.modelListInProcess(this.ctx, spec, path), modelsField);
+      // One quick try: the model picker waits for this.
+      this.listCtx ??= gateway.dispatchContext({ core: this.deps.core, retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxTotalMs: 5000 }, headersTimeoutMs: 5000, log: (line) => this.deps.log.info(line) });
+      const live = chatModelIds(await gateway.modelListInProcess(this.listCtx, spec, path), modelsField);
       if (live.length === 0) return catalog;
       const known = catalog.filter((m) => live.includes(m));
       const rest = live.filter((m) => !known.includes(m) && this.deps.core.pricing.has(m, spec.id)).sort();

@@ -91,14 +91,14 @@ describe('translate/anthropic: requests', () => {
     assert.equal(b['max_tokens'], 50);
   });
 
-  it('tool_choice forms; none sends no tools', () => {
+  it('tool_choice forms; none keeps the tools (tool history needs them) and says none', () => {
     const base: ChatRequest = { model: 'x', messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', function: { name: 'f' } }] };
     assert.deepEqual(anthropic.request({ ...base, tool_choice: 'auto' }, 'm').body['tool_choice'], { type: 'auto' });
     assert.deepEqual(anthropic.request({ ...base, tool_choice: { type: 'function', function: { name: 'f' } } }, 'm').body['tool_choice'], { type: 'tool', name: 'f' });
     assert.equal(anthropic.request(base, 'm').body['tool_choice'], undefined);
     const none = anthropic.request({ ...base, tool_choice: 'none' }, 'm').body;
-    assert.equal(none['tools'], undefined);
-    assert.equal(none['tool_choice'], undefined);
+    assert.deepEqual(none['tools'], [{ name: 'f', input_schema: { type: 'object', properties: {} } }]);
+    assert.deepEqual(none['tool_choice'], { type: 'none' });
     assert.deepEqual(anthropic.request(base, 'm').body['tools'], [{ name: 'f', input_schema: { type: 'object', properties: {} } }]);
   });
 
@@ -190,6 +190,11 @@ describe('translate/anthropic: streams', () => {
     assert.deepEqual(err.errors.map((e) => e.message), ['Overloaded']);
     assert.deepEqual(err.finishReasons, []);
     assert.equal(err.done, false, 'no [DONE] after an error, as OpenAI does');
+    // The upstream's body ended without message_stop: the client is told, and gets no [DONE].
+    const c = anthropic.stream(META);
+    const early = new TextDecoder().decode(Buffer.concat([c.transform(Buffer.from(STREAM.slice(0, STREAM.indexOf('event: message_delta')))), c.flush(false)]));
+    assert.match(early, /"error":\{"message":"The provider's reply ended before it was complete/);
+    assert.ok(!early.includes('[DONE]'));
     const cut = readChunks(feed(STREAM.slice(0, STREAM.indexOf('event: message_delta') + 30), []), META.id);
     assert.equal(cut.text, 'Héllo, wörld.');
     assert.deepEqual(cut.finishReasons, [], 'a cut stream has no finish reason');

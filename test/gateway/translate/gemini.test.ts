@@ -1,3 +1,4 @@
+import { callId } from '../../../src/gateway/translate/chunks';
 import { after, before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { gemini, SKIP_SIGNATURE } from '../../../src/gateway/translate/gemini';
@@ -241,10 +242,14 @@ describe('gemini translator: replies', () => {
     assert.equal(choice?.message.content, null);
     assert.equal(choice?.finish_reason, 'tool_calls');
     assert.deepEqual(choice?.message.tool_calls, [
-      { id: 'call_0', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
-      { id: 'call_1', type: 'function', function: { name: 'get_time', arguments: '{}' } },
-      { id: 'call_2', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Rome"}' } },
+      { id: callId(META.id, 0), type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } },
+      { id: callId(META.id, 1), type: 'function', function: { name: 'get_time', arguments: '{}' } },
+      // Its own id, unused in this reply, is kept.
+      { id: 'call_0', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Rome"}' } },
     ]);
+    // Another reply (another id) gets other ids: one conversation never holds the same id twice.
+    const next = gemini.reply(response([{ functionCall: { name: 'get_time' } }], 5, 'STOP'), { ...META, id: 'chatcmpl-8' });
+    assert.notEqual(next.choices[0]?.message.tool_calls?.[0]?.id, callId(META.id, 0));
     const own = gemini.reply(response([{ text: 'Checking.' }, { functionCall: { name: 'f', args: {}, id: 'fc-9' } }], 5, 'STOP'), META).choices[0];
     assert.equal(own?.message.content, 'Checking.');
     assert.equal(own?.message.tool_calls?.[0]?.id, 'fc-9');
@@ -317,9 +322,9 @@ describe('gemini translator: streams', () => {
     const a = readChunks(splitInvariant(dataEvents(stream, '\r\n')), META.id);
     assert.equal(a.text, 'Checking.');
     assert.deepEqual(a.toolDeltas, [
-      { index: 0, id: 'call_0', type: 'function', name: 'get_weather', arguments: '{"city":"Paris","units":"C"}' },
-      { index: 1, id: 'call_1', type: 'function', name: 'get_time', arguments: '{}' },
-      { index: 2, id: 'call_2', type: 'function', name: 'get_weather', arguments: '{"city":"Rome"}' },
+      { index: 0, id: callId(META.id, 0), type: 'function', name: 'get_weather', arguments: '{"city":"Paris","units":"C"}' },
+      { index: 1, id: callId(META.id, 1), type: 'function', name: 'get_time', arguments: '{}' },
+      { index: 2, id: callId(META.id, 2), type: 'function', name: 'get_weather', arguments: '{"city":"Rome"}' },
     ]);
     assert.deepEqual(a.finishReasons, ['tool_calls']);
     assert.deepEqual(a.usage, [{ ...USAGE, completion_tokens: 150, total_tokens: 1650 }]);
@@ -382,11 +387,11 @@ describe('gemini translator: against the fake Gemini', () => {
   it('a tool call, its result, then the answer: plain and streamed', async () => {
     const call = gemini.reply(await (await post(first)).json(), META);
     const toolCall = call.choices[0]?.message.tool_calls?.[0];
-    assert.deepEqual(toolCall, { id: 'call_0', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } });
+    assert.deepEqual(toolCall, { id: callId(META.id, 0), type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } });
     assert.equal(call.choices[0]?.finish_reason, 'tool_calls');
     assert.deepEqual(call.usage, { prompt_tokens: 40, completion_tokens: 9, total_tokens: 49, prompt_tokens_details: { cached_tokens: 10 }, completion_tokens_details: { reasoning_tokens: 3 } });
 
-    const second = req({ ...first, messages: [...first.messages, { role: 'assistant', content: null, tool_calls: toolCall ? [toolCall] : [] }, { role: 'tool', tool_call_id: 'call_0', content: '{"sky":"clear"}' }] });
+    const second = req({ ...first, messages: [...first.messages, { role: 'assistant', content: null, tool_calls: toolCall ? [toolCall] : [] }, { role: 'tool', tool_call_id: callId(META.id, 0), content: '{"sky":"clear"}' }] });
     const answer = gemini.reply(await (await post(second)).json(), META);
     assert.equal(answer.choices[0]?.message.content, 'Sunny and warm.');
 

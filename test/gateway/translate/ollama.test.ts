@@ -1,3 +1,4 @@
+import { callId } from '../../../src/gateway/translate/chunks';
 import { describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { ollama } from '../../../src/gateway/translate/ollama';
@@ -181,8 +182,8 @@ describe('ollama translator: reply', () => {
     assert.equal(choice.message.content, null);
     assert.equal(choice.finish_reason, 'tool_calls');
     assert.deepEqual(choice.message.tool_calls, [
-      { id: 'call_0', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Toronto","unit":"celsius"}' } },
-      { id: 'call_1', type: 'function', function: { name: 'raw', arguments: '{"a":1}' } },
+      { id: callId(META.id, 0), type: 'function', function: { name: 'get_weather', arguments: '{"city":"Toronto","unit":"celsius"}' } },
+      { id: callId(META.id, 1), type: 'function', function: { name: 'raw', arguments: '{"a":1}' } },
     ]);
     const withText = ollama.reply({ message: { role: 'assistant', content: 'Checking.', tool_calls: [{ function: { name: 'f', arguments: {} } }] }, ...done }, META);
     assert.equal(withText.choices[0]?.message.content, 'Checking.');
@@ -229,9 +230,9 @@ describe('ollama translator: stream', () => {
     assert.equal(p.roleChunks, 1, 'one role chunk');
     assert.equal(p.text, 'Let me check the weather — 天気 🌦️ "quoted"\n');
     assert.deepEqual(p.toolCalls, [
-      { id: 'call_0', type: 'function', name: 'get_weather', arguments: '{"city":"Toronto","unit":"celsius"}' },
-      { id: 'call_1', type: 'function', name: 'get_time', arguments: '{"tz":"America/Toronto"}' },
-      { id: 'call_2', type: 'function', name: 'noop', arguments: '{}' },
+      { id: callId(META.id, 0), type: 'function', name: 'get_weather', arguments: '{"city":"Toronto","unit":"celsius"}' },
+      { id: callId(META.id, 1), type: 'function', name: 'get_time', arguments: '{"tz":"America/Toronto"}' },
+      { id: callId(META.id, 2), type: 'function', name: 'noop', arguments: '{}' },
     ]);
     assert.deepEqual(p.finishReasons, ['tool_calls']);
     assert.deepEqual(p.usage, [USAGE]);
@@ -307,7 +308,7 @@ describe('ollama translator against the fake Ollama', () => {
       const call = plain.choices[0]?.message.tool_calls?.[0];
       assert.deepEqual([call?.function.name, call?.function.arguments, plain.choices[0]?.finish_reason], ['get_weather', '{"city":"Paris"}', 'tool_calls']);
       const streamed = readChunks(convert(ollama.stream(META), [new Uint8Array(await (await post(fake.url, { ...ask, stream: true })).arrayBuffer())]), META.id);
-      assert.deepEqual([streamed.toolCalls, streamed.finishReasons, streamed.usage], [[{ id: 'call_0', type: 'function', name: 'get_weather', arguments: '{"city":"Paris"}' }], ['tool_calls'], [{ prompt_tokens: 30, completion_tokens: 6, total_tokens: 36 }]]);
+      assert.deepEqual([streamed.toolCalls, streamed.finishReasons, streamed.usage], [[{ id: callId(META.id, 0), type: 'function', name: 'get_weather', arguments: '{"city":"Paris"}' }], ['tool_calls'], [{ prompt_tokens: 30, completion_tokens: 6, total_tokens: 36 }]]);
       const answer: ChatRequest = { ...ask, stream: true, messages: [...ask.messages, plain.choices[0]!.message as ChatRequest['messages'][number], { role: 'tool', tool_call_id: call!.id, content: 'sunny' }] };
       const text = readChunks(convert(ollama.stream(META), [new Uint8Array(await (await post(fake.url, answer)).arrayBuffer())]), META.id);
       assert.deepEqual([text.text, text.finishReasons, text.toolCalls], ['Sunny in Paris.', ['stop'], []]);

@@ -74,6 +74,9 @@ describe('openai prepare', () => {
     assert.equal(p.body, bytes);
     assert.equal(p.streaming, true);
     assert.deepEqual(p.state, { dropUsageChunk: false });
+    // One that has it (the router's in-process requests ask for usage) gets it removed: Mistral answers 422 to it.
+    const asked = openai.prepare(CHAT, enc(JSON.stringify({ model: 'mistral-small-latest', stream: true, stream_options: { include_usage: true }, messages: [] })), url(CHAT), { addStreamUsage: false });
+    assert.equal(JSON.parse(new TextDecoder().decode(asked.body)).stream_options, undefined);
   });
 
   it('passes a body that is not JSON unchanged', () => {
