@@ -58,7 +58,7 @@ describe('headless price refresh', () => {
       const kept = join(home, 'prices.json');
       await waitFor(() => fs.existsSync(kept), 'the data to be kept');
       assert.equal(fs.statSync(kept).mode & 0o777, 0o600);
-      assert.match(cli.stderr(), /Prices refreshed from/);
+      await waitFor(() => /Prices refreshed from/.test(cli.stderr()), 'the refresh to be logged');
     } finally {
       await cli.stop();
     }
