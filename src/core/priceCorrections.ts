@@ -10,6 +10,9 @@ export interface PriceCorrection {
   inputPerMTok: number;
   outputPerMTok: number;
   cacheReadPerMTok?: number;
+  cacheWritePerMTok?: number;
+  /** Long-context prices: a request whose input (cache included) is over `inputTokens` is priced at these, all of it. */
+  above?: { inputTokens: number; inputPerMTok: number; outputPerMTok: number; cacheReadPerMTok?: number; cacheWritePerMTok?: number };
   /** The day the price took effect (YYYY-MM-DD). */
   since: string;
   source: string;
@@ -17,7 +20,23 @@ export interface PriceCorrection {
   dataSaid: { input: number; output: number } | null;
 }
 
+/** Claude Sonnet 4's long-context prices, missing from the data (it prices Sonnet 4.5's). */
+const SONNET_4: Omit<PriceCorrection, 'model'> = {
+  provider: 'anthropic',
+  inputPerMTok: 3,
+  outputPerMTok: 15,
+  cacheReadPerMTok: 0.3,
+  cacheWritePerMTok: 3.75,
+  above: { inputTokens: 200_000, inputPerMTok: 6, outputPerMTok: 22.5, cacheReadPerMTok: 0.6, cacheWritePerMTok: 7.5 },
+  since: '2025-08-12',
+  source: 'https://docs.anthropic.com/en/docs/about-claude/pricing#long-context-pricing',
+  why: 'requests over 200k input tokens (1M-token context) cost $6 / $22.50 per million; the data has only the base rate',
+  dataSaid: { input: 3, output: 15 },
+};
+
 export const PRICE_CORRECTIONS: readonly PriceCorrection[] = [
+  { ...SONNET_4, model: 'claude-sonnet-4' },
+  { ...SONNET_4, model: 'claude-sonnet-4-0' },
   {
     provider: 'deepseek',
     model: 'deepseek-chat',

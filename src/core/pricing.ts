@@ -342,7 +342,9 @@ function findIn<T extends { model: string; provider?: string }>(list: readonly T
   return best?.o;
 }
 
-function overrideCost(model: string, provider: string, o: Omit<PriceOverride, 'model'>, c: Counts, source: 'override' | 'correction' = 'override'): CostBreakdown {
+function overrideCost(model: string, provider: string, base: Omit<PriceOverride, 'model'> & Partial<Pick<PriceCorrection, 'above'>>, c: Counts, source: 'override' | 'correction' = 'override'): CostBreakdown {
+  // Over a long-context threshold, every token of the request is priced at the long-context rates.
+  const o = base.above && c.input + c.cacheRead + c.cacheWrite > base.above.inputTokens ? base.above : base;
   const inputCost = (c.input * o.inputPerMTok) / 1e6;
   const outputCost = (c.output * o.outputPerMTok) / 1e6;
   const cacheReadCost = (c.cacheRead * (o.cacheReadPerMTok ?? o.inputPerMTok)) / 1e6;

@@ -27,12 +27,24 @@ describe('price corrections', () => {
       const data = p.dataRates(c.model, c.provider);
       if (c.dataSaid === null) assert.equal(data, undefined, `genai-prices now prices ${c.model} (${JSON.stringify(data)}): check it and remove the correction`);
       else assert.deepEqual(data, c.dataSaid, `genai-prices now says ${JSON.stringify(data)} for ${c.model}, not ${JSON.stringify(c.dataSaid)}: check it and remove the correction`);
-      const cost = p.estimate(c.model, M, c.provider);
+      const small = { inputTokens: 100_000, outputTokens: 100_000 };
+      const cost = p.estimate(c.model, small, c.provider);
       assert.equal(cost.source, 'correction');
-      assert.ok(Math.abs(cost.totalCost - (c.inputPerMTok + c.outputPerMTok)) < 1e-12, `${cost.totalCost}`);
+      assert.ok(Math.abs(cost.totalCost - (c.inputPerMTok + c.outputPerMTok) / 10) < 1e-12, `${cost.totalCost}`);
       assert.match(p.sourceText(cost.source), /dated price correction/);
     });
   }
+
+  it('Claude Sonnet 4 over 200k input tokens (cache included) is priced at the long-context rates, all of it', () => {
+    const p = new PricingService({ now: () => new Date('2026-12-01T10:00:00Z') });
+    const at = (input: number, cacheRead = 0) => p.estimate('claude-sonnet-4-20250514', { inputTokens: input, outputTokens: 10_000, cacheReadTokens: cacheRead }, 'anthropic');
+    assert.ok(Math.abs(at(200_000).totalCost - (200_000 * 3 + 10_000 * 15) / 1e6) < 1e-12, 'at the threshold: base rates');
+    assert.ok(Math.abs(at(200_001).totalCost - (200_001 * 6 + 10_000 * 22.5) / 1e6) < 1e-12, 'over it: long-context rates');
+    assert.ok(Math.abs(at(150_000, 60_000).totalCost - (150_000 * 6 + 60_000 * 0.6 + 10_000 * 22.5) / 1e6) < 1e-12, 'cache reads count towards the threshold');
+    assert.equal(at(300_000).source, 'correction');
+    // Sonnet 4.5 has its tier in the data: no correction.
+    assert.equal(p.estimate('claude-sonnet-4-5', { inputTokens: 300_000, outputTokens: 0 }, 'anthropic').source, 'genai-prices');
+  });
 
   it('user overrides win over corrections, and changed data wins over a correction', async () => {
     const p = new PricingService();
