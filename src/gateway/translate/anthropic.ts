@@ -2,7 +2,7 @@
 // tool calls become tool_use blocks and tool results tool_result blocks in a user turn; the stream's
 // content blocks become content and tool-call deltas. Thinking blocks are not passed on.
 import { count, isObj, obj, parseJson, str, type Obj } from '../wire/common';
-import { chatUsage, dataUrl, parseArguments, textOf } from './chunks';
+import { chatCompletion, chatUsage, dataUrl, parseArguments, textOf } from './chunks';
 import { SseConverter } from './sseConverter';
 import { TranslationError, type ChatCompletion, type ChatRequest, type ChatUsage, type ContentPart, type FinishReason, type StreamConverter, type ToolCall, type Translator } from './types';
 
@@ -102,22 +102,13 @@ export const anthropic: Translator = {
       if (b['type'] === 'text') text += str(b['text']) ?? '';
       else if (b['type'] === 'tool_use') calls.push({ id: str(b['id']) ?? `call_${calls.length}`, type: 'function', function: { name: str(b['name']) ?? '', arguments: JSON.stringify(b['input'] ?? {}) } });
     }
-    const usage = usageOf(obj(msg['usage']));
-    return {
-      id: meta.id,
-      object: 'chat.completion',
-      created: meta.created,
-      model: str(msg['model']) ?? meta.model,
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: text === '' && calls.length > 0 ? null : text, ...(calls.length > 0 && { tool_calls: calls }), refusal: null },
-          finish_reason: FINISH[str(msg['stop_reason']) ?? ''] ?? (calls.length > 0 ? 'tool_calls' : 'stop'),
-          logprobs: null,
-        },
-      ],
-      ...(usage && { usage }),
-    };
+    return chatCompletion(meta, {
+      model: str(msg['model']),
+      text,
+      calls,
+      finish: FINISH[str(msg['stop_reason']) ?? ''] ?? (calls.length > 0 ? 'tool_calls' : 'stop'),
+      usage: usageOf(obj(msg['usage'])),
+    });
   },
 
   stream(meta): StreamConverter {

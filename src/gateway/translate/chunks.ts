@@ -1,6 +1,6 @@
 // Writes OpenAI chat.completion.chunk SSE frames for the stream converters, and the text helpers
 // every translator needs.
-import type { ChatUsage, ContentPart, FinishReason, ReplyMeta, TextPart, ToolCall } from './types';
+import type { ChatCompletion, ChatUsage, ContentPart, FinishReason, ReplyMeta, TextPart, ToolCall } from './types';
 
 const encoder = new TextEncoder();
 
@@ -83,6 +83,25 @@ export function newCallId(): string {
   const b = new Uint8Array(9);
   crypto.getRandomValues(b);
   return `call_${Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/**
+ * A non-streamed reply in OpenAI's shape. `content` is null when there is no text and the reply is
+ * tool calls only (or, with `nullWhen`, also in that case).
+ */
+export function chatCompletion(
+  meta: ReplyMeta,
+  r: { model: string | undefined; text: string; calls: ToolCall[]; finish: FinishReason; usage: ChatUsage | undefined; nullWhen?: boolean },
+): ChatCompletion {
+  const content = r.text === '' && (r.calls.length > 0 || r.nullWhen === true) ? null : r.text;
+  return {
+    id: meta.id,
+    object: 'chat.completion',
+    created: meta.created,
+    model: r.model ?? meta.model,
+    choices: [{ index: 0, message: { role: 'assistant', content, ...(r.calls.length > 0 && { tool_calls: r.calls }), refusal: null }, finish_reason: r.finish, logprobs: null }],
+    ...(r.usage && { usage: r.usage }),
+  };
 }
 
 export function bytes(text: string): Uint8Array {

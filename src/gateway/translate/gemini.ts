@@ -10,7 +10,7 @@
 // A stream that ends without a finishReason gets no finish chunk: the client sees it was cut.
 import { isObj, obj, parseJson, str, type Obj } from '../wire/common';
 import { geminiUsage } from '../wire/gemini';
-import { callId, chatUsage, dataUrl, parseArguments, textOf, toolNames } from './chunks';
+import { callId, chatCompletion, chatUsage, dataUrl, parseArguments, textOf, toolNames } from './chunks';
 import { SseConverter } from './sseConverter';
 import {
   TranslationError,
@@ -228,26 +228,16 @@ function reply(raw: unknown, meta: ReplyMeta): ChatCompletion {
   const text = pieces.map((p) => ('text' in p ? p.text : '')).join('');
   const toolCalls = pieces.flatMap((p): ToolCall[] => ('call' in p ? [{ id: p.call.id, type: 'function', function: { name: p.call.name, arguments: p.call.arguments } }] : []));
   const finish = !candidate && blocked(body) ? 'content_filter' : finishReason(str(candidate?.['finishReason']), toolCalls.length > 0);
-  return {
-    id: meta.id,
-    object: 'chat.completion',
-    created: meta.created,
-    model: str(body['modelVersion']) ?? meta.model,
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: 'assistant',
-          content: text || (toolCalls.length || finish === 'content_filter' ? null : ''),
-          ...(toolCalls.length && { tool_calls: toolCalls }),
-          refusal: null,
-        },
-        finish_reason: finish,
-        logprobs: null,
-      },
-    ],
+  return chatCompletion(meta, {
+    model: str(body['modelVersion']),
+    text,
+    calls: toolCalls,
+    finish,
+    // Gemini always counts: a reply without usageMetadata used nothing.
     usage: usageOf(obj(body['usageMetadata'])) ?? chatUsage({ input: 0, output: 0 }),
-  };
+    // A blocked reply has no content at all.
+    nullWhen: finish === 'content_filter',
+  });
 }
 
 /** Gemini SSE in, OpenAI chunks out, event by event. */

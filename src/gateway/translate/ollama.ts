@@ -2,7 +2,7 @@
 // `tool_calls` whose arguments are objects, tool results named by `tool_name`, sampling settings
 // under `options`, and an NDJSON stream whose last line (done: true) carries the counts.
 import { count, isObj, obj, str, type Obj } from '../wire/common';
-import { CUT, bytes, callId, ChunkWriter, chatUsage, dataUrl, parseArguments, textOf, toolNames, type ChunkDelta } from './chunks';
+import { CUT, bytes, callId, ChunkWriter, chatCompletion, chatUsage, dataUrl, parseArguments, textOf, toolNames, type ChunkDelta } from './chunks';
 import {
   TranslationError,
   type ChatCompletion,
@@ -151,21 +151,7 @@ function reply(body: unknown, meta: ReplyMeta): ChatCompletion {
   const msg = obj(r['message']) ?? {};
   const calls = toolCalls(msg['tool_calls'], meta.id, 0);
   const text = typeof msg['content'] === 'string' ? msg['content'] : '';
-  return {
-    id: meta.id,
-    object: 'chat.completion',
-    created: meta.created,
-    model: str(r['model']) ?? meta.model,
-    choices: [
-      {
-        index: 0,
-        message: { role: 'assistant', content: text === '' && calls.length ? null : text, ...(calls.length && { tool_calls: calls }), refusal: null },
-        finish_reason: finishOf(r, calls.length > 0),
-        logprobs: null,
-      },
-    ],
-    usage: usageOf(r),
-  };
+  return chatCompletion(meta, { model: str(r['model']), text, calls, finish: finishOf(r, calls.length > 0), usage: usageOf(r) });
 }
 
 const LF = 0x0a;
