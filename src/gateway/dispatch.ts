@@ -242,6 +242,9 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, res: Respo
   // A coded or binary body passes through untouched: the tap could not read it.
   const readable = TEXTUAL.test(contentType) && !encoded;
   const tap: ResponseTap = readable ? r.wire.responseTap(r.path, up.status, contentType, state) : { transform: (c) => c, end: () => ({ complete: true }) };
+  // Read once: a JSON tap parses the whole body at its end.
+  let ended: ReturnType<ResponseTap['end']> | undefined;
+  const tapEnd = () => (ended ??= safeEnd(tap));
   let converter: BodyConverter | undefined;
   // A 200 that may be kept for the cache: its raw bytes, until it grows past what an entry may hold.
   let keep: Buffer[] | undefined = meta.cached && up.status === 200 && readable ? [] : undefined;
@@ -268,7 +271,7 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, res: Respo
     const finish = (cut: string | undefined) => {
       if (done) return;
       done = true;
-      const end = safeEnd(tap);
+      const end = tapEnd();
       const model = end.model ?? meta.model;
       if (keep && cut === undefined && end.complete && meta.cached) {
         meta.cached.cache.set(meta.cached.key, { status: up.status, headers: passedOn(up.headers), body: Buffer.concat(keep), ...(model && { model }) });
@@ -319,7 +322,7 @@ function stream(ctx: DispatchContext, r: ClientRequest, up: Upstream, res: Respo
         const last = convert(rest ?? new Uint8Array(0));
         let tail: Uint8Array = new Uint8Array(0);
         try {
-          tail = converter.flush(safeEnd(tap).complete);
+          tail = converter.flush(tapEnd().complete);
         } catch (err) {
           ctx.log?.(`gateway: could not convert a ${r.provider.id} response: ${err instanceof Error ? err.message : String(err)}`);
         }
