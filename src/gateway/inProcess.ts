@@ -34,50 +34,37 @@ export class InProcessChatError extends Error {
   }
 }
 
-/** Takes what dispatch writes for one client, as an HTTP response would. */
-class Sink extends EventEmitter implements ResponseSink {
+/**
+ * Takes what dispatch writes for one client, as an HTTP response would: 'close' after the end, or
+ * at once when destroyed (by the consumer, or with the upstream's error when it cut the reply).
+ */
+abstract class MemorySink extends EventEmitter implements ResponseSink {
   status = 0;
-  headers: Record<string, string | string[]> = {};
   destroyed = false;
   writableFinished = false;
-  private errorBody = '';
-  private readonly decoder = new TextDecoder();
-  private readonly parser;
-  private readonly calls: { id: string; name: string; arguments: string }[] = [];
-  readonly outcome: ChatOutcome = {};
-  streamError?: string;
-  callbackError?: Error;
   /** Why the response was cut, when the upstream (not the consumer) cut it. */
   cutError?: Error;
 
-  constructor(private readonly on_: ChatCallbacks) {
-    super();
-    this.parser = createParser({ onEvent: (ev) => this.event(ev.data) });
-  }
+  /** One chunk of the body. */
+  protected abstract take(chunk: Uint8Array): void;
+  /** The body has ended (not called when destroyed). */
+  protected ended(): void {}
 
-  writeHead(status: number, headers: Record<string, string | string[]>): this {
+  writeHead(status: number, _headers: Record<string, string | string[]>): this {
     this.status = status;
-    this.headers = headers;
-    const p = headers['x-aikm-provider'];
-    const m = headers['x-aikm-model'];
-    if (typeof p === 'string') this.outcome.provider = p;
-    if (typeof m === 'string') this.outcome.model = m;
     return this;
   }
 
   write(chunk: Uint8Array): boolean {
     if (this.destroyed) return false;
-    const text = this.decoder.decode(chunk, { stream: true });
-    if (this.status >= 200 && this.status < 300) this.parser.feed(text);
-    else this.errorBody += text;
+    this.take(chunk);
     return true;
   }
 
   end(chunk?: Uint8Array): this {
     if (chunk && chunk.length > 0) this.write(chunk);
     if (this.destroyed) return this;
-    this.write(new Uint8Array(0));
-    this.flushCalls();
+    this.ended();
     this.writableFinished = true;
     this.emit('finish');
     this.emit('close');
@@ -90,6 +77,42 @@ class Sink extends EventEmitter implements ResponseSink {
     if (err) this.cutError = err;
     this.emit('close');
     return this;
+  }
+}
+
+/** A streamed chat reply, handed on as text deltas and whole tool calls. */
+class Sink extends MemorySink {
+  private errorBody = '';
+  private readonly decoder = new TextDecoder();
+  private readonly parser;
+  private readonly calls: { id: string; name: string; arguments: string }[] = [];
+  readonly outcome: ChatOutcome = {};
+  streamError?: string;
+  callbackError?: Error;
+
+  constructor(private readonly on_: ChatCallbacks) {
+    super();
+    this.parser = createParser({ onEvent: (ev) => this.event(ev.data) });
+  }
+
+  override writeHead(status: number, headers: Record<string, string | string[]>): this {
+    super.writeHead(status, headers);
+    const p = headers['x-aikm-provider'];
+    const m = headers['x-aikm-model'];
+    if (typeof p === 'string') this.outcome.provider = p;
+    if (typeof m === 'string') this.outcome.model = m;
+    return this;
+  }
+
+  protected take(chunk: Uint8Array): void {
+    const text = this.decoder.decode(chunk, { stream: true });
+    if (this.status >= 200 && this.status < 300) this.parser.feed(text);
+    else this.errorBody += text;
+  }
+
+  protected override ended(): void {
+    this.take(new Uint8Array(0));
+    this.flushCalls();
   }
 
   /** The message of an error reply (OpenAI's shape), or the text itself. */
@@ -173,34 +196,11 @@ export async function chatInProcess(ctx: DispatchContext, req: ChatRequest, sign
 }
 
 /** A sink that keeps a whole JSON reply. */
-class JsonSink extends EventEmitter implements ResponseSink {
-  status = 0;
-  destroyed = false;
-  writableFinished = false;
+class JsonSink extends MemorySink {
   private readonly parts: Uint8Array[] = [];
 
-  writeHead(status: number): this {
-    this.status = status;
-    return this;
-  }
-
-  write(chunk: Uint8Array): boolean {
+  protected take(chunk: Uint8Array): void {
     this.parts.push(chunk);
-    return true;
-  }
-
-  end(chunk?: Uint8Array): this {
-    if (chunk) this.parts.push(chunk);
-    this.writableFinished = true;
-    this.emit('finish');
-    this.emit('close');
-    return this;
-  }
-
-  destroy(): this {
-    this.destroyed = true;
-    this.emit('close');
-    return this;
   }
 
   json(): unknown {
