@@ -1,5 +1,5 @@
 // Anthropic: Messages (plain and streamed), count_tokens, models.
-import { type Call, type Ctx, type ProviderErrors, sse } from './wire';
+import { type Call, type Ctx, type ProviderErrors, holds, sse, toolCallFor } from './wire';
 
 const err = (type: string, message: string): unknown => ({ type: 'error', error: { type, message } });
 
@@ -31,19 +31,11 @@ export function rateLimitHeaders(remaining = 49): Record<string, string> {
   return h;
 }
 
-/** The tool the reply calls: tools declared and the last turn is not a tool result. */
-function toolToCall(ctx: Ctx, body: Record<string, unknown>): Ctx['toolCall'] {
-  if (!ctx.toolCall || !Array.isArray(body['tools']) || body['tools'].length === 0) return undefined;
-  const last: unknown = Array.isArray(body['messages']) ? body['messages'].at(-1) : undefined;
-  const content = last && typeof last === 'object' ? (last as { content?: unknown }).content : undefined;
-  const answered = Array.isArray(content) && content.some((b) => b && typeof b === 'object' && (b as { type?: unknown }).type === 'tool_result');
-  return answered ? undefined : ctx.toolCall;
-}
-
 function messages(ctx: Ctx, call: Call, headers: Record<string, string>): void {
   const { body } = call;
   const u = ctx.usageFor(JSON.stringify(body['messages'] ?? '') + JSON.stringify(body['system'] ?? ''));
-  const tool = toolToCall(ctx, body);
+  // A tool result is a user turn holding tool_result blocks.
+  const tool = toolCallFor(ctx, body, 'messages', (last) => holds(last['content'], (b) => b['type'] === 'tool_result'));
   const toolId = `toolu_fake_${ctx.id()}`;
   const message = {
     id: `msg_fake_${ctx.id()}`,

@@ -1,6 +1,6 @@
 // Gemini API (generativelanguage v1beta): generate, stream (alt=sse or a JSON array), count, embed, models.
 import type { FakeUsage } from './providers';
-import { type Call, type Ctx, type ProviderErrors, cumulative, embedding, sse } from './wire';
+import { type Call, type Ctx, type ProviderErrors, cumulative, embedding, holds, sse, toolCallFor } from './wire';
 
 const err = (code: number, status: string, message: string, details?: unknown[]): unknown => ({
   error: { code, message, status, ...(details ? { details } : {}) },
@@ -64,14 +64,6 @@ function promptOf(body: Record<string, unknown>): string {
   return JSON.stringify(body['contents'] ?? '') + JSON.stringify(body['systemInstruction'] ?? '');
 }
 
-/** The call to answer with: ctx.toolCall, when the request declares tools and its last content is no function response. */
-function toolCallFor(ctx: Ctx, body: Record<string, unknown>): { name: string; args: Record<string, unknown> } | undefined {
-  if (!ctx.toolCall || !Array.isArray(body['tools']) || body['tools'].length === 0) return undefined;
-  const contents = Array.isArray(body['contents']) ? (body['contents'] as unknown[]) : [];
-  const parts = (contents.at(-1) as { parts?: unknown } | undefined)?.parts;
-  const answered = Array.isArray(parts) && parts.some((p) => typeof p === 'object' && p !== null && 'functionResponse' in p);
-  return answered ? undefined : { name: ctx.toolCall.name, args: ctx.toolCall.arguments };
-}
 
 export function handleGemini(ctx: Ctx, call: Call): void {
   const { req, url, body } = call;
@@ -99,7 +91,9 @@ export function handleGemini(ctx: Ctx, call: Call): void {
     ...(done ? { finishReason: 'STOP' } : {}),
     index: 0,
   });
-  const tool = toolCallFor(ctx, body);
+  // A tool result is a content holding functionResponse parts.
+  const wanted = toolCallFor(ctx, body, 'contents', (last) => holds(last['parts'], (p) => 'functionResponse' in p));
+  const tool = wanted && { name: wanted.name, args: wanted.arguments };
   if (tool && (method === 'generateContent' || method === 'streamGenerateContent')) {
     const reply = {
       candidates: [{ content: { parts: [{ functionCall: tool }], role: 'model' }, finishReason: 'STOP', index: 0 }],

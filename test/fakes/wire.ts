@@ -94,14 +94,26 @@ export function stringField(body: Record<string, unknown>, name: string, fallbac
   return typeof v === 'string' ? v : fallback;
 }
 
-/** The tool call to answer with (OpenAI/Ollama chat bodies): tools declared, last message not a tool result. */
-export function toolCallFor(ctx: Ctx, body: Record<string, unknown>): FakeToolCall | undefined {
+/**
+ * The tool call to answer with: tools declared, and the last turn (of `turns`, default `messages`)
+ * is not a tool result. By default a tool result is an OpenAI/Ollama `role: 'tool'` message.
+ */
+export function toolCallFor(
+  ctx: Ctx,
+  body: Record<string, unknown>,
+  turns = 'messages',
+  isResult: (last: Record<string, unknown>) => boolean = (last) => last['role'] === 'tool',
+): FakeToolCall | undefined {
   const tools = body['tools'];
-  const messages = body['messages'];
+  const list = body[turns];
   if (!ctx.toolCall || !Array.isArray(tools) || tools.length === 0) return undefined;
-  const last: unknown = Array.isArray(messages) ? messages.at(-1) : undefined;
-  const role = typeof last === 'object' && last !== null ? (last as Record<string, unknown>)['role'] : undefined;
-  return role === 'tool' ? undefined : ctx.toolCall;
+  const last: unknown = Array.isArray(list) ? list.at(-1) : undefined;
+  return typeof last === 'object' && last !== null && isResult(last as Record<string, unknown>) ? undefined : ctx.toolCall;
+}
+
+/** Whether a list holds an object that passes `test` (tool_result blocks, functionResponse parts). */
+export function holds(list: unknown, test: (item: Record<string, unknown>) => boolean): boolean {
+  return Array.isArray(list) && list.some((x) => typeof x === 'object' && x !== null && test(x as Record<string, unknown>));
 }
 
 /** Text cut into n pieces of about equal length (fewer when the text is shorter). */
