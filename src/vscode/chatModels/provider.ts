@@ -36,6 +36,7 @@ export class KeysChatModelProvider implements vscode.LanguageModelChatProvider, 
   readonly onDidChangeLanguageModelChatInformation = this.changed.event;
   private ctx: DispatchContext | undefined;
   private listCtx: DispatchContext | undefined;
+  private toldNoModels = false;
   private local: { at: number; models: string[] } | undefined;
   private readonly subscriptions: vscode.Disposable[] = [];
 
@@ -89,7 +90,10 @@ export class KeysChatModelProvider implements vscode.LanguageModelChatProvider, 
       });
     }
     // The user is picking models (not a silent refresh): say how to get ours.
-    if (out.length === 0 && !options.silent) void this.noModels();
+    if (out.length === 0 && !options.silent && !this.toldNoModels) {
+      this.toldNoModels = true; // once per window: the picker may ask again
+      void this.noModels();
+    }
     return out;
   }
 
