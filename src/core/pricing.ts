@@ -3,7 +3,7 @@
 import type * as GenaiPrices from '@pydantic/genai-prices';
 import type { CostBreakdown } from './types';
 import { PROVIDERS, type ProviderSpec } from './providers';
-import { PRICE_CORRECTIONS, type PriceCorrection } from './priceCorrections';
+import { PRICE_CORRECTIONS, type PriceCorrection, type PriceRow } from './priceCorrections';
 
 /**
  * Token counts of one request. `inputTokens` excludes cached tokens (like Anthropic's
@@ -119,9 +119,22 @@ export class PricingService {
     if (source === 'override') return 'your price override (aiKeyManager.pricing.overrides)';
     if (source === 'correction') return "a dated price correction shipped with AI Key Manager (the data's price is out of date; see src/core/priceCorrections.ts)";
     if (source === 'provider') return "the provider's own figure in its reply";
+    if (source === 'local') return 'a local model: no charge';
     if (source === 'unpriced') return 'no price known';
     const d = this.source;
     return d.kind === 'bundled' ? `genai-prices ${d.version} (the snapshot bundled with AI Key Manager)` : `genai-prices data refreshed ${d.fetchedAt.slice(0, 16).replace('T', ' ')} UTC from ${d.url}`;
+  }
+
+  /** The price data in use, in a few words: "genai-prices 0.1.8 (bundled)", "genai-prices refreshed 2026-12-01 09:30 UTC". */
+  dataLabel(): string {
+    const d = this.source;
+    return d.kind === 'bundled' ? `genai-prices ${d.version} (bundled)` : `genai-prices refreshed ${d.fetchedAt.slice(0, 16).replace('T', ' ')} UTC`;
+  }
+
+  /** Where this cost's price came from, in words; a correction says which and why. */
+  costSourceText(cost: Pick<CostBreakdown, 'source' | 'correction'>): string {
+    const c = cost.source === 'correction' ? cost.correction : undefined;
+    return c ? `a dated price correction shipped with AI Key Manager: ${c.why} (since ${c.since}; ${c.source})` : this.sourceText(cost.source);
   }
 
   /** The database's price for a model, per million tokens in and out, priced with `providers` (or the active data). */
@@ -145,13 +158,10 @@ export class PricingService {
 
     const override = findIn(this.overrides, name, prov);
     if (override) return overrideCost(name, override.provider ?? prov ?? 'unknown', override, counts);
-    const correction = findIn(PRICE_CORRECTIONS, name, prov);
-    if (correction && this.dataStillSays(correction)) return overrideCost(correction.model, correction.provider, correction, counts, 'correction');
+    const corrected = this.corrected(name, prov, counts);
+    if (corrected) return corrected;
 
-    if (prov !== undefined && LOCAL_PROVIDERS.has(prov)) {
-      // Local models cost nothing; 'genai-prices' is the only non-override source the type allows.
-      return breakdown(name, 'local', 0, 0, 0, 0, 0, 'genai-prices');
-    }
+    if (prov !== undefined && LOCAL_PROVIDERS.has(prov)) return breakdown(name, 'local', 0, 0, 0, 0, 0, 'local');
 
     const match = this.lookup(name, prov, counts);
     if (!match) throw new UnknownModelError(name, prov, this.suggest(name, prov));
@@ -203,8 +213,7 @@ export class PricingService {
     if (name === '') return false;
     const prov = normalizeProvider(provider) ?? inferProvider(name);
     if (findIn(this.overrides, name, prov)) return true;
-    const correction = findIn(PRICE_CORRECTIONS, name, prov);
-    if (correction && this.dataStillSays(correction)) return true;
+    if (this.corrected(name, prov, { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 })) return true;
     if (prov !== undefined && LOCAL_PROVIDERS.has(prov)) return true;
     return this.lookup(name, prov, { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }) !== undefined;
   }
@@ -217,6 +226,17 @@ export class PricingService {
     const noon = new Date(`${this.now().toISOString().slice(0, 10)}T12:00:00Z`);
     const calc = this.lookup(model, normalizeProvider(provider), { input: 1_000_000, output: 1_000_000, cacheRead: 0, cacheWrite: 0 }, noon)?.calc;
     return calc ? { input: calc.input_price, output: calc.output_price } : undefined;
+  }
+
+  /** The cost by a shipped correction, while the data still says what the row says it said. */
+  private corrected(name: string, prov: string | undefined, counts: Counts): CostBreakdown | undefined {
+    const c = findIn(PRICE_CORRECTIONS, name, prov);
+    if (!c || !this.dataStillSays(c)) return undefined;
+    const row = { since: c.since, source: c.source, why: c.why };
+    if (!('aliasOf' in c)) return { ...overrideCost(c.model, c.provider, c, counts, 'correction'), correction: row };
+    // An alias: the data's price for the model it names today (none: the data lost that model, so no correction).
+    const match = this.lookup(c.aliasOf, c.provider, counts);
+    return match && { ...dbCost(match, c.provider, counts), source: 'correction', correction: row };
   }
 
   /** Whether the data in use still says what it said when `c` was written (else the data wins). */
@@ -342,7 +362,7 @@ function findIn<T extends { model: string; provider?: string }>(list: readonly T
   return best?.o;
 }
 
-function overrideCost(model: string, provider: string, base: Omit<PriceOverride, 'model'> & Partial<Pick<PriceCorrection, 'above'>>, c: Counts, source: 'override' | 'correction' = 'override'): CostBreakdown {
+function overrideCost(model: string, provider: string, base: Omit<PriceOverride, 'model'> & Partial<Pick<PriceRow, 'above'>>, c: Counts, source: 'override' | 'correction' = 'override'): CostBreakdown {
   // Over a long-context threshold, every token of the request is priced at the long-context rates.
   const o = base.above && c.input + c.cacheRead + c.cacheWrite > base.above.inputTokens ? base.above : base;
   const inputCost = (c.input * o.inputPerMTok) / 1e6;

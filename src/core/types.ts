@@ -66,7 +66,13 @@ export interface UsageEvent {
   incomplete?: true;
   /** When the cost is the provider's own figure: what our prices made of it, for comparison. */
   estimatedCostUsd?: number;
+  /** What priced it when not the price data: the provider's own figure, your override, a shipped correction, a local model (free). */
+  pricedBy?: Exclude<PriceKind, 'data'>;
 }
+
+/** What priced a request: the price data (genai-prices), the provider's figure, your override, a shipped correction, a local model. */
+export const PRICE_KINDS = ['data', 'provider', 'override', 'correction', 'local'] as const;
+export type PriceKind = (typeof PRICE_KINDS)[number];
 
 export interface CostBreakdown {
   model: string;
@@ -78,10 +84,13 @@ export interface CostBreakdown {
   totalCost: number;
   currency: 'USD';
   /**
-   * Where the price came from: the pricing database, a user override, or the provider's own figure in
-   * its reply (OpenRouter's usage.cost); 'unpriced' = no price known, cost 0.
+   * Where the price came from: the pricing database, a user override, a shipped correction, the
+   * provider's own figure in its reply (OpenRouter's usage.cost), a local model (free); 'unpriced' =
+   * no price known, cost 0.
    */
-  source: 'genai-prices' | 'override' | 'correction' | 'provider' | 'unpriced';
+  source: 'genai-prices' | 'override' | 'correction' | 'provider' | 'local' | 'unpriced';
+  /** With source 'correction': the row that priced it (src/core/priceCorrections.ts). */
+  correction?: { since: string; source: string; why: string };
   /** With source 'provider': our own estimate of the same request (absent when we know no price). */
   estimatedTotalCost?: number;
 }

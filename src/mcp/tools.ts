@@ -441,11 +441,11 @@ export const TOOLS = [
           total_cost: cost.totalCost,
           currency: 'USD' as const,
           price_source: cost.source,
-          price_data: ctx.core.pricing.sourceText(cost.source),
+          price_data: ctx.core.pricing.costSourceText(cost),
           tokens: { input: t.inputTokens, output: t.outputTokens, cache_read: t.cacheReadTokens ?? 0, cache_write: t.cacheWriteTokens ?? 0 },
           tokenizer: tokenizer ? { name: tokenizer.tokenizer, exact: tokenizer.exact, tokens: tokenizer.tokens, run_cuts: tokenizer.runCuts ?? 0 } : null,
         },
-        text: `${cost.provider}/${cost.model}: ${usd(cost.totalCost)} (input ${usd(cost.inputCost)}, output ${usd(cost.outputCost)}${cost.cacheReadCost || cost.cacheWriteCost ? `, cache read ${usd(cost.cacheReadCost)}, cache write ${usd(cost.cacheWriteCost)}` : ''}) for ${t.inputTokens} in + ${t.outputTokens} out tokens${tokenizer && !tokenizer.exact ? (tokenizer.runCuts ? ` (input counted exactly except at ${tokenizer.runCuts} place(s) where long text without spaces was cut, about a token each)` : ' (input count approximate: ~4 characters per token)') : ''}. Prices: ${ctx.core.pricing.sourceText(cost.source)}.`,
+        text: `${cost.provider}/${cost.model}: ${usd(cost.totalCost)} (input ${usd(cost.inputCost)}, output ${usd(cost.outputCost)}${cost.cacheReadCost || cost.cacheWriteCost ? `, cache read ${usd(cost.cacheReadCost)}, cache write ${usd(cost.cacheWriteCost)}` : ''}) for ${t.inputTokens} in + ${t.outputTokens} out tokens${tokenizer && !tokenizer.exact ? (tokenizer.runCuts ? ` (input counted exactly except at ${tokenizer.runCuts} place(s) where long text without spaces was cut, about a token each)` : ' (input count approximate: ~4 characters per token)') : ''}. Prices: ${ctx.core.pricing.costSourceText(cost)}.`,
       };
     },
   }),

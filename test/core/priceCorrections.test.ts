@@ -17,7 +17,8 @@ describe('price corrections', () => {
       assert.ok(!Number.isNaN(Date.parse(c.since)), c.model);
       assert.match(c.source, /^https:\/\//, c.model);
       assert.ok(c.why.length > 10, c.model);
-      assert.ok(c.inputPerMTok > 0 && c.outputPerMTok > 0, c.model);
+      if ('aliasOf' in c) assert.notEqual(c.aliasOf, c.model);
+      else assert.ok(c.inputPerMTok > 0 && c.outputPerMTok > 0, c.model);
     }
   });
 
@@ -30,7 +31,12 @@ describe('price corrections', () => {
       const small = { inputTokens: 100_000, outputTokens: 100_000 };
       const cost = p.estimate(c.model, small, c.provider);
       assert.equal(cost.source, 'correction');
-      assert.ok(Math.abs(cost.totalCost - (c.inputPerMTok + c.outputPerMTok) / 10) < 1e-12, `${cost.totalCost}`);
+      // An alias is priced as the data prices the model it names, which the data must have.
+      const rates = 'aliasOf' in c ? p.dataRates(c.aliasOf, c.provider) : { input: c.inputPerMTok, output: c.outputPerMTok };
+      assert.ok(rates, `genai-prices has no price for ${'aliasOf' in c ? c.aliasOf : c.model}`);
+      assert.ok(Math.abs(cost.totalCost - (rates.input + rates.output) / 10) < 1e-12, `${cost.totalCost}`);
+      if (!('above' in c)) assert.notDeepEqual(rates, c.dataSaid, 'a correction that changes nothing');
+      assert.ok(p.costSourceText(cost).includes(c.why) && p.costSourceText(cost).includes(c.since), p.costSourceText(cost));
       assert.match(p.sourceText(cost.source), /dated price correction/);
     });
   }
@@ -44,6 +50,16 @@ describe('price corrections', () => {
     assert.equal(at(300_000).source, 'correction');
     // Sonnet 4.5 has its tier in the data: no correction.
     assert.equal(p.estimate('claude-sonnet-4-5', { inputTokens: 300_000, outputTokens: 0 }, 'anthropic').source, 'genai-prices');
+  });
+
+  it("Mistral's -latest aliases are priced as the models they name today, cache reads included", () => {
+    const p = new PricingService({ now: () => new Date('2026-12-01T10:00:00Z') });
+    const large = p.estimate('mistral-large-latest', { inputTokens: 1_000_000, outputTokens: 1_000_000, cacheReadTokens: 1_000_000 }, 'mistral');
+    assert.deepEqual([large.model, large.source, large.totalCost], ['mistral-large-2512', 'correction', 0.5 + 1.5 + 0.05]);
+    assert.equal(p.estimate('mistral-small-latest', M, 'mistral').totalCost, 0.15 + 0.6);
+    // Case and the provider inferred from the name still find the row; another provider's name does not.
+    assert.equal(p.estimate('Mistral-Large-Latest', M).source, 'correction');
+    assert.equal(p.has('mistral-small-latest', 'mistral'), true);
   });
 
   it('user overrides win over corrections, and changed data wins over a correction', async () => {

@@ -160,6 +160,12 @@ describe('MCP tools, resources and prompts (SDK client over HTTP)', () => {
     const counted = await ok<{ tokenizer: { exact: boolean; tokens: number } | null; tokens: { input: number } }>('estimate_cost', { model: 'gpt-4o', text: 'hello world, count me' });
     assert.ok(counted.tokenizer?.exact, 'OpenAI models are tokenized exactly');
     assert.equal(counted.tokens.input, counted.tokenizer?.tokens);
+    // A shipped correction names itself, its date and its source; a local model says it is free.
+    const alias = await ok<{ total_cost: number; model: string; price_source: string; price_data: string }>('estimate_cost', { model: 'mistral-large-latest', provider: 'mistral', input_tokens: 1_000_000, output_tokens: 1_000_000 });
+    assert.deepEqual([alias.total_cost, alias.model, alias.price_source], [2, 'mistral-large-2512', 'correction']);
+    assert.match(alias.price_data, /Mistral Large 3 .*since 2025-12-02; https:\/\/docs\.mistral\.ai/);
+    const local = await ok<{ total_cost: number; price_source: string; price_data: string }>('estimate_cost', { model: 'llama3.2', provider: 'ollama', input_tokens: 1000 });
+    assert.deepEqual([local.total_cost, local.price_source, local.price_data], [0, 'local', 'a local model: no charge']);
   });
 
   it('estimate_cost counts a long run without spaces quickly, says how exact it is, and refuses text over the limit', async () => {

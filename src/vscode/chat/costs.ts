@@ -103,7 +103,7 @@ async function estimateSection(core: AiKeyManagerCore, q: CostQuery, extra?: Ext
     '',
     `For ${what}: ${n(tokens.inputTokens)} input + ${n(tokens.outputTokens)} output tokens → **${usd(cost.totalCost)}** (input ${usd(cost.inputCost)}, output ${usd(cost.outputCost)}).`,
     '',
-    `Prices: ${escapeMd(core.pricing.sourceText(cost.source))}.`,
+    `Prices: ${escapeMd(core.pricing.costSourceText(cost))}.`,
   ];
   if (extra && !q.outputTokens) lines.push('', 'Output tokens are not counted; add e.g. "1000 out" to include them.');
   const alts = alternatives(core, task, cost.model, cost.provider, cost.totalCost, tokens.inputTokens, tokens.outputTokens);
