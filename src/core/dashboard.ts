@@ -4,6 +4,7 @@ import type { BudgetStatus } from './budget';
 import type { Totals } from './ledger';
 import type { AuditEntry } from './audit';
 import { maskKeyShapes } from './redact';
+import type { UsageEvent } from './types';
 
 export interface DashboardFilter {
   /** Chart and table window in days (30 or 90 in the UI; 1–366 accepted). */
@@ -54,6 +55,10 @@ export interface DashboardModel {
     retries?: number;
     cached?: boolean;
     incomplete?: boolean;
+    /** What priced it when not the price data; 'none': no price known (recorded at $0). */
+    pricedBy?: NonNullable<UsageEvent['pricedBy']> | 'none';
+    /** With pricedBy 'provider': our own estimate. */
+    estimatedCostUsd?: number;
   }[];
   audit: AuditEntry[];
   /** Every provider id, for the filter. */
@@ -122,6 +127,8 @@ export function buildDashboard(core: AiKeyManagerCore, filter: DashboardFilter):
         ...(e.retries !== undefined && { retries: e.retries }),
         ...(e.cached && { cached: true }),
         ...(e.incomplete && { incomplete: true }),
+        ...(e.priced === false ? { pricedBy: 'none' as const } : e.pricedBy && { pricedBy: e.pricedBy }),
+        ...(e.estimatedCostUsd !== undefined && { estimatedCostUsd: e.estimatedCostUsd }),
       })),
     // Key and settings operations; tracked requests are in `recent` already and would crowd them out.
     audit: core.audit

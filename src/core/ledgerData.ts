@@ -9,7 +9,7 @@
 import { redactRandomTokens } from './redact';
 import { isDayKey, isMonthKey } from './calendar';
 import { NewerFormatError, type DocCodec, type Decoded } from './storedDoc';
-import { TASK_TYPES, type TaskType, type UsageEvent } from './types';
+import { PRICE_KINDS, TASK_TYPES, type PriceKind, type TaskType, type UsageEvent } from './types';
 
 export interface Rollup {
   requests: number;
@@ -23,6 +23,8 @@ export interface Rollup {
   latencyCount: number;
   unpricedRequests: number;
   unpricedTokens: number;
+  /** Priced requests by what priced them, in PRICE_KINDS order (all 0 in rows recorded before version 4). */
+  pricedBy: number[];
 }
 
 export interface Bucket {
@@ -44,9 +46,9 @@ export interface ProviderState {
   lastErrorMessage: string;
 }
 
-// Persisted form (schema version 3; version 1 stored cost in micro-dollars, read and converted exactly;
-// version 3 added the gateway's details to recent requests).
-const SCHEMA_VERSION = 3;
+// Persisted form (schema version 4; version 1 stored cost in micro-dollars, read and converted exactly;
+// version 3 added the gateway's details to recent requests, version 4 what priced each request).
+const SCHEMA_VERSION = 4;
 /**
  * Costs are kept as whole nano-dollars: each event's cost is rounded once, to 1e-9 USD, so totals
  * are exact sums of what each request was recorded at (micro-dollars stored $0.0000125 as $0.000013
@@ -54,7 +56,8 @@ const SCHEMA_VERSION = 3;
  */
 export const NANOS_PER_USD = 1e9;
 const NANOS_PER_MICRO = 1000;
-const STRIDE = 12; // model index + the 11 rollup fields
+const STRIDE = 12 + PRICE_KINDS.length; // model index + the 11 rollup counts + priced requests by kind
+const STRIDE_V3 = 12; // versions 2 and 3: no price kinds
 const STRIDE_V1 = 10; // version 1 had no unpriced counts
 type StoredRecent = [
   atMs: number,
@@ -79,6 +82,8 @@ interface StoredGateway {
   i?: 1;
   /** Our estimate, when the cost is the provider's figure. */
   e?: number;
+  /** What priced it, when not the price data (UsageEvent.pricedBy). */
+  b?: string;
 }
 type StoredProvider = [provider: number, requests: number, failures: number, lastSuccessMs: number, lastErrorMs: number, lastError: string, latencies: number[]];
 interface StoredLedger {
@@ -89,7 +94,7 @@ interface StoredLedger {
   p: string[];
   /** Models: [provider index, model name]. */
   m: Array<[number, string]>;
-  /** Daily rollups: day key → flat [model, requests, failures, in, out, cacheRead, cacheWrite, costNanos, latencySum, latencyCount, unpricedRequests, unpricedTokens, ...]. */
+  /** Daily rollups: day key → flat [model, requests, failures, in, out, cacheRead, cacheWrite, costNanos, latencySum, latencyCount, unpricedRequests, unpricedTokens, ...priced requests by PRICE_KINDS, ...]. */
   d: Record<string, number[]>;
   /** Monthly rollups, same layout. */
   mo: Record<string, number[]>;
@@ -113,6 +118,7 @@ export const emptyRollup = (): Rollup => ({
   latencyCount: 0,
   unpricedRequests: 0,
   unpricedTokens: 0,
+  pricedBy: PRICE_KINDS.map(() => 0),
 });
 
 export function addRollup(into: Rollup, r: Rollup): void {
@@ -127,6 +133,7 @@ export function addRollup(into: Rollup, r: Rollup): void {
   into.latencyCount += r.latencyCount;
   into.unpricedRequests += r.unpricedRequests;
   into.unpricedTokens += r.unpricedTokens;
+  for (let i = 0; i < PRICE_KINDS.length; i++) into.pricedBy[i] += r.pricedBy[i];
 }
 
 export const clip = (s: string, max: number): string => (s.length > max ? s.slice(0, max - 1) + '…' : s);
@@ -223,7 +230,7 @@ export class LedgerData {
       if (e.priced === false) {
         r.unpricedRequests++;
         r.unpricedTokens += e.inputTokens + e.outputTokens + e.cacheReadTokens + e.cacheWriteTokens;
-      }
+      } else r.pricedBy[PRICE_KINDS.indexOf(e.pricedBy ?? 'data')]++;
       bucket.costNanos += costNanos;
       if (granularity === 'day') this.addDayCost(period, costNanos);
       if (latency >= 0) {
@@ -342,7 +349,7 @@ export class LedgerData {
       for (const k of [...map.keys()].sort()) {
         const flat: number[] = [];
         for (const [id, r] of map.get(k)!.byModel) {
-          flat.push(modelIndex(id), r.requests, r.failures, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.costNanos, r.latencySumMs, r.latencyCount, r.unpricedRequests, r.unpricedTokens);
+          flat.push(modelIndex(id), r.requests, r.failures, r.inputTokens, r.outputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.costNanos, r.latencySumMs, r.latencyCount, r.unpricedRequests, r.unpricedTokens, ...r.pricedBy);
         }
         out[k] = flat;
       }
@@ -369,6 +376,7 @@ export class LedgerData {
         ...(e.cached && { c: 1 as const }),
         ...(e.incomplete && { i: 1 as const }),
         ...(e.estimatedCostUsd !== undefined && { e: e.estimatedCostUsd }),
+        ...(e.pricedBy !== undefined && { b: e.pricedBy }),
       },
     ]);
     const s: StoredProvider[] = [...this.providers].map(([name, st]) => [
@@ -395,7 +403,7 @@ export class LedgerData {
     if (typeof raw !== 'object' || Array.isArray(raw)) throw new Error('it is not a usage history object');
     const version = (raw as { v?: unknown }).v;
     if (typeof version === 'number' && version > SCHEMA_VERSION) throw new NewerFormatError(`schema ${version}`);
-    if (version !== SCHEMA_VERSION && version !== 1 && version !== 2) throw new Error(`unknown schema version ${JSON.stringify(version)}`);
+    if (version !== SCHEMA_VERSION && version !== 1 && version !== 2 && version !== 3) throw new Error(`unknown schema version ${JSON.stringify(version)}`);
     const report = { dropped: 0, problems: new Set<string>() };
     data.restore(raw as Partial<StoredLedger>, report);
     return { value: data, dropped: report.dropped, problems: [...report.problems] };
@@ -407,7 +415,7 @@ export class LedgerData {
       report.problems.add(what);
     };
     const costScale = s.v === 1 ? NANOS_PER_MICRO : 1;
-    const stride = s.v === 1 ? STRIDE_V1 : STRIDE;
+    const stride = s.v === 1 ? STRIDE_V1 : s.v === SCHEMA_VERSION ? STRIDE : STRIDE_V3;
     const providers: (string | undefined)[] = Array.isArray(s.p) ? s.p.map((x: unknown) => (typeof x === 'string' ? x : undefined)) : [];
     if (!Array.isArray(s.p)) bad('the provider table');
     const provider = (i: unknown): string | undefined => (isIndex(i, providers.length) ? providers[i] : undefined);
@@ -425,7 +433,7 @@ export class LedgerData {
       }
       for (const [k, flat] of Object.entries(rec)) {
         if (!isKey(k) || !Array.isArray(flat)) {
-          bad(`${what} rows with a bad period`, Array.isArray(flat) ? Math.max(1, Math.floor(flat.length / STRIDE)) : 1);
+          bad(`${what} rows with a bad period`, Array.isArray(flat) ? Math.max(1, Math.floor(flat.length / stride)) : 1);
           continue;
         }
         if (flat.length % stride !== 0) bad(`a ${what} row cut short`);
@@ -447,8 +455,9 @@ export class LedgerData {
             costNanos: flat[i + 7] * costScale,
             latencySumMs: flat[i + 8],
             latencyCount: flat[i + 9],
-            unpricedRequests: stride === STRIDE ? flat[i + 10] : 0,
-            unpricedTokens: stride === STRIDE ? flat[i + 11] : 0,
+            unpricedRequests: stride === STRIDE_V1 ? 0 : flat[i + 10],
+            unpricedTokens: stride === STRIDE_V1 ? 0 : flat[i + 11],
+            pricedBy: PRICE_KINDS.map((_, j) => (stride === STRIDE ? flat[i + 12 + j] : 0)),
           };
           const b = this.bucket(map, k);
           const into = b.byModel.get(id!);
@@ -484,6 +493,7 @@ export class LedgerData {
         if (g.c === 1) e.cached = true;
         if (g.i === 1) e.incomplete = true;
         if (typeof g.e === 'number' && Number.isFinite(g.e) && g.e >= 0) e.estimatedCostUsd = g.e;
+        if (priced !== 0 && PRICE_KINDS.includes(g.b as PriceKind) && g.b !== 'data') e.pricedBy = g.b as Exclude<PriceKind, 'data'>;
       }
       this.recent.push(Object.freeze(e));
     }

@@ -1,7 +1,7 @@
 // The usage ledger's queries: what Ledger answers, computed from one LedgerData.
 import { addDays } from './calendar';
 import { NANOS_PER_USD, addRollup, emptyRollup, lastN, type Bucket, type LedgerData, type ModelEntry, type ProviderState, type Rollup } from './ledgerData';
-import type { UsageEvent } from './types';
+import { PRICE_KINDS, type PriceKind, type UsageEvent } from './types';
 
 export interface Totals {
   requests: number;
@@ -79,6 +79,8 @@ export interface LedgerExportRow extends Omit<Totals, 'successRate'> {
   granularity: 'day' | 'month';
   provider: string;
   model: string;
+  /** Priced requests by what priced them; requests recorded before this was kept are in none. */
+  pricedBy: Record<PriceKind, number>;
 }
 
 
@@ -250,7 +252,8 @@ export function exportRows(data: LedgerData): LedgerExportRow[] {
       const m = data.models[id];
       const { successRate, ...totals } = toTotals(r);
       void successRate; // not meaningful per row; failures are exported instead
-      rows.push({ period, granularity, provider: m.provider, model: m.model, ...totals });
+      const pricedBy = Object.fromEntries(PRICE_KINDS.map((k, i) => [k, r.pricedBy[i]])) as Record<PriceKind, number>;
+      rows.push({ period, granularity, provider: m.provider, model: m.model, ...totals, pricedBy });
     }
   };
   for (const [k, b] of data.months) add(k, 'month', b);

@@ -323,6 +323,7 @@ export class AiKeyManagerCore {
       ...(input.cached === true && { cached: true as const }),
       ...(input.incomplete === true && { incomplete: true as const }),
       ...(cost.estimatedTotalCost !== undefined && { estimatedCostUsd: Math.round(cost.estimatedTotalCost * NANOS_PER_USD) / NANOS_PER_USD }),
+      ...(cost.source !== 'genai-prices' && cost.source !== 'unpriced' && { pricedBy: cost.source }),
     };
     // Both or neither: a ledger that cannot write (a newer version's history) refuses before either records.
     const refused = this.ledger.cannotRecord() ?? this.allUsage?.cannotRecord();
@@ -471,7 +472,7 @@ export class AiKeyManagerCore {
   /** This workspace's usage history as an export file's text, and how many rows it has. */
   exportUsage(format: ExportFormat): { text: string; rows: number } {
     const rows = this.ledger.export();
-    return { text: formatUsageExport(rows, format, this.clock.now(), this.pricing.sourceText('genai-prices')), rows: rows.length };
+    return { text: formatUsageExport(rows, format, this.clock.now(), { inUse: this.pricing.sourceText('genai-prices'), dataLabel: this.pricing.dataLabel() }), rows: rows.length };
   }
 
   /**

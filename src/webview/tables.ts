@@ -141,6 +141,21 @@ function failedResult(label: 'Failed' | 'Incomplete', error: string | undefined)
   return h('div', { class: 'result-failed' }, statusBadge(label === 'Incomplete' ? 'warn' : 'error', label), error ? h('span', { class: 'error-text', title: error }, error) : null);
 }
 
+const PRICE_NOTE: Record<NonNullable<DashboardModel['recent'][number]['pricedBy']>, [string, string]> = {
+  provider: ["provider's figure", 'The cost the provider reported in its reply'],
+  override: ['your price', 'Priced with your override (aiKeyManager.pricing.overrides)'],
+  correction: ['corrected price', 'Priced with a dated correction shipped with AI Key Manager: the price data is out of date for this model'],
+  local: ['local', 'A local model: no charge'],
+  none: ['no price known', 'No price is known for this model: recorded at $0. Add a price override to count it'],
+};
+
+/** The cost of a recent request, and what priced it when not the price data. */
+function costCell(r: DashboardModel['recent'][number]): HTMLElement {
+  const note = r.pricedBy && PRICE_NOTE[r.pricedBy];
+  const title = note && (r.estimatedCostUsd !== undefined ? `${note[1]}; our estimate was ${fmt.usd(r.estimatedCostUsd)}` : note[1]);
+  return h('td', { class: 'num' }, fmt.usd(r.costUsd), note ? h('span', { class: 'price-note', title }, note[0]) : null);
+}
+
 export function recentTable(model: DashboardModel, providerName: ProviderNames): HTMLElement {
   const body = h('tbody');
   for (const r of model.recent) {
@@ -165,7 +180,7 @@ export function recentTable(model: DashboardModel, providerName: ProviderNames):
           r.key ? h('span', { class: 'key-name' }, h('span', { class: 'sr-only' }, 'key '), h('code', { class: 'masked' }, r.key)) : null,
         ),
         h('td', { class: 'num' }, `${fmt.short(r.inputTokens)} / ${fmt.short(r.outputTokens)}`),
-        h('td', { class: 'num' }, fmt.usd(r.costUsd)),
+        costCell(r),
         h('td', { class: 'num' }, fmt.ms(r.latencyMs)),
         h('td', { class: 'result' }, result, retried),
       ),

@@ -403,6 +403,34 @@ describe('Ledger persistence', () => {
     assert.equal(v2.recent(1)[0].inputTokens, 100);
   });
 
+  it('counts what priced each request, keeps it across a save and a second writer, and reads version 3 rows as not kept', async () => {
+    const store = new MemoryState();
+    const { ledger } = setup({ store });
+    ledger.record(ev({ at: NOW }));
+    ledger.record(ev({ at: NOW, pricedBy: 'provider', estimatedCostUsd: 0.001 }));
+    ledger.record(ev({ at: NOW, pricedBy: 'correction' }));
+    ledger.record(ev({ at: NOW, priced: false, costUsd: 0, pricedBy: 'override' })); // unpriced wins
+    ledger.record(ev({ at: NOW, pricedBy: 'bogus' as never })); // not a kind: the data
+    await ledger.flush();
+    const other = new Ledger(store, { timeZone: NY, clock: new TestClock(NOW), flushDelayMs: 5 });
+    other.record(ev({ at: NOW, pricedBy: 'provider' }));
+    await other.flush();
+    const back = new Ledger(store, { timeZone: NY, clock: new TestClock(NOW) });
+    const row = back.export().find((r) => r.model === 'claude-sonnet-4');
+    assert.deepEqual(row?.pricedBy, { data: 2, provider: 2, override: 0, correction: 1, local: 0 });
+    assert.equal(row?.unpricedRequests, 1);
+    assert.deepEqual(back.recent(6).map((e) => e.pricedBy), ['provider', undefined, undefined, 'correction', 'provider', undefined]);
+    assert.equal((JSON.parse(store.raw(KEY)) as { v: number }).v, 4);
+
+    const v3 = new MemoryState();
+    v3.seed(KEY, { v: 3, p: ['openai'], m: [[0, 'gpt-4o']], d: { '2026-11-21': [0, 3, 0, 10, 10, 0, 0, 5, 0, 0, 1, 2] }, mo: {}, r: [[Date.parse(NOW), 0, 1, 1, 0, 0, 0.1, 1, 10, '', '', 1, { e: 0.2 }]], s: [] });
+    const old = setup({ store: v3 }).ledger;
+    assert.deepEqual(old.warnings, []);
+    const oldRow = old.export()[0];
+    assert.deepEqual([oldRow.requests, oldRow.unpricedRequests, oldRow.pricedBy], [3, 1, { data: 0, provider: 0, override: 0, correction: 0, local: 0 }]);
+    assert.equal(old.recent(1)[0].estimatedCostUsd, 0.2);
+  });
+
   it('keeps a copy of a value that is not a usage history at all, then starts empty', async () => {
     for (const value of ['garbage', [1, 2], { v: 0 }, { p: [] }]) {
       const store = new MemoryState();
@@ -453,7 +481,7 @@ describe('Ledger persistence', () => {
     ledger.record(ev({ at: NOW, provider: 'openai', model: 'gpt-4o', costUsd: 0.0000125 }));
     await ledger.flush();
     const saved = JSON.parse(store.raw(KEY)) as { v: number; d: Record<string, number[]>; mo: Record<string, number[]> };
-    assert.equal(saved.v, 3);
+    assert.equal(saved.v, 4);
     assert.equal(saved.d['2026-11-21'][7], 1_234_567_000 + 12_500);
     assert.equal(saved.mo['2026-01'][7], 13_000);
   });

@@ -123,6 +123,30 @@ describe('AiKeyManagerCore.track with a model it cannot price', () => {
   });
 });
 
+describe('AiKeyManagerCore.track records what priced each request', () => {
+  it('the data, the provider, an override, a correction, a local model; an export says so per row', () => {
+    const settings = new MemorySettings();
+    settings.update({ priceOverrides: [{ model: 'my-model', provider: 'openai', inputPerMTok: 1, outputPerMTok: 2 }] });
+    const c = core(settings);
+    const t = (provider: string, model: string, extra: { providerCostUsd?: number } = {}) => c.track({ provider, model, inputTokens: 1000, outputTokens: 100, ...extra }, 'tool').event.pricedBy;
+    assert.deepEqual(
+      [t('openai', 'gpt-4o'), t('openrouter', 'openai/gpt-4o', { providerCostUsd: 0.002 }), t('openai', 'my-model'), t('mistral', 'mistral-large-latest'), t('ollama', 'llama3.2'), t('openai', 'no-such-model-xyz')],
+      [undefined, 'provider', 'override', 'correction', 'local', undefined],
+    );
+    const csv = c.exportUsage('csv').text.split('\r\n');
+    assert.ok(csv[0].endsWith(',price_source'), csv[0]);
+    const source = (model: string) => csv.find((l) => l.includes(`,${model},`))?.split(',').at(-1);
+    assert.deepEqual(
+      ['gpt-4o', 'openai/gpt-4o', 'my-model', 'mistral-large-latest', 'llama3.2', 'no-such-model-xyz'].map(source),
+      [c.pricing.dataLabel(), "provider's own figure", 'your override', 'shipped correction', 'local model (free)', 'no price known'],
+    );
+    assert.match(c.pricing.dataLabel(), /^genai-prices \S+ \(bundled\)$/);
+    const json = JSON.parse(c.exportUsage('json').text) as { pricesInUse: string; totals: { pricedBy: Record<string, number> } };
+    assert.deepEqual(json.totals.pricedBy, { data: 1, provider: 1, override: 1, correction: 1, local: 1 });
+    assert.match(json.pricesInUse, /genai-prices .*bundled/);
+  });
+});
+
 describe('AiKeyManagerCore.track audit', () => {
   it('audits track_request without flooding the bounded log: one counted entry per provider/model per minute', async () => {
     const c = core();

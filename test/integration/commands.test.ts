@@ -291,12 +291,14 @@ describe('commands', () => {
     assert.equal(csv.format, 'csv');
     assert.equal(vscode.Uri.parse(csv.uri).fsPath, csvPath);
     const lines = fs.readFileSync(csvPath, 'utf8').trimEnd().split('\r\n');
-    assert.equal(lines[0], 'period,granularity,provider,model,requests,failures,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost_usd,unpriced_requests,unpriced_tokens,mean_latency_ms');
+    assert.equal(lines[0], 'period,granularity,provider,model,requests,failures,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost_usd,unpriced_requests,unpriced_tokens,mean_latency_ms,price_source');
     assert.equal(lines.length - 1, csv.rows);
     const claude = lines.find((l) => l.includes(',anthropic,claude-sonnet-4-5,'))?.split(',');
     assert.ok(claude, 'the anthropic row is exported');
     assert.ok(Number(claude[5]) >= 1, 'the failure is counted');
     assert.ok(lines.some((l) => l.includes(',openai,gpt-4o,')));
+    // What priced the row, with the data's version or refresh date.
+    assert.match(lines.find((l) => l.includes(',openai,gpt-4o,'))?.split(',').at(-1) ?? '', /^genai-prices (\S+ \(bundled\)|refreshed \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC)$/);
 
     // Format from the file extension, path given as a URI.
     const jsonPath = path.join(dir, 'usage.json');

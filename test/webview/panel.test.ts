@@ -271,6 +271,10 @@ describe('usage & budget panel (webview)', () => {
     const retried = row('2026-03-20T13:00:00Z');
     assert.match((await retried.locator('.key-name code').textContent()) ?? '', /^sk-pro.*…J7k8$/);
     assert.match((await retried.locator('.result').textContent()) ?? '', /OK after 2 retries/);
+    // Priced by the test's overrides: the cost says so, and why on hover.
+    const note = retried.locator('td.num .price-note');
+    assert.equal(await note.textContent(), 'your price');
+    assert.match((await note.getAttribute('title')) ?? '', /aiKeyManager\.pricing\.overrides/);
     assert.match((await row('2026-03-20T13:30:00Z').locator('.result').textContent()) ?? '', /Cached/);
     assert.equal(await row('2026-03-20T13:30:00Z').locator('.key-name').count(), 0, 'a cache hit used no key');
     const cut = row('2026-03-20T14:00:00Z');
