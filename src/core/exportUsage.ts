@@ -64,16 +64,17 @@ const KIND_LABEL: Record<Exclude<PriceKind, 'data'>, string> = {
 };
 
 /**
- * What priced a row's requests, e.g. "genai-prices 0.1.8 (bundled)" or "provider's own figure ×3;
- * genai-prices 0.1.8 (bundled) ×2". `dataLabel` names the price data in use at export.
+ * What priced a row's requests, e.g. "price data (at export: genai-prices 0.1.8 bundled)" or
+ * "price data (at export: …): 2; provider's own figure: 3". `dataLabel` names the price data in use at
+ * export: each cost was fixed when its request was recorded, perhaps with older data.
  */
 export function priceSourceText(r: Pick<LedgerExportRow, 'requests' | 'unpricedRequests' | 'pricedBy'>, dataLabel: string): string {
-  const parts: Array<[string, number]> = PRICE_KINDS.map((k) => [k === 'data' ? dataLabel : KIND_LABEL[k], r.pricedBy[k]]);
+  const parts: Array<[string, number]> = PRICE_KINDS.map((k) => [k === 'data' ? `price data (at export: ${dataLabel})` : KIND_LABEL[k], r.pricedBy[k]]);
   parts.push(['no price known', r.unpricedRequests]);
   const known = PRICE_KINDS.reduce((n, k) => n + r.pricedBy[k], r.unpricedRequests);
-  parts.push(['not kept (recorded by an older version)', r.requests - known]);
+  parts.push(['source not kept (recorded by an older version)', Math.max(0, r.requests - known)]);
   const used = parts.filter(([, n]) => n > 0);
-  return used.length === 1 ? used[0][0] : used.map(([label, n]) => `${label} ×${n}`).join('; ');
+  return used.length === 1 ? used[0][0] : used.map(([label, n]) => `${label}: ${n}`).join('; ');
 }
 
 export function usageToJson(rows: readonly LedgerExportRow[], exportedAt: Date): UsageExportJson {

@@ -264,7 +264,7 @@ export class LedgerData {
       const id = this.modelId(m.provider, m.model);
       const into = b.byModel.get(id);
       if (into) addRollup(into, r);
-      else b.byModel.set(id, { ...r });
+      else b.byModel.set(id, { ...r, pricedBy: [...r.pricedBy] });
       b.costNanos += r.costNanos;
       if (map === this.days) this.addDayCost(period, r.costNanos);
     }
@@ -459,6 +459,8 @@ export class LedgerData {
             unpricedTokens: stride === STRIDE_V1 ? 0 : flat[i + 11],
             pricedBy: PRICE_KINDS.map((_, j) => (stride === STRIDE ? flat[i + 12 + j] : 0)),
           };
+          // Priced-by counts that add up to more than the priced requests say nothing: not kept.
+          if (r.pricedBy.reduce((a, b) => a + b, r.unpricedRequests) > r.requests) r.pricedBy.fill(0);
           const b = this.bucket(map, k);
           const into = b.byModel.get(id!);
           if (into) addRollup(into, r);

@@ -125,10 +125,10 @@ export class PricingService {
     return d.kind === 'bundled' ? `genai-prices ${d.version} (the snapshot bundled with AI Key Manager)` : `genai-prices data refreshed ${d.fetchedAt.slice(0, 16).replace('T', ' ')} UTC from ${d.url}`;
   }
 
-  /** The price data in use, in a few words: "genai-prices 0.1.8 (bundled)", "genai-prices refreshed 2026-12-01 09:30 UTC". */
+  /** The price data in use, in a few words: "genai-prices 0.1.8 bundled", "genai-prices refreshed 2026-12-01 09:30 UTC". */
   dataLabel(): string {
     const d = this.source;
-    return d.kind === 'bundled' ? `genai-prices ${d.version} (bundled)` : `genai-prices refreshed ${d.fetchedAt.slice(0, 16).replace('T', ' ')} UTC`;
+    return d.kind === 'bundled' ? `genai-prices ${d.version} bundled` : `genai-prices refreshed ${d.fetchedAt.slice(0, 16).replace('T', ' ')} UTC`;
   }
 
   /** Where this cost's price came from, in words; a correction says which and why. */
@@ -345,7 +345,10 @@ function rate(value: PriceValue, totalInputTokens: number): number {
   return r;
 }
 
-/** The override (or correction) for a model: exact name first, then the same name normalized; a given provider must match. */
+/**
+ * The override (or correction) for a model: exact name first, then the same name normalized (an alias
+ * row only by its exact name: normalizing drops '-latest'); a given provider must match.
+ */
 function findIn<T extends { model: string; provider?: string }>(list: readonly T[], model: string, prov: string | undefined): T | undefined {
   const lower = model.toLowerCase();
   const key = modelKey(model);
@@ -353,7 +356,7 @@ function findIn<T extends { model: string; provider?: string }>(list: readonly T
   for (const o of list) {
     const oProv = normalizeProvider(o.provider);
     if (oProv && prov && oProv !== prov) continue;
-    const nameRank = o.model.trim().toLowerCase() === lower ? 2 : modelKey(o.model) === key ? 1 : 0;
+    const nameRank = o.model.trim().toLowerCase() === lower ? 2 : !('aliasOf' in o) && modelKey(o.model) === key ? 1 : 0;
     if (nameRank === 0) continue;
     const provRank = oProv ? (prov ? 2 : 0) : 1;
     const rank = provRank * 3 + nameRank;

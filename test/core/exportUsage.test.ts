@@ -61,17 +61,17 @@ describe('exportUsage CSV', () => {
   it('has a header and one line per row with every column', () => {
     const rows = parseCsv(usageToCsv([row({}), row({ period: '2026-01', granularity: 'month', provider: 'anthropic', model: 'claude-sonnet-4-5', meanLatencyMs: 812.5 })]));
     assert.deepEqual(rows[0], ['period', 'granularity', 'provider', 'model', 'requests', 'failures', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'cost_usd', 'unpriced_requests', 'unpriced_tokens', 'mean_latency_ms', 'price_source']);
-    assert.deepEqual(rows[1], ['2026-03-02', 'day', 'openai', 'gpt-4o', '2', '1', '1000', '200', '50', '0', '0.0045', '0', '0', '', 'genai-prices']);
-    assert.deepEqual(rows[2], ['2026-01', 'month', 'anthropic', 'claude-sonnet-4-5', '2', '1', '1000', '200', '50', '0', '0.0045', '0', '0', '812.5', 'genai-prices']);
+    assert.deepEqual(rows[1], ['2026-03-02', 'day', 'openai', 'gpt-4o', '2', '1', '1000', '200', '50', '0', '0.0045', '0', '0', '', 'price data (at export: genai-prices)']);
+    assert.deepEqual(rows[2], ['2026-01', 'month', 'anthropic', 'claude-sonnet-4-5', '2', '1', '1000', '200', '50', '0', '0.0045', '0', '0', '812.5', 'price data (at export: genai-prices)']);
     assert.equal(rows.length, 3);
   });
 
   it('says what priced each row: the data in use, or each source with its count', () => {
     const by = (p: Partial<LedgerExportRow['pricedBy']>) => ({ data: 0, provider: 0, override: 0, correction: 0, local: 0, ...p });
-    assert.equal(priceSourceText(row({ requests: 4, pricedBy: by({ data: 4 }) }), 'genai-prices 0.1.8 (bundled)'), 'genai-prices 0.1.8 (bundled)');
-    assert.equal(priceSourceText(row({ requests: 6, unpricedRequests: 1, pricedBy: by({ provider: 3, data: 2 }) }), 'D'), "D ×2; provider's own figure ×3; no price known ×1");
-    assert.equal(priceSourceText(row({ requests: 2, pricedBy: by({ correction: 1, override: 1 }) }), 'D'), 'your override ×1; shipped correction ×1');
-    assert.equal(priceSourceText(row({ requests: 5, pricedBy: by({ local: 2 }) }), 'D'), 'local model (free) ×2; not kept (recorded by an older version) ×3');
+    assert.equal(priceSourceText(row({ requests: 4, pricedBy: by({ data: 4 }) }), 'genai-prices 0.1.8 bundled'), 'price data (at export: genai-prices 0.1.8 bundled)');
+    assert.equal(priceSourceText(row({ requests: 6, unpricedRequests: 1, pricedBy: by({ provider: 3, data: 2 }) }), 'D'), "price data (at export: D): 2; provider's own figure: 3; no price known: 1");
+    assert.equal(priceSourceText(row({ requests: 2, pricedBy: by({ correction: 1, override: 1 }) }), 'D'), 'your override: 1; shipped correction: 1');
+    assert.equal(priceSourceText(row({ requests: 5, pricedBy: by({ local: 2 }) }), 'D'), 'local model (free): 2; source not kept (recorded by an older version): 3');
   });
 
   it('quotes commas, quotes and line breaks, and defuses spreadsheet formulas', () => {
@@ -91,13 +91,13 @@ describe('exportUsage CSV', () => {
     ledger.record({ ...base, provider: 'openai', model: CANARY, costUsd: 0.5 });
     ledger.record({ ...base, provider: 'openrouter', model: 'openai/gpt-4o', costUsd: 0.01, pricedBy: 'provider' });
     ledger.record({ ...base, provider: 'openrouter', model: 'openai/gpt-4o', costUsd: 0, priced: false, pricedBy: 'provider' });
-    const csv = formatUsageExport(ledger.export(), 'csv', clock.now(), { inUse: 'long', dataLabel: 'genai-prices 9.9 (bundled)' });
+    const csv = formatUsageExport(ledger.export(), 'csv', clock.now(), { inUse: 'long', dataLabel: 'genai-prices 9.9 bundled' });
     assert.ok(!csv.includes(CANARY), 'export leaks a key');
     const rows = parseCsv(csv);
     assert.equal(rows.length, 4);
-    assert.ok(rows.some((r) => r[3] === 'gpt-4o' && r[10] === '0.25' && r[14] === 'genai-prices 9.9 (bundled)'));
+    assert.ok(rows.some((r) => r[3] === 'gpt-4o' && r[10] === '0.25' && r[14] === 'price data (at export: genai-prices 9.9 bundled)'));
     // An unpriced request is unpriced, whatever else it says.
-    assert.equal(rows.find((r) => r[2] === 'openrouter')?.[14], "provider's own figure ×1; no price known ×1");
+    assert.equal(rows.find((r) => r[2] === 'openrouter')?.[14], "provider's own figure: 1; no price known: 1");
     assert.ok(rows.some((r) => r[3].startsWith('sk-ant…')));
   });
 });

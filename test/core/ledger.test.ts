@@ -429,6 +429,11 @@ describe('Ledger persistence', () => {
     const oldRow = old.export()[0];
     assert.deepEqual([oldRow.requests, oldRow.unpricedRequests, oldRow.pricedBy], [3, 1, { data: 0, provider: 0, override: 0, correction: 0, local: 0 }]);
     assert.equal(old.recent(1)[0].estimatedCostUsd, 0.2);
+
+    // Counts that add up to more than the priced requests say nothing: read as not kept.
+    const odd = new MemoryState();
+    odd.seed(KEY, { v: 4, p: ['openai'], m: [[0, 'gpt-4o']], d: { '2026-11-21': [0, 3, 0, 10, 10, 0, 0, 5, 0, 0, 1, 2, 2, 1, 0, 0, 0] }, mo: {}, r: [], s: [] });
+    assert.deepEqual(setup({ store: odd }).ledger.export().map((r) => Object.values(r.pricedBy)), [[0, 0, 0, 0, 0]]);
   });
 
   it('keeps a copy of a value that is not a usage history at all, then starts empty', async () => {
@@ -623,6 +628,37 @@ describe('Ledger shared with another writer', () => {
     assert.equal(a.usage().totals.requests, 6);
     assert.equal(new Ledger(store, { clock, timeZone: NY }).usage().totals.requests, 6);
     assert.equal(new Ledger(store, { clock, timeZone: NY }).serializedSize(), Buffer.byteLength(store.raw(KEY)));
+  });
+
+  it('what priced each request is counted once across merges, saves and other writers’ shares', async () => {
+    const { store, clock, a, b } = twoLedgers(new MemoryState({ shared: true }));
+    const kinds = (l: Ledger) => l.export().reduce((t, r) => { for (const [k, n] of Object.entries(r.pricedBy)) t[k] = (t[k] ?? 0) + n; return t; }, {} as Record<string, number>);
+    a.record(ev({ at: NOW, pricedBy: 'override' }));
+    b.record(ev({ at: NOW, pricedBy: 'override' }));
+    await a.flush();
+    await b.flush(); // b merges a's save
+    for (const l of [a, b, a, b]) {
+      l.record(ev({ at: NOW, pricedBy: 'override' }));
+      await l.flush();
+    }
+    const after = new Ledger(store, { clock, timeZone: NY });
+    assert.equal(after.usage().totals.requests, 6);
+    assert.deepEqual(kinds(after), { data: 0, provider: 0, override: 6, correction: 0, local: 0 });
+
+    // VS Code windows: each workspace writes its own share and reads the others'.
+    const shared = new MemoryState({ shared: true });
+    const open = (key: string) => new Ledger(shared, { clock, timeZone: NY, flushDelayMs: 10_000, stateKey: `usage.${key}`, sharesPrefix: 'usage.' });
+    const w1 = open('w1');
+    const w2 = open('w2');
+    w2.record(ev({ at: NOW, pricedBy: 'local' }));
+    await w2.flush();
+    for (let i = 0; i < 3; i++) {
+      w1.record(ev({ at: NOW, pricedBy: 'local' }));
+      w1.usage(); // builds the view with w2's share
+    }
+    await w1.flush();
+    assert.deepEqual(kinds(new Ledger(shared, { clock, timeZone: NY, stateKey: 'usage.w1' })), { data: 0, provider: 0, override: 0, correction: 0, local: 3 });
+    assert.deepEqual(kinds(new Ledger(shared, { clock, timeZone: NY, stateKey: 'usage.w2' })), { data: 0, provider: 0, override: 0, correction: 0, local: 1 });
   });
 
   it('with a store that reports changes, queries pick up the other writer’s saves without saving first', async () => {

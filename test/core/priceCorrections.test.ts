@@ -60,6 +60,14 @@ describe('price corrections', () => {
     // Case and the provider inferred from the name still find the row; another provider's name does not.
     assert.equal(p.estimate('Mistral-Large-Latest', M).source, 'correction');
     assert.equal(p.has('mistral-small-latest', 'mistral'), true);
+    // Only the alias itself: a name the row does not spell is not corrected.
+    for (const name of ['mistral-small', 'mistral-large']) {
+      try {
+        assert.notEqual(p.estimate(name, M, 'mistral').source, 'correction', name);
+      } catch (err) {
+        assert.match(String(err), /No price known/);
+      }
+    }
   });
 
   it('user overrides win over corrections, and changed data wins over a correction', async () => {

@@ -138,9 +138,9 @@ describe('AiKeyManagerCore.track records what priced each request', () => {
     const source = (model: string) => csv.find((l) => l.includes(`,${model},`))?.split(',').at(-1);
     assert.deepEqual(
       ['gpt-4o', 'openai/gpt-4o', 'my-model', 'mistral-large-latest', 'llama3.2', 'no-such-model-xyz'].map(source),
-      [c.pricing.dataLabel(), "provider's own figure", 'your override', 'shipped correction', 'local model (free)', 'no price known'],
+      [`price data (at export: ${c.pricing.dataLabel()})`, "provider's own figure", 'your override', 'shipped correction', 'local model (free)', 'no price known'],
     );
-    assert.match(c.pricing.dataLabel(), /^genai-prices \S+ \(bundled\)$/);
+    assert.match(c.pricing.dataLabel(), /^genai-prices \S+ bundled$/);
     const json = JSON.parse(c.exportUsage('json').text) as { pricesInUse: string; totals: { pricedBy: Record<string, number> } };
     assert.deepEqual(json.totals.pricedBy, { data: 1, provider: 1, override: 1, correction: 1, local: 1 });
     assert.match(json.pricesInUse, /genai-prices .*bundled/);

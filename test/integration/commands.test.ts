@@ -298,7 +298,7 @@ describe('commands', () => {
     assert.ok(Number(claude[5]) >= 1, 'the failure is counted');
     assert.ok(lines.some((l) => l.includes(',openai,gpt-4o,')));
     // What priced the row, with the data's version or refresh date.
-    assert.match(lines.find((l) => l.includes(',openai,gpt-4o,'))?.split(',').at(-1) ?? '', /^genai-prices (\S+ \(bundled\)|refreshed \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC)$/);
+    assert.match(lines.find((l) => l.includes(',openai,gpt-4o,'))?.split(',').at(-1) ?? '', /^price data \(at export: genai-prices (\S+ bundled|refreshed \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC)\)$/);
 
     // Format from the file extension, path given as a URI.
     const jsonPath = path.join(dir, 'usage.json');
