@@ -172,7 +172,11 @@ export class PricingService {
   /** The model's context window in tokens, when the price data knows it. */
   contextWindow(model: string, provider?: string): number | undefined {
     const prov = normalizeProvider(provider) ?? inferProvider(model);
-    const w = this.lookup(model.trim(), prov, { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 })?.calc.model.context_window;
+    const zero = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+    // An alias corrected to the model it names today has that model's window too.
+    const c = findIn(PRICE_CORRECTIONS, model.trim(), prov);
+    const name = c && 'aliasOf' in c && this.dataStillSays(c) ? c.aliasOf : model.trim();
+    const w = this.lookup(name, prov, zero)?.calc.model.context_window;
     return typeof w === 'number' && w > 0 ? w : undefined;
   }
 

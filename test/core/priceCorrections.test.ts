@@ -60,6 +60,7 @@ describe('price corrections', () => {
     // Case and the provider inferred from the name still find the row; another provider's name does not.
     assert.equal(p.estimate('Mistral-Large-Latest', M).source, 'correction');
     assert.equal(p.has('mistral-small-latest', 'mistral'), true);
+    assert.equal(p.contextWindow('mistral-large-latest', 'mistral'), p.contextWindow('mistral-large-2512', 'mistral'));
     // Only the alias itself: a name the row does not spell is not corrected.
     for (const name of ['mistral-small', 'mistral-large']) {
       try {
