@@ -10,7 +10,7 @@ import { NANOS_PER_USD, TASK_TYPE_SET, LedgerData, clip, ledgerCodec, type Limit
 import { systemClock, type Clock, type StateStore } from './ports';
 import { cmp, dailySeries, exportRows, providerStats, recentEvents, spentIn, unpricedIn, usageReport, type DailySeries, type LedgerExportRow, type ProviderStats, type QueryWindow, type RecentQuery, type UsageQuery, type UsageReport } from './ledgerQuery';
 import { ForeignDocs, StoredDoc, keptIn, newWriterId } from './storedDoc';
-import { PRICE_KINDS, type UsageEvent } from './types';
+import { isPricedBy, type UsageEvent } from './types';
 
 export { NANOS_PER_USD } from './ledgerData';
 export type { DailySeries, LedgerExportRow, ProviderStats, RecentQuery, Totals, UsageGroup, UsageGroupBy, UsageQuery, UsageReport } from './ledgerQuery';
@@ -63,7 +63,6 @@ export type LedgerChange = { kind: 'record'; event: UsageEvent } | { kind: 'rese
 /** The id part of a share key (LedgerOptions.sharesPrefix). */
 export const SHARE_ID = /^[0-9a-z-]{1,64}$/;
 const MIN_RETENTION_DAYS = 95;
-const PRICED_BY: ReadonlySet<string> = new Set(PRICE_KINDS.filter((k) => k !== 'data'));
 const MAX_ERROR_CHARS = 300;
 
 const toError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
@@ -260,7 +259,7 @@ export class Ledger {
     if (event.cached === true) stored.cached = true;
     if (event.incomplete === true) stored.incomplete = true;
     if (typeof event.estimatedCostUsd === 'number' && Number.isFinite(event.estimatedCostUsd) && event.estimatedCostUsd >= 0) stored.estimatedCostUsd = event.estimatedCostUsd;
-    if (event.priced !== false && event.pricedBy !== undefined && PRICED_BY.has(event.pricedBy)) stored.pricedBy = event.pricedBy;
+    if (event.priced !== false && isPricedBy(event.pricedBy)) stored.pricedBy = event.pricedBy;
     Object.freeze(stored);
     // Journaled first: if that fails, nothing is recorded (and the caller says so).
     const mark = replayed ?? (this.journal ? { id: this.journal.id, seq: this.journal.append(stored) } : undefined);

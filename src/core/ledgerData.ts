@@ -9,7 +9,7 @@
 import { redactRandomTokens } from './redact';
 import { isDayKey, isMonthKey } from './calendar';
 import { NewerFormatError, type DocCodec, type Decoded } from './storedDoc';
-import { PRICE_KINDS, TASK_TYPES, type PriceKind, type TaskType, type UsageEvent } from './types';
+import { PRICE_KINDS, TASK_TYPES, isPricedBy, type TaskType, type UsageEvent } from './types';
 
 export interface Rollup {
   requests: number;
@@ -495,7 +495,7 @@ export class LedgerData {
         if (g.c === 1) e.cached = true;
         if (g.i === 1) e.incomplete = true;
         if (typeof g.e === 'number' && Number.isFinite(g.e) && g.e >= 0) e.estimatedCostUsd = g.e;
-        if (priced !== 0 && PRICE_KINDS.includes(g.b as PriceKind) && g.b !== 'data') e.pricedBy = g.b as Exclude<PriceKind, 'data'>;
+        if (priced !== 0 && isPricedBy(g.b)) e.pricedBy = g.b;
       }
       this.recent.push(Object.freeze(e));
     }

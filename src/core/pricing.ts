@@ -122,13 +122,13 @@ export class PricingService {
     if (source === 'local') return 'a local model: no charge';
     if (source === 'unpriced') return 'no price known';
     const d = this.source;
-    return d.kind === 'bundled' ? `genai-prices ${d.version} (the snapshot bundled with AI Key Manager)` : `genai-prices data refreshed ${d.fetchedAt.slice(0, 16).replace('T', ' ')} UTC from ${d.url}`;
+    return d.kind === 'bundled' ? `genai-prices ${d.version} (the snapshot bundled with AI Key Manager)` : `genai-prices data refreshed ${utcMinute(d.fetchedAt)} from ${d.url}`;
   }
 
   /** The price data in use, in a few words: "genai-prices 0.1.8 bundled", "genai-prices refreshed 2026-12-01 09:30 UTC". */
   dataLabel(): string {
     const d = this.source;
-    return d.kind === 'bundled' ? `genai-prices ${d.version} bundled` : `genai-prices refreshed ${d.fetchedAt.slice(0, 16).replace('T', ' ')} UTC`;
+    return d.kind === 'bundled' ? `genai-prices ${d.version} bundled` : `genai-prices refreshed ${utcMinute(d.fetchedAt)}`;
   }
 
   /** Where this cost's price came from, in words; a correction says which and why. */
@@ -174,8 +174,8 @@ export class PricingService {
     const prov = normalizeProvider(provider) ?? inferProvider(model);
     const zero = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
     // An alias corrected to the model it names today has that model's window too.
-    const c = findIn(PRICE_CORRECTIONS, model.trim(), prov);
-    const name = c && 'aliasOf' in c && this.dataStillSays(c) ? c.aliasOf : model.trim();
+    const c = this.correctionFor(model.trim(), prov);
+    const name = c && 'aliasOf' in c ? c.aliasOf : model.trim();
     const w = this.lookup(name, prov, zero)?.calc.model.context_window;
     return typeof w === 'number' && w > 0 ? w : undefined;
   }
@@ -232,10 +232,16 @@ export class PricingService {
     return calc ? { input: calc.input_price, output: calc.output_price } : undefined;
   }
 
-  /** The cost by a shipped correction, while the data still says what the row says it said. */
-  private corrected(name: string, prov: string | undefined, counts: Counts): CostBreakdown | undefined {
+  /** The shipped correction for a model, while the data still says what the row says it said. */
+  private correctionFor(name: string, prov: string | undefined): PriceCorrection | undefined {
     const c = findIn(PRICE_CORRECTIONS, name, prov);
-    if (!c || !this.dataStillSays(c)) return undefined;
+    return c && this.dataStillSays(c) ? c : undefined;
+  }
+
+  /** The cost by a shipped correction (correctionFor). */
+  private corrected(name: string, prov: string | undefined, counts: Counts): CostBreakdown | undefined {
+    const c = this.correctionFor(name, prov);
+    if (!c) return undefined;
     const row = { since: c.since, source: c.source, why: c.why };
     if (!('aliasOf' in c)) return { ...overrideCost(c.model, c.provider, c, counts, 'correction'), correction: row };
     // An alias: the data's price for the model it names today (none: the data lost that model, so no correction).
@@ -479,6 +485,11 @@ function validateOverride(o: PriceOverride): void {
       );
     }
   }
+}
+
+/** An ISO time to the minute: "2026-12-01 09:30 UTC". */
+function utcMinute(iso: string): string {
+  return `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 /** Our id for a provider name or alias ('gemini' → 'google'); other names lowercased as they are. */

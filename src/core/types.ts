@@ -74,6 +74,11 @@ export interface UsageEvent {
 export const PRICE_KINDS = ['data', 'provider', 'override', 'correction', 'local'] as const;
 export type PriceKind = (typeof PRICE_KINDS)[number];
 
+/** Whether `v` is a UsageEvent.pricedBy (a price kind other than the data). */
+export function isPricedBy(v: unknown): v is NonNullable<UsageEvent['pricedBy']> {
+  return v !== 'data' && (PRICE_KINDS as readonly unknown[]).includes(v);
+}
+
 export interface CostBreakdown {
   model: string;
   provider: string;
