@@ -56,9 +56,14 @@ export function dispatchContext(opts: Pick<GatewayOptions, 'core' | 'retry' | 'h
   };
 }
 
+/** The check for `token`; throws when it is too short to be a gateway token. */
+function checkedToken(token: string): ReturnType<typeof tokenChecker> {
+  if (token.length < MIN_GATEWAY_TOKEN_LENGTH) throw new Error(`The gateway token must be at least ${MIN_GATEWAY_TOKEN_LENGTH} characters.`);
+  return tokenChecker(token);
+}
+
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
-  if (opts.token.length < MIN_GATEWAY_TOKEN_LENGTH) throw new Error(`The gateway token must be at least ${MIN_GATEWAY_TOKEN_LENGTH} characters.`);
-  let tokenOk = tokenChecker(opts.token);
+  let tokenOk = checkedToken(opts.token);
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const ctx = dispatchContext(opts);
   let cacheOptions = opts.cache;
@@ -78,7 +83,8 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const host = req.headers.host ?? '';
     const url = new URL(req.url ?? '/', `http://${host}`);
     const route = routeOf(url.pathname);
-    const router = ROUTER_PATHS.has(url.pathname.replace(/\/+$/, ''));
+    const path = url.pathname.replace(/\/+$/, '');
+    const router = ROUTER_PATHS.has(path);
     if (!route && !router) return plain(res, 404, `Not found: ${url.pathname}. Base URLs: ${baseUrlsText(`http://${host}`)}.`);
     const wire = route ? WIRE_FORMATS[route.provider.api] : WIRE_FORMATS.openai;
     const presented = wire.clientTokens ? wire.clientTokens(req.headers, url) : [wire.clientToken(req.headers, url)];
@@ -100,7 +106,6 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     const body = await readBody(req, maxBody);
     if (body === undefined) return tooLarge();
     if (!route) {
-      const path = url.pathname.replace(/\/+$/, '');
       if (path === '/v1/models' && req.method === 'GET') return listModels(ctx, res);
       if (path === '/v1/chat/completions' && req.method === 'POST') return routeChat(ctx, req.headers, res, body);
       return sendError(res, wire, 405, `AI Key Manager router: ${req.method ?? ''} is not allowed on ${path} (GET /v1/models, POST /v1/chat/completions).`, { allow: path === '/v1/models' ? 'GET' : 'POST' });
@@ -120,10 +125,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     url: `http://127.0.0.1:${port}`,
     port,
     update(changes) {
-      if (changes.token !== undefined) {
-        if (changes.token.length < MIN_GATEWAY_TOKEN_LENGTH) throw new Error(`The gateway token must be at least ${MIN_GATEWAY_TOKEN_LENGTH} characters.`);
-        tokenOk = tokenChecker(changes.token);
-      }
+      if (changes.token !== undefined) tokenOk = checkedToken(changes.token);
       if (changes.retry) ctx.retry = changes.retry;
       if (changes.headersTimeoutMs !== undefined) ctx.headersTimeoutMs = changes.headersTimeoutMs;
       if (changes.cache !== undefined) {

@@ -42,17 +42,21 @@ describe('headless price refresh', () => {
 
   after(() => new Promise<void>((r) => server.close(() => r())));
 
-  const estimate = (client: Awaited<ReturnType<typeof spawnCli>>['client']) => callOk<Estimate>(client, 'estimate_cost', { model: 'gpt-4o', provider: 'openai', input_tokens: 1_000_000, output_tokens: 0 });
+  type Client = Awaited<ReturnType<typeof spawnCli>>['client'];
+  const estimate = (client: Client) => callOk<Estimate>(client, 'estimate_cost', { model: 'gpt-4o', provider: 'openai', input_tokens: 1_000_000, output_tokens: 0 });
+  /** The first estimate priced with refreshed data. */
+  const refreshedEstimate = (client: Client, what: string) =>
+    waitFor(async () => {
+      const e = await estimate(client);
+      return e.price_data.includes('refreshed') ? e : undefined;
+    }, what);
 
   it('prices with the refreshed data, says so, and keeps it in AIKM_HOME', async () => {
     const home = root.unique('home');
     const env = { PATH: process.env.PATH ?? '', HOME: home, AIKM_HOME: home, AIKM_PRICE_DATA_URL: url };
     const cli = await spawnCli(env, 'price-refresh');
     try {
-      const first = await waitFor(async () => {
-        const e = await estimate(cli.client);
-        return e.price_data.includes('refreshed') ? e : undefined;
-      }, 'the refreshed prices');
+      const first = await refreshedEstimate(cli.client, 'the refreshed prices');
       assert.match(first.price_data, new RegExp(`refreshed .* from ${url.replace(/[.]/g, '\\.')}`));
       assert.equal(requests, 1);
       const kept = join(home, 'prices.json');
@@ -71,10 +75,7 @@ describe('headless price refresh', () => {
       assert.match(bundled.price_data, /bundled/);
       const again = await spawnCli(env, 'price-refresh-kept');
       try {
-        const refreshed = await waitFor(async () => {
-          const e = await estimate(again.client);
-          return e.price_data.includes('refreshed') ? e : undefined;
-        }, 'the kept prices');
+        const refreshed = await refreshedEstimate(again.client, 'the kept prices');
         assert.ok(Math.abs(refreshed.total_cost - 2 * bundled.total_cost) < 1e-9, `${refreshed.total_cost} vs ${bundled.total_cost}`);
         assert.equal(requests, 1, 'the kept data serves within the day; nothing is asked again');
       } finally {
