@@ -7,8 +7,8 @@ import { EncryptedFileVault } from './fileVault';
 import { FileStateStore } from './fileState';
 import { FileSettings } from './settings';
 import { FileJournal, removeStaleTempFiles, replayJournals } from './journal';
-import { PriceRefresher, type PriceDataStore } from '../core/priceRefresh';
-import { writeFileAtomic } from './atomicFile';
+import { PriceRefresher } from '../core/priceRefresh';
+import { filePriceDataStore } from './priceStore';
 
 export function aikmHome(env: NodeJS.ProcessEnv = process.env): string {
   return env.AIKM_HOME?.trim() || join(os.homedir(), '.ai-key-manager');
@@ -63,10 +63,7 @@ export function createHeadlessCore(env: NodeJS.ProcessEnv = process.env): Headle
       ];
     },
     refreshPrices: (log) => {
-      const store: PriceDataStore = {
-        read: () => fs.promises.readFile(join(home, 'prices.json'), 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err))),
-        write: (text) => writeFileAtomic(join(home, 'prices.json'), text, 0o600),
-      };
+      const store = filePriceDataStore(join(home, 'prices.json'), 0o600);
       const enabled = env.AIKM_PRICE_REFRESH !== '0' && env.AIKM_PRICE_REFRESH !== 'false';
       const url = env.AIKM_PRICE_DATA_URL?.trim() || undefined;
       void new PriceRefresher({ pricing: core.pricing, store, clock: core.clock, enabled, ...(url && { url }), log }).start().catch((err: unknown) => log(`prices: ${err instanceof Error ? err.message : String(err)}`));

@@ -2,23 +2,14 @@
 // storage is used, and once a day genai-prices' data file is fetched (aiKeyManager.pricing.refresh,
 // aiKeyManager.pricing.dataUrl). "AI Keys: Refresh Prices" fetches it now.
 import * as vscode from 'vscode';
-import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { SurfaceDeps } from './deps';
-import { PriceRefresher, type PriceDataStore } from '../core/priceRefresh';
-import { writeFileAtomic } from '../headless/atomicFile';
+import { PriceRefresher } from '../core/priceRefresh';
+import { filePriceDataStore } from '../headless/priceStore';
 
 export function registerPriceRefresh(deps: SurfaceDeps): vscode.Disposable[] {
   const { core, log, context } = deps;
-  const dir = context.globalStorageUri.fsPath;
-  const file = join(dir, 'prices.json');
-  const store: PriceDataStore = {
-    read: () => fs.promises.readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err))),
-    write: async (text) => {
-      await fs.promises.mkdir(dir, { recursive: true });
-      await writeFileAtomic(file, text);
-    },
-  };
+  const store = filePriceDataStore(join(context.globalStorageUri.fsPath, 'prices.json'));
   const refresher = () => {
     const cfg = vscode.workspace.getConfiguration('aiKeyManager.pricing');
     const url = cfg.get<string>('dataUrl', '')?.trim();
